@@ -1,0 +1,67 @@
+"""Uniform linear array responses on the angular grid (spec §8.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from krosbl.irs._validate import check_int
+
+__all__ = ["array_dictionary", "grid_angles"]
+
+
+def grid_angles(grid: int) -> NDArray[np.float64]:
+    """Return the grid of normalised angles ``θ_g = 2g/G − 1``, ``g = 0, …, G−1``.
+
+    Parameters
+    ----------
+    grid : int
+        Number of grid points ``G`` (at least 1).
+
+    Returns
+    -------
+    ndarray of float64, shape (G,)
+        ``θ_g`` in ``[−1, 1)``; ``θ`` is the sine of the physical angle.
+
+    Notes
+    -----
+    Spec §8.1 (the authors' ``Res1`` grid).
+    """
+    grid = check_int("grid", grid, minimum=1)
+    return 2.0 * np.arange(grid) / grid - 1.0
+
+
+def array_dictionary(n: int, grid: int) -> NDArray[np.complex128]:
+    """Return the array dictionary ``A_n = [a_n(0), …, a_n(G−1)]`` of an ``n``-element ULA.
+
+    Parameters
+    ----------
+    n : int
+        Number of antennas or IRS elements (at least 1).
+    grid : int
+        Number of grid points ``G`` (at least 1).
+
+    Returns
+    -------
+    ndarray of complex128, shape (n, G)
+        ``A[k, g] = a_n(g)[k] = n^{−1/2} e^{jπθ_g k}`` with ``θ_g = 2g/G − 1``.
+
+    Notes
+    -----
+    Spec §8.1: half-wavelength uniform linear arrays for the MS, the BS and the IRS (the IRS is
+    linear as well; 256 = 16² is only its element count). The phase ``πθ_g k`` is reduced
+    modulo ``2π`` in integer arithmetic, ``πθ_g k = π((2g − G)k mod 2G)/G``, so large arrays
+    keep full precision.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from krosbl.irs import array_dictionary
+    >>> A = array_dictionary(16, 18)
+    >>> A.shape, bool(np.allclose(np.linalg.norm(A, axis=0), 1.0))
+    ((16, 18), True)
+    """
+    n = check_int("n", n, minimum=1)
+    grid = check_int("grid", grid, minimum=1)
+    phase = np.mod(np.outer(np.arange(n), 2 * np.arange(grid) - grid), 2 * grid)
+    return np.exp(1j * np.pi * phase / grid) / np.sqrt(n)

@@ -1,0 +1,130 @@
+"""The settings of an IRS-MIMO uplink experiment (spec §8.1, §8.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from krosbl.irs._validate import check_finite, check_int
+
+__all__ = ["Scenario"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Validated settings of the IRS-aided MIMO uplink channel-estimation experiment.
+
+    The defaults are the paper's (see :meth:`paper`).
+
+    Parameters
+    ----------
+    n_ms : int, default 6
+        Antennas at the mobile station, ``N_m``.
+    n_bs : int, default 16
+        Antennas at the base station, ``N_b``.
+    n_irs : int, default 256
+        IRS elements ``L`` (a uniform linear array); at least 2.
+    grid : int, default 18
+        Angular grid points ``G``; at least 2.
+    spread : int, default 3
+        Angular spread ``s``: grid points per arrival cluster (IRS and BS); ``1 <= s <= G``.
+    n_pilots : int, default 3
+        Pilot blocks ``K1`` (columns of the pilot matrix ``X``); at least 1.
+    n_patterns : int, default 6
+        IRS phase patterns ``K2``; ``1 <= K2 <= L``.
+    snr_db : sequence of float, default (4, 8, 12, 16, 20)
+        The SNRs (dB) of a run; finite, at least one.
+    n_trials : int, default 50
+        Channel realisations per run; at least 1.
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range; the message names the parameter.
+    TypeError
+        If a count is not an integer or an SNR is not a real number.
+
+    Notes
+    -----
+    Spec §8.1 and §8.3; He & Joseph (IEEE TSP 2024), Section VI. The measurement has
+    ``K2·K1·N_b`` entries (288 in the paper) and the angular unknown ``G³`` (5832).
+
+    Examples
+    --------
+    >>> from krosbl.irs import Scenario
+    >>> sc = Scenario.paper()
+    >>> sc.n_measurements, sc.unknown_shape
+    (288, (18, 18, 18))
+    >>> Scenario(n_irs=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_irs (L) must be >= 2, got 1
+    """
+
+    n_ms: int = 6
+    n_bs: int = 16
+    n_irs: int = 256
+    grid: int = 18
+    spread: int = 3
+    n_pilots: int = 3
+    n_patterns: int = 6
+    snr_db: Sequence[float] = (4.0, 8.0, 12.0, 16.0, 20.0)
+    n_trials: int = 50
+
+    def __post_init__(self) -> None:
+        check_int("n_ms", self.n_ms, minimum=1)
+        check_int("n_bs", self.n_bs, minimum=1)
+        check_int("n_irs (L)", self.n_irs, minimum=2)
+        check_int("grid (G)", self.grid, minimum=2)
+        check_int("spread (s)", self.spread, minimum=1)
+        if self.spread > self.grid:
+            raise ValueError(f"spread (s) must be <= grid (G) = {self.grid}, got {self.spread}")
+        check_int("n_pilots (K1)", self.n_pilots, minimum=1)
+        check_int("n_patterns (K2)", self.n_patterns, minimum=1)
+        if self.n_patterns > self.n_irs:
+            raise ValueError(
+                f"n_patterns (K2) must be <= n_irs (L) = {self.n_irs}, got {self.n_patterns}"
+            )
+        check_int("n_trials", self.n_trials, minimum=1)
+        if isinstance(self.snr_db, str) or not isinstance(self.snr_db, Sequence):
+            raise TypeError(f"snr_db must be a sequence of numbers, got {self.snr_db!r}")
+        snrs = tuple(check_finite("snr_db", v) for v in self.snr_db)
+        if not snrs:
+            raise ValueError("snr_db must hold at least one SNR")
+        object.__setattr__(self, "snr_db", snrs)
+
+    @classmethod
+    def paper(cls) -> Scenario:
+        """Return the paper's scenario.
+
+        Returns
+        -------
+        Scenario
+            6 MS antennas, 16 BS antennas, a 256-element IRS (uniform linear array), ``G = 18``,
+            ``s = 3``, ``K1 = 3``, ``K2 = 6``, SNRs (4, 8, 12, 16, 20) dB, 50 trials.
+
+        Notes
+        -----
+        Spec §8.1, §8.3; the authors' ``PC-KroSBL/main.m``.
+        """
+        return cls(
+            n_ms=6,
+            n_bs=16,
+            n_irs=256,
+            grid=18,
+            spread=3,
+            n_pilots=3,
+            n_patterns=6,
+            snr_db=(4.0, 8.0, 12.0, 16.0, 20.0),
+            n_trials=50,
+        )
+
+    @property
+    def n_measurements(self) -> int:
+        """Length of the measurement vector, ``K2·K1·N_b``."""
+        return self.n_patterns * self.n_pilots * self.n_bs
+
+    @property
+    def unknown_shape(self) -> tuple[int, int, int]:
+        """Shape ``(G, G, G)`` of the angular unknown (IRS difference, MS, BS)."""
+        return (self.grid, self.grid, self.grid)

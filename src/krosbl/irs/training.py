@@ -1,0 +1,60 @@
+"""Training signals: MS pilots and IRS phase patterns (spec §8.3)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from krosbl.irs._random import random_signs
+
+__all__ = ["draw_patterns", "draw_pilots"]
+
+
+def draw_pilots(rng: np.random.Generator, n_ms: int, n_pilots: int) -> NDArray[np.complex128]:
+    """Draw the pilot matrix ``X``: i.i.d. QPSK entries ``(±1 ± j)/√2`` scaled by ``1/√N_m``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness (real signs first, then imaginary signs).
+    n_ms : int
+        MS antennas ``N_m``.
+    n_pilots : int
+        Pilot blocks ``K1``.
+
+    Returns
+    -------
+    ndarray of complex128, shape (N_m, K1)
+        Unit-norm columns.
+
+    Notes
+    -----
+    Spec §8.3.
+    """
+    re = random_signs(rng, (n_ms, n_pilots))
+    im = random_signs(rng, (n_ms, n_pilots))
+    return (re + 1j * im) / np.sqrt(2.0 * n_ms)
+
+
+def draw_patterns(rng: np.random.Generator, n_irs: int, n_patterns: int) -> NDArray[np.float64]:
+    """Draw IRS phase patterns ``Ψ`` with i.i.d. entries ``±1/√L``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness.
+    n_irs : int
+        IRS elements ``L``.
+    n_patterns : int
+        Number of patterns to draw (``K2``, or 1 for a redraw).
+
+    Returns
+    -------
+    ndarray of float64, shape (L, n_patterns)
+        Columns ``ψ_k`` with unit norm.
+
+    Notes
+    -----
+    Spec §8.3; a redraw uses the same law (spec Appendix A, R2).
+    """
+    return random_signs(rng, (n_irs, n_patterns)) / np.sqrt(n_irs)

@@ -1,0 +1,235 @@
+"""One channel realisation (a trial) and its noisy observations (spec §8.3-8.4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from krosbl.irs._random import complex_normal
+from krosbl.irs._validate import check_finite
+from krosbl.irs.arrays import array_dictionary
+from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
+from krosbl.irs.factors import Factors, build_factors, rebuild_channels
+from krosbl.irs.geometry import Geometry, angular_channel, angular_support, draw_geometry
+from krosbl.irs.scenario import Scenario
+from krosbl.operators import Kron
+
+__all__ = ["Observation", "Trial", "simulate_trial"]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One channel realisation with its noiseless measurement and its angular truth.
+
+    Create trials with :meth:`krosbl.irs.Run.trial`. Every array is read-only.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The experiment settings.
+    index : int
+        Trial index within its run.
+    pilots : ndarray of complex128, shape (N_m, K1)
+        Pilot matrix ``X``.
+    patterns : ndarray of float64, shape (L, K2)
+        IRS patterns ``Ψ`` used by this trial (after any redraw).
+    geometry : Geometry
+        Angles and path gains.
+    H1 : ndarray of complex128, shape (L, N_m)
+        MS→IRS channel.
+    H2 : ndarray of complex128, shape (N_b, L)
+        IRS→BS channel.
+    H : ndarray of complex128, shape (K2, N_b, N_m)
+        Cascaded channels ``H_k = H2 diag(ψ_k) H1``.
+    z : ndarray of complex128, shape (G, G, G)
+        Angular channel, :func:`krosbl.irs.angular_channel`.
+    support : ndarray of intp, shape (s²,)
+        Sorted flat indices of the non-zeros of ``z`` (``numpy.kron`` order).
+    y0 : ndarray of complex128, shape (K2·K1·N_b,)
+        Noiseless measurement, ``Y_0.ravel()`` with ``Y_0[k, t, b] = (H_k X)[b, t]``.
+    factors : Factors
+        ``(F1, F2, F3)``; ``y0 = Kron(factors) @ z.ravel()``.
+
+    Notes
+    -----
+    Spec §8.3-8.4. ``y0`` is computed from the physical channels, not from ``z``; the two agree
+    to rounding (tested).
+    """
+
+    scenario: Scenario
+    index: int
+    pilots: NDArray[np.complex128]
+    patterns: NDArray[np.float64]
+    geometry: Geometry
+    H1: NDArray[np.complex128]
+    H2: NDArray[np.complex128]
+    H: NDArray[np.complex128]
+    z: NDArray[np.complex128]
+    support: NDArray[np.intp]
+    y0: NDArray[np.complex128]
+    factors: Factors
+
+    def __post_init__(self) -> None:
+        arrays = [getattr(self, f.name) for f in fields(self)]
+        for a in [*arrays, *self.factors]:
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+
+    @property
+    def signal_power(self) -> float:
+        """Mean power of the noiseless measurement, ``P = ‖y_0‖² / len(y_0)`` (spec §8.3)."""
+        return float(np.vdot(self.y0, self.y0).real / self.y0.size)
+
+    @property
+    def operator(self) -> Kron:
+        """The measurement operator ``F1 ⊗ F2 ⊗ F3`` as a :class:`krosbl.Kron`."""
+        return Kron(self.factors)
+
+    def noise_variance(self, snr_db: float) -> float:
+        """Return ``σ² = P / 10^{SNR/10}``.
+
+        Parameters
+        ----------
+        snr_db : float
+            SNR in dB; finite.
+
+        Returns
+        -------
+        float
+            Noise variance per complex entry.
+
+        Notes
+        -----
+        Spec §8.3: the SNR is relative to the mean power of this trial's ``y_0``.
+        """
+        return self.signal_power / 10.0 ** (check_finite("snr_db", snr_db) / 10.0)
+
+    def observe(
+        self, snr_db: float, rng: np.random.Generator | int | None = None
+    ) -> Observation:
+        """Return a noisy observation ``y = y_0 + CN(0, σ² I)`` at one SNR.
+
+        Parameters
+        ----------
+        snr_db : float
+            SNR in dB; finite.
+        rng : numpy.random.Generator or int or None, optional
+            Noise source (an ``int`` seeds a new generator; ``None`` draws fresh entropy).
+
+        Returns
+        -------
+        Observation
+            The noisy measurement with its noise variance.
+
+        Raises
+        ------
+        ValueError
+            If ``snr_db`` is NaN or infinite.
+
+        Notes
+        -----
+        Spec §8.3 and Appendix A, R14: in an experiment one noise draw per (trial, SNR) is shared
+        by every algorithm, so call this once per SNR and pass the observation to each method.
+        """
+        noise_var = self.noise_variance(snr_db)
+        noise = complex_normal(np.random.default_rng(rng), self.y0.size, noise_var)
+        y = self.y0 + noise
+        y.flags.writeable = False
+        return Observation(self, float(snr_db), noise_var, y)
+
+    def rebuild(self, z_hat: ArrayLike) -> NDArray[np.complex128]:
+        """Rebuild the cascaded channels from an angular estimate with this trial's patterns.
+
+        Parameters
+        ----------
+        z_hat : array_like, shape (G, G, G) or (G³,)
+            Angular estimate.
+
+        Returns
+        -------
+        ndarray of complex128, shape (K2, N_b, N_m)
+            ``Ĥ_k`` of spec §8.4 (:func:`krosbl.irs.rebuild_channels`).
+        """
+        sc = self.scenario
+        return rebuild_channels(
+            z_hat,
+            self.factors.f1,
+            array_dictionary(sc.n_ms, sc.grid),
+            self.factors.f3,
+        )
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A noisy measurement of one trial at one SNR.
+
+    Parameters
+    ----------
+    trial : Trial
+        The realisation observed.
+    snr_db : float
+        SNR in dB.
+    noise_var : float
+        Noise variance ``σ²`` per complex entry.
+    y : ndarray of complex128, shape (K2·K1·N_b,)
+        ``y_0 + CN(0, σ² I)``.
+    """
+
+    trial: Trial
+    snr_db: float
+    noise_var: float
+    y: NDArray[np.complex128]
+
+
+def simulate_trial(
+    scenario: Scenario,
+    index: int,
+    rng: np.random.Generator,
+    pilots: NDArray[np.complex128],
+    patterns: NDArray[np.float64],
+) -> Trial:
+    """Draw one trial's channels and build its truth and noiseless measurement.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Experiment settings.
+    index : int
+        Trial index (recorded only).
+    rng : numpy.random.Generator
+        The trial's generator: geometry draws (spec §8.3 order), then any pattern redraws.
+    pilots : ndarray, shape (N_m, K1)
+        Pilot matrix ``X``.
+    patterns : ndarray, shape (L, K2)
+        IRS patterns in effect; a pattern with ``‖H_k‖_F < 1e-5`` is redrawn.
+
+    Returns
+    -------
+    Trial
+        The realisation; ``trial.patterns`` holds the patterns after any redraw.
+
+    Notes
+    -----
+    Spec §8.3-8.4.
+    """
+    geometry = draw_geometry(rng, scenario)
+    h1, h2 = physical_channels(geometry, scenario)
+    patterns = redraw_weak_patterns(h1, h2, patterns, rng)
+    h = cascaded_channels(h1, h2, patterns)
+    y0 = np.einsum("kbn,nt->ktb", h, pilots).ravel()
+    return Trial(
+        scenario=scenario,
+        index=index,
+        pilots=pilots,
+        patterns=patterns,
+        geometry=geometry,
+        H1=h1,
+        H2=h2,
+        H=h,
+        z=angular_channel(geometry, scenario),
+        support=angular_support(geometry, scenario.grid),
+        y0=y0,
+        factors=build_factors(patterns, pilots, scenario.n_bs, scenario.grid),
+    )

@@ -1,0 +1,174 @@
+"""Solver settings: one validated, frozen record shared by every method.
+
+A preset (:mod:`krosbl.presets`), a TOML table and keyword overrides are all the same thing:
+a :class:`SolverSettings`.  Each method reads the fields it uses and ignores the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+__all__ = ["SAFETY_MAX_SWEEPS", "SolverSettings"]
+
+#: Cap on AM inner sweeps where the paper's code has none (spec §2.2, Appendix A R7).
+SAFETY_MAX_SWEEPS = 10_000
+
+Ratio = float | tuple[float, ...] | None
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """Settings of the SBL-family and greedy solvers (spec §9).
+
+    Parameters
+    ----------
+    init : {"norm", "ones"}
+        Initial factor hyperparameters of the Kronecker methods. ``"norm"``:
+        ``γ_i = N_i^{-1/2}`` for ``i < I`` and ``γ_I = Π_{i<I} N_i^{1/2}``; ``"ones"``: all ones.
+        Classic SBL always starts from ``γ = 1``, PC-SBL from ``D = 1``.
+    prune_ratio : float, tuple of float or None
+        Relative pruning threshold ``r`` (per factor for the Kronecker methods, a scalar is
+        used for every factor). ``None`` switches pruning off.
+    prune_abs : float
+        Absolute pruning threshold ``r_abs`` of the Kronecker methods (spec §2.1).
+    tol : float
+        Outer tolerance on the relative change of the embedded ``γ`` (on ``μ`` for PC-SBL).
+        ``0`` runs all ``max_iter`` iterations.
+    max_iter : int
+        Maximum number of EM iterations ``R_max``.
+    inner_tol : float
+        Tolerance of the inner sweeps of AM-KroSBL and PC-KroSBL.
+    inner_tol_type : {"abs", "rel"}
+        Whether ``inner_tol`` bounds the absolute or relative change of ``⊗γ_i``.
+    max_sweeps : int or None
+        Cap on the inner sweeps; ``None`` means no cap in the paper's sense (a safety cap of
+        :data:`SAFETY_MAX_SWEEPS` applies and warns when reached).
+    beta : float or tuple of float
+        PC-KroSBL coupling ``β_i`` of the coupled factors (one value, or one per coupled factor).
+    coupled : tuple of int or None
+        Factors coupled by PC-KroSBL (0-based); ``None`` couples every factor.
+    floor : float
+        PC-KroSBL floor ``ε`` in ``γ̃_i = ε + C_i g_i``.
+    pc_a, pc_b, pc_eta : float
+        PC-SBL hyperprior parameters ``a``, ``b`` and coupling ``η`` (spec §4.2).
+    sparsity : int or tuple of int
+        Kronecker OMP atoms per factor ``s_i``.
+    omp_tol : float
+        Kronecker OMP relative residual tolerance ``ε``.
+    max_atoms : int or None
+        OMP atom cap (``None``: the number of measurements).
+
+    Notes
+    -----
+    Settings are validated once, on construction; :meth:`replace` returns a validated copy.
+    """
+
+    init: Literal["norm", "ones"] = "norm"
+    prune_ratio: Ratio = 1e-3
+    prune_abs: float = 0.0
+    tol: float = 1e-4
+    max_iter: int = 150
+    inner_tol: float = 1e-5
+    inner_tol_type: Literal["abs", "rel"] = "abs"
+    max_sweeps: int | None = None
+    beta: float | tuple[float, ...] = 0.8
+    coupled: tuple[int, ...] | None = None
+    floor: float = 1e-5
+    pc_a: float = 0.5
+    pc_b: float = 1e-4
+    pc_eta: float = 0.9
+    sparsity: int | tuple[int, ...] = 10
+    omp_tol: float = 1e-2
+    max_atoms: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("prune_ratio", "beta", "coupled", "sparsity"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+        self._check_choice("init", ("norm", "ones"))
+        self._check_choice("inner_tol_type", ("abs", "rel"))
+        self._check_numbers("prune_ratio", allow_none=True, low=0.0)
+        for name in ("prune_abs", "tol", "inner_tol", "floor", "pc_b", "omp_tol"):
+            self._check_numbers(name, low=0.0)
+        self._check_numbers("pc_a", low=0.0)
+        self._check_numbers("pc_eta", low=0.0)
+        self._check_numbers("beta", low=0.0)
+        for name in ("max_iter",):
+            self._check_int(name, low=1)
+        self._check_int("max_sweeps", low=1, allow_none=True)
+        self._check_int("max_atoms", low=1, allow_none=True)
+        self._check_int("sparsity", low=1)
+        self._check_int("coupled", low=0, allow_none=True)
+
+    def _check_choice(self, name: str, choices: tuple[str, ...]) -> None:
+        value = getattr(self, name)
+        if value not in choices:
+            raise ValueError(f"setting {name!r} must be one of {choices}, got {value!r}")
+
+    def _values(self, name: str) -> tuple[Any, ...]:
+        value = getattr(self, name)
+        return value if isinstance(value, tuple) else (value,)
+
+    def _check_numbers(self, name: str, *, low: float, allow_none: bool = False) -> None:
+        if allow_none and getattr(self, name) is None:
+            return
+        for v in self._values(name):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise TypeError(f"setting {name!r} must be a number, got {v!r}")
+            if not math.isfinite(v) or v < low:
+                raise ValueError(f"setting {name!r} must be finite and ≥ {low}, got {v!r}")
+
+    def _check_int(self, name: str, *, low: int, allow_none: bool = False) -> None:
+        if allow_none and getattr(self, name) is None:
+            return
+        for v in self._values(name):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"setting {name!r} must be an integer, got {v!r}")
+            if v < low:
+                raise ValueError(f"setting {name!r} must be ≥ {low}, got {v!r}")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Names of all settings fields."""
+        return tuple(f.name for f in fields(cls))
+
+    def replace(self, **changes: Any) -> SolverSettings:
+        """Return a validated copy with ``changes`` applied.
+
+        Raises
+        ------
+        TypeError
+            If a name in ``changes`` is not a settings field (the message lists the valid ones).
+        """
+        unknown = sorted(set(changes) - set(self.field_names()))
+        if unknown:
+            raise TypeError(
+                f"unknown setting(s) {unknown}; valid settings are {list(self.field_names())}"
+            )
+        return dataclasses.replace(self, **changes)
+
+    def per_factor(self, name: str, n_factors: int) -> tuple[Any, ...]:
+        """Broadcast a scalar-or-tuple field to one value per factor.
+
+        Raises
+        ------
+        ValueError
+            If a tuple's length is not ``n_factors``.
+        """
+        values = self._values(name)
+        if len(values) == 1:
+            return values * n_factors
+        if len(values) != n_factors:
+            raise ValueError(
+                f"setting {name!r} has {len(values)} values but the problem has "
+                f"{n_factors} factors"
+            )
+        return values
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain dictionary."""
+        return dataclasses.asdict(self)
