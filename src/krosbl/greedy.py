@@ -1,8 +1,9 @@
 """Greedy and oracle baselines: OMP, Kronecker OMP and oracle least squares (spec §5).
 
 All three return a :class:`GreedyFit`.  Indices are 0-based flat indices into ``x`` in
-``numpy.kron`` order (the first factor varies slowest), so for factors of sizes
-``(N_1, …, N_I)`` the entry ``(i_1, …, i_I)`` is ``np.ravel_multi_index((i_1, …, i_I), (N_1, …, N_I))``.
+``numpy.kron`` order (the first factor varies slowest): for factors of sizes ``(N_1, …, N_I)``
+the entry ``(i_1, …, i_I)`` has flat index
+``np.ravel_multi_index((i_1, …, i_I), (N_1, …, N_I))``.
 Real and complex problems share one code path; the estimate's dtype is
 ``numpy.result_type`` of the inputs (at least float64).
 """
@@ -116,7 +117,9 @@ class _Dictionary:
         else:
             dense = np.asarray(A)
             if dense.ndim != 2:
-                raise ValueError(f"A must be a 2-D matrix or a LinearOperator, got shape {dense.shape}")
+                raise ValueError(
+                    f"A must be a 2-D matrix or a LinearOperator, got shape {dense.shape}"
+                )
             if not np.issubdtype(dense.dtype, np.number) or np.issubdtype(dense.dtype, np.bool_):
                 raise TypeError(f"A must be numeric, got dtype {dense.dtype}")
             if not np.all(np.isfinite(dense)):
@@ -472,9 +475,7 @@ def _check_support(support: ArrayLike | None, n_cols: int) -> NDArray[np.intp]:
     idx = np.asarray(support)
     if idx.dtype == np.bool_:
         if idx.shape != (n_cols,):
-            raise ValueError(
-                f"a boolean support mask must have shape ({n_cols},), got {idx.shape}"
-            )
+            raise ValueError(f"a boolean support mask must have shape ({n_cols},), got {idx.shape}")
         idx = np.flatnonzero(idx)
     if idx.ndim != 1:
         raise ValueError(f"support must be a 1-D array of flat indices, got shape {idx.shape}")

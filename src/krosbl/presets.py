@@ -146,5 +146,13 @@ def get(experiment: str, method: str, **overrides: Any) -> SolverSettings:
 
 
 def default(method: str) -> SolverSettings:
-    """krosbl's default settings for ``method`` (spec §7.1 rows; IRS rows for PC methods)."""
-    return get(_DEFAULT_EXPERIMENT.get(method, "synthetic"), method)
+    """krosbl's default settings for ``method``.
+
+    The spec §7.1 rows; for the pattern-coupled methods the IRS rows, except that PC-KroSBL
+    couples every factor and prunes each at ``r = 1e-2`` (the IRS row is specific to its three
+    factors: it couples factors 0 and 2 and prunes at ``(1e-2, 1e-1, 1e-2)``).
+    """
+    settings = get(_DEFAULT_EXPERIMENT.get(method, "synthetic"), method)
+    if method == "pc-krosbl":
+        return settings.replace(coupled=None, prune_ratio=1e-2)
+    return settings

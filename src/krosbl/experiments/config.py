@@ -214,9 +214,7 @@ def fingerprint_payload(resolved: Resolved) -> dict[str, Any]:
     solvers: dict[str, Any] = {}
     for key in experiment.presets:
         row = presets.PRESETS[key]
-        solvers[key] = {
-            a.method: row[a.method].as_dict() for a in algorithms if a.method in row
-        }
+        solvers[key] = {a.method: row[a.method].as_dict() for a in algorithms if a.method in row}
     return {
         "format": RESULTS_FORMAT,
         "experiment": experiment.name,

@@ -32,8 +32,8 @@ __all__ = [
 Row = dict[str, Any]
 
 
-def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping or {}))
+def _empty() -> Mapping[Any, Any]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Algorithm:
 
     name: str
     method: str
-    options: Mapping[str, Any] = field(default_factory=_frozen)
+    options: Mapping[str, Any] = field(default_factory=_empty)
     plotted: bool = True
 
 
@@ -137,10 +137,10 @@ class Experiment:
     settings: type[ExperimentSettings]
     presets: tuple[str, ...]
     trial_function: TrialFunction
-    quick: Mapping[str, Any] = field(default_factory=_frozen)
+    quick: Mapping[str, Any] = field(default_factory=_empty)
     metrics: tuple[Metric, ...] = ()
     kind: Literal["sweep", "history"] = "sweep"
-    value_labels: Mapping[float, str] = field(default_factory=_frozen)
+    value_labels: Mapping[float, str] = field(default_factory=_empty)
     plot_x: Callable[[float, Mapping[str, Any]], float] | None = None
 
     def algorithm(self, name: str) -> Algorithm:

@@ -20,7 +20,7 @@ __all__ = ["HIGH_SNR_DB", "Estimate", "estimate", "irs_settings"]
 HIGH_SNR_DB = 25.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Estimate:
     """A channel estimate of one observation.
 

@@ -13,7 +13,7 @@ from krosbl.irs.scenario import Scenario
 __all__ = ["Geometry", "angular_channel", "angular_support", "draw_geometry"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Geometry:
     """Grid indices and path gains of one channel realisation.
 
@@ -32,9 +32,15 @@ class Geometry:
     bs_gains : ndarray of complex128, shape (s,)
         Path gains ``α_b`` of the BS arrival cluster.
 
+    Raises
+    ------
+    ValueError
+        If the gains are not two 1-D arrays of the same length ``s >= 1``.
+
     Notes
     -----
-    Spec §8.3. Clusters never wrap around the grid (spec Appendix A, R4).
+    Spec §8.3. Clusters never wrap around the grid (spec Appendix A, R4). The gains are
+    stored as read-only complex arrays.
     """
 
     ms_departure: int
@@ -43,6 +49,18 @@ class Geometry:
     bs_arrival: int
     irs_gains: NDArray[np.complex128]
     bs_gains: NDArray[np.complex128]
+
+    def __post_init__(self) -> None:
+        irs_gains = np.array(self.irs_gains, dtype=np.complex128)
+        bs_gains = np.array(self.bs_gains, dtype=np.complex128)
+        if irs_gains.ndim != 1 or irs_gains.size == 0 or bs_gains.shape != irs_gains.shape:
+            raise ValueError(
+                "irs_gains and bs_gains must be 1-D arrays of the same length s >= 1, got "
+                f"shapes {irs_gains.shape} and {bs_gains.shape}"
+            )
+        for name, gains in (("irs_gains", irs_gains), ("bs_gains", bs_gains)):
+            gains.flags.writeable = False
+            object.__setattr__(self, name, gains)
 
     @property
     def spread(self) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["channel_nmse", "channels_of"]
+__all__ = ["channel_nmse", "channels_of", "matching_channels"]
 
 
 def channels_of(obj: Any, name: str) -> NDArray:
@@ -24,6 +24,7 @@ def channels_of(obj: Any, name: str) -> NDArray:
     Returns
     -------
     ndarray, shape (K2, N_b, N_m)
+        The channels, one ``N_b × N_m`` matrix per pattern.
 
     Raises
     ------
@@ -38,6 +39,20 @@ def channels_of(obj: Any, name: str) -> NDArray:
 
 def matching_channels(estimate: Any, truth: Any) -> tuple[NDArray, NDArray]:
     """Return ``(Ĥ, H)`` after checking that they have the same patterns and antennas.
+
+    Parameters
+    ----------
+    estimate : Estimate or array_like
+        The estimate or its channels.
+    truth : Trial or array_like
+        The trial or its true channels.
+
+    Returns
+    -------
+    h_hat : ndarray, shape (K2, N_b, N_m)
+        Estimated channels.
+    h : ndarray, shape (K2, N_b, N_m)
+        True channels.
 
     Raises
     ------

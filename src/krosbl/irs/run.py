@@ -23,9 +23,11 @@ class Run:
     scenario : Scenario
         Experiment settings.
     seed : int or numpy.random.SeedSequence or None
-        Root of all randomness. ``SeedSequence(seed)`` spawns ``1 + n_trials`` children: child 0
-        draws the run's pilots ``X`` and patterns ``Ψ`` (in that order), child ``1 + i`` draws
-        trial ``i``. ``None`` takes fresh entropy (see ``seed_sequence.entropy``).
+        Root of all randomness. The run uses the children of ``SeedSequence(seed)``, the same as
+        ``SeedSequence(seed).spawn(1 + n_trials)``: child 0 draws the run's pilots ``X`` and
+        patterns ``Ψ`` (in that order), child ``1 + i`` draws trial ``i``. A given
+        ``SeedSequence`` is not modified (its spawn counter is ignored). ``None`` takes fresh
+        entropy (see ``seed_sequence.entropy``).
     redraw_per_trial : bool, default False
         If True, every trial draws its own ``X`` and ``Ψ`` (first, from its own child) instead
         of sharing the run's.
@@ -61,11 +63,17 @@ class Run:
         self.seed_sequence = (
             seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         )
-        run_child, *trial_children = self.seed_sequence.spawn(1 + scenario.n_trials)
-        self._trial_seeds = tuple(trial_children)
-        self.pilots, self.patterns = self._draw_training(np.random.default_rng(run_child))
+        self.pilots, self.patterns = self._draw_training(self._generator(0))
         # _pattern_states[i] = patterns in effect at the start of trial i (shared mode).
         self._pattern_states: list[NDArray[np.float64]] = [self.patterns]
+
+    def _generator(self, child: int) -> np.random.Generator:
+        """Generator of child ``child`` of the seed sequence (0: run level, 1 + i: trial i)."""
+        root = self.seed_sequence
+        seed = np.random.SeedSequence(
+            root.entropy, spawn_key=(*root.spawn_key, child), pool_size=root.pool_size
+        )
+        return np.random.default_rng(seed)
 
     def _draw_training(
         self, rng: np.random.Generator
@@ -121,7 +129,7 @@ class Run:
             raise ValueError(f"index must be in 0..{len(self) - 1} (n_trials), got {index}")
         index = int(index)
         if self.redraw_per_trial:
-            rng = np.random.default_rng(self._trial_seeds[index])
+            rng = self._generator(1 + index)
             pilots, patterns = self._draw_training(rng)
             return simulate_trial(self.scenario, index, rng, pilots, patterns)
         while len(self._pattern_states) <= index:
@@ -130,10 +138,8 @@ class Run:
 
     def _simulate_shared(self, index: int) -> Trial:
         """Simulate a trial with the shared patterns and record the state it leaves."""
-        rng = np.random.default_rng(self._trial_seeds[index])
-        trial = simulate_trial(
-            self.scenario, index, rng, self.pilots, self._pattern_states[index]
-        )
+        rng = self._generator(1 + index)
+        trial = simulate_trial(self.scenario, index, rng, self.pilots, self._pattern_states[index])
         if len(self._pattern_states) == index + 1:
             self._pattern_states.append(trial.patterns)
         return trial

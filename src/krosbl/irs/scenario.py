@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from krosbl.irs._validate import check_finite, check_int
 
 __all__ = ["Scenario"]
+
+# (field, name in messages, minimum) of the integer settings.
+_COUNTS = (
+    ("n_ms", "n_ms", 1),
+    ("n_bs", "n_bs", 1),
+    ("n_irs", "n_irs (L)", 2),
+    ("grid", "grid (G)", 2),
+    ("spread", "spread (s)", 1),
+    ("n_pilots", "n_pilots (K1)", 1),
+    ("n_patterns", "n_patterns (K2)", 1),
+    ("n_trials", "n_trials", 1),
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +45,8 @@ class Scenario:
     n_patterns : int, default 6
         IRS phase patterns ``K2``; ``1 <= K2 <= L``.
     snr_db : sequence of float, default (4, 8, 12, 16, 20)
-        The SNRs (dB) of a run; finite, at least one.
+        The SNRs (dB) of a run; finite, at least one (any iterable, e.g. an array, is stored as
+        a tuple of floats).
     n_trials : int, default 50
         Channel realisations per run; at least 1.
 
@@ -72,21 +85,16 @@ class Scenario:
     n_trials: int = 50
 
     def __post_init__(self) -> None:
-        check_int("n_ms", self.n_ms, minimum=1)
-        check_int("n_bs", self.n_bs, minimum=1)
-        check_int("n_irs (L)", self.n_irs, minimum=2)
-        check_int("grid (G)", self.grid, minimum=2)
-        check_int("spread (s)", self.spread, minimum=1)
+        for name, label, minimum in _COUNTS:
+            value = check_int(label, getattr(self, name), minimum=minimum)
+            object.__setattr__(self, name, value)
         if self.spread > self.grid:
             raise ValueError(f"spread (s) must be <= grid (G) = {self.grid}, got {self.spread}")
-        check_int("n_pilots (K1)", self.n_pilots, minimum=1)
-        check_int("n_patterns (K2)", self.n_patterns, minimum=1)
         if self.n_patterns > self.n_irs:
             raise ValueError(
                 f"n_patterns (K2) must be <= n_irs (L) = {self.n_irs}, got {self.n_patterns}"
             )
-        check_int("n_trials", self.n_trials, minimum=1)
-        if isinstance(self.snr_db, str) or not isinstance(self.snr_db, Sequence):
+        if isinstance(self.snr_db, str) or not isinstance(self.snr_db, Iterable):
             raise TypeError(f"snr_db must be a sequence of numbers, got {self.snr_db!r}")
         snrs = tuple(check_finite("snr_db", v) for v in self.snr_db)
         if not snrs:

@@ -19,7 +19,7 @@ from krosbl.operators import Kron
 __all__ = ["Observation", "Trial", "simulate_trial"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Trial:
     """One channel realisation with its noiseless measurement and its angular truth.
 
@@ -106,9 +106,7 @@ class Trial:
         """
         return self.signal_power / 10.0 ** (check_finite("snr_db", snr_db) / 10.0)
 
-    def observe(
-        self, snr_db: float, rng: np.random.Generator | int | None = None
-    ) -> Observation:
+    def observe(self, snr_db: float, rng: np.random.Generator | int | None = None) -> Observation:
         """Return a noisy observation ``y = y_0 + CN(0, σ² I)`` at one SNR.
 
         Parameters
@@ -161,7 +159,7 @@ class Trial:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Observation:
     """A noisy measurement of one trial at one SNR.
 

@@ -1,0 +1,37 @@
+# krosbl: two commands on a fresh machine.
+#   make reproduce   installs krosbl and runs the paper's IRS-MIMO experiment on built-in defaults
+#   make test        installs krosbl with its test tools and runs lint, types, tests and the docs build
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install reproduce test lint docs docs-full clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[all]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+reproduce: $(STAMP)
+	$(BIN)/krosbl run irs-snr
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+	$(MAKE) docs
+
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html -D plot_gallery=0 docs docs/_build/html
+
+docs-full: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build docs/generated docs/auto_examples

@@ -1,0 +1,481 @@
+"""The measurements: one function per kind of number the benchmark reports.
+
+* :func:`measure_solver` — median wall time of full solves of one solver on one problem;
+* :func:`measure_in_child` — the same in a fresh child process, with its peak memory;
+* :func:`measure_iteration` — one EM iteration against one posterior evaluation.
+
+Every solve is timed with :func:`time.perf_counter` around the solver call only (the problem,
+the dense matrix and the settings are prepared before the clock starts); krosbl's own
+iteration time (``Result.time_s``, spec §6.5) is recorded beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from krosbl import presets
+from krosbl.api import recover
+from krosbl.methods import METHODS
+from krosbl.metrics import nmse
+from krosbl.operators import Kron
+from krosbl.posterior import kron_posterior
+from krosbl.priors import KronPrior
+
+from .problems import Problem, ProblemSpec
+
+__all__ = [
+    "Outcome",
+    "Row",
+    "Solver",
+    "limit_threads",
+    "measure_in_child",
+    "measure_iteration",
+    "measure_solver",
+    "warm_up",
+]
+
+#: Seconds a child process may take to import krosbl and build its problem.
+CHILD_STARTUP_S = 120.0
+
+
+@dataclass(frozen=True)
+class Solver:
+    """One row of a benchmark case: a method and how it is called.
+
+    Parameters
+    ----------
+    label : str
+        Name in the table (unique within a case).
+    method : str
+        A method of :func:`krosbl.methods`, or ``"ard"`` for scikit-learn's
+        ``ARDRegression``.
+    dense : bool
+        Pass the dense ``ΠM × ΠN`` matrix instead of the :class:`~krosbl.Kron`.
+    options : tuple of (str, value) pairs
+        krosbl: settings overrides (on top of the problem's preset); ARD: constructor
+        arguments.
+    paper_s : float or None
+        The authors' published time per solve (IRS, 4 dB), for a cross-machine ratio.
+    timeout_s : float or None
+        In a child process: give up (and report the row as skipped) when one solve takes
+        longer.
+    """
+
+    label: str
+    method: str
+    dense: bool = False
+    options: tuple[tuple[str, Any], ...] = ()
+    paper_s: float | None = None
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one timed solve returns (small and picklable: no estimate)."""
+
+    wall_s: float
+    solver_time_s: float | None
+    n_iter: int | None
+    nmse: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    """One line of the benchmark table (and of the JSON ``rows``).
+
+    Attributes
+    ----------
+    case, problem, method : str
+        Case name, problem name and solver label.
+    time_s : float or None
+        Median wall time per solve (``None`` if the row failed or was skipped); for
+        ``iteration`` rows, the median time of one EM iteration (``Result.time_s``).
+    solver_time_s : float or None
+        Median ``Result.time_s`` (spec §6.5: iterations only).
+    n_solves : int
+        Solves timed (``--repeat``, fewer when a row exceeds the time budget).
+    nmse : float or None
+        ``‖x̂ − x‖²/‖x‖²`` of the estimate.
+    n_iter : int or None
+        Iterations of the (last) solve.
+    ratio : float or None
+        ``time_s`` over the case's baseline (``iteration`` rows: over one posterior).
+    baseline : bool
+        Whether this row is the case's baseline.
+    extra : dict
+        Case-specific numbers (channel NMSE, peak memory, posterior time, published times…).
+    error : str or None
+        Why the row has no time (failure or skip).
+    """
+
+    case: str
+    problem: str
+    method: str
+    time_s: float | None = None
+    solver_time_s: float | None = None
+    n_solves: int = 0
+    nmse: float | None = None
+    n_iter: int | None = None
+    ratio: float | None = None
+    baseline: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def value(self, key: str) -> Any:
+        """An attribute or, failing that, an ``extra`` entry (``None`` if absent)."""
+        if key in self.__dataclass_fields__:
+            return getattr(self, key)
+        return self.extra.get(key)
+
+
+# --------------------------------------------------------------------------------------------
+# threads and warm-up
+
+
+def limit_threads(threads: int | None) -> contextlib.AbstractContextManager[Any]:
+    """Limit the BLAS/OpenMP thread pools to ``threads`` (``None``: leave them alone).
+
+    Uses ``threadpoolctl`` (installed with scikit-learn); without it the limit is not applied.
+    """
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        warnings.warn("threadpoolctl is not installed: --threads has no effect", stacklevel=2)
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads)
+
+
+def warm_up() -> None:
+    """Run every krosbl method once on a tiny problem (first-call costs off the clock)."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.complex128):
+        factors = tuple(rng.standard_normal((4, 10)).astype(dtype) for _ in range(3))
+        x = np.zeros(1000, dtype=dtype)
+        x[[5, 21]] = 1.0
+        y = Kron(factors) @ x + 0.01 * rng.standard_normal(64)
+        problem = Problem("warm-up", y, factors, x, 1e-4, "synthetic", 40.0)
+        for name, method in METHODS.items():
+            if name == "oracle-ls":
+                continue
+            layouts = (False,) if method.kronecker else (False, True)
+            for dense in layouts:
+                _prepare_krosbl(problem, Solver(name, name, dense, (("max_iter", 2),)))()
+
+
+# --------------------------------------------------------------------------------------------
+# one timed solve
+
+
+def _prepare_krosbl(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
+    A = problem.dense if solver.dense else problem.operator
+    settings = problem.settings_for(solver.method)
+    overrides = dict(solver.options)
+
+    def run() -> Outcome:
+        start = time.perf_counter()
+        res = recover(
+            problem.y, A, solver.method, problem.noise_var, settings=settings, **overrides
+        )
+        wall = time.perf_counter() - start
+        extra: dict[str, Any] = {"converged": res.converged}
+        if "n_sweeps" in res.details:
+            extra["sweeps"] = int(sum(res.details["n_sweeps"]))
+        if (channel := problem.channel_nmse(res.x)) is not None:
+            extra["channel_nmse"] = channel
+        return Outcome(wall, res.time_s, res.n_iter, nmse(res.x, problem.x), extra)
+
+    return run
+
+
+def _prepare_ard(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import ARDRegression
+
+    A = problem.dense
+    options = {"fit_intercept": False, **dict(solver.options)}
+
+    def run() -> Outcome:
+        model = ARDRegression(**options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(A, problem.y)
+            wall = time.perf_counter() - start
+        n_iter = int(model.n_iter_)
+        extra = {"converged": n_iter < model.max_iter, "noise_var_learned": 1.0 / model.alpha_}
+        return Outcome(wall, None, n_iter, nmse(model.coef_, problem.x), extra)
+
+    return run
+
+
+def _prepare(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
+    """Everything but the solve itself, done now; the returned call times only the solve."""
+    if solver.method == "ard":
+        return _prepare_ard(problem, solver)
+    return _prepare_krosbl(problem, solver)
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def _time_calls(run: Callable[[], Outcome], repeat: int, budget_s: float) -> list[Outcome]:
+    """``repeat`` calls, or fewer once their total wall time exceeds ``budget_s`` (≥ 1 call)."""
+    outcomes: list[Outcome] = []
+    while len(outcomes) < repeat and sum(o.wall_s for o in outcomes) < budget_s:
+        gc.collect()
+        outcomes.append(run())
+    return outcomes
+
+
+def _row(case: str, problem: str, solver: Solver, outcomes: list[Outcome]) -> Row:
+    last = outcomes[-1]
+    extra = dict(last.extra)
+    if solver.paper_s is not None:
+        extra["paper_s"] = solver.paper_s
+    return Row(
+        case=case,
+        problem=problem,
+        method=solver.label,
+        time_s=_median([o.wall_s for o in outcomes]),
+        solver_time_s=_median([o.solver_time_s for o in outcomes]),
+        n_solves=len(outcomes),
+        nmse=last.nmse,
+        n_iter=last.n_iter,
+        extra=extra,
+    )
+
+
+def _failed(case: str, problem: str, solver: Solver, error: str) -> Row:
+    return Row(case=case, problem=problem, method=solver.label, error=error)
+
+
+def measure_solver(
+    case: str, problem: Problem, solver: Solver, *, repeat: int, budget_s: float
+) -> Row:
+    """Median wall time of full solves of ``solver`` on ``problem``.
+
+    Parameters
+    ----------
+    case : str
+        Case name (recorded in the row).
+    problem : Problem
+        The problem (its dense matrix is built before timing when the solver needs it).
+    solver : Solver
+        What to run.
+    repeat : int
+        Solves to time (the median is reported).
+    budget_s : float
+        Stop repeating once the solves so far took this long (at least one solve runs).
+
+    Returns
+    -------
+    Row
+        Time, NMSE, iterations; ``error`` set (no time) if the solver raised.
+    """
+    try:
+        outcomes = _time_calls(_prepare(problem, solver), repeat, budget_s)
+    except Exception as exc:  # a failing row must not stop the benchmark
+        return _failed(case, problem.name, solver, f"{type(exc).__name__}: {exc}")
+    return _row(case, problem.name, solver, outcomes)
+
+
+# --------------------------------------------------------------------------------------------
+# in a child process, with peak memory
+
+
+def _peak_rss_bytes() -> int:
+    """Peak resident set size of this process image.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, which starts afresh at ``exec``;
+    ``getrusage(RUSAGE_SELF).ru_maxrss`` (and ``RUSAGE_CHILDREN`` in the parent) would also
+    count the parent's memory that the spawned child shared between its fork and its exec.
+    Elsewhere ``ru_maxrss`` (KiB on Linux and BSD, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # pragma: no cover
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # pragma: no cover
+
+
+def _child(conn: Any, spec: ProblemSpec, solver: Solver, threads: int | None) -> None:
+    """Child process: build the problem, report, then one traced, timed solve."""
+    try:
+        with limit_threads(threads):
+            run = _prepare(spec.build(), solver)
+            conn.send(("ready", _peak_rss_bytes()))
+            tracemalloc.start()
+            outcome = run()
+            traced = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        conn.send(("done", outcome, _peak_rss_bytes(), traced))
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _child_process(*args: Any) -> Iterator[Any]:
+    """A spawned child running :func:`_child`; yields the receiving end of its pipe."""
+    ctx = multiprocessing.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(sender, *args), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        yield receiver
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        receiver.close()
+
+
+def _solve_in_child(
+    spec: ProblemSpec, solver: Solver, threads: int | None
+) -> tuple[Outcome, dict[str, int]] | str:
+    """One solve in a fresh process: the outcome and memory, or why there is none."""
+    timeout = solver.timeout_s
+    with _child_process(spec, solver, threads) as conn:
+        if not conn.poll(CHILD_STARTUP_S):
+            return f"child did not start within {CHILD_STARTUP_S:.0f} s"
+        message = conn.recv()
+        if message[0] == "error":
+            return str(message[1])
+        rss_ready = message[1]
+        if not conn.poll(timeout):
+            return f"skipped: one solve takes more than {timeout:.0f} s"
+        try:
+            message = conn.recv()
+        except EOFError:
+            return "child process died during the solve"
+    if message[0] == "error":
+        return str(message[1])
+    _, outcome, rss_peak, traced = message
+    return outcome, {"rss_before_solve": rss_ready, "peak_rss": rss_peak, "traced_peak": traced}
+
+
+def measure_in_child(
+    case: str,
+    spec: ProblemSpec,
+    solver: Solver,
+    *,
+    repeat: int,
+    budget_s: float,
+    threads: int | None,
+    memory_estimate: int | None = None,
+) -> Row:
+    """Median wall time and peak memory of full solves, each in a fresh spawned process.
+
+    Parameters
+    ----------
+    case : str
+        Case name.
+    spec : ProblemSpec
+        The problem; each child builds it from the spec (not timed, not traced).
+    solver : Solver
+        What to run; ``solver.timeout_s`` bounds one solve (the child is terminated).
+    repeat, budget_s : int, float
+        As :func:`measure_solver` (one child per solve).
+    threads : int or None
+        BLAS thread limit inside the child.
+    memory_estimate : int or None
+        :func:`krosbl.memory_estimate` of the solve, reported beside the measurements.
+
+    Returns
+    -------
+    Row
+        ``extra`` holds ``peak_rss`` (the child's peak resident memory: interpreter, imports,
+        problem and solve; :func:`_peak_rss_bytes`), ``rss_before_solve`` (the same just
+        before the solve), ``traced_peak``
+        (``tracemalloc`` peak during the solve: the solver's own allocations, NumPy's
+        included) and ``memory_estimate``; each the largest over the solves.
+    """
+    outcomes: list[Outcome] = []
+    memory: dict[str, int] = {}
+    while len(outcomes) < repeat and sum(o.wall_s for o in outcomes) < budget_s:
+        result = _solve_in_child(spec, solver, threads)
+        if isinstance(result, str):
+            if not outcomes:
+                return _failed(case, spec.name, solver, result)
+            break
+        outcomes.append(result[0])
+        for key, value in result[1].items():
+            memory[key] = max(memory.get(key, 0), value)
+    row = _row(case, spec.name, solver, outcomes)
+    row.extra.update(memory, memory_estimate=memory_estimate)
+    return row
+
+
+# --------------------------------------------------------------------------------------------
+# one EM iteration against one posterior
+
+
+def measure_iteration(
+    case: str, problem: Problem, method: str, *, repeat: int, budget_s: float
+) -> Row:
+    """Time of one EM iteration against one posterior evaluation, same factors and ``γ``.
+
+    Parameters
+    ----------
+    case : str
+        Case name.
+    problem : Problem
+        The problem (its preset for ``method`` is used).
+    method : str
+        A Kronecker method.
+    repeat, budget_s : int, float
+        As :func:`measure_solver`, for each of the two timings.
+
+    Returns
+    -------
+    Row
+        ``time_s``: median ``Result.time_s`` of ``recover(..., max_iter=1)`` — one iteration
+        from the method's initial ``γ`` (prune, E-step, M-step; spec §6.5);
+        ``extra["posterior_s"]``: median wall time of
+        :func:`krosbl.posterior.kron_posterior` on the same factors and initial ``γ_i``;
+        ``ratio`` = iteration / posterior; ``extra["sweeps"]``: inner sweeps (AM).
+    """
+    settings = problem.settings_for(method) or presets.default(method)
+    build = METHODS[method].build
+    prior = build(problem.operator, settings)[0] if build is not None else None
+    if not isinstance(prior, KronPrior):
+        raise ValueError(f"{method!r} is not a Kronecker SBL method")
+    gammas = prior.gammas
+    solver = Solver(method, method, options=(("max_iter", 1),))
+    row = measure_solver(case, problem, solver, repeat=repeat, budget_s=budget_s)
+
+    def posterior() -> Outcome:
+        start = time.perf_counter()
+        kron_posterior(problem.y, problem.factors, gammas, problem.noise_var)
+        return Outcome(time.perf_counter() - start, None, None, float("nan"))
+
+    if row.error is None and row.solver_time_s is not None:
+        post = statistics.median(o.wall_s for o in _time_calls(posterior, repeat, budget_s))
+        row.extra = {"posterior_s": post, "wall_s": row.time_s, "sweeps": row.extra.get("sweeps")}
+        row.time_s, row.nmse = row.solver_time_s, None
+        row.ratio = row.solver_time_s / post
+    return row

@@ -1,0 +1,295 @@
+"""The benchmark report: machine description, one table per case, and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy
+
+from .cases import CaseResult
+from .measure import Row
+
+__all__ = ["SCHEMA", "Report", "machine_info"]
+
+#: Identifies the layout of the JSON file.
+SCHEMA = "krosbl-bench/1"
+
+
+# --------------------------------------------------------------------------------------------
+# formatting
+
+
+def _time(v: float) -> str:
+    if v >= 1.0:
+        return f"{v:.2f} s"
+    if v >= 1e-3:
+        return f"{v * 1e3:.1f} ms"
+    return f"{v * 1e6:.0f} µs"
+
+
+def _ratio(v: float) -> str:
+    return f"{v:.3g}" if v >= 0.01 else f"{v:.2e}"
+
+
+def _sci(v: float) -> str:
+    return f"{v:.2e}"
+
+
+def _bytes(v: float) -> str:
+    return f"{v / 2**30:.2f} GiB" if v >= 2**30 else f"{v / 2**20:.0f} MiB"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: header, the row field it shows and how."""
+
+    header: str
+    key: str
+    fmt: Callable[[Any], str] = str
+    always: bool = False
+    kinds: tuple[str, ...] = ("compare", "scale", "iteration")
+
+
+COLUMNS = (
+    Column("case", "case", always=True),
+    Column("problem", "problem"),
+    Column("method", "method", always=True),
+    Column("time/solve", "time_s", _time, True, ("compare", "scale")),
+    Column("EM iteration", "time_s", _time, True, ("iteration",)),
+    Column("posterior", "posterior_s", _time),
+    Column("ratio", "ratio", _ratio, True),
+    Column("NMSE", "nmse", _sci, True, ("compare", "scale")),
+    Column("ch. NMSE", "channel_nmse", _sci),
+    Column("n_iter", "n_iter", str, True),
+    Column("sweeps", "sweeps", str),
+    Column("§6.5 time", "solver_time_s", _time, kinds=("compare", "scale")),
+    Column("solves", "n_solves", str, True),
+    Column("peak RSS", "peak_rss", _bytes),
+    Column("RSS@start", "rss_before_solve", _bytes),
+    Column("traced", "traced_peak", _bytes),
+    Column("estimate", "memory_estimate", _bytes),
+    Column("paper s", "paper_s", _time),
+    Column("ours/paper", "vs_paper", _ratio),
+)
+
+
+def _cell(row: Row, column: Column) -> str:
+    value = row.value(column.key)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    text = column.fmt(value)
+    return f"{text} (base)" if column.key == "ratio" and row.baseline else text
+
+
+def _columns(result: CaseResult) -> list[Column]:
+    kind, rows = result.case.kind, result.rows
+    shown = []
+    for col in COLUMNS:
+        if kind not in col.kinds:
+            continue
+        if col.key == "problem":
+            if len(result.problems) > 1:
+                shown.append(col)
+        elif col.always or any(r.value(col.key) is not None for r in rows):
+            shown.append(col)
+    return shown
+
+
+def _problem_line(info: dict[str, Any]) -> str:
+    def shape(key: str) -> str:
+        return "(" + ", ".join(str(v) for v in info.get(key, ())) + ")"
+
+    k = f", K = {info['k']} per factor" if "k" in info else ""
+    return (
+        f"  problem {info.get('name')}: N = {shape('in_shape')}, M = {shape('out_shape')}{k}, "
+        f"{info.get('snr_db')} dB, seed {info.get('seed')} — {info.get('kind')}"
+    )
+
+
+def _footer(result: CaseResult) -> list[str]:
+    lines = [f"  note: {n}" for n in result.case.notes]
+    lines += [f"  {r.method}: {r.error}" for r in result.rows if r.error]
+    for check in result.checks:
+        mark = "PASS  " if check["passed"] else "MISSED"
+        value = check["value"]
+        shown = "—" if value is None else f"{value:.4g}"
+        lines.append(f"  [{mark}] {check['target']} ({check['row']}: {shown})")
+    return lines
+
+
+def _plain_table(result: CaseResult) -> str:
+    cols = _columns(result)
+    cells = [[c.header for c in cols]] + [[_cell(r, c) for c in cols] for r in result.rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cols))]
+    text = ["  ".join(map(str.ljust, line, widths)).rstrip() for line in cells]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    head = f"== {result.case.name}: {result.case.title}"
+    problems = [_problem_line(info) for info in result.problems]
+    return "\n".join([head, *problems, *text, *_footer(result)])
+
+
+def _rich_table(result: CaseResult) -> Any:
+    from rich.table import Table
+
+    cols = _columns(result)
+    title = "\n".join(
+        [
+            f"{result.case.name}: {result.case.title}",
+            *(_problem_line(info) for info in result.problems),
+        ]
+    )
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption="\n".join(_footer(result)),
+        caption_justify="left",
+    )
+    for c in cols:
+        table.add_column(c.header, justify="left" if c.fmt is str else "right", no_wrap=True)
+    for row in result.rows:
+        table.add_row(*(_cell(row, c) for c in cols), style="bold" if row.baseline else None)
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# the report
+
+
+def machine_info(threads: int | None) -> dict[str, Any]:
+    """Versions, CPU, BLAS thread pools and load: what the timings depend on."""
+    info: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "blas_threads_limit": threads,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        import sklearn
+
+        info["scikit_learn"] = sklearn.__version__
+    except ImportError:  # pragma: no cover
+        info["scikit_learn"] = None
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpools"] = [
+            {k: p.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
+            for p in threadpool_info()
+        ]
+    except ImportError:  # pragma: no cover
+        info["threadpools"] = None
+    return info
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON values: NaN and inf become ``None``, NumPy scalars Python numbers."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+@dataclass
+class Report:
+    """Everything one ``krosbl bench`` run measured.
+
+    Attributes
+    ----------
+    results : list of CaseResult
+        One per case, in the order run.
+    meta : dict
+        Run settings and :func:`machine_info`.
+    """
+
+    results: list[CaseResult] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[Row]:
+        """All rows, case after case."""
+        return [row for result in self.results for row in result.rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document: ``schema``, ``meta``, ``cases`` (with checks) and ``rows``."""
+        cases = [
+            {
+                "name": r.case.name,
+                "title": r.case.title,
+                "kind": r.case.kind,
+                "baseline": r.case.baseline,
+                "problems": r.problems,
+                "notes": list(r.case.notes),
+                "checks": r.checks,
+            }
+            for r in self.results
+        ]
+        rows = [asdict(row) for row in self.rows]
+        return _jsonable({"schema": SCHEMA, "meta": self.meta, "cases": cases, "rows": rows})
+
+    def write_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` to ``path`` (parent folders are created)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+    def header(self) -> str:
+        """Two lines on the run: settings and machine."""
+        m = self.meta
+        load = m.get("load_average") or []
+        loads = "/".join(f"{v:.1f}" for v in load) or "?"
+        threads = m.get("blas_threads_limit") or "BLAS default"
+        size = "quick" if m.get("quick") else "full"
+        return (
+            f"krosbl bench — repeat {m.get('repeat')} (median), {size} sizes, "
+            f"BLAS threads: {threads}\n"
+            f"{m.get('platform')}, {m.get('cpu_count')} CPUs, numpy {m.get('numpy')}, "
+            f"scipy {m.get('scipy')}; load average at start {loads}"
+        )
+
+    def print(self, *, plain: bool = False, file: Any = None) -> None:
+        """Print the header and one table per case (rich on a terminal, else plain text)."""
+        out = file or sys.stdout
+        use_rich = not plain and out.isatty()
+        if use_rich:
+            try:
+                from rich.console import Console
+            except ImportError:  # pragma: no cover
+                use_rich = False
+        if use_rich:
+            console = Console(file=out)
+            console.print(self.header())
+            for result in self.results:
+                console.print(_rich_table(result))
+            return
+        print(self.header(), file=out)
+        for result in self.results:
+            print("\n" + _plain_table(result), file=out, flush=True)
+
+
+def summary_lines(rows: Sequence[Row]) -> list[str]:
+    """One progress line per row (for stderr while the benchmark runs)."""
+    return [
+        f"[bench] {r.case:10s} {r.problem:18s} {r.method:24s} "
+        + (r.error or f"{_time(r.time_s or 0.0)} × {r.n_solves}")
+        for r in rows
+    ]

@@ -1,0 +1,62 @@
+"""Reproduce the paper's experiments: definitions, runner, storage, summaries and plots.
+
+Examples
+--------
+>>> from krosbl import experiments
+>>> [e.name for e in experiments.list_experiments()][:2]
+['synthetic-snr', 'synthetic-measurements']
+
+Run a sweep (resumable; results under ``out``) and summarise it::
+
+    df = experiments.run_experiment("synthetic-snr", trials=20, out="results/snr", workers=2)
+    experiments.summarize(df)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .definitions import Algorithm, Experiment, Metric, TrialContext, TrialCounts
+from .errors import ConfigError, ExperimentError, TrialError
+from .registry import EXPERIMENTS, get_experiment, list_experiments
+
+if TYPE_CHECKING:
+    from .plots import plot_results
+    from .runner import run_experiment
+    from .storage import load_results
+    from .summary import summarize
+
+# The runner, storage, summaries and plots load pandas, matplotlib and scipy.stats; they are
+# imported on first use so that ``krosbl list`` (and the CLI's start-up) stays quick.
+_LAZY = {
+    "plot_results": ".plots",
+    "run_experiment": ".runner",
+    "load_results": ".storage",
+    "summarize": ".summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "EXPERIMENTS",
+    "Algorithm",
+    "ConfigError",
+    "Experiment",
+    "ExperimentError",
+    "Metric",
+    "TrialContext",
+    "TrialCounts",
+    "TrialError",
+    "get_experiment",
+    "list_experiments",
+    "load_results",
+    "plot_results",
+    "run_experiment",
+    "summarize",
+]

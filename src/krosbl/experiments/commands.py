@@ -1,0 +1,201 @@
+"""The ``run``, ``list`` and ``plot`` subcommands (argument parsing and printing only).
+
+``krosbl.cli`` calls :func:`register` with its subparsers; ``python -m krosbl.experiments``
+builds the same commands on its own parser.  Exit codes: 0 success, 1 a trial failed,
+2 bad input (unknown experiment, invalid setting, unwritable folder, unreachable scheduler,
+configuration mismatch), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from .definitions import Experiment
+from .errors import ExperimentError, TrialError
+from .registry import get_experiment, list_experiments
+
+__all__ = ["list_command", "plot_command", "register", "run_command"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be in 0 .. 2**63 - 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _error(command: str, message: object) -> None:
+    print(f"krosbl {command}: error: {message}", file=sys.stderr)
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("krosbl.experiments")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _print_summary(results: Any, experiment: Experiment, title: str) -> None:
+    from rich.console import Console
+
+    from .summary import print_summary, summarize
+
+    columns = [m.column for m in experiment.metrics]
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    print_summary(
+        summarize(results, [*columns, "n_iter"]),
+        console,
+        title=title,
+        value_label=dict(experiment.value_labels),
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``run EXPERIMENT``: run or resume, then print the summary table."""
+    from .runner import default_out, run_experiment
+
+    _log_to_stderr()
+    out = args.out if args.out is not None else default_out(args.experiment, args.quick)
+    try:
+        experiment = get_experiment(args.experiment)
+        results = run_experiment(
+            args.experiment,
+            trials=args.trials,
+            out=out,
+            workers=args.workers,
+            config=args.config,
+            quick=args.quick,
+            progress="plain" if args.quiet else True,
+            paper=args.paper,
+            scheduler=args.scheduler,
+            seed=args.seed,
+            plot=not args.no_plot,
+            connect_timeout=args.connect_timeout,
+        )
+    except ExperimentError as exc:
+        _error("run", exc)
+        return 2
+    except TrialError as exc:
+        _error("run", f"{exc}\nfinished trials are stored in {out}; fix the cause and re-run")
+        return 1
+    except KeyboardInterrupt:
+        _error("run", f"interrupted; finished trials are stored in {out}; re-run to resume")
+        return 130
+    _print_summary(results, experiment, f"{experiment.name} — {experiment.reproduces}")
+    print(f"results: {out}")
+    return 0
+
+
+def list_command(args: argparse.Namespace) -> int:
+    """``list``: one line per experiment."""
+    for e in list_experiments():
+        print(f"{e.name:24s} {e.description}  [{e.reproduces}; {e.trials.default} trials]")
+    return 0
+
+
+def plot_command(args: argparse.Namespace) -> int:
+    """``plot DIR``: redraw the figures and print the summary of stored results."""
+    from .plots import plot_results
+    from .storage import ResultStore
+
+    try:
+        paths = plot_results(args.directory, formats=args.format)
+        store = ResultStore(args.directory)
+        results = store.load()
+        experiment = get_experiment(str((store.read_manifest() or {}).get("experiment")))
+    except ExperimentError as exc:
+        _error("plot", exc)
+        return 2
+    _print_summary(results, experiment, experiment.name)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``run``, ``list`` and ``plot`` subcommands.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The object returned by ``ArgumentParser.add_subparsers()``; each subparser gets
+        ``func=handler`` with ``handler(args) -> int`` (the exit code).
+    """
+    names = ", ".join(e.name for e in list_experiments())
+    run = subparsers.add_parser(
+        "run",
+        help="run (or resume) an experiment",
+        description="Run an experiment; re-running the same command resumes it.",
+    )
+    run.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {names}")
+    run.add_argument("--trials", type=_positive_int, help="number of trials")
+    run.add_argument("--out", type=Path, help="output folder (default results/EXPERIMENT)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="1: run here; N: N processes (default: all CPUs)",
+    )
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786"
+    )
+    run.add_argument("--config", type=Path, metavar="TOML", help="settings overrides (TOML file)")
+    size = run.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="tiny version (for CI)")
+    size.add_argument("--paper", action="store_true", help="the paper's trial count")
+    run.add_argument("--seed", type=_seed, help="root seed (overrides the config)")
+    run.add_argument(
+        "--quiet", action="store_true", help="plain log lines instead of a progress bar"
+    )
+    run.add_argument("--no-plot", action="store_true", help="do not write figures")
+    run.add_argument(
+        "--connect-timeout",
+        type=_positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds to wait for the Dask scheduler (default 5)",
+    )
+    run.set_defaults(func=run_command)
+
+    lister = subparsers.add_parser("list", help="list the experiments")
+    lister.set_defaults(func=list_command)
+
+    plot = subparsers.add_parser("plot", help="redraw figures and summary from stored results")
+    plot.add_argument("directory", type=Path, metavar="DIR", help="an output folder of `run`")
+    plot.add_argument(
+        "--format",
+        nargs="+",
+        default=["png", "pdf"],
+        metavar="FMT",
+        help="figure formats (default: png pdf)",
+    )
+    plot.set_defaults(func=plot_command)

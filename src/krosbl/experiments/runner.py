@@ -1,0 +1,148 @@
+"""Run an experiment: resolve settings, skip stored trials, execute the rest, store, plot."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import ExperimentSettings, fingerprint, fingerprint_payload, resolve
+from .errors import ExperimentError
+from .executors import CONNECT_TIMEOUT, TrialTask, make_executor
+from .progress import ProgressMode, make_reporter
+from .registry import get_experiment
+from .storage import ResultStore
+
+__all__ = ["default_out", "default_workers", "run_experiment"]
+
+log = logging.getLogger("krosbl.experiments")
+
+
+def default_out(name: str, quick: bool = False) -> Path:
+    """Default output folder: ``results/<name>`` (``results/<name>-quick`` for ``--quick``)."""
+    return Path("results") / (f"{name}-quick" if quick else name)
+
+
+def default_workers() -> int:
+    """The number of CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def run_experiment(
+    name: str,
+    trials: int | None = None,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    config: str | Path | Mapping[str, Any] | ExperimentSettings | None = None,
+    quick: bool = False,
+    progress: ProgressMode = True,
+    *,
+    paper: bool = False,
+    scheduler: str | None = None,
+    seed: int | None = None,
+    plot: bool = True,
+    connect_timeout: float = CONNECT_TIMEOUT,
+) -> pd.DataFrame:
+    """Run (or resume) an experiment and return its results.
+
+    Parameters
+    ----------
+    name : str
+        Experiment name (see :func:`list_experiments`).
+    trials : int, optional
+        Number of trials; default the experiment's (``quick``/``paper`` pick theirs).
+    out : path, optional
+        Output folder; default ``results/<name>`` (``results/<name>-quick`` when ``quick``).
+    workers : int, optional
+        ``1``: run in this process; ``N > 1``: a pool of ``N`` processes. Default: the
+        number of CPUs available. Ignored when ``client`` or ``scheduler`` is given.
+    client : distributed.Client, optional
+        Run on this Dask cluster (the client is left open).
+    config : path, mapping or ExperimentSettings, optional
+        Setting overrides: a TOML file or a mapping (validated; see
+        :mod:`krosbl.experiments.config`).
+    quick : bool
+        The tiny version (small sizes, few trials) for CI.
+    progress : bool or {"rich", "plain"}
+        Progress display on stderr: a rich bar, plain log lines, or nothing.
+    paper : bool
+        Use the paper's trial count.
+    scheduler : str, optional
+        Address of a Dask scheduler, e.g. ``"tcp://host:8786"``.
+    seed : int, optional
+        Root seed (overrides ``config``).
+    plot : bool
+        Write the figures (PNG and PDF) into ``out`` at the end.
+    connect_timeout : float
+        Seconds to wait for the Dask scheduler.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of trials ``0 .. trials-1``, one per (trial, algorithm, sweep value).
+
+    Raises
+    ------
+    ExperimentError
+        Unknown experiment, invalid settings, unwritable ``out``, ``out`` holding another
+        configuration's results, or an unreachable scheduler.
+    TrialError
+        A trial failed (the trials finished before it stay stored).
+
+    Notes
+    -----
+    Each trial is written to ``out/parts/trial-NNNNNN.parquet`` as soon as it finishes; a
+    re-run with the same settings computes only the missing trials, so an interrupted run
+    resumes where it stopped.  The results do not depend on the executor.
+    """
+    experiment = get_experiment(name)
+    resolved = resolve(
+        experiment, config=config, quick=quick, paper=paper, trials=trials, seed=seed
+    )
+    if workers is None:
+        workers = default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExperimentError(f"workers must be a positive integer, got {workers!r}")
+    payload = fingerprint_payload(resolved)
+    store = ResultStore(out if out is not None else default_out(name, quick))
+    store.prepare(payload, fingerprint(payload))
+    wanted = range(resolved.trials)
+    with store.lock():
+        done = store.completed()
+        missing = [t for t in wanted if t not in done]
+        stored = resolved.trials - len(missing)
+        if stored:
+            log.info(
+                "%s: %d of %d trials already stored in %s; computing %d",
+                name,
+                stored,
+                resolved.trials,
+                store.root,
+                len(missing),
+            )
+        if missing:
+            tasks = [TrialTask(name, resolved.settings, t) for t in missing]
+            executor = make_executor(
+                min(workers, len(missing)),
+                client=client,
+                scheduler=scheduler,
+                timeout=connect_timeout,
+            )
+            with executor, make_reporter(progress, name, resolved.trials, stored) as reporter:
+                for task, frame in executor.run(tasks):
+                    store.write_trial(task.trial, frame)
+                    reporter.advance(task.trial)
+    results = store.load(wanted)
+    if plot:
+        from .plots import plot_results
+
+        plot_results(store.root)
+    return results

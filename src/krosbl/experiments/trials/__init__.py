@@ -1,0 +1,1 @@
+"""Trial functions and settings models of the experiments, one module per family."""

@@ -1,0 +1,149 @@
+"""The synthetic sweeps of spec §7.1 (the paper's Fig. 3): NMSE, SRR and time vs SNR, M_1, K.
+
+Per trial, from the trial's seed sequence: generator 0 draws the matrices, then ``x`` (then,
+for the sparsity sweep, each growth step); generator 1 draws the noise, fresh for every
+sweep value and shared by all algorithms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field, model_validator
+
+from .. import synthetic_data as sd
+from ..definitions import Row, TrialContext
+from .common import ProblemSettings, solve
+
+__all__ = [
+    "MeasurementsSettings",
+    "SnrSettings",
+    "SparsitySettings",
+    "measurements_trial",
+    "measurements_x",
+    "snr_trial",
+    "sparsity_trial",
+]
+
+PRESET = "synthetic"
+
+
+class SnrSettings(ProblemSettings):
+    """Panel (a): ``M_1 = 8``, ``K = 3``, SNR swept (dB)."""
+
+    k: int = Field(default=3, ge=1)
+    values: list[float] = Field(default=[5.0, 10.0, 15.0, 20.0, 25.0, 30.0], min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SnrSettings:
+        if self.k > min(self.n):
+            raise ValueError(f"key 'k': must be at most min(n) = {min(self.n)}, got {self.k}")
+        return self
+
+
+class MeasurementsSettings(ProblemSettings):
+    """Panel (b): ``K = 3``, 25 dB, ``M_1`` swept; ``m[0]`` is the row count σ² comes from (R5)."""
+
+    m: list[int] = Field(default=[14, 12, 15], min_length=3, max_length=3)
+    k: int = Field(default=3, ge=1)
+    snr_db: float = 25.0
+    values: list[int] = Field(default=[6, 8, 10, 12, 14], min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> MeasurementsSettings:
+        if self.k > min(self.n):
+            raise ValueError(f"key 'k': must be at most min(n) = {min(self.n)}, got {self.k}")
+        bad = [v for v in self.values if not 1 <= v <= self.m[0]]
+        if bad:
+            raise ValueError(f"key 'values': M_1 must be in 1..m[0] = {self.m[0]}, got {bad}")
+        return self
+
+
+class SparsitySettings(ProblemSettings):
+    """Panel (c): ``M_1 = 8``, 25 dB, ``K`` swept over nested supports (R6)."""
+
+    snr_db: float = 25.0
+    values: list[int] = Field(default=[2, 3, 4, 5, 6], min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SparsitySettings:
+        v = self.values
+        if v[0] < 1 or any(b <= a for a, b in pairwise(v)) or v[-1] > min(self.n):
+            raise ValueError(
+                f"key 'values': K must increase strictly within 1..min(n) = {min(self.n)}, got {v}"
+            )
+        return self
+
+
+def _solve_all(
+    ctx: TrialContext,
+    value: float,
+    y: NDArray[np.float64],
+    matrices: Sequence[NDArray[np.float64]],
+    x: sd.KronSparse,
+    noise_var: float,
+) -> list[Row]:
+    truth, support = x.vector(), x.support()
+    rows = []
+    for algorithm in ctx.algorithms:
+        row, _ = solve(algorithm, PRESET, y, matrices, truth, support, noise_var)
+        rows.append({**row, "value": float(value)})
+    return rows
+
+
+def snr_trial(ctx: TrialContext) -> list[Row]:
+    """One trial of the SNR sweep: one ``x``, fresh noise per SNR."""
+    s = ctx.settings
+    assert isinstance(s, SnrSettings)
+    data, noise = ctx.generators(2)
+    matrices = sd.draw_matrices(data, s.m, s.n)
+    x = sd.draw_kron_sparse(data, s.n, s.k)
+    y0 = x.measure(matrices)
+    rows: list[Row] = []
+    for snr in s.values:
+        sigma2 = sd.noise_variance(y0, snr)
+        rows += _solve_all(ctx, snr, sd.noisy(noise, y0, sigma2), matrices, x, sigma2)
+    return rows
+
+
+def measurements_trial(ctx: TrialContext) -> list[Row]:
+    """One trial of the ``M_1`` sweep: ``A_1`` = the first ``M_1`` rows of one ``m[0]``-row draw."""
+    s = ctx.settings
+    assert isinstance(s, MeasurementsSettings)
+    data, noise = ctx.generators(2)
+    full = sd.draw_matrices(data, s.m, s.n)
+    x = sd.draw_kron_sparse(data, s.n, s.k)
+    sigma2 = sd.measurement_sweep_noise_var(x, full, s.snr_db)
+    rows: list[Row] = []
+    for m1 in s.values:
+        matrices = [full[0][:m1], *full[1:]]
+        y0 = x.measure(matrices)
+        rows += _solve_all(ctx, m1, sd.noisy(noise, y0, sigma2), matrices, x, sigma2)
+    return rows
+
+
+def sparsity_trial(ctx: TrialContext) -> list[Row]:
+    """One trial of the ``K`` sweep: nested supports, σ² recomputed per ``K``."""
+    s = ctx.settings
+    assert isinstance(s, SparsitySettings)
+    data, noise = ctx.generators(2)
+    matrices = sd.draw_matrices(data, s.m, s.n)
+    x = sd.draw_kron_sparse(data, s.n, s.values[0])
+    rows: list[Row] = []
+    for k in s.values:
+        while len(x.supports[0]) < k:
+            x = x.grow(data)
+        y0 = x.measure(matrices)
+        sigma2 = sd.noise_variance(y0, s.snr_db)
+        rows += _solve_all(ctx, k, sd.noisy(noise, y0, sigma2), matrices, x, sigma2)
+    return rows
+
+
+def measurements_x(value: float, settings: Mapping[str, Any]) -> float:
+    """The figure's x coordinate of the ``M_1`` sweep: ``M_1 M_2 M_3 / (N_1 N_2 N_3)``."""
+    m, n = settings["m"], settings["n"]
+    return float(value) * m[1] * m[2] / (n[0] * n[1] * n[2])

@@ -1,0 +1,68 @@
+"""IRS-MIMO uplink channel estimation (He & Joseph, IEEE TSP 2024, Section VI; spec §8).
+
+A mobile station (``N_m`` antennas) sends pilots ``X`` through an intelligent reflecting
+surface (``L`` elements, a uniform linear array) to a base station (``N_b`` antennas), once per
+IRS phase pattern ``ψ_k``. On an angular grid of ``G`` points the ``K2·K1·N_b`` measurements are
+``y = (F1 ⊗ F2 ⊗ F3) z + n`` with a sparse angular channel ``z`` of shape ``(G, G, G)``, so
+the Kronecker solvers of :mod:`krosbl` apply.
+
+Examples
+--------
+>>> import numpy as np
+>>> from krosbl import irs
+>>> run = irs.Run(irs.Scenario.paper(), seed=7)
+>>> trial = run.trial(0)
+>>> obs = trial.observe(snr_db=12, rng=np.random.default_rng(0))
+>>> est = irs.estimate(obs, method="pc-krosbl", beta=0.8)
+>>> nmse = irs.channel_nmse(est, trial)
+"""
+
+from krosbl.irs.arrays import array_dictionary, grid_angles
+from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
+from krosbl.irs.estimate import Estimate, estimate, irs_settings
+from krosbl.irs.factors import (
+    Factors,
+    build_factors,
+    pattern_factor,
+    pilot_factor,
+    rebuild_channels,
+)
+from krosbl.irs.geometry import Geometry, angular_channel, angular_support, draw_geometry
+from krosbl.irs.metrics import channel_nmse
+from krosbl.irs.run import Run
+from krosbl.irs.scenario import Scenario
+from krosbl.irs.ser import QPSK, draw_symbols, qpsk_ser, symbol_error_rate
+from krosbl.irs.training import draw_patterns, draw_pilots
+from krosbl.irs.trial import Observation, Trial, simulate_trial
+
+__all__ = [
+    "QPSK",
+    "Estimate",
+    "Factors",
+    "Geometry",
+    "Observation",
+    "Run",
+    "Scenario",
+    "Trial",
+    "angular_channel",
+    "angular_support",
+    "array_dictionary",
+    "build_factors",
+    "cascaded_channels",
+    "channel_nmse",
+    "draw_geometry",
+    "draw_patterns",
+    "draw_pilots",
+    "draw_symbols",
+    "estimate",
+    "grid_angles",
+    "irs_settings",
+    "pattern_factor",
+    "physical_channels",
+    "pilot_factor",
+    "qpsk_ser",
+    "rebuild_channels",
+    "redraw_weak_patterns",
+    "simulate_trial",
+    "symbol_error_rate",
+]

@@ -1,0 +1,145 @@
+"""``krosbl bench``: the real command line on the quick problems, and the JSON it writes.
+
+No wall-clock assertions: timings depend on the machine; only the structure is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from krosbl import bench
+from krosbl.bench.measure import Row
+from krosbl.cli import build_parser
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """``python -m krosbl.cli bench --quick --repeat 1 --json PATH``: the JSON and stdout."""
+    path = tmp_path_factory.mktemp("bench") / "bench.json"
+    cmd = [
+        sys.executable,
+        "-m",
+        "krosbl.cli",
+        "bench",
+        "--quick",
+        "--repeat",
+        "1",
+        "--json",
+        str(path),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(Path(path).read_text()), proc.stdout
+
+
+def _finite_positive(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def test_json_layout(quick_run: tuple[dict[str, Any], str]) -> None:
+    doc, _ = quick_run
+    assert doc["schema"] == bench.report.SCHEMA
+    assert doc["meta"]["quick"] is True and doc["meta"]["repeat"] == 1
+    assert [c["name"] for c in doc["cases"]] == list(bench.CASES)
+    assert {r["case"] for r in doc["rows"]} == set(bench.CASES)
+    for case in doc["cases"]:
+        assert case["problems"], case["name"]
+        assert case["checks"] == []  # targets are for the full-size run only
+        expected = {s.label for s in bench.CASES[case["name"]].solvers}
+        assert {r["method"] for r in doc["rows"] if r["case"] == case["name"]} == expected
+
+
+def test_rows_have_positive_times_and_ratios(quick_run: tuple[dict[str, Any], str]) -> None:
+    doc, _ = quick_run
+    for row in doc["rows"]:
+        assert row["error"] is None, row
+        assert row["n_solves"] == 1
+        assert _finite_positive(row["time_s"]), row
+        assert _finite_positive(row["ratio"]), row
+        if row["case"] != "iteration":
+            assert math.isfinite(row["nmse"]) and row["nmse"] >= 0, row
+            assert row["n_iter"] >= 1
+
+
+def test_baselines(quick_run: tuple[dict[str, Any], str]) -> None:
+    doc, _ = quick_run
+    for case in doc["cases"]:
+        rows = [r for r in doc["rows"] if r["case"] == case["name"]]
+        base = [r for r in rows if r["baseline"]]
+        if case["baseline"] is None:
+            assert base == []
+            continue
+        assert [r["method"] for r in base] == [case["baseline"]]
+        assert base[0]["ratio"] == pytest.approx(1.0)
+        for r in rows:
+            assert r["ratio"] == pytest.approx(r["time_s"] / base[0]["time_s"])
+
+
+def test_case_specific_fields(quick_run: tuple[dict[str, Any], str]) -> None:
+    doc, _ = quick_run
+    by_case: dict[str, list[dict[str, Any]]] = {}
+    for r in doc["rows"]:
+        by_case.setdefault(r["case"], []).append(r)
+    for r in by_case["scale"]:
+        for key in ("peak_rss", "rss_before_solve", "traced_peak", "memory_estimate"):
+            assert _finite_positive(r["extra"][key]), (key, r)
+        assert r["extra"]["peak_rss"] >= r["extra"]["rss_before_solve"]
+    for r in by_case["iteration"]:
+        assert _finite_positive(r["extra"]["posterior_s"])
+        assert r["n_iter"] == 1
+        assert r["ratio"] == pytest.approx(r["time_s"] / r["extra"]["posterior_s"])
+    assert len({r["problem"] for r in by_case["iteration"]}) == 2
+    for r in by_case["irs"]:
+        assert _finite_positive(r["extra"]["paper_s"])
+        assert r["extra"]["vs_paper"] == pytest.approx(r["time_s"] / r["extra"]["paper_s"])
+        assert math.isfinite(r["extra"]["channel_nmse"])
+    ard = [r for r in by_case["synthetic"] if r["method"].startswith("ARD")]
+    assert len(ard) == 1 and ard[0]["n_iter"] <= 150
+
+
+def test_table_printed(quick_run: tuple[dict[str, Any], str]) -> None:
+    _, out = quick_run
+    for name in bench.CASES:
+        assert f"== {name}:" in out
+    for header in ("method", "time/solve", "ratio", "NMSE", "n_iter", "cross-machine".upper()):
+        assert header in out
+
+
+def test_parser_options() -> None:
+    args = build_parser().parse_args(
+        ["bench", "--cases", "scale", "irs", "--repeat", "2", "--threads", "auto", "--quick"]
+    )
+    assert args.func is bench.handler
+    assert (args.cases, args.repeat, args.threads, args.quick) == (["scale", "irs"], 2, None, True)
+    assert build_parser().parse_args(["bench"]).threads == 1
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["bench", "--cases", "nope"])
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["bench", "--repeat", "0"])
+
+
+def test_run_benchmark_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="unknown case"):
+        bench.run_benchmark(["nope"])
+    with pytest.raises(ValueError, match="repeat"):
+        bench.run_benchmark(["iteration"], repeat=0)
+
+
+def test_target_check() -> None:
+    rows = [
+        Row("c", "p", "fast", time_s=0.01, ratio=0.005),
+        Row("c", "p", "slow", time_s=2.0, ratio=1.0, baseline=True),
+        Row("c", "p", "broken", error="ValueError: x"),
+    ]
+    speed = bench.Target("fast ≥ 100×", "speedup", ">=", 100.0, "fast").check(rows)
+    assert [(c["row"], c["passed"]) for c in speed] == [("p / fast", True)]
+    assert speed[0]["value"] == pytest.approx(200.0)
+    every = bench.Target("time ≤ 1 s", "time_s", "<=", 1.0).check(rows)
+    assert [c["passed"] for c in every] == [True, False, False]

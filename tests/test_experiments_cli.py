@@ -1,0 +1,230 @@
+"""The ``run``/``list``/``plot`` commands as a user runs them: subprocesses, bad input, SIGKILL."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from krosbl.experiments import load_results, run_experiment
+from krosbl.experiments.commands import register
+
+TINY_TOML = "n = [10, 10, 10]\nm = [4, 5, 6]\nk = 2\nvalues = [10.0, 30.0]\n"
+
+
+def cli(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m krosbl.experiments ARGS``."""
+    return subprocess.run(
+        [sys.executable, "-m", "krosbl.experiments", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_TOML)
+    return path
+
+
+def test_register_builds_the_three_subcommands() -> None:
+    parser = argparse.ArgumentParser(prog="krosbl")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["run", "irs-snr", "--quick", "--workers", "2"])
+    assert args.func.__name__ == "run_command" and args.quick and args.workers == 2
+    assert parser.parse_args(["list"]).func.__name__ == "list_command"
+    assert parser.parse_args(["plot", "d"]).directory == Path("d")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "irs-snr", "--quick", "--paper"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "irs-snr", "--workers", "2", "--scheduler", "tcp://h:1"])
+
+
+def test_list() -> None:
+    done = cli("list")
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "synthetic-snr",
+        "synthetic-measurements",
+        "synthetic-sparsity",
+        "convergence",
+        "unknown-noise",
+        "irs-snr",
+    ]
+
+
+def _assert_user_error(done: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    for needle in needles:
+        assert needle in done.stderr, done.stderr
+
+
+def test_unknown_experiment(tmp_path: Path) -> None:
+    done = cli("run", "nope", "--out", tmp_path / "o")
+    _assert_user_error(done, "unknown experiment 'nope'", "synthetic-snr", "irs-snr")
+
+
+def test_toml_unknown_key_and_wrong_type(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("snr_dbs = [1]\n")
+    _assert_user_error(cli("run", "synthetic-snr", "--config", bad), "unknown key 'snr_dbs'")
+    bad.write_text('k = "three"\n')
+    _assert_user_error(cli("run", "synthetic-snr", "--config", bad), "key 'k'", "integer")
+
+
+def test_trials_zero() -> None:
+    _assert_user_error(cli("run", "synthetic-snr", "--trials", "0"), "--trials", "at least 1")
+
+
+def test_unwritable_out(tmp_path: Path, tiny: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    done = cli("run", "synthetic-snr", "--config", tiny, "--out", blocker / "out")
+    _assert_user_error(done, "cannot write results to", "a-file")
+
+
+def test_unreachable_scheduler_is_a_quick_clear_error(tmp_path: Path, tiny: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.monotonic()
+    done = cli(
+        "run",
+        "synthetic-snr",
+        "--config",
+        tiny,
+        "--out",
+        tmp_path / "o",
+        "--scheduler",
+        f"tcp://127.0.0.1:{port}",
+    )
+    elapsed = time.monotonic() - start
+    _assert_user_error(done, "cannot connect to the Dask scheduler", str(port))
+    assert elapsed < 20, elapsed  # 5 s connect timeout plus start-up
+
+
+def test_config_change_into_existing_out_is_refused(tmp_path: Path, tiny: Path) -> None:
+    out = tmp_path / "o"
+    first = cli(
+        "run",
+        "synthetic-snr",
+        "--config",
+        tiny,
+        "--out",
+        out,
+        "--trials",
+        "1",
+        "--workers",
+        "1",
+        "--quiet",
+        "--no-plot",
+    )
+    assert first.returncode == 0, first.stderr
+    assert "results:" in first.stdout and "svd-krosbl" in first.stdout
+    again = cli(
+        "run",
+        "synthetic-snr",
+        "--config",
+        tiny,
+        "--out",
+        out,
+        "--trials",
+        "1",
+        "--seed",
+        "5",
+        "--no-plot",
+    )
+    _assert_user_error(again, "different configuration", "settings.seed: 0 -> 5")
+    plotted = cli("plot", out)
+    assert plotted.returncode == 0, plotted.stderr
+    assert (out / "nmse.png").exists() and (out / "nmse.pdf").exists()
+    _assert_user_error(cli("plot", tmp_path / "empty"), "no krosbl results")
+
+
+KILL_CONFIG = (
+    "n = [10, 10, 10]\nm = [4, 5, 6]\nk = 2\nvalues = [5.0, 15.0, 25.0, 35.0]\n"
+    'algorithms = ["svd-krosbl", "ksbl", "oracle-ls"]\n'
+)
+KILL_TRIALS = 12
+
+
+def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
+    config = tmp_path / "kill.toml"
+    config.write_text(KILL_CONFIG)
+    out = tmp_path / "killed"
+    command = [
+        sys.executable,
+        "-m",
+        "krosbl.experiments",
+        "run",
+        "synthetic-snr",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        "--trials",
+        str(KILL_TRIALS),
+        "--workers",
+        "2",
+        "--quiet",
+        "--no-plot",
+    ]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    parts = out / "parts"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list(parts.glob("trial-*.parquet"))) >= 2:
+                break
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool workers
+        proc.wait()
+    survivors = {p.name: p.stat().st_mtime_ns for p in parts.glob("trial-*.parquet")}
+    assert 2 <= len(survivors) < KILL_TRIALS, "the run was not interrupted mid-sweep"
+    assert (out / ".lock").exists()  # left behind by the killed driver
+
+    resumed = subprocess.run(
+        [*command[:-4], "--workers", "1", "--quiet", "--no-plot"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(survivors)} of {KILL_TRIALS} trials already stored" in resumed.stderr
+    computed = [line for line in resumed.stderr.splitlines() if ": trial " in line]
+    assert len(computed) == KILL_TRIALS - len(survivors)
+    # parts written before the kill were not recomputed
+    assert {n: (parts / n).stat().st_mtime_ns for n in survivors} == survivors
+    assert sorted(p.name for p in parts.iterdir()) == [
+        f"trial-{t:06d}.parquet" for t in range(KILL_TRIALS)
+    ]
+
+    reference = run_experiment(
+        "synthetic-snr",
+        trials=KILL_TRIALS,
+        out=tmp_path / "reference",
+        workers=1,
+        config=config,
+        progress=False,
+        plot=False,
+    )
+    after = load_results(out)
+    assert after.groupby(["trial", "algorithm", "value"]).size().eq(1).all()
+    pd.testing.assert_frame_equal(
+        after.drop(columns="time_s"), reference.drop(columns="time_s"), check_exact=True
+    )

@@ -1,0 +1,98 @@
+"""The same sweep in this process, on a process pool and on a Dask cluster gives the same table."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from krosbl.experiments import ExperimentError, TrialContext, get_experiment, run_experiment
+from krosbl.experiments.config import resolve
+from krosbl.experiments.executors import TrialTask, execute_trial, trial_seed_sequence
+
+TINY = {"n": [10, 10, 10], "m": [4, 5, 6], "k": 2, "values": [10.0, 30.0]}
+TRIALS = 3
+
+
+def _run(out: Path, **kw: object) -> pd.DataFrame:
+    return run_experiment(
+        "synthetic-snr", trials=TRIALS, out=out, config=TINY, progress=False, plot=False, **kw
+    )  # type: ignore[arg-type]
+
+
+def _stored(out: Path) -> pd.DataFrame:
+    files = sorted((out / "parts").glob("trial-*.parquet"))
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return frame.drop(columns="time_s")
+
+
+def test_serial_pool_and_dask_store_identical_results(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    serial = _run(tmp_path / "serial", workers=1)
+    _run(tmp_path / "pool", workers=2)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        _run(tmp_path / "dask", client=client)
+        assert client.status == "running"  # a client passed in is left open
+    reference = _stored(tmp_path / "serial")
+    assert len(reference) == TRIALS * 2 * 6
+    assert reference["nmse"].notna().all()
+    for other in ("pool", "dask"):
+        pd.testing.assert_frame_equal(_stored(tmp_path / other), reference, check_exact=True)
+    assert (serial["trial"].to_numpy() == np.repeat(np.arange(TRIALS), 12)).all()
+
+
+def test_trial_results_do_not_depend_on_order() -> None:
+    experiment = get_experiment("synthetic-snr")
+    settings = resolve(
+        experiment, config={**TINY, "algorithms": ["svd-krosbl", "oracle-ls"]}
+    ).settings
+    tasks = [TrialTask("synthetic-snr", settings, t) for t in (2, 0, 1)]
+    forward = {t.trial: execute_trial(t).drop(columns="time_s") for t in tasks}
+    backward = {t.trial: execute_trial(t).drop(columns="time_s") for t in reversed(tasks)}
+    for t in forward:
+        pd.testing.assert_frame_equal(forward[t], backward[t], check_exact=True)
+    assert not forward[0]["nmse"].equals(forward[1]["nmse"])
+
+
+def test_trial_seed_is_the_spawned_child() -> None:
+    children = np.random.SeedSequence(42).spawn(10)
+    for t in (0, 3, 9):
+        np.testing.assert_array_equal(
+            trial_seed_sequence(42, t).generate_state(4), children[t].generate_state(4)
+        )
+    ctx = TrialContext(
+        get_experiment("synthetic-snr"),
+        resolve(get_experiment("synthetic-snr")).settings,
+        3,
+        trial_seed_sequence(42, 3),
+    )
+    first = [g.random() for g in ctx.generators(2)]
+    assert first == [g.random() for g in ctx.generators(2)]  # pure: same generators again
+    assert first == [np.random.default_rng(c).random() for c in children[3].spawn(2)]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_scheduler_fails_fast(tmp_path: Path) -> None:
+    start = time.monotonic()
+    with pytest.raises(ExperimentError, match="cannot connect to the Dask scheduler"):
+        _run(tmp_path / "x", scheduler=f"tcp://127.0.0.1:{_closed_port()}", connect_timeout=2.0)
+    assert time.monotonic() - start < 10
+
+
+def test_workers_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ExperimentError, match="workers"):
+        _run(tmp_path / "x", workers=0)

@@ -1,0 +1,90 @@
+"""irs.estimate on simulated trials: presets, oracle least squares, the paper's methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from krosbl import irs
+
+SIZES = [
+    irs.Scenario.paper(),
+    irs.Scenario(n_ms=3, n_bs=5, n_irs=10, grid=7, spread=2, n_pilots=2, n_patterns=4, n_trials=3),
+    irs.Scenario(n_ms=4, n_bs=6, n_irs=37, grid=11, spread=3, n_pilots=2, n_patterns=5, n_trials=3),
+    irs.Scenario(n_ms=1, n_bs=2, n_irs=2, grid=2, spread=1, n_pilots=1, n_patterns=2, n_trials=3),
+]
+
+
+def noiseless(trial: irs.Trial) -> irs.Observation:
+    return irs.Observation(trial, 300.0, trial.noise_variance(300.0), trial.y0)
+
+
+@pytest.mark.parametrize("scenario", SIZES, ids=["paper", "L10", "L37", "L2"])
+def test_oracle_least_squares_is_exact_without_noise(scenario):
+    for trial in irs.Run(scenario, seed=12):
+        est = irs.estimate(noiseless(trial), "oracle-ls")
+        assert est.result.method == "oracle-ls"
+        np.testing.assert_array_equal(np.sort(est.result.support), trial.support)
+        assert irs.channel_nmse(est, trial) < 1e-10
+
+
+@pytest.fixture(scope="module")
+def trial() -> irs.Trial:
+    return irs.Run(irs.Scenario.paper(), seed=7).trial(0)
+
+
+@pytest.mark.parametrize(
+    ("method", "bound"),
+    [("svd-krosbl", 0.02), ("am-krosbl", 0.05), ("pc-krosbl", 0.05), ("oracle-ls", 0.01)],
+)
+def test_methods_recover_the_channel_at_20_db(trial, method, bound):
+    obs = trial.observe(snr_db=20.0, rng=np.random.default_rng(1))
+    est = irs.estimate(obs, method)
+    assert est.H.shape == (6, 16, 6) and est.z.shape == (18, 18, 18)
+    assert est.observation is obs and est.method == method
+    np.testing.assert_array_equal(est.z.ravel(), est.result.x)
+    np.testing.assert_allclose(est.H, trial.rebuild(est.z))
+    assert irs.channel_nmse(est, trial) < bound
+    assert (
+        irs.symbol_error_rate(est, trial, 20.0, np.random.default_rng(2), n_symbols=10_000) < 1e-3
+    )
+
+
+def test_estimate_uses_the_irs_presets(trial):
+    obs = trial.observe(snr_db=12.0, rng=np.random.default_rng(1))
+    est = irs.estimate(obs, method="pc-krosbl", beta=0.5, max_iter=3)
+    settings = est.result.settings
+    assert settings is not None
+    assert settings.beta == 0.5 and settings.coupled == (0, 2) and settings.max_iter == 3
+    assert settings.prune_ratio == (1e-2, 1e-1, 1e-2) and settings.prune_abs == 1e-4
+
+
+@pytest.mark.parametrize(
+    ("method", "snr_db", "experiment"),
+    [
+        ("svd-krosbl", 24.9, "irs"),
+        ("svd-krosbl", 25.0, "irs-high-snr"),
+        ("am-krosbl", 30.0, "irs"),
+        ("pc-krosbl", 4.0, "irs"),
+        ("sbl", 4.0, "irs"),
+        ("pc-sbl", 4.0, "irs"),
+        ("oracle-ls", 4.0, "irs"),
+    ],
+)
+def test_irs_settings(method, snr_db, experiment):
+    from krosbl import presets
+
+    assert irs.irs_settings(method, snr_db) == presets.get(experiment, method)
+
+
+def test_irs_settings_high_snr_svd_prunes_relatively():
+    assert irs.irs_settings("svd-krosbl", 20.0).prune_ratio == 0.0
+    assert irs.irs_settings("svd-krosbl", 30.0).prune_ratio == 1e-3
+    assert irs.irs_settings("pc-krosbl", 12.0).beta == 0.8
+
+
+@pytest.mark.parametrize("method", ["ksbl", "kron-omp"])
+def test_methods_outside_the_paper_experiment_use_defaults(trial, method):
+    assert irs.irs_settings(method, 12.0) is None
+    obs = trial.observe(snr_db=20.0, rng=np.random.default_rng(1))
+    assert irs.estimate(obs, method, max_iter=5).H.shape == (6, 16, 6)
