@@ -22,13 +22,23 @@ def random_factors(
 
 
 def kron_sparse(
-    rng: np.random.Generator, in_shape: Sequence[int], k: int, complex_: bool
+    rng: np.random.Generator,
+    in_shape: Sequence[int],
+    k: int,
+    complex_: bool,
+    block: bool = False,
 ) -> np.ndarray:
-    """``x = x_1 ⊗ … ⊗ x_I`` with ``k`` random non-zeros of magnitude in [0.5, 1.5) per factor."""
+    """``x = x_1 ⊗ … ⊗ x_I`` with ``k`` random non-zeros of magnitude in [0.5, 1.5) per factor
+
+    (``block=True``: ``k`` consecutive indices per factor)."""
     x = np.ones(1)
     for n in in_shape:
         xi = np.zeros(n, dtype=complex if complex_ else float)
-        idx = rng.choice(n, size=min(k, n), replace=False)
+        if block:
+            start = rng.integers(n - k + 1)
+            idx = np.arange(start, start + k)
+        else:
+            idx = rng.choice(n, size=min(k, n), replace=False)
         values = (0.5 + rng.random(len(idx))) * rng.choice([-1.0, 1.0], len(idx))
         if complex_:
             values = values * np.exp(2j * np.pi * rng.random(len(idx)))

@@ -19,7 +19,7 @@ def problem():
 
 def test_unknown_method_lists_valid(problem):
     f, y, _ = problem
-    with pytest.raises(ValueError, match="valid methods are .*svd-krosbl"):
+    with pytest.raises(ValueError, match=r"valid methods are .*svd-krosbl"):
         krosbl.recover(y, f, "magic")
 
 
@@ -124,8 +124,17 @@ def test_omp_more_atoms_than_measurements(problem):
 
 def test_methods_listing():
     names = krosbl.methods()
-    assert set(names) == {"sbl", "pc-sbl", "am-krosbl", "svd-krosbl", "pc-krosbl", "ksbl",
-                          "kron-omp", "omp", "oracle-ls"}
+    assert set(names) == {
+        "sbl",
+        "pc-sbl",
+        "am-krosbl",
+        "svd-krosbl",
+        "pc-krosbl",
+        "ksbl",
+        "kron-omp",
+        "omp",
+        "oracle-ls",
+    }
     assert all(isinstance(v, str) and v for v in names.values())
 
 

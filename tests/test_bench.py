@@ -60,7 +60,7 @@ def test_rows_have_positive_times_and_ratios(quick_run: tuple[dict[str, Any], st
     doc, _ = quick_run
     for row in doc["rows"]:
         assert row["error"] is None, row
-        assert row["n_solves"] == 1
+        assert row["n_solves"] == 1 or row["case"] == "iteration"  # iterations: ≥ 0.25 s
         assert _finite_positive(row["time_s"]), row
         assert _finite_positive(row["ratio"]), row
         if row["case"] != "iteration":

@@ -66,13 +66,19 @@ def test_select_and_kron_vector():
     sub = op.select(keep)
     idx = np.ravel_multi_index(np.meshgrid(*keep, indexing="ij"), op.in_shape).ravel()
     assert np.allclose(sub.todense(), op.todense()[:, idx])
-    assert np.allclose(kron_vector([np.arange(2), np.arange(3)]), np.kron(np.arange(2), np.arange(3)))
+    assert np.allclose(
+        kron_vector([np.arange(2), np.arange(3)]), np.kron(np.arange(2), np.arange(3))
+    )
 
 
 @pytest.mark.parametrize(
     ("factors", "err"),
-    [([], ValueError), ([np.ones(3)], ValueError), ([np.ones((0, 3))], ValueError),
-     ([np.array([["a"]])], TypeError)],
+    [
+        ([], ValueError),
+        ([np.ones(3)], ValueError),
+        ([np.ones((0, 3))], ValueError),
+        ([np.array([["a"]])], TypeError),
+    ],
 )
 def test_bad_factors(factors, err):
     with pytest.raises(err):

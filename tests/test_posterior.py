@@ -35,7 +35,9 @@ def _problem(out_shape, in_shape, is_complex, seed):
     f = random_factors(rng, out_shape, in_shape, is_complex)
     gammas = [rng.random(n) + 0.1 for n in in_shape]
     A = reduce(np.kron, f)
-    y = rng.standard_normal(A.shape[0]) + (1j * rng.standard_normal(A.shape[0]) if is_complex else 0)
+    y = rng.standard_normal(A.shape[0]) + (
+        1j * rng.standard_normal(A.shape[0]) if is_complex else 0
+    )
     return f, gammas, A, y
 
 
@@ -66,7 +68,9 @@ def test_flat_posterior_on_kron_and_dense_match_dense(out_shape, in_shape, is_co
         assert np.allclose(post.mean, mean, atol=1e-10)
         assert np.allclose(post.var, var, atol=1e-10)
         assert post.cost == pytest.approx(cost, rel=1e-9)
-        assert post.residual_sq == pytest.approx(np.sum(np.abs(y - A[:, keep] @ mean) ** 2), rel=1e-8)
+        assert post.residual_sq == pytest.approx(
+            np.sum(np.abs(y - A[:, keep] @ mean) ** 2), rel=1e-8
+        )
 
 
 def test_flat_posterior_coefficient_space_when_tall(is_complex):

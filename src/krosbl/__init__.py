@@ -7,7 +7,7 @@ estimation (:mod:`krosbl.irs`).
 
 from . import metrics, presets
 from .api import Result, memory_estimate, recover
-from .estimators import KSBL, OMP, SBL, AMKroSBL, KronOMP, OracleLS, PCKroSBL, PCSBL, SVDKroSBL
+from .estimators import KSBL, OMP, PCSBL, SBL, AMKroSBL, KronOMP, OracleLS, PCKroSBL, SVDKroSBL
 from .methods import methods
 from .operators import Kron
 from .settings import SolverSettings

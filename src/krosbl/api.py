@@ -268,7 +268,9 @@ def _recover_greedy(
         noise_learned=False,
         time_s=fit.time_s,
         settings=settings,
-        details={k: v for k, v in vars(fit).items() if k not in ("x", "support", "n_iter", "time_s")},
+        details={
+            k: v for k, v in vars(fit).items() if k not in ("x", "support", "n_iter", "time_s")
+        },
     )
 
 

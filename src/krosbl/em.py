@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +26,8 @@ class UpdateRule(Protocol):
 
     stop_on: Literal["gamma", "mean"]
 
-    def update(self, prior: KronPrior | FlatPrior, post: Posterior, /) -> None: ...  # noqa: D102
+    def update(self, prior: Any, post: Posterior, /) -> None:
+        """Apply the M-step to ``prior`` in place."""
 
 
 @dataclass

@@ -16,7 +16,17 @@ from .api import Result, recover
 from .operators import Kron
 from .settings import SolverSettings
 
-__all__ = ["KSBL", "OMP", "PCSBL", "SBL", "AMKroSBL", "KronOMP", "OracleLS", "PCKroSBL", "SVDKroSBL"]
+__all__ = [
+    "KSBL",
+    "OMP",
+    "PCSBL",
+    "SBL",
+    "AMKroSBL",
+    "KronOMP",
+    "OracleLS",
+    "PCKroSBL",
+    "SVDKroSBL",
+]
 
 
 class _Recovery:

@@ -68,7 +68,9 @@ def _build_pcsbl(op: Kron | NDArray, settings: SolverSettings) -> tuple[FlatPrio
     return FlatPrior(np.ones(op.shape[1])), rule
 
 
-def _sweep_rule(settings: SolverSettings, *, normalise: bool, max_sweeps: int | None) -> SweepUpdate:
+def _sweep_rule(
+    settings: SolverSettings, *, normalise: bool, max_sweeps: int | None
+) -> SweepUpdate:
     return SweepUpdate(
         normalise=normalise,
         tol=settings.inner_tol,
@@ -86,7 +88,9 @@ def _build_am(op: Kron | NDArray, settings: SolverSettings) -> tuple[KronPrior, 
 
 def _build_ksbl(op: Kron | NDArray, settings: SolverSettings) -> tuple[KronPrior, SweepUpdate]:
     assert isinstance(op, Kron)
-    return KronPrior(_factor_init(op, settings)), _sweep_rule(settings, normalise=False, max_sweeps=1)
+    return KronPrior(_factor_init(op, settings)), _sweep_rule(
+        settings, normalise=False, max_sweeps=1
+    )
 
 
 def _build_svd(op: Kron | NDArray, settings: SolverSettings) -> tuple[KronPrior, SVDUpdate]:
@@ -119,11 +123,22 @@ METHODS: dict[str, Method] = {
     m.name: m
     for m in (
         Method("sbl", "classic SBL (EM) with an unstructured prior", False, _build_sbl),
-        Method("pc-sbl", "pattern-coupled SBL (Fang et al. 2015) on the flat index", False, _build_pcsbl),
-        Method("am-krosbl", "Kronecker SBL, alternating minimisation over the factors", True, _build_am),
+        Method(
+            "pc-sbl",
+            "pattern-coupled SBL (Fang et al. 2015) on the flat index",
+            False,
+            _build_pcsbl,
+        ),
+        Method(
+            "am-krosbl", "Kronecker SBL, alternating minimisation over the factors", True, _build_am
+        ),
         Method("svd-krosbl", "Kronecker SBL, rank-one SVD M-step", True, _build_svd),
-        Method("pc-krosbl", "pattern-coupled AM-KroSBL for block-sparse factors", True, _build_pckrosbl),
-        Method("ksbl", "earlier Kronecker SBL: one unnormalised sweep per iteration", True, _build_ksbl),
+        Method(
+            "pc-krosbl", "pattern-coupled AM-KroSBL for block-sparse factors", True, _build_pckrosbl
+        ),
+        Method(
+            "ksbl", "earlier Kronecker SBL: one unnormalised sweep per iteration", True, _build_ksbl
+        ),
         Method("kron-omp", "Kronecker OMP (Caiafa & Cichocki 2013)", True),
         Method("omp", "orthogonal matching pursuit on any operator", False),
         Method("oracle-ls", "least squares on a given true support", False),

@@ -59,7 +59,9 @@ class KronPrior:
         self.gammas = [np.asarray(g, dtype=float).copy() for g in gammas]
         self.in_shape = tuple(len(g) for g in self.gammas)
         self.keep = [np.arange(n) for n in self.in_shape]
-        self.couplings = list(couplings) if couplings is not None else [None] * len(self.gammas)
+        self.couplings: list[NDArray | None] = (
+            list(couplings) if couplings is not None else [None] * len(self.gammas)
+        )
 
     @property
     def kept_shape(self) -> tuple[int, ...]:

@@ -164,8 +164,7 @@ class SolverSettings:
             return values * n_factors
         if len(values) != n_factors:
             raise ValueError(
-                f"setting {name!r} has {len(values)} values but the problem has "
-                f"{n_factors} factors"
+                f"setting {name!r} has {len(values)} values but the problem has {n_factors} factors"
             )
         return values
 

@@ -63,7 +63,7 @@ def _normalise(gammas: list[NDArray]) -> None:
     """Unit norm for every factor but the last, which takes the product of the norms."""
     scale = 1.0
     for k in range(len(gammas) - 1):
-        norm = np.linalg.norm(gammas[k])
+        norm = float(np.linalg.norm(gammas[k]))
         if norm > 0:
             gammas[k] = gammas[k] / norm
             scale *= norm
@@ -134,24 +134,27 @@ class SweepUpdate:
         lam = post.second_moment.reshape(prior.kept_shape)
         cap = self.max_sweeps if self.max_sweeps is not None else SAFETY_MAX_SWEEPS
         previous = reduce(np.multiply.outer, prior.gammas)
-        for sweep in range(1, cap + 1):
+        sweeps = 0
+        while True:
             self._sweep(prior, lam)
+            sweeps += 1
             current = reduce(np.multiply.outer, prior.gammas)
             delta = np.linalg.norm(current - previous)
             if self.tol_type == "rel":
                 delta /= np.linalg.norm(previous)
             if delta <= self.tol:
                 break
+            if sweeps == cap:
+                if self.max_sweeps is None:
+                    warnings.warn(
+                        f"inner sweeps reached the safety cap of {cap} without meeting "
+                        f"inner_tol={self.tol}",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+                break
             previous = current
-        else:
-            if self.max_sweeps is None:
-                warnings.warn(
-                    f"inner sweeps reached the safety cap of {cap} without meeting "
-                    f"inner_tol={self.tol}",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-        self.n_sweeps.append(sweep)
+        self.n_sweeps.append(sweeps)
 
 
 class SVDUpdate:

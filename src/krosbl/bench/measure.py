@@ -50,6 +50,12 @@ __all__ = [
 #: Seconds a child process may take to import krosbl and build its problem.
 CHILD_STARTUP_S = 120.0
 
+#: Most calls :func:`measure_iteration` makes to reach its minimum total time.
+MAX_CALLS = 100
+
+#: Total seconds of samples :func:`measure_iteration` collects for each of its two medians.
+ITERATION_MIN_TOTAL_S = 0.25
+
 
 @dataclass(frozen=True)
 class Solver:
@@ -236,10 +242,24 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
-def _time_calls(run: Callable[[], Outcome], repeat: int, budget_s: float) -> list[Outcome]:
-    """``repeat`` calls, or fewer once their total wall time exceeds ``budget_s`` (≥ 1 call)."""
+def _time_calls(
+    run: Callable[[], Outcome], repeat: int, budget_s: float, min_total_s: float = 0.0
+) -> list[Outcome]:
+    """Time ``run`` repeatedly; every call is timed by ``run`` itself.
+
+    ``repeat`` calls, fewer once their total exceeds ``budget_s`` (at least one call); then,
+    for fast calls, more until their total reaches ``min_total_s`` (at most
+    :data:`MAX_CALLS`), so that a median of sub-millisecond times is not left to a few
+    samples.
+    """
     outcomes: list[Outcome] = []
-    while len(outcomes) < repeat and sum(o.wall_s for o in outcomes) < budget_s:
+    while True:
+        total = sum(o.wall_s for o in outcomes)
+        if len(outcomes) < repeat:
+            if outcomes and total >= budget_s:
+                break
+        elif total >= min_total_s or len(outcomes) >= MAX_CALLS:
+            break
         gc.collect()
         outcomes.append(run())
     return outcomes
@@ -268,7 +288,13 @@ def _failed(case: str, problem: str, solver: Solver, error: str) -> Row:
 
 
 def measure_solver(
-    case: str, problem: Problem, solver: Solver, *, repeat: int, budget_s: float
+    case: str,
+    problem: Problem,
+    solver: Solver,
+    *,
+    repeat: int,
+    budget_s: float,
+    min_total_s: float = 0.0,
 ) -> Row:
     """Median wall time of full solves of ``solver`` on ``problem``.
 
@@ -284,6 +310,9 @@ def measure_solver(
         Solves to time (the median is reported).
     budget_s : float
         Stop repeating once the solves so far took this long (at least one solve runs).
+    min_total_s : float
+        After ``repeat`` solves, go on (up to :data:`MAX_CALLS`) until the solves took this
+        long in total.
 
     Returns
     -------
@@ -291,7 +320,7 @@ def measure_solver(
         Time, NMSE, iterations; ``error`` set (no time) if the solver raised.
     """
     try:
-        outcomes = _time_calls(_prepare(problem, solver), repeat, budget_s)
+        outcomes = _time_calls(_prepare(problem, solver), repeat, budget_s, min_total_s)
     except Exception as exc:  # a failing row must not stop the benchmark
         return _failed(case, problem.name, solver, f"{type(exc).__name__}: {exc}")
     return _row(case, problem.name, solver, outcomes)
@@ -448,7 +477,8 @@ def measure_iteration(
     method : str
         A Kronecker method.
     repeat, budget_s : int, float
-        As :func:`measure_solver`, for each of the two timings.
+        As :func:`measure_solver`, for each of the two timings, which also go on until they
+        hold :data:`ITERATION_MIN_TOTAL_S` of samples (``n_solves`` counts the iterations).
 
     Returns
     -------
@@ -466,7 +496,9 @@ def measure_iteration(
         raise ValueError(f"{method!r} is not a Kronecker SBL method")
     gammas = prior.gammas
     solver = Solver(method, method, options=(("max_iter", 1),))
-    row = measure_solver(case, problem, solver, repeat=repeat, budget_s=budget_s)
+    row = measure_solver(
+        case, problem, solver, repeat=repeat, budget_s=budget_s, min_total_s=ITERATION_MIN_TOTAL_S
+    )
 
     def posterior() -> Outcome:
         start = time.perf_counter()
@@ -474,7 +506,8 @@ def measure_iteration(
         return Outcome(time.perf_counter() - start, None, None, float("nan"))
 
     if row.error is None and row.solver_time_s is not None:
-        post = statistics.median(o.wall_s for o in _time_calls(posterior, repeat, budget_s))
+        calls = _time_calls(posterior, repeat, budget_s, ITERATION_MIN_TOTAL_S)
+        post = statistics.median(o.wall_s for o in calls)
         row.extra = {"posterior_s": post, "wall_s": row.time_s, "sweeps": row.extra.get("sweeps")}
         row.time_s, row.nmse = row.solver_time_s, None
         row.ratio = row.solver_time_s / post

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -179,10 +180,8 @@ def machine_info(threads: int | None) -> dict[str, Any]:
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     try:
-        import sklearn
-
-        info["scikit_learn"] = sklearn.__version__
-    except ImportError:  # pragma: no cover
+        info["scikit_learn"] = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:  # pragma: no cover
         info["scikit_learn"] = None
     try:
         from threadpoolctl import threadpool_info

@@ -60,11 +60,6 @@ class ExperimentSettings(BaseModel):
     trials: int | None = Field(default=None, gt=0)
     algorithms: list[str] | None = Field(default=None, min_length=1)
 
-    @property
-    def sweep(self) -> list[float]:
-        """The sweep values, as floats."""
-        return [float(v) for v in getattr(self, "values", [])]
-
 
 @dataclass(frozen=True)
 class Resolved:

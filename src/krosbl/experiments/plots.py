@@ -53,6 +53,8 @@ def _sweep_figures(
             mean = rows[f"{metric.column}_mean"].to_numpy(float)
             lo = rows[f"{metric.column}_lo"].to_numpy(float)
             hi = rows[f"{metric.column}_hi"].to_numpy(float)
+            if metric.log:  # zeros (e.g. no symbol errors) end the line instead of diving
+                mean = np.where(mean > 0, mean, np.nan)
             (line,) = ax.plot(x, mean, marker="o", label=name)
             ok = np.isfinite(lo) & np.isfinite(hi) & ((lo > 0) | (not metric.log))
             if ok.any():

@@ -22,7 +22,8 @@ from rich.text import Text
 
 __all__ = ["PlainProgress", "ProgressMode", "Reporter", "RichProgress", "Silent", "make_reporter"]
 
-#: ``True``/``"rich"``: a rich bar; ``"plain"``: one log line per trial; ``False``: silent.
+#: ``"rich"``: a rich bar; ``"plain"``: one log line per trial; ``False``: silent;
+#: ``True``: rich on a terminal, else plain.
 ProgressMode = bool | Literal["rich", "plain"]
 
 
@@ -123,8 +124,14 @@ class Silent:
 
 
 def make_reporter(mode: ProgressMode, label: str, total: int, done: int) -> Reporter:
-    """The reporter for ``mode`` (see :data:`ProgressMode`)."""
-    if mode is True or mode == "rich":
+    """The reporter for ``mode`` (see :data:`ProgressMode`).
+
+    ``True`` shows the rich bar on a terminal and plain lines when stderr is redirected (a
+    log file would otherwise stay empty until the end).
+    """
+    if mode is True:
+        mode = "rich" if sys.stderr.isatty() else "plain"
+    if mode == "rich":
         return RichProgress(label, total, done)
     if mode == "plain":
         return PlainProgress(label, total, done)

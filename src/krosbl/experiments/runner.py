@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from .config import ExperimentSettings, fingerprint, fingerprint_payload, resolve
-from .errors import ExperimentError
 from .executors import CONNECT_TIMEOUT, TrialTask, make_executor
 from .progress import ProgressMode, make_reporter
 from .registry import get_experiment
@@ -107,10 +106,12 @@ def run_experiment(
     resolved = resolve(
         experiment, config=config, quick=quick, paper=paper, trials=trials, seed=seed
     )
-    if workers is None:
-        workers = default_workers()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ExperimentError(f"workers must be a positive integer, got {workers!r}")
+    executor = make_executor(
+        default_workers() if workers is None else workers,
+        client=client,
+        scheduler=scheduler,
+        timeout=connect_timeout,
+    )
     payload = fingerprint_payload(resolved)
     store = ResultStore(out if out is not None else default_out(name, quick))
     store.prepare(payload, fingerprint(payload))
@@ -130,12 +131,6 @@ def run_experiment(
             )
         if missing:
             tasks = [TrialTask(name, resolved.settings, t) for t in missing]
-            executor = make_executor(
-                min(workers, len(missing)),
-                client=client,
-                scheduler=scheduler,
-                timeout=connect_timeout,
-            )
             with executor, make_reporter(progress, name, resolved.trials, stored) as reporter:
                 for task, frame in executor.run(tasks):
                     store.write_trial(task.trial, frame)
