@@ -99,7 +99,7 @@ sphinx_gallery_conf = {
     "plot_gallery": "True",
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "krosbl_docs.GalleryOrder",  # docs/_ext/krosbl_docs.py
     "remove_config_comments": True,
     "download_all_examples": False,
     "write_computation_times": False,
@@ -129,7 +129,10 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"index": [], "install": [], "quickstart": []}
+# pages without sub-pages: no empty section navigation
+html_sidebars = {
+    page: [] for page in ("index", "install", "quickstart", "irs", "cli", "architecture")
+}
 html_static_path: list[str] = []
 html_show_sourcelink = False
 html_copy_source = False

@@ -12,6 +12,8 @@ channel NMSE. The model is described in :doc:`/irs`.
 # ---------
 # A :class:`krosbl.irs.Run` draws the pilots and IRS phase patterns once; each trial draws new
 # channels. ``trial.observe`` adds noise at a given SNR to the 288 noiseless measurements.
+
+# sphinx_gallery_thumbnail_number = 2
 import matplotlib.pyplot as plt
 import numpy as np
 

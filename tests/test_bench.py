@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from krosbl import bench
-from krosbl.bench.measure import Row
+from krosbl.bench.cases import SCALE_QUICK
+from krosbl.bench.measure import Row, Solver, measure_in_child
 from krosbl.cli import build_parser
 
 
@@ -143,3 +144,10 @@ def test_target_check() -> None:
     assert speed[0]["value"] == pytest.approx(200.0)
     every = bench.Target("time ≤ 1 s", "time_s", "<=", 1.0).check(rows)
     assert [c["passed"] for c in every] == [True, False, False]
+
+
+def test_child_solve_over_its_timeout_is_skipped() -> None:
+    solver = Solver("svd-krosbl", "svd-krosbl", timeout_s=1e-3)
+    row = measure_in_child("scale", SCALE_QUICK, solver, repeat=2, budget_s=60.0, threads=1)
+    assert row.time_s is None and row.n_solves == 0
+    assert row.error is not None and row.error.startswith("skipped")

@@ -98,3 +98,34 @@ def test_kron_posterior_handles_repeated_eigenvalues():
     post = kron_posterior(y, f, gammas, 0.01)
     assert np.allclose(post.mean, mean, atol=1e-9)
     assert np.allclose(post.var, var, atol=1e-9)
+
+
+@pytest.mark.parametrize(("out_shape", "in_shape"), SHAPES)
+def test_noiseless_posterior_matches_dense_pseudoinverse(out_shape, in_shape, is_complex):
+    from krosbl.posterior import noiseless_flat_posterior, noiseless_kron_posterior
+
+    f, gammas, A, y = _problem(out_shape, in_shape, is_complex, 12)
+    gamma = reduce(np.kron, gammas)
+    root = np.sqrt(gamma)
+    proj = root[:, None] * np.linalg.pinv(A * root)
+    mean = proj @ y
+    var = gamma - np.real(np.diag(proj @ A)) * gamma
+    post = noiseless_kron_posterior(y, f, gammas)
+    assert np.allclose(post.mean, mean, atol=1e-9)
+    assert np.allclose(post.var, var, atol=1e-9)
+    flat = noiseless_flat_posterior(y, Kron(f), gamma, np.arange(len(gamma)))
+    assert np.allclose(flat.mean, mean, atol=1e-9)
+    assert np.allclose(flat.var, var, atol=1e-9)
+
+
+def test_flat_posterior_on_kron_after_pruning_uses_columns(is_complex):
+    """|K| < M: the kept columns are formed; same answer as the dense formulas."""
+    f, _, A, y = _problem((3, 4), (5, 6), is_complex, 13)
+    keep = np.array([0, 3, 7, 11, 29])
+    gamma = np.array([1.0, 0.5, 2.0, 0.1, 0.7])
+    mean, var, cost, _ = dense_posterior(y, A[:, keep], gamma, 0.3)
+    assert np.allclose(Kron(f).columns(keep), A[:, keep])
+    post = flat_posterior(y, Kron(f), gamma, keep, 0.3)
+    assert np.allclose(post.mean, mean, atol=1e-10)
+    assert np.allclose(post.var, var, atol=1e-10)
+    assert post.cost == pytest.approx(cost, rel=1e-9)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import textwrap
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -256,9 +257,18 @@ class CliDirective(_RstDirective):
 
 
 def _help(parser: argparse.ArgumentParser) -> str:
+    """The parser's help, wrapped at 92 columns whatever the terminal (argparse reads COLUMNS)."""
     buf = io.StringIO()
-    with redirect_stdout(buf):
-        parser.print_help()
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "92"
+    try:
+        with redirect_stdout(buf):
+            parser.print_help()
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
     return textwrap.dedent(buf.getvalue()).rstrip()
 
 
@@ -296,6 +306,25 @@ class PresetsDirective(_RstDirective):
                 "     - " + ", ".join(f"``{m}``" for m in methods),
             ]
         return self._parse([*lines, ""])
+
+
+class GalleryOrder:
+    """sphinx-gallery sort key: the examples in reading order, then any others by name.
+
+    Used as ``sphinx_gallery_conf["within_subsection_order"] = "krosbl_docs.GalleryOrder"``.
+    """
+
+    ORDER = ("plot_quickstart.py", "plot_methods_comparison.py", "plot_irs_channel.py")
+
+    def __init__(self, src_dir: str) -> None:
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> tuple[int, str]:
+        name = Path(filename).name
+        return (self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
 
 
 def _drop_missing_optional_docs(app: Sphinx, docname: str, source: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,7 @@ def recover(
     settings: SolverSettings | str | None = None,
     support: ArrayLike | None = None,
     record_history: bool = False,
+    callback: Callable[[int, Any, Any], None] | None = None,
     **overrides: Any,
 ) -> Result:
     """Recover a sparse vector ``x`` from ``y = A x + n``.
@@ -146,6 +148,9 @@ def recover(
         The true support (flat indices), required by ``"oracle-ls"``.
     record_history : bool
         Keep the E-step mean of every iteration in ``Result.mean_history``.
+    callback : callable, optional
+        SBL family: called as ``callback(t, prior, posterior)`` after each E-step (see
+        :func:`krosbl.em.run_em`), e.g. to record statistics of ``Λ = d + |μ|²``.
     **overrides
         Any :class:`~krosbl.settings.SolverSettings` field, e.g. ``max_iter=50``.
 
@@ -193,6 +198,10 @@ def recover(
         return _zero_result(spec, op.shape[1], dtype, sigma2, resolved)
     if spec.build is None:
         return _recover_greedy(spec, y_arr, op, sigma2, resolved, support)
+    if resolved.noiseless:
+        if sigma2 is not None:
+            raise ValueError("noiseless settings use the σ² → 0 limit: pass noise_var=None")
+        sigma2 = 0.0
     prior, rule = spec.build(op, resolved)
     n_factors = op.n_factors if isinstance(op, Kron) else 1
     ratios = None
@@ -209,6 +218,7 @@ def recover(
         max_iter=resolved.max_iter,
         noise_var=sigma2,
         record_history=record_history,
+        callback=callback,
     )
     details: dict[str, Any] = {k: v for k, v in vars(rule).items() if k not in ("stop_on",)}
     gamma = prior.embedded()
@@ -229,7 +239,7 @@ def recover(
         n_iter=out.n_iter,
         converged=out.converged,
         noise_var=out.noise_var,
-        noise_learned=sigma2 is None,
+        noise_learned=noise_var is None and not resolved.noiseless,
         time_s=out.time_s,
         gamma=gamma,
         gammas=gammas,

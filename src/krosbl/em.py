@@ -7,6 +7,7 @@ The method enters only through its prior (structure, pruning, E-step) and its up
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, Literal, Protocol
@@ -65,6 +66,7 @@ def run_em(
     max_iter: int,
     noise_var: float | None,
     record_history: bool = False,
+    callback: Callable[[int, KronPrior | FlatPrior, Posterior], None] | None = None,
 ) -> EMOutput:
     """Run EM for sparse Bayesian learning.
 
@@ -86,9 +88,12 @@ def run_em(
     max_iter : int
         ``R_max``.
     noise_var : float or None
-        Known ``σ²``, or ``None`` to learn it (spec §2.5).
+        Known ``σ²``, ``None`` to learn it (spec §2.5), or ``0`` for the noiseless limit (§2.6).
     record_history : bool
         Keep the E-step mean of every iteration (full length).
+    callback : callable, optional
+        Called as ``callback(t, prior, posterior)`` after each E-step, before the M-step
+        (e.g. to record ranks of ``Λ``); its time is not counted.
 
     Returns
     -------
@@ -119,6 +124,10 @@ def run_em(
             previous_mean = mean
         if record_history:
             history.append(prior.embed(post.mean))
+        if callback is not None:
+            paused = perf_counter()
+            callback(t, prior, post)
+            start += perf_counter() - paused
         rule.update(prior, post)
         if noise_var is None:
             sigma2 = (post.residual_sq + sigma2 * post.dof) / len(y)

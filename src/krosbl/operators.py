@@ -154,6 +154,16 @@ class Kron(LinearOperator):
         """
         return Kron([f[:, np.asarray(k, dtype=np.intp)] for f, k in zip(self.factors, keep)])
 
+    def columns(self, indices: ArrayLike) -> NDArray:
+        """The dense columns ``A[:, indices]`` (flat, ``numpy.kron`` order), ``ΠM × len``.
+
+        Each column is ``a_1[:, n_1] ⊗ … ⊗ a_I[:, n_I]``; only the requested columns are formed.
+        """
+        multi = np.unravel_index(np.asarray(indices, dtype=np.intp), self.in_shape)
+        cols = [f[:, idx] for f, idx in zip(self.factors, multi)]
+        out = reduce(lambda a, b: (a[:, None, :] * b[None, :, :]).reshape(-1, a.shape[1]), cols)
+        return np.asarray(out)
+
     def weighted_gram(self, weights: ArrayLike) -> NDArray:
         """``A diag(weights) Aᴴ`` (``ΠM × ΠM``) from the factors, without the dense ``A``.
 

@@ -17,7 +17,14 @@ from scipy.sparse.linalg import LinearOperator
 
 from .operators import Kron, multi_mode_product
 
-__all__ = ["Posterior", "flat_posterior", "kron_posterior", "posterior_memory"]
+__all__ = [
+    "Posterior",
+    "flat_posterior",
+    "kron_posterior",
+    "noiseless_flat_posterior",
+    "noiseless_kron_posterior",
+    "posterior_memory",
+]
 
 
 @dataclass(frozen=True)
@@ -143,12 +150,16 @@ def flat_posterior(
     Measurement-space form (``M ≤ |K|``): ``Σ_y = σ²I + A_K Γ A_Kᴴ = LLᴴ``,
     ``μ = Γ A_Kᴴ Σ_y⁻¹ y``, ``d = γ − γ² ⊙ diag(A_Kᴴ Σ_y⁻¹ A_K)`` (spec §3). On a ``Kron``,
     ``A Γ Aᴴ`` and ``diag(Aᴴ W A)`` are contractions of the factors with ``γ`` and ``W``
-    (:meth:`Kron.weighted_gram`, :meth:`Kron.adjoint_quadratic_diag`). With ``M > |K|`` on a
-    dense ``A`` the coefficient-space form ``Σ_x = Γ^½ (I + Γ^½A_KᴴA_KΓ^½/σ²)⁻¹ Γ^½`` is used.
+    (:meth:`Kron.weighted_gram`, :meth:`Kron.adjoint_quadratic_diag`). Once pruning leaves
+    fewer columns than measurements (``|K| < M``) the kept columns are formed and the
+    coefficient-space form ``Σ_x = Γ^½ (I + Γ^½A_KᴴA_KΓ^½/σ²)⁻¹ Γ^½`` is used.
     """
     if isinstance(A, Kron):
-        return _flat_posterior_kron(y, A, gamma, keep, noise_var)
-    dense = np.asarray(A)[:, keep]
+        if len(keep) >= A.shape[0]:
+            return _flat_posterior_kron(y, A, gamma, keep, noise_var)
+        dense = A.columns(keep)
+    else:
+        dense = np.asarray(A)[:, keep]
     if dense.shape[0] <= dense.shape[1]:
         return _flat_posterior_measurement(y, dense, gamma, noise_var)
     return _flat_posterior_coefficient(y, dense, gamma, noise_var)
@@ -221,6 +232,60 @@ def _flat_posterior_kron(
     full_mean = np.zeros(A.shape[1], dtype=mean.dtype)
     full_mean[keep] = mean
     return _finish(y, mean, A.matvec(full_mean), gamma, diag_q, cost)
+
+
+def _noiseless_moments(A: NDArray, gamma: NDArray) -> tuple[NDArray, NDArray]:
+    """``P = Γ^½ (A Γ^½)⁺`` and ``diag(P A Γ)`` for one (factor) matrix."""
+    root = np.sqrt(gamma)
+    p = root[:, None] * np.linalg.pinv(A * root)
+    return p, np.real(np.sum(p * A.T, axis=1)) * gamma
+
+
+def _noiseless_finish(
+    y: NDArray, mean: NDArray, fitted: NDArray, gamma: NDArray, shrink: NDArray
+) -> Posterior:
+    return Posterior(
+        mean=mean,
+        var=gamma - shrink,
+        cost=float("nan"),
+        residual_sq=float(np.sum(np.abs(y - fitted) ** 2)),
+        dof=_dof(gamma, shrink),
+    )
+
+
+def noiseless_kron_posterior(
+    y: NDArray, factors: Sequence[NDArray], gammas: Sequence[NDArray]
+) -> Posterior:
+    """E-step in the noiseless limit ``σ² → 0`` under a Kronecker prior (spec §2.6).
+
+    Notes
+    -----
+    ``P_i = Γ_i^½ (A_i Γ_i^½)⁺``, ``μ = (P_1 ⊗ … ⊗ P_I) y`` by mode products and
+    ``Σ_x = Γ − ⊗_i P_i A_i Γ_i`` (diagonal ``γ − ⊗ diag(P_i A_i Γ_i)``). The cost is
+    undefined (``nan``).
+    """
+    parts = [_noiseless_moments(a, g) for a, g in zip(factors, gammas)]
+    out_shape = tuple(a.shape[0] for a in factors)
+    mean = multi_mode_product(y.reshape(out_shape), [p for p, _ in parts]).ravel()
+    fitted = multi_mode_product(mean.reshape([len(g) for g in gammas]), list(factors)).ravel()
+    shrink = reduce(np.multiply.outer, [s for _, s in parts]).ravel()
+    gamma = reduce(np.multiply.outer, gammas).ravel()
+    return _noiseless_finish(y, mean, fitted, gamma, shrink)
+
+
+def noiseless_flat_posterior(
+    y: NDArray, A: NDArray | Kron, gamma: NDArray, keep: NDArray
+) -> Posterior:
+    """E-step in the noiseless limit under an unstructured prior (spec §2.6).
+
+    Notes
+    -----
+    ``μ = Γ^½ (A_K Γ^½)⁺ y`` and ``Σ_x = Γ − Γ^½ (A_K Γ^½)⁺ A_K Γ``.
+    """
+    dense = A.columns(keep) if isinstance(A, Kron) else np.asarray(A)[:, keep]
+    p, shrink = _noiseless_moments(dense, gamma)
+    mean = p @ y
+    return _noiseless_finish(y, mean, dense @ mean, gamma, shrink)
 
 
 def posterior_memory(

@@ -61,7 +61,7 @@ def _learned_noise_sweep() -> dict[str, SolverSettings]:
 def _rank() -> dict[str, SolverSettings]:
     base = _synthetic_row()
     return {
-        m: base[m].replace(prune_ratio=None, tol=0.0, max_iter=150, inner_tol=1e-10)
+        m: base[m].replace(prune_ratio=None, tol=0.0, max_iter=150, inner_tol=1e-10, noiseless=True)
         for m in ("am-krosbl", "svd-krosbl", "sbl")
     }
 

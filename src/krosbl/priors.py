@@ -16,7 +16,13 @@ from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
 from .operators import Kron
-from .posterior import Posterior, flat_posterior, kron_posterior
+from .posterior import (
+    Posterior,
+    flat_posterior,
+    kron_posterior,
+    noiseless_flat_posterior,
+    noiseless_kron_posterior,
+)
 
 __all__ = ["FlatPrior", "KronPrior", "coupling_matrix"]
 
@@ -102,9 +108,11 @@ class KronPrior:
                 self.couplings[i] = c[np.ix_(mask, mask)]
 
     def posterior(self, y: NDArray, op: LinearOperator, noise_var: float) -> Posterior:
-        """E-step on the kept columns (spec §3)."""
+        """E-step on the kept columns (spec §3); ``noise_var = 0`` is the noiseless limit (§2.6)."""
         assert isinstance(op, Kron)
         factors = [f[:, k] for f, k in zip(op.factors, self.keep)]
+        if noise_var == 0:
+            return noiseless_kron_posterior(y, factors, self.gammas)
         return kron_posterior(y, factors, self.gammas, noise_var)
 
 
@@ -155,5 +163,7 @@ class FlatPrior:
             self.keep = self.keep[mask]
 
     def posterior(self, y: NDArray, op: LinearOperator | NDArray, noise_var: float) -> Posterior:
-        """E-step on the kept columns (measurement-space Cholesky, spec §3)."""
+        """E-step on the kept columns (spec §3); ``noise_var = 0`` is the noiseless limit (§2.6)."""
+        if noise_var == 0:
+            return noiseless_flat_posterior(y, op, self.gamma, self.keep)
         return flat_posterior(y, op, self.gamma, self.keep, noise_var)

@@ -60,6 +60,9 @@ class SolverSettings:
         Kronecker OMP relative residual tolerance ``ε``.
     max_atoms : int or None
         OMP atom cap (``None``: the number of measurements).
+    noiseless : bool
+        Use the noiseless-limit posterior ``σ² → 0`` (spec §2.6, the rank experiment); the
+        solver then takes no ``noise_var``.
 
     Notes
     -----
@@ -83,6 +86,7 @@ class SolverSettings:
     sparsity: int | tuple[int, ...] = 10
     omp_tol: float = 1e-2
     max_atoms: int | None = None
+    noiseless: bool = False
 
     def __post_init__(self) -> None:
         for name in ("prune_ratio", "beta", "coupled", "sparsity"):
@@ -91,6 +95,8 @@ class SolverSettings:
                 object.__setattr__(self, name, tuple(value))
         self._check_choice("init", ("norm", "ones"))
         self._check_choice("inner_tol_type", ("abs", "rel"))
+        if not isinstance(self.noiseless, bool):
+            raise TypeError(f"setting 'noiseless' must be True or False, got {self.noiseless!r}")
         self._check_numbers("prune_ratio", allow_none=True, low=0.0)
         for name in ("prune_abs", "tol", "inner_tol", "floor", "pc_b", "omp_tol"):
             self._check_numbers(name, low=0.0)

@@ -184,7 +184,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="time the solvers against each other on fixed problems",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description=(
+            "Time the solvers against each other, in one run, on fixed problems; print one "
+            "table per case (median time per solve, ratio to the case's baseline, NMSE, "
+            "iterations)."
+        ),
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument(

@@ -250,19 +250,32 @@ def _time_calls(
     ``repeat`` calls, fewer once their total exceeds ``budget_s`` (at least one call); then,
     for fast calls, more until their total reaches ``min_total_s`` (at most
     :data:`MAX_CALLS`), so that a median of sub-millisecond times is not left to a few
-    samples.
+    samples. The garbage collector runs once before and is paused during the calls.
     """
     outcomes: list[Outcome] = []
-    while True:
-        total = sum(o.wall_s for o in outcomes)
-        if len(outcomes) < repeat:
-            if outcomes and total >= budget_s:
+    gc.collect()
+    with _gc_paused():
+        while True:
+            total = sum(o.wall_s for o in outcomes)
+            if len(outcomes) < repeat:
+                if outcomes and total >= budget_s:
+                    break
+            elif total >= min_total_s or len(outcomes) >= MAX_CALLS:
                 break
-        elif total >= min_total_s or len(outcomes) >= MAX_CALLS:
-            break
-        gc.collect()
-        outcomes.append(run())
+            outcomes.append(run())
     return outcomes
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off (as :mod:`timeit` does), restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _row(case: str, problem: str, solver: Solver, outcomes: list[Outcome]) -> Row:

@@ -121,7 +121,7 @@ _DEFINITIONS = (
             Algorithm("pc-krosbl-0.5", "pc-krosbl", MappingProxyType({"beta": 0.5})),
             Algorithm("sbl", "sbl"),
         ),
-        trials=TrialCounts(default=20, quick=1, paper=50),
+        trials=TrialCounts(default=16, quick=1, paper=50),
         settings=irs.IrsSettings,
         presets=("irs", "irs-high-snr"),
         trial_function=irs.irs_trial,
