@@ -115,7 +115,9 @@ sphinx_gallery_conf = {
 # Matplotlib warns when the Agg backend is asked to show a figure (gallery scripts end with
 # plt.show() so that they also work interactively).
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg", category=UserWarning)
-warnings.filterwarnings("ignore", message="FigureCanvasAgg is non-interactive", category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message="FigureCanvasAgg is non-interactive", category=UserWarning
+)
 
 # -- HTML --------------------------------------------------------------------------------------
 
@@ -159,15 +161,44 @@ def _module_sections_as_rubrics(app, what, name, obj, options, lines) -> None:
     while i < len(lines):
         line = lines[i]
         under = lines[i + 1] if i + 1 < len(lines) else ""
-        if line.strip() and under.strip() and set(under.strip()) == {"-"} and len(
-            under.strip()
-        ) >= len(line.strip()):
+        if (
+            line.strip()
+            and under.strip()
+            and set(under.strip()) == {"-"}
+            and len(under.strip()) >= len(line.strip())
+        ):
             out += [f".. rubric:: {line.strip()}", ""]
             i += 2
             continue
         out.append(line)
         i += 1
     lines[:] = out
+
+
+def _reexported_data_docstring(app, what, name, obj, options, lines) -> None:
+    """A constant re-exported by a package (``krosbl.irs.QPSK``, an ndarray) has no ``#:``
+    comment where autodoc looks, so it would show its type's docstring (numpy's ndarray one).
+    Use the comment of the submodule that defines it instead."""
+    if what not in ("data", "attribute") or "." not in name:
+        return
+    from sphinx.pycode import ModuleAnalyzer
+
+    modname, attr = name.rsplit(".", 1)
+
+    def comment(module: str) -> list[str] | None:
+        try:
+            return ModuleAnalyzer.for_module(module).find_attr_docs().get(("", attr))
+        except Exception:  # not a module, or no source
+            return None
+
+    if comment(modname):
+        return
+    for other, module in list(sys.modules.items()):
+        if other.startswith(modname + ".") and getattr(module, attr, None) is obj:
+            doc = comment(other)
+            if doc:
+                lines[:] = list(doc)
+                return
 
 
 def _own_init_signature(app, what, name, obj, options, signature, return_annotation):
@@ -187,4 +218,5 @@ def setup(app) -> None:
     # before autosummary (priority 500) writes the pages
     app.connect("builder-inited", _clean_generated, priority=100)
     app.connect("autodoc-process-docstring", _module_sections_as_rubrics)
+    app.connect("autodoc-process-docstring", _reexported_data_docstring)
     app.connect("autodoc-process-signature", _own_init_signature)

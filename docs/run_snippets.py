@@ -6,9 +6,8 @@ no block raises. The gallery (``examples/``) is run by the Sphinx build itself.
 
 Usage::
 
-    .venv/bin/python docs/run_snippets.py              # the default pages (seconds)
-    .venv/bin/python docs/run_snippets.py --all        # every docs/*.md page, incl. slow ones
-    .venv/bin/python docs/run_snippets.py docs/irs.md  # some pages
+    .venv/bin/python docs/run_snippets.py              # every docs/**/*.md page but the slow ones
+    .venv/bin/python docs/run_snippets.py docs/irs.md  # some pages (any, slow ones included)
 
 Exit status 0 when every page passes, 1 otherwise.
 """
@@ -27,9 +26,10 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-#: Pages run by default. reference-fixtures.md is left out: its block verifies every fixture
-#: (about a minute); the test suite covers it.
-DEFAULT = ("index.md", "quickstart.md", "irs.md")
+#: Pages left out unless named: their examples run for minutes (reference-fixtures.md verifies
+#: every fixture; experiments.md runs a 20-trial sweep into results/snr). The test suite covers
+#: both.
+SLOW = ("reference-fixtures.md", "experiments.md")
 BLOCK = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 
 
@@ -49,8 +49,8 @@ def run_page(path: Path) -> tuple[bool, str]:
     for i, block in enumerate(code):
         try:
             with contextlib.redirect_stdout(out):
-                exec(compile(block, f"{path.name}[block {i + 1}]", "exec"), namespace)  # noqa: S102
-        except Exception:  # noqa: BLE001 - report any failure of a documented example
+                exec(compile(block, f"{path.name}[block {i + 1}]", "exec"), namespace)
+        except Exception:  # report any failure of a documented example
             return False, f"block {i + 1} failed:\n{traceback.format_exc()}"
     return True, f"{len(code)} block(s), {time.perf_counter() - start:.1f} s"
 
@@ -58,16 +58,22 @@ def run_page(path: Path) -> tuple[bool, str]:
 def main(argv: list[str] | None = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pages", nargs="*", type=Path, help="markdown files (default: a set)")
-    parser.add_argument("--all", action="store_true", help="every docs/*.md page")
+    parser.add_argument(
+        "pages", nargs="*", type=Path, help="markdown files (default: all but the slow ones)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     if args.pages:
         pages = [p.resolve() for p in args.pages]
-    elif args.all:
-        pages = sorted(DOCS.glob("*.md"))
     else:
-        pages = [DOCS / name for name in DEFAULT]
+        skip = {"_build", "generated", "auto_examples"}
+        pages = [
+            p
+            for p in sorted(DOCS.rglob("*.md"))
+            if p.name not in SLOW
+            and p.name != "README.md"
+            and not skip & set(p.relative_to(DOCS).parts)
+        ]
     os.chdir(ROOT)
     failed = 0
     for page in pages:

@@ -28,8 +28,10 @@ print("unknown z:", trial.z.shape, "non-zeros:", len(trial.support))
 rng = np.random.default_rng(0)
 obs = trial.observe(snr_db=12, rng=rng)
 est = irs.estimate(obs, method="pc-krosbl", beta=0.8)
-print(f"PC-KroSBL at 12 dB: channel NMSE {irs.channel_nmse(est, trial):.2e}, "
-      f"{est.result.n_iter} iterations")
+print(
+    f"PC-KroSBL at 12 dB: channel NMSE {irs.channel_nmse(est, trial):.2e}, "
+    f"{est.result.n_iter} iterations"
+)
 print(f"symbol error rate: {irs.symbol_error_rate(est, trial, snr_db=12, rng=rng):.2e}")
 
 # %%

@@ -48,8 +48,10 @@ for method, description in krosbl.methods().items():
             res.n_iter,
         )
     )
-    print(f"{method:11s} NMSE {rows[-1][1]:9.2e}  SRR {rows[-1][2]:4.2f}  "
-          f"time {rows[-1][3]:7.4f} s  iterations {res.n_iter:4d}   ({description})")
+    print(
+        f"{method:11s} NMSE {rows[-1][1]:9.2e}  SRR {rows[-1][2]:4.2f}  "
+        f"time {rows[-1][3]:7.4f} s  iterations {res.n_iter:4d}   ({description})"
+    )
 
 # %%
 # Plot

@@ -157,3 +157,23 @@ def test_parts_without_manifest_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ExperimentError, match="no manifest"):
         run_experiment("synthetic-snr", trials=1, out=tmp_path, config=TINY, plot=False)
+
+
+def test_solver_setting_added_at_its_default_keeps_a_folder_resumable(tmp_path: Path) -> None:
+    from krosbl.experiments.config import added_at_default
+
+    store = ResultStore(tmp_path / "r")
+    old = {"experiment": "x", "solvers": {"irs": {"sbl": {"max_iter": 150}}}}
+    store.prepare(old, "a" * 64)
+    new = {"experiment": "x", "solvers": {"irs": {"sbl": {"max_iter": 150, "tol": 1e-4}}}}
+    store.prepare(new, "b" * 64, harmless=added_at_default)  # tol at its default: accepted
+    changed = {"experiment": "x", "solvers": {"irs": {"sbl": {"max_iter": 150, "tol": 1e-5}}}}
+    with pytest.raises(ExperimentError, match=r"solvers\.irs\.sbl\.tol: \(unset\) -> 1e-05"):
+        store.prepare(changed, "c" * 64, harmless=added_at_default)
+    with pytest.raises(ExperimentError, match=r"max_iter: 150 -> 100"):
+        store.prepare(
+            {**old, "solvers": {"irs": {"sbl": {"max_iter": 100}}}},
+            "d" * 64,
+            harmless=added_at_default,
+        )
+    assert not added_at_default("settings.k", 3)

@@ -22,7 +22,7 @@ import os
 import textwrap
 from contextlib import redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -69,7 +69,7 @@ class ExperimentDirective(_RstDirective):
 
     required_arguments = 1
     has_content = False
-    option_spec = {"no-figures": directives.flag}
+    option_spec: ClassVar[dict[str, Any]] = {"no-figures": directives.flag}
 
     def run(self) -> list[nodes.Node]:
         from krosbl.experiments import get_experiment
@@ -115,13 +115,20 @@ class ExperimentDirective(_RstDirective):
             ("Swept", f"{_rst_escape(exp.axis_label)} (column ``{exp.axis}``)"),
             ("Algorithms", ", ".join(algos)),
             ("Metrics", metrics),
-            ("Trials", f"{t.default} by default, {t.quick} with ``--quick``, "
-                       f"{t.paper} with ``--paper`` (the paper's)"),
+            (
+                "Trials",
+                f"{t.default} by default, {t.quick} with ``--quick``, "
+                f"{t.paper} with ``--paper`` (the paper's)",
+            ),
             ("Solver presets", presets + " (print them with ``krosbl presets NAME``)"),
         ]
         if getattr(exp, "kind", "sweep") == "history":
-            rows.append(("Figures", "one panel per sweep value, one curve per algorithm, "
-                                    "against the iteration"))
+            rows.append(
+                (
+                    "Figures",
+                    "one panel per sweep value, one curve per algorithm, against the iteration",
+                )
+            )
         out = [".. list-table::", "   :widths: 22 78", "   :class: krosbl-experiment", ""]
         for key, value in rows:
             out += [f"   * - {key}", f"     - {value}"]
@@ -169,8 +176,7 @@ class ExperimentDirective(_RstDirective):
             f"   $ krosbl run {name}               # {exp.trials.default} trial(s), "
             f"results/{name}/",
             f"   $ krosbl run {name} --paper       # the paper's {exp.trials.paper} trial(s)",
-            f"   $ krosbl run {name} --quick       # tiny version for CI, "
-            f"results/{name}-quick/",
+            f"   $ krosbl run {name} --quick       # tiny version for CI, results/{name}-quick/",
             f"   $ krosbl plot results/{name}      # redraw the figures from stored results",
             "",
             "Re-running the same command resumes an interrupted run. From Python:",
@@ -243,9 +249,7 @@ class CliDirective(_RstDirective):
         from krosbl import cli
 
         parser = cli.build_parser()
-        sub = next(
-            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
-        )
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         lines = [".. code-block:: text", ""]
         lines += ["   " + ln for ln in _help(parser).splitlines()]
         lines.append("")

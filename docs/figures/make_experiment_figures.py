@@ -46,7 +46,9 @@ def main() -> None:
     names = [e.name for e in list_experiments()]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "experiments", nargs="*", metavar="NAME",
+        "experiments",
+        nargs="*",
+        metavar="NAME",
         help=f"experiments to draw (default all): {', '.join(names)}",
     )
     args = parser.parse_args()

@@ -10,7 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from .config import ExperimentSettings, fingerprint, fingerprint_payload, resolve
+from .config import (
+    ExperimentSettings,
+    added_at_default,
+    fingerprint,
+    fingerprint_payload,
+    resolve,
+)
 from .executors import CONNECT_TIMEOUT, TrialTask, make_executor
 from .progress import ProgressMode, make_reporter
 from .registry import get_experiment
@@ -114,7 +120,7 @@ def run_experiment(
     )
     payload = fingerprint_payload(resolved)
     store = ResultStore(out if out is not None else default_out(name, quick))
-    store.prepare(payload, fingerprint(payload))
+    store.prepare(payload, fingerprint(payload), harmless=added_at_default)
     wanted = range(resolved.trials)
     with store.lock():
         done = store.completed()

@@ -104,15 +104,23 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+#: ``harmless(key, value)``: whether a key that is new in a configuration may be ignored.
+Harmless = Callable[[str, Any], bool]
+
+
+def _differences(
+    old: Mapping[str, Any], new: Mapping[str, Any], harmless: Harmless | None = None
+) -> list[str]:
+    """``"key: old -> new"`` for every flattened key that differs (bar harmless additions)."""
     a, b = _flatten(old), _flatten(new)
     missing = object()
     diffs = []
     for key in sorted(set(a) | set(b)):
         before, after = a.get(key, missing), b.get(key, missing)
-        if before != after:
-            show = lambda v: "(unset)" if v is missing else json.dumps(v)  # noqa: E731
-            diffs.append(f"{key}: {show(before)} -> {show(after)}")
+        if before == after or (before is missing and harmless and harmless(key, after)):
+            continue
+        show = lambda v: "(unset)" if v is missing else json.dumps(v)  # noqa: E731
+        diffs.append(f"{key}: {show(before)} -> {show(after)}")
     return diffs
 
 
@@ -149,8 +157,21 @@ class ResultStore:
             raise ExperimentError(f"{self.manifest_path} is not valid JSON: {exc}") from None
         return manifest
 
-    def prepare(self, payload: Mapping[str, Any], fingerprint: str) -> None:
+    def prepare(
+        self, payload: Mapping[str, Any], fingerprint: str, harmless: Harmless | None = None
+    ) -> None:
         """Create the folder and record (or check) the configuration fingerprint.
+
+        Parameters
+        ----------
+        payload : mapping
+            The configuration the fingerprint hashes (stored in the manifest).
+        fingerprint : str
+            Its hash.
+        harmless : callable, optional
+            ``harmless(key, value)`` for a flattened key absent from the stored configuration:
+            whether it may be ignored (e.g. a solver setting added to krosbl since, at its
+            default). A folder whose only differences are harmless is accepted.
 
         Raises
         ------
@@ -185,13 +206,14 @@ class ResultStore:
             text = json.dumps(record, indent=2) + "\n"
             _atomic_write(self.manifest_path, lambda tmp: _write_text(tmp, text))
             return
-        if manifest.get("fingerprint") != fingerprint:
-            diffs = _differences(manifest.get("config", {}), config)
+        if manifest.get("fingerprint") == fingerprint:
+            return
+        diffs = _differences(manifest.get("config", {}), config, harmless)
+        if diffs:
             raise ExperimentError(
                 f"{str(self.root)!r} holds results of a different configuration "
                 f"(fingerprint {str(manifest.get('fingerprint'))[:12]}, now {fingerprint[:12]}); "
-                f"what differs: {'; '.join(diffs) or 'the fingerprint'}. "
-                "Use another --out folder or delete this one."
+                f"what differs: {'; '.join(diffs)}. Use another --out folder or delete this one."
             )
 
     def completed(self) -> set[int]:
