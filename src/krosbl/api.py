@@ -150,7 +150,7 @@ def recover(
         Keep the E-step mean of every iteration in ``Result.mean_history``.
     callback : callable, optional
         SBL family: called as ``callback(t, prior, posterior)`` after each E-step (see
-        :func:`krosbl.em.run_em`), e.g. to record statistics of ``Λ = d + |μ|²``.
+        ``krosbl.em.run_em``), e.g. to record statistics of ``Λ = d + |μ|²``.
     **overrides
         Any :class:`~krosbl.settings.SolverSettings` field, e.g. ``max_iter=50``.
 

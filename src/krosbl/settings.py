@@ -45,7 +45,7 @@ class SolverSettings:
         Whether ``inner_tol`` bounds the absolute or relative change of ``⊗γ_i``.
     max_sweeps : int or None
         Cap on the inner sweeps; ``None`` means no cap in the paper's sense (a safety cap of
-        :data:`SAFETY_MAX_SWEEPS` applies and warns when reached).
+        :data:`~krosbl.settings.SAFETY_MAX_SWEEPS` applies and warns when reached).
     beta : float or tuple of float
         PC-KroSBL coupling ``β_i`` of the coupled factors (one value, or one per coupled factor).
     coupled : tuple of int or None
