@@ -154,3 +154,33 @@ def test_record_history_and_time():
     res = krosbl.recover(y, f, "am-krosbl", 1e-3, record_history=True, tol=0.0, max_iter=7)
     assert res.n_iter == 7 and len(res.mean_history) == 7 and len(res.cost) == 7
     assert res.time_s > 0 and not res.converged
+
+
+def test_pcsbl_neighbourhoods():
+    from krosbl.updates import PCSBLUpdate
+
+    v = np.arange(1.0, 7.0)
+    flat = PCSBLUpdate(eta=0.5)._neighbours(v)
+    assert np.allclose(flat, [2.0, 4.0, 6.0, 8.0, 10.0, 8.5])
+    axes = PCSBLUpdate(eta=0.5, shape=(2, 3))._neighbours(v)
+    t = v.reshape(2, 3)
+    expected = t.copy()
+    expected[1:] += 0.5 * t[:-1]
+    expected[:-1] += 0.5 * t[1:]
+    expected[:, 1:] += 0.5 * t[:, :-1]
+    expected[:, :-1] += 0.5 * t[:, 1:]
+    assert np.allclose(axes, expected.ravel())
+    # index 2 and 3 are flat neighbours but lie in different rows: coupled only in "flat" mode
+    assert flat[3] - v[3] == pytest.approx(0.5 * (v[2] + v[4]))
+    assert axes[3] - v[3] == pytest.approx(0.5 * (v[0] + v[4]))
+
+
+def test_pcsbl_axes_option_runs_and_needs_kron():
+    rng = np.random.default_rng(8)
+    f = random_factors(rng, (5, 5), (8, 8), False)
+    x = kron_sparse(rng, (8, 8), 3, False, block=True)
+    y = krosbl.Kron(f) @ x
+    res = krosbl.recover(y, f, "pc-sbl", 1e-6, pc_neighbours="axes")
+    assert nmse(res.x, x) < 1e-2
+    with pytest.raises(ValueError, match="needs a Kron"):
+        krosbl.recover(y, np.kron(*f), "pc-sbl", 1e-6, pc_neighbours="axes")

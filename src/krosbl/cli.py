@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -50,8 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("method", nargs="?", help="method, e.g. am-krosbl")
     p.set_defaults(func=_presets_command)
     for name in _COMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:  # TODO(lead): strict once all land
-            importlib.import_module(name).register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

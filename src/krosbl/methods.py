@@ -64,7 +64,12 @@ def _build_sbl(op: Kron | NDArray, settings: SolverSettings) -> tuple[FlatPrior,
 
 
 def _build_pcsbl(op: Kron | NDArray, settings: SolverSettings) -> tuple[FlatPrior, PCSBLUpdate]:
-    rule = PCSBLUpdate(a=settings.pc_a, b=settings.pc_b, eta=settings.pc_eta)
+    shape = None
+    if settings.pc_neighbours == "axes":
+        if not isinstance(op, Kron):
+            raise ValueError("pc_neighbours='axes' needs a Kron: the axes are its factors'")
+        shape = op.in_shape
+    rule = PCSBLUpdate(a=settings.pc_a, b=settings.pc_b, eta=settings.pc_eta, shape=shape)
     return FlatPrior(np.ones(op.shape[1])), rule
 
 

@@ -54,6 +54,9 @@ class SolverSettings:
         PC-KroSBL floor ``ε`` in ``γ̃_i = ε + C_i g_i``.
     pc_a, pc_b, pc_eta : float
         PC-SBL hyperprior parameters ``a``, ``b`` and coupling ``η`` (spec §4.2).
+    pc_neighbours : {"flat", "axes"}
+        PC-SBL neighbourhood: along the flat index as the reference (Appendix A R12), or
+        along each axis of the unknown's tensor (needs a :class:`~krosbl.Kron`).
     sparsity : int or tuple of int
         Kronecker OMP atoms per factor ``s_i``.
     omp_tol : float
@@ -83,6 +86,7 @@ class SolverSettings:
     pc_a: float = 0.5
     pc_b: float = 1e-4
     pc_eta: float = 0.9
+    pc_neighbours: Literal["flat", "axes"] = "flat"
     sparsity: int | tuple[int, ...] = 10
     omp_tol: float = 1e-2
     max_atoms: int | None = None
@@ -95,6 +99,7 @@ class SolverSettings:
                 object.__setattr__(self, name, tuple(value))
         self._check_choice("init", ("norm", "ones"))
         self._check_choice("inner_tol_type", ("abs", "rel"))
+        self._check_choice("pc_neighbours", ("flat", "axes"))
         if not isinstance(self.noiseless, bool):
             raise TypeError(f"setting 'noiseless' must be True or False, got {self.noiseless!r}")
         self._check_numbers("prune_ratio", allow_none=True, low=0.0)

@@ -189,7 +189,12 @@ class PCSBLUpdate:
     a, b : float
         Gamma hyperprior parameters.
     eta : float
-        Coupling of each precision with its two neighbours along the flat index.
+        Coupling of each entry with its neighbours.
+    shape : tuple of int or None
+        ``None`` (the reference's choice, Appendix A R12): the two neighbours along the flat
+        C-order index, across block boundaries. A tensor shape ``(N_1, …, N_I)``: the
+        neighbours along each axis of ``x.reshape(shape)`` (two per axis), never across
+        boundaries.
 
     Notes
     -----
@@ -206,16 +211,22 @@ class PCSBLUpdate:
     a: float = 0.5
     b: float = 1e-4
     eta: float = 0.9
+    shape: tuple[int, ...] | None = None
     stop_on: Literal["gamma", "mean"] = "mean"
 
     def __post_init__(self) -> None:
         self.alpha: NDArray | None = None
 
     def _neighbours(self, v: NDArray) -> NDArray:
-        out = v.copy()
-        out[1:] += self.eta * v[:-1]
-        out[:-1] += self.eta * v[1:]
-        return out
+        tensor = v if self.shape is None else v.reshape(self.shape)
+        out = tensor.copy()
+        for axis in range(tensor.ndim):
+            head = [slice(None)] * tensor.ndim
+            tail = [slice(None)] * tensor.ndim
+            head[axis], tail[axis] = slice(1, None), slice(None, -1)
+            out[tuple(head)] += self.eta * tensor[tuple(tail)]
+            out[tuple(tail)] += self.eta * tensor[tuple(head)]
+        return out.ravel()
 
     def update(self, prior: FlatPrior, post: Posterior) -> None:
         """Apply the M-step to ``prior`` in place (``prior.gamma ← 1/D``)."""
