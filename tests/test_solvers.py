@@ -184,3 +184,15 @@ def test_pcsbl_axes_option_runs_and_needs_kron():
     assert nmse(res.x, x) < 1e-2
     with pytest.raises(ValueError, match="needs a Kron"):
         krosbl.recover(y, np.kron(*f), "pc-sbl", 1e-6, pc_neighbours="axes")
+
+
+@pytest.mark.parametrize("shape", [(4, 30), (30, 4), (5, 5)])
+def test_leading_singular_triplet_matches_svd(shape):
+    from krosbl.updates import _leading_singular_triplet
+
+    m = np.random.default_rng(9).random(shape)
+    u, s, v = _leading_singular_triplet(m)
+    uu, ss, vh = np.linalg.svd(m)
+    assert s == pytest.approx(ss[0], rel=1e-12)
+    assert np.allclose(np.abs(u), np.abs(uu[:, 0]), atol=1e-12)
+    assert np.allclose(np.abs(v), np.abs(vh[0]), atol=1e-12)

@@ -157,6 +157,26 @@ class SweepUpdate:
         self.n_sweeps.append(sweeps)
 
 
+def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, float, NDArray]:
+    """Leading singular triplet ``(u_1, s_1, v_1)`` of a real matrix.
+
+    Uses the Hermitian eigensolver on the smaller Gram matrix (``l × l`` for an ``l × r``
+    matrix with ``l ≤ r``), much cheaper than a full SVD of a wide unfolding; the signs are
+    irrelevant because the M-step takes absolute values.
+    """
+    wide = matrix.shape[0] <= matrix.shape[1]
+    gram = matrix @ matrix.T if wide else matrix.T @ matrix
+    vals, vecs = np.linalg.eigh(gram)
+    s = float(np.sqrt(max(vals[-1], 0.0)))
+    lead = vecs[:, -1]
+    other = (
+        (matrix.T @ lead if wide else matrix @ lead) / s
+        if s > 0
+        else np.zeros(matrix.shape[1] if wide else matrix.shape[0])
+    )
+    return (lead, s, other) if wide else (other, s, lead)
+
+
 class SVDUpdate:
     """SVD-KroSBL M-step: rank-one factorisation of ``Λ`` by successive SVDs (spec §2.3).
 
@@ -174,9 +194,9 @@ class SVDUpdate:
         rest = post.second_moment
         shape = prior.kept_shape
         for i in range(len(shape) - 1):
-            u, s, vh = np.linalg.svd(rest.reshape(shape[i], -1), full_matrices=False)
-            prior.gammas[i] = np.abs(u[:, 0])
-            rest = s[0] * np.abs(vh[0])
+            u, s, v = _leading_singular_triplet(rest.reshape(shape[i], -1))
+            prior.gammas[i] = np.abs(u)
+            rest = s * np.abs(v)
         prior.gammas[-1] = np.asarray(rest).ravel()
 
 
