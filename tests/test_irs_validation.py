@@ -142,3 +142,22 @@ def test_estimate_needs_an_observation():
 def test_geometry_gains(irs_gains, bs_gains):
     with pytest.raises(ValueError, match="gains"):
         irs.Geometry(0, 0, 0, 0, irs_gains, bs_gains)
+
+
+def test_observe_without_received_signal_is_a_clear_error():
+    """A trial whose pilots are orthogonal to the MS steering vector has y_0 = 0."""
+    sc = irs.Scenario(
+        n_ms=2,
+        n_bs=4,
+        n_irs=8,
+        grid=4,
+        spread=2,
+        n_pilots=1,
+        n_patterns=2,
+        snr_db=(10,),
+        n_trials=10,
+    )
+    trial = irs.Run(sc, seed=1).trial(6)
+    assert trial.signal_power == 0 and not np.any(trial.y0)
+    with pytest.raises(ValueError, match="receives no signal"):
+        trial.observe(10.0, rng=0)

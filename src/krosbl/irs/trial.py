@@ -124,7 +124,9 @@ class Trial:
         Raises
         ------
         ValueError
-            If ``snr_db`` is NaN or infinite.
+            If ``snr_db`` is NaN or infinite, or if the trial receives no signal at all
+            (``y_0 = 0``: the pilots are orthogonal to the MS steering vector), where the SNR,
+            and so ``σ²``, is undefined.
 
         Notes
         -----
@@ -132,6 +134,12 @@ class Trial:
         by every algorithm, so call this once per SNR and pass the observation to each method.
         """
         noise_var = self.noise_variance(snr_db)
+        if noise_var == 0:
+            raise ValueError(
+                "this trial receives no signal (y_0 = 0: the pilots X are orthogonal to the MS "
+                "steering vector a_Nm(m)), so snr_db defines no noise variance; draw another "
+                "trial or use more pilot blocks"
+            )
         noise = complex_normal(np.random.default_rng(rng), self.y0.size, noise_var)
         y = self.y0 + noise
         y.flags.writeable = False
