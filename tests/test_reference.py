@@ -232,7 +232,8 @@ def test_cli_verify_reference(solved: Solved, tmp_path: Path) -> None:
         est = np.load(out_dir / f"{r['fixture']}.{r['solver']}.npy")
         _, _, res, _ = solved.result(r["fixture"], r["solver"])
         assert est.shape == res.x.shape == (5832 if r["fixture"].startswith("irs") else 3375,)
-        np.testing.assert_allclose(est, res.x, rtol=1e-10, atol=1e-14 * np.abs(res.x).max())
+        # the same solve in another process: equal up to BLAS rounding (thread counts differ)
+        assert np.linalg.norm(est - res.x) <= 1e-9 * np.linalg.norm(res.x)
     assert len(list(out_dir.glob("*.npy"))) == len(PLANNED)
 
 
