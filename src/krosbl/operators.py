@@ -34,10 +34,11 @@ def mode_product(tensor: NDArray, matrix: NDArray, axis: int) -> NDArray:
     ndarray
         ``tensor ×_axis matrix``, with the same axis order as ``tensor``.
     """
-    moved = np.moveaxis(tensor, axis, 0)
-    head = moved.shape[0]
-    out = matrix @ moved.reshape(head, -1)
-    return np.moveaxis(out.reshape((matrix.shape[0], *moved.shape[1:])), 0, axis)
+    shape = tensor.shape
+    before = int(np.prod(shape[:axis]))
+    after = int(np.prod(shape[axis + 1 :]))
+    out = matrix @ tensor.reshape(before, shape[axis], after)
+    return out.reshape((*shape[:axis], matrix.shape[0], *shape[axis + 1 :]))
 
 
 def multi_mode_product(tensor: NDArray, matrices: Sequence[NDArray]) -> NDArray:
