@@ -51,15 +51,11 @@ def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDAr
     ndarray
         ``T_i[a] = (1/Π_{k≠i} l_k) Σ_{index_i = a} Λ[…] / Π_{k≠i} γ_k[index_k]`` (spec §2.2).
     """
-    n_axes = len(gammas)
-    weighted = second_moment
-    for k in range(n_axes):
+    out = second_moment
+    for k in reversed(range(len(gammas))):
         if k != i:
-            shape = [1] * n_axes
-            shape[k] = -1
-            weighted = weighted * _safe_inverse(gammas[k]).reshape(shape)
-    others = tuple(k for k in range(n_axes) if k != i)
-    return weighted.sum(axis=others) / np.prod([len(gammas[k]) for k in others])
+            out = np.tensordot(out, _safe_inverse(gammas[k]), axes=([k], [0]))
+    return out / np.prod([len(g) for k, g in enumerate(gammas) if k != i])
 
 
 def _normalise(gammas: list[NDArray]) -> None:
