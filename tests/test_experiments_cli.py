@@ -60,6 +60,8 @@ def test_list() -> None:
         "synthetic-sparsity",
         "convergence",
         "unknown-noise",
+        "synthetic-unknown-noise-measurements",
+        "rank",
         "irs-snr",
     ]
 

@@ -16,6 +16,8 @@ NAMES = [
     "synthetic-sparsity",
     "convergence",
     "unknown-noise",
+    "synthetic-unknown-noise-measurements",
+    "rank",
     "irs-snr",
 ]
 

@@ -104,6 +104,8 @@ PRESETS: dict[str, dict[str, SolverSettings]] = {
     "rank": _rank(),
     "irs": _irs(0.0),
     "irs-high-snr": _irs(1e-3),
+    # §8.5: the second PC-KroSBL curve, β = 0.5 (the IRS row's β is 0.8; R16).
+    "irs-beta-0.5": {"pc-krosbl": _irs(0.0)["pc-krosbl"].replace(beta=0.5)},
 }
 
 _DEFAULT_EXPERIMENT = {"pc-sbl": "irs", "pc-krosbl": "irs"}

@@ -70,6 +70,7 @@ def _print_summary(results: Any, experiment: Experiment, title: str) -> None:
     from .summary import print_summary, summarize
 
     columns = [m.column for m in experiment.metrics]
+    columns += [m.reference for m in experiment.metrics if m.reference]
     console = Console(width=None if sys.stdout.isatty() else 160)
     print_summary(
         summarize(results, [*columns, "n_iter"]),
@@ -117,8 +118,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 def list_command(args: argparse.Namespace) -> int:
     """``list``: one line per experiment."""
-    for e in list_experiments():
-        print(f"{e.name:24s} {e.description}  [{e.reproduces}; {e.trials.default} trials]")
+    experiments = list_experiments()
+    width = max(len(e.name) for e in experiments)
+    for e in experiments:
+        n = e.trials.default
+        trials = f"{n} trial{'s' if n != 1 else ''}"
+        print(f"{e.name:{width}s} {e.description}  [{e.reproduces}; {trials}]")
     return 0
 
 

@@ -201,22 +201,23 @@ def resolve(
 def fingerprint_payload(resolved: Resolved) -> dict[str, Any]:
     """What the fingerprint hashes: format, experiment, settings (less ``trials``), solvers.
 
-    The solver settings are the :mod:`krosbl.presets` rows of the experiment for its selected
-    methods, so a change of preset also changes the fingerprint.
+    The solver settings are the :mod:`krosbl.presets` rows the selected algorithms name
+    (``solvers.<preset>.<method>``), so a change of preset also changes the fingerprint.
     """
     from krosbl import presets  # the solver layer; imported only when fingerprinting
 
     experiment, settings = resolved.experiment, resolved.settings
     algorithms = [experiment.algorithm(n) for n in settings.algorithms or ()]
     solvers: dict[str, Any] = {}
-    for key in experiment.presets:
-        row = presets.PRESETS[key]
-        solvers[key] = {a.method: row[a.method].as_dict() for a in algorithms if a.method in row}
+    for algorithm in algorithms:
+        for key in algorithm.preset_keys:
+            row = solvers.setdefault(key, {})
+            row[algorithm.method] = presets.get(key, algorithm.method).as_dict()
     return {
         "format": RESULTS_FORMAT,
         "experiment": experiment.name,
         "settings": settings.model_dump(mode="json", exclude={"trials"}),
-        "algorithms": {a.name: {"method": a.method, **dict(a.options)} for a in algorithms},
+        "algorithms": {a.name: {"method": a.method} for a in algorithms},
         "solvers": solvers,
     }
 

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from krosbl import presets
+from krosbl.settings import SolverSettings
+
 if TYPE_CHECKING:
     from .config import ExperimentSettings
 
@@ -38,7 +41,12 @@ def _empty() -> Mapping[Any, Any]:
 
 @dataclass(frozen=True)
 class Algorithm:
-    """One algorithm of an experiment and where its solver settings come from.
+    """One algorithm of an experiment and the preset its solver settings come from.
+
+    Experiments use presets and nothing else (spec §9): an algorithm names the
+    :data:`krosbl.presets.PRESETS` row of its settings, and the trial passes exactly
+    ``presets.get(key, method)`` to the solver, with no per-algorithm options.  Variants of a
+    method (e.g. PC-KroSBL with ``β = 0.5``) are preset rows of their own.
 
     Parameters
     ----------
@@ -46,16 +54,64 @@ class Algorithm:
         Label in the results (``algorithm`` column) and in legends, e.g. ``"pc-krosbl-0.8"``.
     method : str
         The krosbl method it runs (``krosbl.recover`` / ``krosbl.irs.estimate`` name).
-    options : mapping
-        Extra keyword arguments of the method (e.g. ``{"beta": 0.5}``).
+    preset : str
+        The :data:`krosbl.presets.PRESETS` key of its settings (e.g. ``"irs-beta-0.5"``).
+    preset_from : mapping of float to str
+        Preset keys that replace ``preset`` from a sweep value upward: at sweep value ``v``
+        the key of the largest threshold ``≤ v`` is used, ``preset`` below every threshold.
+        E.g. ``{25.0: "irs-high-snr"}`` (SVD-KroSBL's IRS pruning from 25 dB, spec §9) or
+        ``{1.0: "convergence-pruning"}`` (the pruning variant, sweep value 1).
     plotted : bool
         Whether the figures show it (oracle LS is computed but not plotted, spec §7.1).
+
+    Examples
+    --------
+    >>> a = Algorithm("svd-krosbl", "svd-krosbl", "irs", preset_from={25.0: "irs-high-snr"})
+    >>> a.preset_for(20.0), a.preset_for(25.0)
+    ('irs', 'irs-high-snr')
     """
 
     name: str
     method: str
-    options: Mapping[str, Any] = field(default_factory=_empty)
+    preset: str
+    preset_from: Mapping[float, str] = field(default_factory=_empty)
     plotted: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "preset_from", MappingProxyType(dict(self.preset_from)))
+
+    def preset_for(self, value: float) -> str:
+        """The preset key at sweep value ``value``."""
+        key = self.preset
+        for threshold in sorted(self.preset_from):
+            if value >= threshold:
+                key = self.preset_from[threshold]
+        return key
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """Always empty: algorithms take no solver options beyond their preset.
+
+        Kept so that readers written before presets-only definitions (e.g. the
+        documentation's ``krosbl-experiment`` directive) keep working.
+        """
+        return _empty()
+
+    @property
+    def preset_keys(self) -> tuple[str, ...]:
+        """Every preset key the algorithm may use, ``preset`` first."""
+        keys = [self.preset, *(self.preset_from[t] for t in sorted(self.preset_from))]
+        return tuple(dict.fromkeys(keys))
+
+    def settings(self, value: float) -> SolverSettings:
+        """The solver settings at sweep value ``value``: ``presets.get(key, method)``, unchanged.
+
+        Raises
+        ------
+        ValueError
+            If the preset row has no settings for the method.
+        """
+        return presets.get(self.preset_for(value), self.method)
 
 
 @dataclass(frozen=True)
@@ -79,11 +135,18 @@ class Metric:
         Axis label.
     log : bool
         Whether the paper plots it on a log axis.
+    reference : str or None
+        A column drawn in the same figure as a dashed black line (its mean over the trials
+        of each sweep value), e.g. the true ``σ²`` beside the learned one.
+    reference_label : str
+        The legend entry of that line.
     """
 
     column: str
     label: str
     log: bool = False
+    reference: str | None = None
+    reference_label: str = "reference"
 
 
 @dataclass(frozen=True)
@@ -108,9 +171,6 @@ class Experiment:
         Default, quick and paper trial counts.
     settings : type of ExperimentSettings
         The pydantic model of the experiment's settings; its defaults are the paper's.
-    presets : tuple of str
-        The :mod:`krosbl.presets` experiment keys its solvers use (spec §9); the trial function
-        takes every solver setting from them, and the results' fingerprint records them.
     trial_function : callable
         ``trial_function(ctx) -> list[Row]``; runs one trial (all sweep values and algorithms).
     quick : mapping
@@ -119,12 +179,24 @@ class Experiment:
         The quantities summarised and plotted.
     kind : {"sweep", "history"}
         ``"sweep"``: metrics against the sweep axis; ``"history"``: per-iteration paths
-        (columns ``nmse_path`` / ``cost_path``), one panel per sweep value.
+        (list columns such as ``nmse_path``), one panel per sweep value.
+    histories : tuple of Metric
+        ``kind="history"``: the list columns plotted against the iteration, one figure each
+        (``<column without _path>_history.png``).
+    history_log_x : bool
+        Whether the history figures use a log iteration axis.
     value_labels : mapping
         Names of categorical sweep values (e.g. ``{0.0: "no pruning", 1.0: "pruning"}``).
+    value_format : str
+        How other sweep values are shown (``str.format`` with the value), e.g. ``"M_1 = {:g}"``.
     plot_x : callable or None
         ``plot_x(value, settings_dict) -> float`` maps a sweep value to the figure's x
         coordinate (e.g. ``M_1`` to ``M/N``); ``None`` plots the value itself.
+
+    Notes
+    -----
+    The solver settings are not part of the definition beyond the preset keys its algorithms
+    name (:attr:`presets`): every solve of a trial uses ``algorithm.settings(value)``.
     """
 
     name: str
@@ -135,13 +207,21 @@ class Experiment:
     algorithms: tuple[Algorithm, ...]
     trials: TrialCounts
     settings: type[ExperimentSettings]
-    presets: tuple[str, ...]
     trial_function: TrialFunction
     quick: Mapping[str, Any] = field(default_factory=_empty)
     metrics: tuple[Metric, ...] = ()
     kind: Literal["sweep", "history"] = "sweep"
+    histories: tuple[Metric, ...] = ()
+    history_log_x: bool = True
     value_labels: Mapping[float, str] = field(default_factory=_empty)
+    value_format: str = "{:g}"
     plot_x: Callable[[float, Mapping[str, Any]], float] | None = None
+
+    @property
+    def presets(self) -> tuple[str, ...]:
+        """The :data:`krosbl.presets.PRESETS` keys the algorithms use (spec §9), in order."""
+        keys = [key for a in self.algorithms for key in a.preset_keys]
+        return tuple(dict.fromkeys(keys))
 
     def algorithm(self, name: str) -> Algorithm:
         """The algorithm called ``name``.
@@ -165,7 +245,7 @@ class Experiment:
         """How a sweep value is shown (its categorical label, else the number)."""
         if value in self.value_labels:
             return self.value_labels[value]
-        return f"{value:g}"
+        return self.value_format.format(value)
 
 
 @dataclass(frozen=True)

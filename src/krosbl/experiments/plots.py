@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .definitions import Experiment
 from .errors import ExperimentError
@@ -23,11 +24,6 @@ from .storage import ResultStore
 from .summary import summarize
 
 __all__ = ["plot_results"]
-
-_HISTORIES = {
-    "nmse_path": ("NMSE of the E-step mean", True),
-    "cost_path": ("cost L(γ)", False),
-}
 
 
 def _plotted(experiment: Experiment, results: pd.DataFrame) -> list[str]:
@@ -38,7 +34,14 @@ def _plotted(experiment: Experiment, results: pd.DataFrame) -> list[str]:
 def _sweep_figures(
     experiment: Experiment, results: pd.DataFrame, settings: Mapping[str, Any]
 ) -> dict[str, Figure]:
-    summary = summarize(results, [m.column for m in experiment.metrics])
+    references = [m.reference for m in experiment.metrics if m.reference]
+    summary = summarize(results, [*(m.column for m in experiment.metrics), *references])
+
+    def x_of(values: Any) -> np.ndarray:
+        return np.array(
+            [experiment.plot_x(v, settings) if experiment.plot_x else v for v in values]
+        )
+
     figures = {}
     for metric in experiment.metrics:
         if f"{metric.column}_mean" not in summary:
@@ -47,9 +50,7 @@ def _sweep_figures(
         ax = fig.add_subplot()
         for name in _plotted(experiment, results):
             rows = summary[summary["algorithm"] == name].sort_values("value")
-            x = np.array(
-                [experiment.plot_x(v, settings) if experiment.plot_x else v for v in rows["value"]]
-            )
+            x = x_of(rows["value"])
             mean = rows[f"{metric.column}_mean"].to_numpy(float)
             lo = rows[f"{metric.column}_lo"].to_numpy(float)
             hi = rows[f"{metric.column}_hi"].to_numpy(float)
@@ -59,6 +60,11 @@ def _sweep_figures(
             ok = np.isfinite(lo) & np.isfinite(hi) & ((lo > 0) | (not metric.log))
             if ok.any():
                 ax.fill_between(x[ok], lo[ok], hi[ok], color=line.get_color(), alpha=0.15, lw=0)
+        reference = f"{metric.reference}_mean"
+        if metric.reference and reference in summary:
+            # one reference curve: its mean per sweep value (equal for every algorithm)
+            ref = summary.groupby("value", sort=True)[reference].mean()
+            ax.plot(x_of(ref.index), ref.to_numpy(float), "k--", label=metric.reference_label)
         if metric.log:
             ax.set_yscale("log")
         _finish(ax, experiment, experiment.axis_label, metric.label, results)
@@ -80,7 +86,8 @@ def _mean_path(paths: Sequence[Any]) -> np.ndarray:
 def _history_figures(experiment: Experiment, results: pd.DataFrame) -> dict[str, Figure]:
     figures = {}
     values = sorted(results["value"].unique())
-    for column, (label, log) in _HISTORIES.items():
+    for metric in experiment.histories:
+        column, label, log = metric.column, metric.label, metric.log
         if column not in results:
             continue
         fig = Figure(figsize=(4.6 * len(values), 3.8), layout="constrained")
@@ -91,13 +98,48 @@ def _history_figures(experiment: Experiment, results: pd.DataFrame) -> dict[str,
                 path = _mean_path(list(at_value.loc[at_value["algorithm"] == name, column]))
                 if path.size:
                     ax.plot(np.arange(1, path.size + 1), path, label=name)
-            ax.set_xscale("log")
+            if experiment.history_log_x:
+                ax.set_xscale("log")
             if log:
                 ax.set_yscale("log")
             ax.set_title(experiment.value_label(float(value)))
             _finish(ax, experiment, "iteration", label, at_value)
         figures[column.removesuffix("_path") + "_history"] = fig
+    if "gamma_support" in results and "true_support" in results:
+        figures["support"] = _support_figure(experiment, results, values)
     return figures
+
+
+def _support_figure(experiment: Experiment, results: pd.DataFrame, values: list[Any]) -> Figure:
+    """The final ``γ``'s support (entries > 1e-4) against the true one, first trial (§7.2)."""
+    first = results[results["trial"] == results["trial"].min()]
+    fig = Figure(figsize=(4.6 * len(values), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(values), squeeze=False)[0]
+    for ax, value in zip(axes, values, strict=True):
+        at_value = first[first["value"] == value]
+        names = _plotted(experiment, at_value)
+        if not names:
+            continue
+        truth = np.asarray(at_value["true_support"].iloc[0], dtype=float)
+        for j in truth:
+            ax.axvline(j, color="0.8", lw=0.8, zorder=0)
+        for i, name in enumerate(names):
+            found = at_value.loc[at_value["algorithm"] == name, "gamma_support"].iloc[0]
+            found = np.asarray(found, dtype=float)
+            hit = np.isin(found, truth)
+            ax.plot(found[hit], np.full(hit.sum(), i), "o", ms=3, color="C2", label="_hit")
+            ax.plot(found[~hit], np.full((~hit).sum(), i), "x", ms=3, color="C3", label="_miss")
+        ax.set_yticks(range(len(names)), names)
+        ax.set_ylim(-0.7, len(names) - 0.3)
+        ax.set_xlabel("flat index j (grey lines: true support)")
+        ax.set_title(f"{experiment.value_label(float(value))}: final γ_j > 1e-4")
+    handles = [
+        Line2D([], [], ls="", marker="o", ms=3, color="C2", label="in the true support"),
+        Line2D([], [], ls="", marker="x", ms=3, color="C3", label="not in the true support"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small")
+    fig.suptitle(f"{experiment.name} (trial {int(first['trial'].iloc[0])})")
+    return fig
 
 
 def _finish(ax: Axes, experiment: Experiment, xlabel: str, ylabel: str, rows: pd.DataFrame) -> None:
@@ -122,8 +164,9 @@ def plot_results(directory: str | Path, formats: Sequence[str] = ("png", "pdf"))
     Returns
     -------
     list of Path
-        The files written (``<metric>.png``/``.pdf``; ``nmse_history.*`` and
-        ``cost_history.*`` for the convergence experiments).
+        The files written (``<metric>.png``/``.pdf``; for the per-iteration experiments
+        ``<path>_history.*`` per plotted list column, e.g. ``nmse_history.*``, and for the
+        convergence experiment ``support.*``).
 
     Raises
     ------

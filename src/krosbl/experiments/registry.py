@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
+
+from krosbl.irs.estimate import HIGH_SNR_DB
 
 from .definitions import Algorithm, Experiment, Metric, TrialCounts
 from .errors import ExperimentError
-from .trials import convergence, irs, synthetic
+from .trials import convergence, irs, rank, synthetic
 
 __all__ = ["EXPERIMENTS", "get_experiment", "list_experiments"]
 
+_SBL_METHODS = ("sbl", "am-krosbl", "svd-krosbl", "ksbl")
+
+
+def _same_preset(methods: tuple[str, ...], preset: str) -> tuple[Algorithm, ...]:
+    return tuple(Algorithm(m, m, preset) for m in methods)
+
+
+def _by_variant(presets: Mapping[int, str]) -> tuple[Algorithm, ...]:
+    """The four SBL methods with preset ``presets[0]`` at variant 0 and ``presets[1]`` at 1."""
+    return tuple(Algorithm(m, m, presets[0], preset_from={1.0: presets[1]}) for m in _SBL_METHODS)
+
+
 _SYNTHETIC_ALGORITHMS = (
-    Algorithm("sbl", "sbl"),
-    Algorithm("am-krosbl", "am-krosbl"),
-    Algorithm("svd-krosbl", "svd-krosbl"),
-    Algorithm("ksbl", "ksbl"),
-    Algorithm("kron-omp", "kron-omp"),
-    Algorithm("oracle-ls", "oracle-ls", plotted=False),
+    *_same_preset((*_SBL_METHODS, "kron-omp"), "synthetic"),
+    Algorithm("oracle-ls", "oracle-ls", "synthetic", plotted=False),
 )
-_SBL_FAMILY = _SYNTHETIC_ALGORITHMS[:4]
 _SYNTHETIC_METRICS = (
     Metric("nmse", "NMSE", log=True),
     Metric("srr", "support recovery rate"),
     Metric("time_s", "run time (s)", log=True),
+)
+_PATHS = (
+    Metric("nmse_path", "NMSE of the E-step mean", log=True),
+    Metric("cost_path", "cost L(γ)"),
 )
 # --quick sizes: N_i = 10 is the smallest Kronecker OMP's preset (s_i = 10 atoms) allows.
 _TINY = MappingProxyType({"n": [10, 10, 10], "m": [4, 5, 6], "k": 2})
@@ -38,7 +52,6 @@ _DEFINITIONS = (
         algorithms=_SYNTHETIC_ALGORITHMS,
         trials=TrialCounts(default=10, quick=2, paper=200),
         settings=synthetic.SnrSettings,
-        presets=("synthetic",),
         trial_function=synthetic.snr_trial,
         quick={**_TINY, "values": [10.0, 30.0]},
         metrics=_SYNTHETIC_METRICS,
@@ -52,7 +65,6 @@ _DEFINITIONS = (
         algorithms=_SYNTHETIC_ALGORITHMS,
         trials=TrialCounts(default=10, quick=2, paper=200),
         settings=synthetic.MeasurementsSettings,
-        presets=("synthetic",),
         trial_function=synthetic.measurements_trial,
         quick={**_TINY, "m": [6, 5, 6], "values": [4, 6]},
         metrics=_SYNTHETIC_METRICS,
@@ -67,7 +79,6 @@ _DEFINITIONS = (
         algorithms=_SYNTHETIC_ALGORITHMS,
         trials=TrialCounts(default=10, quick=2, paper=200),
         settings=synthetic.SparsitySettings,
-        presets=("synthetic",),
         trial_function=synthetic.sparsity_trial,
         quick={"n": [10, 10, 10], "m": [4, 5, 6], "values": [1, 2]},
         metrics=_SYNTHETIC_METRICS,
@@ -78,10 +89,9 @@ _DEFINITIONS = (
         reproduces="Fig. 2, spec §7.2 (R8)",
         axis="pruning",
         axis_label="pruning",
-        algorithms=_SBL_FAMILY,
+        algorithms=_by_variant(convergence.CONVERGENCE_PRESETS),
         trials=TrialCounts(default=1, quick=1, paper=1),
         settings=convergence.ConvergenceSettings,
-        presets=tuple(convergence.CONVERGENCE_PRESETS.values()),
         trial_function=convergence.convergence_trial,
         quick=_TINY_14,
         metrics=(
@@ -89,6 +99,7 @@ _DEFINITIONS = (
             Metric("time_s", "run time (s)", log=True),
         ),
         kind="history",
+        histories=_PATHS,
         value_labels={0.0: "no pruning", 1.0: "pruning"},
     ),
     Experiment(
@@ -97,15 +108,62 @@ _DEFINITIONS = (
         reproduces="Fig. 4, spec §7.3",
         axis="learned_noise",
         axis_label="noise variance",
-        algorithms=_SBL_FAMILY,
+        algorithms=_by_variant(convergence.NOISE_PRESETS),
         trials=TrialCounts(default=1, quick=1, paper=1),
         settings=convergence.UnknownNoiseSettings,
-        presets=tuple(convergence.NOISE_PRESETS.values()),
         trial_function=convergence.unknown_noise_trial,
         quick=_TINY_14,
         metrics=(Metric("nmse", "final NMSE", log=True), Metric("noise_var", "σ²", log=True)),
         kind="history",
+        histories=_PATHS,
         value_labels={0.0: "known σ²", 1.0: "learned σ²"},
+    ),
+    Experiment(
+        name="synthetic-unknown-noise-measurements",
+        description="NMSE, SRR, time and learned σ² vs M_1, every method learning σ² (25 dB)",
+        reproduces="Fig. 5, spec §7.4 (R5)",
+        axis="m1",
+        axis_label="measurement ratio M_1 M_2 M_3 / N³",
+        algorithms=_same_preset(_SBL_METHODS, "learned-noise-measurements"),
+        trials=TrialCounts(default=10, quick=2, paper=200),
+        settings=synthetic.MeasurementsSettings,
+        trial_function=synthetic.learned_noise_measurements_trial,
+        quick={**_TINY, "m": [6, 5, 6], "values": [4, 6]},
+        metrics=(
+            *_SYNTHETIC_METRICS,
+            Metric(
+                "noise_var",
+                "σ² learned (dashed: true)",
+                log=True,
+                reference="true_noise_var",
+                reference_label="true σ²",
+            ),
+        ),
+        plot_x=synthetic.measurements_x,
+    ),
+    Experiment(
+        name="rank",
+        description="rank of Λ and of the second-stage SVD matrix per iteration, noiseless",
+        reproduces="spec §7.5",
+        axis="m1",
+        axis_label="M_1",
+        algorithms=_same_preset(("am-krosbl", "svd-krosbl", "sbl"), "rank"),
+        trials=TrialCounts(default=1, quick=1, paper=1),
+        settings=rank.RankSettings,
+        trial_function=rank.rank_trial,
+        quick={**_TINY_14, "values": [4, 5]},
+        metrics=(
+            Metric("rank", "final rank (larger of the two stages)"),
+            Metric("nmse", "final NMSE", log=True),
+            Metric("time_s", "run time (s)", log=True),
+        ),
+        kind="history",
+        histories=(
+            Metric("rank_path", "rank: max(rank Λ, rank of stage-2 matrix)"),
+            Metric("nmse_path", "NMSE of the E-step mean", log=True),
+        ),
+        history_log_x=False,
+        value_format="M_1 = {:g}",
     ),
     Experiment(
         name="irs-snr",
@@ -114,16 +172,16 @@ _DEFINITIONS = (
         axis="snr_db",
         axis_label="SNR (dB)",
         algorithms=(
-            Algorithm("svd-krosbl", "svd-krosbl"),
-            Algorithm("am-krosbl", "am-krosbl"),
-            Algorithm("pc-sbl", "pc-sbl"),
-            Algorithm("pc-krosbl-0.8", "pc-krosbl", MappingProxyType({"beta": 0.8})),
-            Algorithm("pc-krosbl-0.5", "pc-krosbl", MappingProxyType({"beta": 0.5})),
-            Algorithm("sbl", "sbl"),
+            # SVD-KroSBL prunes relatively from 25 dB (spec §9; krosbl.irs.irs_settings)
+            Algorithm("svd-krosbl", "svd-krosbl", "irs", {HIGH_SNR_DB: "irs-high-snr"}),
+            Algorithm("am-krosbl", "am-krosbl", "irs"),
+            Algorithm("pc-sbl", "pc-sbl", "irs"),
+            Algorithm("pc-krosbl-0.8", "pc-krosbl", "irs"),
+            Algorithm("pc-krosbl-0.5", "pc-krosbl", "irs-beta-0.5"),
+            Algorithm("sbl", "sbl", "irs"),
         ),
         trials=TrialCounts(default=16, quick=1, paper=50),
         settings=irs.IrsSettings,
-        presets=("irs", "irs-high-snr"),
         trial_function=irs.irs_trial,
         quick={
             "n_ms": 3,

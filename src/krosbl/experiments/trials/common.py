@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
-from krosbl import metrics, presets, recover
+from krosbl import metrics, recover
 
 from ..config import ExperimentSettings
 from ..definitions import Algorithm, Row
@@ -33,7 +33,7 @@ class ProblemSettings(ExperimentSettings):
 
 def solve(
     algorithm: Algorithm,
-    preset: str,
+    value: float,
     y: NDArray[np.float64],
     matrices: Sequence[NDArray[np.float64]],
     x: NDArray[np.float64],
@@ -41,15 +41,20 @@ def solve(
     noise_var: float | None,
     *,
     record_history: bool = False,
+    callback: Callable[[int, Any, Any], None] | None = None,
 ) -> tuple[Row, Any]:
     """Run one algorithm with its preset and score it against the truth.
+
+    The solver gets exactly ``algorithm.settings(value)`` (a :data:`krosbl.presets.PRESETS`
+    row) and no overrides.
 
     Parameters
     ----------
     algorithm : Algorithm
         What to run.
-    preset : str
-        The :mod:`krosbl.presets` experiment key of its settings.
+    value : float
+        The sweep value; it selects the preset (:meth:`Algorithm.preset_for`) and is the
+        row's ``value``.
     y, matrices : ndarray, list of ndarray
         Measurements and Kronecker factors.
     x, support : ndarray
@@ -58,11 +63,14 @@ def solve(
         Known ``σ²``; ``None`` learns it.
     record_history : bool
         Keep the per-iteration E-step means.
+    callback : callable, optional
+        ``callback(t, prior, posterior)`` after each E-step (see :func:`krosbl.recover`).
 
     Returns
     -------
     row : dict
-        ``algorithm``, ``nmse``, ``srr``, ``time_s``, ``n_iter``, ``converged``, ``noise_var``.
+        ``algorithm``, ``value``, ``nmse``, ``srr``, ``time_s``, ``n_iter``, ``converged``,
+        ``noise_var``.
     result : krosbl.Result
         The solver's output.
     """
@@ -72,13 +80,14 @@ def solve(
         list(matrices),
         algorithm.method,
         noise_var,
-        settings=presets.get(preset, algorithm.method),
+        settings=algorithm.settings(value),
         support=support if oracle else None,
         record_history=record_history,
-        **dict(algorithm.options),
+        callback=callback,
     )
     row: Row = {
         "algorithm": algorithm.name,
+        "value": float(value),
         "nmse": metrics.nmse(result.x, x),
         # Spec §5: the oracle's support is the true one by construction (SRR := 1).
         "srr": 1.0 if oracle else metrics.support_recovery_rate(result.x, x),

@@ -2,7 +2,10 @@
 
 Each row carries the per-iteration paths ``nmse_path`` (NMSE of the E-step mean ``μ_t``,
 squared, Appendix A R8) and ``cost_path`` (the SBL cost at each E-step); the sweep axis is the
-variant (0/1).  Generator 0 of the trial draws the matrices and ``x``, generator 1 the noise.
+variant (0/1), and each algorithm's preset follows it (spec §9 rows 7.2, 7.3; the definitions
+map variant 1 to the second preset with ``Algorithm.preset_from``).  §7.2 rows also carry the
+support of the final ``γ`` (entries > 1e-4, :data:`SUPPORT_THRESHOLD`) and the true support.
+Generator 0 of the trial draws the matrices and ``x``, generator 1 the noise.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .common import ProblemSettings, solve
 __all__ = [
     "CONVERGENCE_PRESETS",
     "NOISE_PRESETS",
+    "SUPPORT_THRESHOLD",
     "ConvergenceSettings",
     "UnknownNoiseSettings",
     "convergence_trial",
@@ -32,6 +36,8 @@ __all__ = [
 CONVERGENCE_PRESETS = {0: "convergence-no-pruning", 1: "convergence-pruning"}
 #: Sweep value -> preset: 0 = known σ², 1 = learned σ² (spec §9, rows 7.3).
 NOISE_PRESETS = {0: "unknown-noise-known", 1: "unknown-noise-learned"}
+#: Entries of the final ``γ`` counted as its support in the §7.2 figure.
+SUPPORT_THRESHOLD = 1e-4
 
 
 class _VariantSettings(ProblemSettings):
@@ -66,8 +72,13 @@ def _paths(result: Any, truth: NDArray[np.float64]) -> Row:
     }
 
 
+def _gamma_support(result: Any) -> list[int]:
+    gamma = np.asarray(result.gamma, dtype=float)
+    return [int(j) for j in np.flatnonzero(gamma > SUPPORT_THRESHOLD)]
+
+
 def convergence_trial(ctx: TrialContext) -> list[Row]:
-    """One realisation, every method with and without pruning, no early stop."""
+    """One realisation, every method with and without pruning, no early stop (spec §7.2)."""
     s = ctx.settings
     assert isinstance(s, ConvergenceSettings)
     data, noise = ctx.generators(2)
@@ -81,21 +92,21 @@ def convergence_trial(ctx: TrialContext) -> list[Row]:
     for variant in s.values:
         for algorithm in ctx.algorithms:
             row, result = solve(
-                algorithm,
-                CONVERGENCE_PRESETS[variant],
-                y,
-                matrices,
-                truth,
-                support,
-                sigma2,
-                record_history=True,
+                algorithm, variant, y, matrices, truth, support, sigma2, record_history=True
             )
-            rows.append({**row, "value": float(variant), **_paths(result, truth)})
+            rows.append(
+                {
+                    **row,
+                    **_paths(result, truth),
+                    "gamma_support": _gamma_support(result),
+                    "true_support": [int(j) for j in support],
+                }
+            )
     return rows
 
 
 def unknown_noise_trial(ctx: TrialContext) -> list[Row]:
-    """One realisation, every method with known and with learned σ², no pruning."""
+    """One realisation, every method with known and with learned σ², no pruning (spec §7.3)."""
     s = ctx.settings
     assert isinstance(s, UnknownNoiseSettings)
     data, noise = ctx.generators(2)
@@ -109,16 +120,7 @@ def unknown_noise_trial(ctx: TrialContext) -> list[Row]:
         known = sigma2 if variant == 0 else None
         for algorithm in ctx.algorithms:
             row, result = solve(
-                algorithm,
-                NOISE_PRESETS[variant],
-                y,
-                matrices,
-                truth,
-                support,
-                known,
-                record_history=True,
+                algorithm, variant, y, matrices, truth, support, known, record_history=True
             )
-            rows.append(
-                {**row, "value": float(variant), "true_noise_var": sigma2, **_paths(result, truth)}
-            )
+            rows.append({**row, "true_noise_var": sigma2, **_paths(result, truth)})
     return rows

@@ -4,6 +4,9 @@ Randomness (Appendix A, R3, R14): the pilots, patterns and channels come from
 ``krosbl.irs.Run(scenario, seed=seed)`` (pilots and patterns shared by every trial); the
 trial's own generators draw, in order of SNR, the noise (one draw per SNR, shared by all
 algorithms), the 1e5 QPSK symbols (one set per SNR, shared) and the SER noise (fresh per call).
+Every estimator gets exactly its algorithm's preset at the SNR (``Algorithm.settings``): the
+``"irs"`` rows, ``"irs-beta-0.5"`` for PC-KroSBL with β = 0.5, and ``"irs-high-snr"`` for
+SVD-KroSBL from 25 dB (spec §9).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def irs_trial(ctx: TrialContext) -> list[Row]:
         obs = trial.observe(snr, rng=noise)
         symbols = irs.draw_symbols(symbols_rng, s.n_symbols)
         for algorithm in ctx.algorithms:
-            est = irs.estimate(obs, algorithm.method, **dict(algorithm.options))
+            est = irs.estimate(obs, algorithm.method, settings=algorithm.settings(snr))
             result = est.result
             rows.append(
                 {

@@ -2,7 +2,8 @@
 
 Per trial, from the trial's seed sequence: generator 0 draws the matrices, then ``x`` (then,
 for the sparsity sweep, each growth step); generator 1 draws the noise, fresh for every
-sweep value and shared by all algorithms.
+sweep value and shared by all algorithms.  The learned-noise ``M_1`` sweep (§7.4, Fig. 5)
+draws exactly as the known-noise one, so for the same seed both see the same problems.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ __all__ = [
     "MeasurementsSettings",
     "SnrSettings",
     "SparsitySettings",
+    "learned_noise_measurements_trial",
     "measurements_trial",
     "measurements_x",
     "snr_trial",
     "sparsity_trial",
 ]
-
-PRESET = "synthetic"
 
 
 class SnrSettings(ProblemSettings):
@@ -86,12 +86,18 @@ def _solve_all(
     matrices: Sequence[NDArray[np.float64]],
     x: sd.KronSparse,
     noise_var: float,
+    *,
+    learn_noise: bool = False,
 ) -> list[Row]:
     truth, support = x.vector(), x.support()
     rows = []
     for algorithm in ctx.algorithms:
-        row, _ = solve(algorithm, PRESET, y, matrices, truth, support, noise_var)
-        rows.append({**row, "value": float(value)})
+        if learn_noise:
+            row, _ = solve(algorithm, value, y, matrices, truth, support, None)
+            row["true_noise_var"] = noise_var
+        else:
+            row, _ = solve(algorithm, value, y, matrices, truth, support, noise_var)
+        rows.append(row)
     return rows
 
 
@@ -110,8 +116,7 @@ def snr_trial(ctx: TrialContext) -> list[Row]:
     return rows
 
 
-def measurements_trial(ctx: TrialContext) -> list[Row]:
-    """One trial of the ``M_1`` sweep: ``A_1`` = the first ``M_1`` rows of one ``m[0]``-row draw."""
+def _measurements(ctx: TrialContext, *, learn_noise: bool) -> list[Row]:
     s = ctx.settings
     assert isinstance(s, MeasurementsSettings)
     data, noise = ctx.generators(2)
@@ -121,9 +126,28 @@ def measurements_trial(ctx: TrialContext) -> list[Row]:
     rows: list[Row] = []
     for m1 in s.values:
         matrices = [full[0][:m1], *full[1:]]
-        y0 = x.measure(matrices)
-        rows += _solve_all(ctx, m1, sd.noisy(noise, y0, sigma2), matrices, x, sigma2)
+        y = sd.noisy(noise, x.measure(matrices), sigma2)
+        rows += _solve_all(ctx, m1, y, matrices, x, sigma2, learn_noise=learn_noise)
     return rows
+
+
+def measurements_trial(ctx: TrialContext) -> list[Row]:
+    """One trial of the ``M_1`` sweep: ``A_1`` = the first ``M_1`` rows of one ``m[0]``-row draw.
+
+    σ² comes from the noiseless measurement of the full ``m[0]``-row ``A_1`` and is reused for
+    every ``M_1`` (Appendix A, R5); the solvers know it.
+    """
+    return _measurements(ctx, learn_noise=False)
+
+
+def learned_noise_measurements_trial(ctx: TrialContext) -> list[Row]:
+    """One trial of the ``M_1`` sweep with σ² learned by every method (spec §7.4).
+
+    The data are those of :func:`measurements_trial` (same draws, the R5 σ²); the solvers get
+    ``noise_var=None`` and learn σ² (spec §2.5).  ``noise_var`` is the learned σ²,
+    ``true_noise_var`` the σ² of the noise added.
+    """
+    return _measurements(ctx, learn_noise=True)
 
 
 def sparsity_trial(ctx: TrialContext) -> list[Row]:
