@@ -95,8 +95,7 @@ class ExperimentDirective(_RstDirective):
             extra = []
             if a.method != a.name:
                 extra.append(f"method ``{a.method}``")
-            if a.options:
-                extra.append(", ".join(f"``{k}={v!r}``" for k, v in a.options.items()))
+            extra.append("preset " + " / ".join(f"``{p}``" for p in a.preset_keys))
             if not a.plotted:
                 extra.append("computed, not plotted")
             if extra:

@@ -89,15 +89,6 @@ class Algorithm:
         return key
 
     @property
-    def options(self) -> Mapping[str, Any]:
-        """Always empty: algorithms take no solver options beyond their preset.
-
-        Kept so that readers written before presets-only definitions (e.g. the
-        documentation's ``krosbl-experiment`` directive) keep working.
-        """
-        return _empty()
-
-    @property
     def preset_keys(self) -> tuple[str, ...]:
         """Every preset key the algorithm may use, ``preset`` first."""
         keys = [self.preset, *(self.preset_from[t] for t in sorted(self.preset_from))]
