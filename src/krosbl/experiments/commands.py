@@ -113,6 +113,9 @@ def run_command(args: argparse.Namespace) -> int:
         return 130
     _print_summary(results, experiment, f"{experiment.name} — {experiment.reproduces}")
     print(f"results: {out}")
+    figures = sorted(Path(out).glob("*.png")) if not args.no_plot else []
+    if figures:
+        print("figures: " + ", ".join(str(f) for f in figures) + " (and .pdf beside each)")
     return 0
 
 
