@@ -31,6 +31,21 @@ class ProblemSettings(ExperimentSettings):
         return self
 
 
+def check_m1_sweep(settings: Any) -> None:
+    """Validate an ``M_1`` sweep (spec §7.1 (b), §7.4, §7.5): ``K ≤ min N_i``, ``1 ≤ M_1 ≤ m[0]``.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending key.
+    """
+    if settings.k > min(settings.n):
+        raise ValueError(f"key 'k': must be at most min(n) = {min(settings.n)}, got {settings.k}")
+    bad = [v for v in settings.values if not 1 <= v <= settings.m[0]]
+    if bad:
+        raise ValueError(f"key 'values': M_1 must be in 1..m[0] = {settings.m[0]}, got {bad}")
+
+
 def solve(
     algorithm: Algorithm,
     value: float,

@@ -29,7 +29,7 @@ from krosbl import metrics
 
 from .. import synthetic_data as sd
 from ..definitions import Row, TrialContext
-from .common import ProblemSettings, solve
+from .common import ProblemSettings, check_m1_sweep, solve
 
 __all__ = ["RankRecorder", "RankSettings", "rank_trial", "stage_ranks"]
 
@@ -43,11 +43,7 @@ class RankSettings(ProblemSettings):
 
     @model_validator(mode="after")
     def _check(self) -> RankSettings:
-        if self.k > min(self.n):
-            raise ValueError(f"key 'k': must be at most min(n) = {min(self.n)}, got {self.k}")
-        bad = [v for v in self.values if not 1 <= v <= self.m[0]]
-        if bad:
-            raise ValueError(f"key 'values': M_1 must be in 1..m[0] = {self.m[0]}, got {bad}")
+        check_m1_sweep(self)
         return self
 
 

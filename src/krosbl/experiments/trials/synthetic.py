@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 
 from .. import synthetic_data as sd
 from ..definitions import Row, TrialContext
-from .common import ProblemSettings, solve
+from .common import ProblemSettings, check_m1_sweep, solve
 
 __all__ = [
     "MeasurementsSettings",
@@ -55,11 +55,7 @@ class MeasurementsSettings(ProblemSettings):
 
     @model_validator(mode="after")
     def _check(self) -> MeasurementsSettings:
-        if self.k > min(self.n):
-            raise ValueError(f"key 'k': must be at most min(n) = {min(self.n)}, got {self.k}")
-        bad = [v for v in self.values if not 1 <= v <= self.m[0]]
-        if bad:
-            raise ValueError(f"key 'values': M_1 must be in 1..m[0] = {self.m[0]}, got {bad}")
+        check_m1_sweep(self)
         return self
 
 
