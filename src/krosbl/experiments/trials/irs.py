@@ -20,6 +20,9 @@ from ..definitions import Row, TrialContext
 
 __all__ = ["IrsSettings", "irs_trial"]
 
+#: The paper's scenario (spec §8.1, §8.3): the defaults of :class:`IrsSettings`.
+_PAPER = irs.Scenario.paper()
+
 
 class IrsSettings(ExperimentSettings):
     """Settings of the IRS experiment; the defaults are the paper's (spec §8.1, §8.3).
@@ -27,16 +30,16 @@ class IrsSettings(ExperimentSettings):
     ``values`` are the SNRs (dB); the scenario fields are those of :class:`krosbl.irs.Scenario`.
     """
 
-    n_ms: int = 6
-    n_bs: int = 16
-    n_irs: int = 256
-    grid: int = 18
-    spread: int = 3
-    n_pilots: int = 3
-    n_patterns: int = 6
+    n_ms: int = _PAPER.n_ms
+    n_bs: int = _PAPER.n_bs
+    n_irs: int = _PAPER.n_irs
+    grid: int = _PAPER.grid
+    spread: int = _PAPER.spread
+    n_pilots: int = _PAPER.n_pilots
+    n_patterns: int = _PAPER.n_patterns
     redraw_per_trial: bool = False
     n_symbols: int = Field(default=100_000, ge=1)
-    values: list[float] = Field(default=[4.0, 8.0, 12.0, 16.0, 20.0], min_length=1)
+    values: list[float] = Field(default=list(_PAPER.snr_db), min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> IrsSettings:
