@@ -7,6 +7,7 @@ products on the vector reshaped (C order) into a tensor of shape ``(N_1, …, N_
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import reduce
 
@@ -35,9 +36,15 @@ def mode_product(tensor: NDArray, matrix: NDArray, axis: int) -> NDArray:
         ``tensor ×_axis matrix``, with the same axis order as ``tensor``.
     """
     shape = tensor.shape
-    before = int(np.prod(shape[:axis]))
-    after = int(np.prod(shape[axis + 1 :]))
-    out = matrix @ tensor.reshape(before, shape[axis], after)
+    n = shape[axis]
+    before = math.prod(shape[:axis])
+    after = math.prod(shape[axis + 1 :])
+    if after == 1:  # last axis: one GEMM on the (before, n) unfolding
+        out = tensor.reshape(before, n) @ matrix.T
+    elif before == 1:  # first axis: one GEMM on the (n, after) unfolding
+        out = matrix @ tensor.reshape(n, after)
+    else:  # a middle axis: a batch of GEMMs
+        out = matrix @ tensor.reshape(before, n, after)
     return out.reshape((*shape[:axis], matrix.shape[0], *shape[axis + 1 :]))
 
 

@@ -15,6 +15,7 @@ import scipy.linalg as sla
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
+from .linalg import hermitian_eig
 from .operators import Kron, multi_mode_product
 
 __all__ = [
@@ -64,7 +65,11 @@ def _dof(gamma: NDArray, shrink: NDArray) -> float:
 
 
 def kron_posterior(
-    y: NDArray, factors: Sequence[NDArray], gammas: Sequence[NDArray], noise_var: float
+    y: NDArray,
+    factors: Sequence[NDArray],
+    gammas: Sequence[NDArray],
+    noise_var: float,
+    adjoints: Sequence[NDArray] | None = None,
 ) -> Posterior:
     """E-step under a Kronecker prior ``γ = γ_1 ⊗ … ⊗ γ_I`` without any ``N×N`` or ``M×M`` matrix.
 
@@ -78,6 +83,8 @@ def kron_posterior(
         Factor hyperparameters ``γ_i`` of length ``l_i``, non-negative.
     noise_var : float
         Noise variance ``σ² > 0``.
+    adjoints : sequence of ndarray, optional
+        ``A_i[:, K_i]ᴴ``, if the caller keeps them between iterations (computed otherwise).
 
     Returns
     -------
@@ -85,11 +92,12 @@ def kron_posterior(
 
     Notes
     -----
-    With ``A_i Γ_i A_iᴴ = U_i diag(p_i) U_iᴴ`` (Hermitian eigensolver on the symmetrised matrix),
-    ``P = ⊗p_i``, ``w = 1/(σ² + P)`` and ``G_i = Γ_i A_iᴴ U_i``:
+    With ``A_i Γ_i A_iᴴ = U_i diag(p_i) U_iᴴ`` (Hermitian eigensolver), ``P = ⊗p_i``,
+    ``w = 1/(σ² + P)`` and ``G_i = Γ_i A_iᴴ U_i``:
     ``μ = (⊗G_i)(w ⊙ (⊗U_iᴴ) y)``, ``d = γ − (⊗|G_i|²) w``,
-    ``log det Σ_y = Σ log(σ² + P)``, ``yᴴΣ_y⁻¹y = Σ w |(⊗U_iᴴ)y|²`` and
-    ``‖y − Aμ‖² = σ⁴ Σ w² |(⊗U_iᴴ)y|²`` (spec §3). Memory ``O(ΠN + ΠM)``.
+    ``log det Σ_y = Σ log(σ² + P)``, ``yᴴΣ_y⁻¹y = Σ w |(⊗U_iᴴ)y|²``,
+    ``‖y − Aμ‖² = σ⁴ Σ w² |(⊗U_iᴴ)y|²`` and ``Σ_j (1 − d_j/γ_j) = Σ w P``
+    (because ``Σ_n γ_i[n] |(A_iᴴU_i)[n, m]|² = p_i[m]``; spec §3). Memory ``O(ΠN + ΠM)``.
 
     References
     ----------
@@ -97,29 +105,31 @@ def kron_posterior(
        recovery with application to IRS-MIMO channel estimation", IEEE Trans. Signal
        Process., 2024, arXiv:2307.14719.
     """
-    eig_vals, eig_vecs, gains = [], [], []
-    for a, g in zip(factors, gammas):
-        b = (a * g) @ a.conj().T
-        p, u = np.linalg.eigh((b + b.conj().T) / 2)
-        eig_vals.append(np.clip(p, 0.0, None))
-        eig_vecs.append(u)
-        gains.append(g[:, None] * (a.conj().T @ u))
+    if adjoints is None:
+        adjoints = [a.conj().T for a in factors]
+    powers, rotations, gains, gains_sq = [], [], [], []
+    for a, ah, g in zip(factors, adjoints, gammas):
+        p, u = hermitian_eig((a * g) @ ah)
+        powers.append(np.maximum(p, 0.0, out=p))
+        rotations.append(u.conj().T)
+        gain = (ah @ u) * g[:, None]
+        gains.append(gain)
+        gains_sq.append(np.abs(gain) ** 2)
     out_shape = tuple(a.shape[0] for a in factors)
-    y_rot = multi_mode_product(y.reshape(out_shape), [u.conj().T for u in eig_vecs])
-    power = reduce(np.multiply.outer, eig_vals)
-    w = 1.0 / (noise_var + power)
+    y_rot = multi_mode_product(y.reshape(out_shape), rotations)
+    power = reduce(np.multiply.outer, powers)
+    total = power + noise_var
+    w = 1.0 / total
     mean = multi_mode_product(w * y_rot, gains)
-    shrink = multi_mode_product(w, [np.abs(gm) ** 2 for gm in gains])
+    shrink = multi_mode_product(w, gains_sq)
     gamma = reduce(np.multiply.outer, gammas)
-    y_sq = np.abs(y_rot) ** 2
-    cost = float(np.sum(np.log(noise_var + power)) + np.sum(w * y_sq))
-    residual_sq = float(noise_var**2 * np.sum(w**2 * y_sq))
+    w_y_sq = w * np.abs(y_rot) ** 2
     return Posterior(
         mean=mean.ravel(),
         var=(gamma - shrink).ravel(),
-        cost=cost,
-        residual_sq=residual_sq,
-        dof=_dof(gamma.ravel(), shrink.ravel()),
+        cost=float(np.log(total).sum() + w_y_sq.sum()),
+        residual_sq=float(noise_var**2 * (w * w_y_sq).sum()),
+        dof=float((w * power).sum()),
     )
 
 

@@ -8,6 +8,7 @@ drives both.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import reduce
 
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
+from .linalg import kron_distance
 from .operators import Kron
 from .posterior import (
     Posterior,
@@ -68,6 +70,7 @@ class KronPrior:
         self.couplings: list[NDArray | None] = (
             list(couplings) if couplings is not None else [None] * len(self.gammas)
         )
+        self._columns: tuple[LinearOperator, list[NDArray], list[NDArray]] | None = None
 
     @property
     def kept_shape(self) -> tuple[int, ...]:
@@ -89,20 +92,56 @@ class KronPrior:
         grids = np.meshgrid(*self.keep, indexing="ij")
         return np.ravel_multi_index([g.ravel() for g in grids], self.in_shape)
 
+    def snapshot(self) -> tuple[list[NDArray], list[NDArray]]:
+        """The current kept sets and factors, for :meth:`relative_change` (no copy is needed:
+        pruning and the M-steps replace the factor arrays, never write into them)."""
+        return list(self.keep), list(self.gammas)
+
+    def relative_change(self, snapshot: tuple[list[NDArray], list[NDArray]]) -> float:
+        """``‖γ − γ_old‖ / ‖γ_old‖`` of the full-length ``⊗γ_i`` since ``snapshot``.
+
+        Notes
+        -----
+        Computed factor by factor (never forming ``⊗γ_i``): with ``r_i`` the old factor on
+        the indices still kept and ``q_i`` on those pruned since, the squared change is
+        ``‖⊗γ_i − ⊗r_i‖²`` (:func:`~krosbl.linalg.kron_distance`) plus the old mass on
+        pruned positions, ``Σ_k Π_{i<k} ‖r_i‖² · ‖q_k‖² · Π_{i>k} ‖γ_old,i‖²``.
+        """
+        old_keep, old = snapshot
+        norm_sq = math.prod(float(g @ g) for g in old)
+        if norm_sq == 0:
+            return float("inf")
+        kept, lost = [], 0.0
+        for k, (k_old, g_old, k_new) in enumerate(zip(old_keep, old, self.keep)):
+            if len(k_old) == len(k_new):
+                kept.append(g_old)
+                continue
+            mask = np.isin(k_old, k_new, assume_unique=True)
+            kept.append(g_old[mask])
+            gone = g_old[~mask]
+            lost += (
+                math.prod(float(r @ r) for r in kept[:k])
+                * float(gone @ gone)
+                * math.prod(float(g @ g) for g in old[k + 1 :])
+            )
+        return math.sqrt(kron_distance(self.gammas, kept) ** 2 + lost) / math.sqrt(norm_sq)
+
     def prune(self, ratios: Sequence[float] | None, absolute: float) -> None:
         """Drop factor entries below ``max(r_i · max γ_i, r_abs)`` (spec §2.1 step 2)."""
         if ratios is None:
             return
         for i, (g, r) in enumerate(zip(self.gammas, ratios)):
-            mask = g >= max(r * g.max(initial=0.0), absolute)
-            if mask.all():
+            threshold = max(r * g.max(initial=0.0), absolute)
+            if g.min(initial=np.inf) >= threshold:
                 continue
+            mask = g >= threshold
             if not mask.any():
                 raise FloatingPointError(
                     f"pruning removed every entry of factor {i}; the estimate would be zero"
                 )
             self.gammas[i] = g[mask]
             self.keep[i] = self.keep[i][mask]
+            self._columns = None
             c = self.couplings[i]
             if c is not None:
                 self.couplings[i] = c[np.ix_(mask, mask)]
@@ -110,10 +149,13 @@ class KronPrior:
     def posterior(self, y: NDArray, op: LinearOperator, noise_var: float) -> Posterior:
         """E-step on the kept columns (spec §3); ``noise_var = 0`` is the noiseless limit (§2.6)."""
         assert isinstance(op, Kron)
-        factors = [f[:, k] for f, k in zip(op.factors, self.keep)]
+        if self._columns is None or self._columns[0] is not op:
+            factors = [f[:, k] for f, k in zip(op.factors, self.keep)]
+            self._columns = (op, factors, [f.conj().T for f in factors])
+        _, factors, adjoints = self._columns
         if noise_var == 0:
             return noiseless_kron_posterior(y, factors, self.gammas)
-        return kron_posterior(y, factors, self.gammas, noise_var)
+        return kron_posterior(y, factors, self.gammas, noise_var, adjoints)
 
 
 class FlatPrior:
@@ -148,6 +190,16 @@ class FlatPrior:
     def embedded(self) -> NDArray:
         """The full-length ``γ`` with zeros at pruned positions."""
         return self.embed(self.gamma)
+
+    def snapshot(self) -> NDArray:
+        """The full-length ``γ`` now, for :meth:`relative_change`."""
+        return self.embedded()
+
+    def relative_change(self, snapshot: NDArray) -> float:
+        """``‖γ − γ_old‖ / ‖γ_old‖`` of the full-length ``γ`` since ``snapshot``."""
+        denom = float(np.linalg.norm(snapshot))
+        change = float(np.linalg.norm(self.embedded() - snapshot))
+        return change / denom if denom > 0 else float("inf")
 
     def support(self) -> NDArray:
         """Kept indices, ascending."""

@@ -11,6 +11,7 @@ A rule never loops over EM iterations; :func:`krosbl.em.run_em` does.  Rules:
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from functools import reduce
@@ -20,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
+from .linalg import kron_distance, kron_norm, leading_eigenpair
 from .posterior import Posterior
 from .priors import FlatPrior, KronPrior
 from .settings import SAFETY_MAX_SWEEPS
@@ -27,11 +29,32 @@ from .settings import SAFETY_MAX_SWEEPS
 __all__ = ["ClassicUpdate", "PCSBLUpdate", "SVDUpdate", "SweepUpdate", "factor_target"]
 
 
-def _safe_inverse(g: NDArray) -> NDArray:
-    """``1/γ`` with ``1/0`` taken as 0 (an underflowed entry contributes nothing, spec §9)."""
+def _weights(g: NDArray) -> NDArray:
+    """``1/(l γ)`` for a factor of length ``l``, with ``1/0`` taken as 0 (an underflowed entry
+    contributes nothing, spec §9); the ``1/l`` is the averaging of :func:`factor_target`."""
+    scale = 1.0 / len(g)
+    if g.min() > 0:
+        return scale / g
     out = np.zeros_like(g)
-    np.divide(1.0, g, out=out, where=g > 0)
+    np.divide(scale, g, out=out, where=g > 0)
     return out
+
+
+def _kron(vectors: list[NDArray]) -> NDArray:
+    return vectors[0] if len(vectors) == 1 else reduce(np.multiply.outer, vectors).ravel()
+
+
+def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray:
+    """``Σ_{index_i = a} tensor[…] Π_{k≠i} vectors[k][index_k]``: one pass over ``tensor``.
+
+    The vectors before and after axis ``i`` enter as two Kronecker vectors, so the contraction
+    is at most two matrix-vector products on unfoldings of ``tensor``.
+    """
+    shape = tensor.shape
+    out = tensor.reshape(math.prod(shape[:i]), -1)
+    out = _kron(vectors[:i]) @ out if i > 0 else out
+    out = out.reshape(shape[i], -1)
+    return out @ _kron(vectors[i + 1 :]) if i < len(shape) - 1 else out.ravel()
 
 
 def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDArray:
@@ -51,22 +74,23 @@ def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDAr
     ndarray
         ``T_i[a] = (1/Π_{k≠i} l_k) Σ_{index_i = a} Λ[…] / Π_{k≠i} γ_k[index_k]`` (spec §2.2).
     """
-    out = second_moment
-    for k in reversed(range(len(gammas))):
-        if k != i:
-            out = np.tensordot(out, _safe_inverse(gammas[k]), axes=([k], [0]))
-    return out / np.prod([len(g) for k, g in enumerate(gammas) if k != i])
+    return _contract_others(second_moment, [_weights(g) for g in gammas], i)
 
 
-def _normalise(gammas: list[NDArray]) -> None:
-    """Unit norm for every factor but the last, which takes the product of the norms."""
-    scale = 1.0
+def _normalise(gammas: list[NDArray]) -> list[float]:
+    """Unit norm for every factor but the last, which takes the product of the norms.
+
+    Returns the multipliers applied to each factor.
+    """
+    scales = []
     for k in range(len(gammas) - 1):
-        norm = float(np.linalg.norm(gammas[k]))
-        if norm > 0:
-            gammas[k] = gammas[k] / norm
-            scale *= norm
-    gammas[-1] = gammas[-1] * scale
+        norm = math.sqrt(gammas[k] @ gammas[k])
+        scales.append(1.0 / norm if norm > 0 else 1.0)
+    scales.append(1.0 / math.prod(scales))
+    for k, c in enumerate(scales):
+        if c != 1.0:
+            gammas[k] = gammas[k] * c
+    return scales
 
 
 class ClassicUpdate:
@@ -114,10 +138,11 @@ class SweepUpdate:
         self.n_sweeps: list[int] = []
         self.uncoupled: dict[int, NDArray] = {}
 
-    def _sweep(self, prior: KronPrior, lam: NDArray) -> None:
+    def _sweep(self, prior: KronPrior, lam: NDArray, weights: list[NDArray]) -> None:
+        """One Gauss–Seidel pass; ``weights`` (``1/(l_k γ_k)``) is kept in step with the factors."""
         gammas = prior.gammas
         for i in range(len(gammas)):
-            target = factor_target(lam, gammas, i)
+            target = _contract_others(lam, weights, i)
             coupling = prior.couplings[i]
             if coupling is None:
                 gammas[i] = target
@@ -125,22 +150,32 @@ class SweepUpdate:
                 g, _ = nnls(coupling, target)
                 self.uncoupled[i] = g
                 gammas[i] = self.floor + coupling @ g
+            weights[i] = _weights(gammas[i])
         if self.normalise:
-            _normalise(gammas)
+            for k, c in enumerate(_normalise(gammas)):
+                if c != 1.0:
+                    weights[k] = weights[k] / c
 
     def update(self, prior: KronPrior, post: Posterior) -> None:
-        """Run sweeps until the inner tolerance or the cap; updates ``prior`` in place."""
+        """Run sweeps until the inner tolerance or the cap; updates ``prior`` in place.
+
+        Notes
+        -----
+        ``δ = ‖⊗γ_i − ⊗γ_i^{prev}‖`` (divided by ``‖⊗γ_i^{prev}‖`` for ``tol_type="rel"``) is
+        computed from the factors (:func:`~krosbl.linalg.kron_distance`); every sweep costs
+        ``I`` passes over ``Λ``.
+        """
         lam = post.second_moment.reshape(prior.kept_shape)
         cap = self.max_sweeps if self.max_sweeps is not None else SAFETY_MAX_SWEEPS
-        previous = reduce(np.multiply.outer, prior.gammas)
+        weights = [_weights(g) for g in prior.gammas]
         sweeps = 0
         while True:
-            self._sweep(prior, lam)
+            previous = list(prior.gammas)
+            self._sweep(prior, lam, weights)
             sweeps += 1
-            current = reduce(np.multiply.outer, prior.gammas)
-            delta = np.linalg.norm(current - previous)
+            delta = kron_distance(prior.gammas, previous)
             if self.tol_type == "rel":
-                delta /= np.linalg.norm(previous)
+                delta /= kron_norm(previous)
             if delta <= self.tol:
                 break
             if sweeps == cap:
@@ -152,7 +187,6 @@ class SweepUpdate:
                         stacklevel=3,
                     )
                 break
-            previous = current
         self.n_sweeps.append(sweeps)
 
 
@@ -165,9 +199,8 @@ def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, float, NDArray]
     """
     wide = matrix.shape[0] <= matrix.shape[1]
     gram = matrix @ matrix.T if wide else matrix.T @ matrix
-    vals, vecs = np.linalg.eigh(gram)
-    s = float(np.sqrt(max(vals[-1], 0.0)))
-    lead = vecs[:, -1]
+    value, lead = leading_eigenpair(gram)
+    s = math.sqrt(max(value, 0.0))
     other = (
         (matrix.T @ lead if wide else matrix @ lead) / s
         if s > 0
