@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from krosbl.api import memory_estimate
 
-from .measure import Row, Solver, measure_in_child, measure_iteration, measure_solver
+from .iteration import measure_iteration
+from .measure import Row, Solver, measure_in_child, measure_solver
 from .problems import IRSSpec, ProblemSpec, SyntheticSpec
 
 __all__ = ["CASES", "Case", "CaseResult", "Target", "run_case"]
@@ -250,15 +251,27 @@ CASES: dict[str, Case] = {
         Case(
             "iteration",
             "Per-iteration cost: one EM iteration (Result.time_s of max_iter=1, from the "
-            "preset's initial γ) / one kron_posterior on the same factors and γ",
+            "preset's initial γ) / one kron_posterior on the same factors and γ; and the "
+            "same averaged over a full solve",
             "iteration",
             (IRS_SIZED, SCALE),
             (IRS_SIZED_QUICK, SCALE_QUICK),
             (_SVD, _AM),
-            targets=(Target("one EM iteration ≤ 2× one posterior", "ratio", "<=", 2.0),),
+            targets=(
+                Target("one EM iteration ≤ 2× one posterior (first iteration)", "ratio", "<=", 2.0),
+                Target(
+                    "one EM iteration ≤ 2× one posterior (mean over a full solve)",
+                    "solve_ratio",
+                    "<=",
+                    2.0,
+                ),
+            ),
             notes=(
                 "time: one EM iteration (prune + E-step + M-step, spec §6.5); the ratio "
                 "column is iteration / posterior; sweeps: AM inner sweeps in that iteration.",
+                "solve: the mean iteration of a full solve (Result.time_s / n_iter) and the "
+                "mean kron_posterior re-run on the kept factors and γ of each of its "
+                "iterations; solve ratio = their quotient.",
                 "Both medians are over at least --repeat calls and 0.25 s of samples (≤ 100 "
                 "calls); solves counts the iterations timed.",
             ),

@@ -26,13 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from krosbl import presets
 from krosbl.api import recover
 from krosbl.methods import METHODS
 from krosbl.metrics import nmse
 from krosbl.operators import Kron
-from krosbl.posterior import kron_posterior
-from krosbl.priors import KronPrior
 
 from .problems import Problem, ProblemSpec
 
@@ -42,7 +39,6 @@ __all__ = [
     "Solver",
     "limit_threads",
     "measure_in_child",
-    "measure_iteration",
     "measure_solver",
     "warm_up",
 ]
@@ -52,9 +48,6 @@ CHILD_STARTUP_S = 120.0
 
 #: Most calls :func:`measure_iteration` makes to reach its minimum total time.
 MAX_CALLS = 100
-
-#: Total seconds of samples :func:`measure_iteration` collects for each of its two medians.
-ITERATION_MIN_TOTAL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -469,59 +462,4 @@ def measure_in_child(
             memory[key] = max(memory.get(key, 0), value)
     row = _row(case, spec.name, solver, outcomes)
     row.extra.update(memory, memory_estimate=memory_estimate)
-    return row
-
-
-# --------------------------------------------------------------------------------------------
-# one EM iteration against one posterior
-
-
-def measure_iteration(
-    case: str, problem: Problem, method: str, *, repeat: int, budget_s: float
-) -> Row:
-    """Time of one EM iteration against one posterior evaluation, same factors and ``γ``.
-
-    Parameters
-    ----------
-    case : str
-        Case name.
-    problem : Problem
-        The problem (its preset for ``method`` is used).
-    method : str
-        A Kronecker method.
-    repeat, budget_s : int, float
-        As :func:`measure_solver`, for each of the two timings, which also go on until they
-        hold :data:`ITERATION_MIN_TOTAL_S` of samples (``n_solves`` counts the iterations).
-
-    Returns
-    -------
-    Row
-        ``time_s``: median ``Result.time_s`` of ``recover(..., max_iter=1)`` — one iteration
-        from the method's initial ``γ`` (prune, E-step, M-step; spec §6.5);
-        ``extra["posterior_s"]``: median wall time of
-        :func:`krosbl.posterior.kron_posterior` on the same factors and initial ``γ_i``;
-        ``ratio`` = iteration / posterior; ``extra["sweeps"]``: inner sweeps (AM).
-    """
-    settings = problem.settings_for(method) or presets.default(method)
-    build = METHODS[method].build
-    prior = build(problem.operator, settings)[0] if build is not None else None
-    if not isinstance(prior, KronPrior):
-        raise ValueError(f"{method!r} is not a Kronecker SBL method")
-    gammas = prior.gammas
-    solver = Solver(method, method, options=(("max_iter", 1),))
-    row = measure_solver(
-        case, problem, solver, repeat=repeat, budget_s=budget_s, min_total_s=ITERATION_MIN_TOTAL_S
-    )
-
-    def posterior() -> Outcome:
-        start = time.perf_counter()
-        kron_posterior(problem.y, problem.factors, gammas, problem.noise_var)
-        return Outcome(time.perf_counter() - start, None, None, float("nan"))
-
-    if row.error is None and row.solver_time_s is not None:
-        calls = _time_calls(posterior, repeat, budget_s, ITERATION_MIN_TOTAL_S)
-        post = statistics.median(o.wall_s for o in calls)
-        row.extra = {"posterior_s": post, "wall_s": row.time_s, "sweeps": row.extra.get("sweeps")}
-        row.time_s, row.nmse = row.solver_time_s, None
-        row.ratio = row.solver_time_s / post
     return row

@@ -1,0 +1,93 @@
+"""Uniform access to a dictionary for OMP and oracle least squares.
+
+``_Dictionary`` wraps a :class:`~krosbl.Kron`, a SciPy ``LinearOperator``, a sparse or a
+dense matrix and offers the only operations the solvers need: correlations ``Aᴴ r`` and
+selected columns. A ``Kron`` is never densified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse.linalg import LinearOperator
+
+from krosbl.operators import Kron, kron_vector
+
+
+class _Dictionary:
+    """Uniform access to a dictionary given as a Kron, a LinearOperator, a sparse or a dense matrix.
+
+    Only correlations ``Aᴴ r`` and single columns are needed; a ``Kron`` is never densified.
+    """
+
+    def __init__(self, A: Kron | LinearOperator | ArrayLike) -> None:
+        self._kron: Kron | None = None
+        self._op: LinearOperator | None = None
+        self._sparse: Any = None
+        self._dense: NDArray[Any] | None = None
+        if isinstance(A, Kron):
+            self._kron = A
+            shape = A.shape
+            dtype = np.dtype(A.dtype)
+        elif isinstance(A, LinearOperator):
+            self._op = A
+            shape = A.shape
+            dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+        elif sp.issparse(A):
+            self._sparse = sp.csc_array(A)
+            shape = self._sparse.shape
+            dtype = self._sparse.dtype
+        else:
+            dense = np.asarray(A)
+            if dense.ndim != 2:
+                raise ValueError(
+                    f"A must be a 2-D matrix or a LinearOperator, got shape {dense.shape}"
+                )
+            if not np.issubdtype(dense.dtype, np.number) or np.issubdtype(dense.dtype, np.bool_):
+                raise TypeError(f"A must be numeric, got dtype {dense.dtype}")
+            if not np.all(np.isfinite(dense)):
+                raise ValueError("A contains NaN or infinite entries")
+            self._dense = dense
+            shape = dense.shape
+            dtype = dense.dtype
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype: np.dtype[Any] = dtype
+        if 0 in self.shape:
+            raise ValueError(f"A is empty (shape {self.shape})")
+
+    def rmatvec(self, r: NDArray[Any]) -> NDArray[Any]:
+        """``Aᴴ r``."""
+        if self._kron is not None:
+            return np.asarray(self._kron.rmatvec(r)).ravel()
+        if self._op is not None:
+            return np.asarray(self._op.rmatvec(r)).ravel()
+        if self._sparse is not None:
+            return np.asarray(self._sparse.conj().T @ r).ravel()
+        assert self._dense is not None
+        return self._dense.conj().T @ r
+
+    def column(self, j: int) -> NDArray[Any]:
+        """Column ``j`` of ``A`` (factor indexing for a Kron, a unit vector for an operator)."""
+        if self._kron is not None:
+            idx = np.unravel_index(j, self._kron.in_shape)
+            return kron_vector([f[:, i] for f, i in zip(self._kron.factors, idx, strict=True)])
+        if self._op is not None:
+            e = np.zeros(self.shape[1], dtype=self.dtype)
+            e[j] = 1
+            return np.asarray(self._op.matvec(e)).ravel()
+        if self._sparse is not None:
+            return self._sparse[:, [j]].toarray().ravel()
+        assert self._dense is not None
+        return self._dense[:, j]
+
+    def columns(self, idx: NDArray[np.intp]) -> NDArray[Any]:
+        """The ``M × len(idx)`` matrix of the selected columns."""
+        if self._dense is not None:
+            return self._dense[:, idx]
+        out = np.empty((self.shape[0], idx.size), dtype=self.dtype)
+        for k, j in enumerate(idx):
+            out[:, k] = self.column(int(j))
+        return out

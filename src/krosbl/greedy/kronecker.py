@@ -1,0 +1,160 @@
+"""Kronecker orthogonal matching pursuit (:func:`kron_omp`, spec §5).
+
+Selects one index per factor per iteration from the correlations of the residual tensor
+with every factor, and refits on the grid of the selections with per-factor
+pseudo-inverses; neither the full dictionary nor the selected sub-dictionary is formed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from krosbl.operators import Kron, multi_mode_product
+
+from .fit import GreedyFit
+from .inputs import _as_factors, _as_measurements, _check_rows
+
+__all__ = ["kron_omp"]
+
+
+def kron_omp(
+    y: ArrayLike,
+    factors: Kron | Sequence[ArrayLike],
+    sparsity: int | Sequence[int],
+    tol: float = 1e-2,
+) -> GreedyFit:
+    """Kronecker orthogonal matching pursuit (Kronecker-OMP, Caiafa & Cichocki 2013).
+
+    Parameters
+    ----------
+    y : array_like, shape (M,) or (M_1, …, M_I)
+        Measurements, ``M = Π M_i`` (C-order vec of the measurement tensor).
+    factors : Kron or sequence of array_like
+        The factor matrices ``A_i`` of shape ``(M_i, N_i)``, real or complex.
+    sparsity : int or sequence of int
+        Maximum number of selected indices per factor, ``s_i ≥ 1`` (an int applies to every
+        factor).  ``s_i`` may exceed ``M_i`` (the paper's ``(10, 10, 10)`` with ``M_1 = 6``);
+        the least-squares fit is then minimum-norm.
+    tol : float, default 1e-2
+        Stop when the relative residual ``‖y − D c‖ / ‖y‖`` is at most ``tol``.
+
+    Returns
+    -------
+    GreedyFit
+        ``factor_support`` holds the ordered selections ``S_i``; ``support`` the flat indices
+        of the grid ``S_1 × … × S_I``.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` does not have ``Π M_i`` entries, a sparsity level is below 1 or above
+        ``N_i``, the number of sparsity levels differs from the number of factors, or ``tol``
+        is negative.
+
+    Notes
+    -----
+    With ``Y = y.reshape(M_1, …, M_I)`` and empty ordered lists ``S_i`` (spec §5), repeat:
+
+    1. correlations ``C = R ×_1 A_1ᴴ ⋯ ×_I A_Iᴴ`` with ``R`` the residual tensor (``Y`` at
+       the start);
+    2. ``(a_1, …, a_I) = argmax |C|`` (first maximum in C order);
+    3. for each ``i`` append ``a_i`` to ``S_i`` if it is new and ``|S_i| < s_i``;
+    4. ``c`` = minimum-norm least-squares solution of ``D c ≈ y`` with
+       ``D = A_1[:, S_1] ⊗ … ⊗ A_I[:, S_I]`` (columns in selection order);
+    5. ``R = Y − C_c ×_1 A_1[:, S_1] ⋯ ×_I A_I[:, S_I]``, ``err = ‖R‖ / ‖y‖``;
+
+    and stop after the iteration in which nothing was added, or once every ``|S_i| = s_i``,
+    or when ``err ≤ tol``.  The estimate is ``X̂[np.ix_(S_1, …, S_I)] = c.reshape(|S_1|, …)``,
+    zero elsewhere, returned as ``X̂.ravel()``.
+
+    Neither the full dictionary nor ``D`` is formed: since ``D⁺ = ⊗_i A_i[:, S_i]⁺`` for a
+    Kronecker product, the minimum-norm solution is the mode product
+    ``c = Y ×_1 A_1[:, S_1]⁺ ⋯ ×_I A_I[:, S_I]⁺`` of small per-factor pseudo-inverses.
+    An iteration costs ``O(Π M · Σ N_i)`` for the correlations.
+
+    References
+    ----------
+    .. [1] C. F. Caiafa and A. Cichocki, "Computing sparse representations of
+       multidimensional signals using Kronecker bases", Neural Computation 25(1),
+       pp. 186–220, 2013.
+    .. [2] Y. He and G. Joseph, "Bayesian algorithms for Kronecker-structured sparse vector
+       recovery with application to IRS-MIMO channel estimation", IEEE Trans. Signal
+       Process., 2024.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from krosbl.greedy import kron_omp
+    >>> rng = np.random.default_rng(0)
+    >>> A1, A2 = rng.standard_normal((8, 10)), rng.standard_normal((9, 12))
+    >>> x1, x2 = np.zeros(10), np.zeros(12)
+    >>> x1[[1, 7]], x2[[3, 5]] = [1.0, -2.0], [0.5, 1.5]
+    >>> y = np.kron(A1, A2) @ np.kron(x1, x2)
+    >>> fit = kron_omp(y, [A1, A2], sparsity=2, tol=1e-10)
+    >>> bool(np.allclose(fit.x, np.kron(x1, x2)))
+    True
+    """
+    start = time.perf_counter()
+    mats = _as_factors(factors)
+    n_fac = len(mats)
+    in_shape = tuple(int(f.shape[1]) for f in mats)
+    out_shape = tuple(int(f.shape[0]) for f in mats)
+    y_arr = _as_measurements(y)
+    _check_rows(y_arr, int(np.prod(out_shape)))
+    if isinstance(sparsity, (int, np.integer)):
+        caps = (int(sparsity),) * n_fac
+    else:
+        caps = tuple(int(s) for s in sparsity)
+        if len(caps) != n_fac:
+            raise ValueError(f"sparsity has {len(caps)} levels but there are {n_fac} factors")
+    for i, (s, n) in enumerate(zip(caps, in_shape, strict=True)):
+        if s < 1 or s > n:
+            raise ValueError(f"sparsity level {s} of factor {i} must be in 1..{n} (N_{i + 1})")
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite number >= 0, got {tol}")
+
+    dtype = np.result_type(y_arr.dtype, *mats, np.float64)
+    adjoints = [f.conj().T for f in mats]
+    Y = y_arr.astype(dtype, copy=False).reshape(out_shape)
+    y_norm = float(np.linalg.norm(y_arr))
+    sel: list[list[int]] = [[] for _ in mats]
+    coef = np.zeros((0,) * n_fac, dtype=dtype)
+    R = Y
+    err_norm = y_norm
+    n_iter = 0
+    if y_norm > 0:
+        while True:
+            n_iter += 1
+            corr = multi_mode_product(R, adjoints)
+            best = np.unravel_index(int(np.argmax(np.abs(corr))), corr.shape)
+            added = False
+            for i, a in enumerate(best):
+                if int(a) not in sel[i] and len(sel[i]) < caps[i]:
+                    sel[i].append(int(a))
+                    added = True
+            if added:
+                sub = [f[:, s] for f, s in zip(mats, sel, strict=True)]
+                coef = multi_mode_product(Y, [np.linalg.pinv(d) for d in sub])
+                R = Y - multi_mode_product(coef, sub)
+                err_norm = float(np.linalg.norm(R))
+            full = all(len(s) == c for s, c in zip(sel, caps, strict=True))
+            if not added or full or err_norm <= tol * y_norm:
+                break
+
+    X = np.zeros(in_shape, dtype=dtype)
+    if n_iter:
+        X[np.ix_(*sel)] = coef
+    grid = np.ix_(*[np.asarray(s, dtype=np.intp) for s in sel])
+    support = np.sort(np.ravel_multi_index(grid, in_shape).ravel()).astype(np.int64)
+    return GreedyFit(
+        x=X.ravel(),
+        support=support,
+        n_iter=n_iter,
+        time_s=time.perf_counter() - start,
+        residual_norm=err_norm,
+        factor_support=tuple(np.asarray(s, dtype=np.int64) for s in sel),
+    )

@@ -1,0 +1,151 @@
+"""Which krosbl call reproduces which solver row of a fixture.
+
+Each solver tag of a fixture (``svd``, ``pc08``, ``ksbl_un``, ``komp``, …) maps to a krosbl
+method, whether the noise variance is learned, and per-tag overrides; :func:`cases` turns the
+tags of a :class:`~krosbl.reference.Fixture` into :class:`Case` records (preset plus the
+fixture's iteration cap) and :func:`solve` runs one of them on the fixture's stored inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from krosbl import presets
+from krosbl.api import Result, recover
+from krosbl.irs import irs_settings
+from krosbl.operators import Kron
+from krosbl.settings import SolverSettings
+
+from .fixtures import Fixture
+
+__all__ = ["Case", "cases", "solve"]
+
+
+# tag -> (method, learned noise, fixed overrides); spec §7, §8.5 and the fixtures' README.
+_SYNTHETIC_TAGS: dict[str, tuple[str, bool, dict[str, Any]]] = {
+    "csbl": ("sbl", False, {}),
+    "am": ("am-krosbl", False, {}),
+    "svd": ("svd-krosbl", False, {}),
+    "ksbl": ("ksbl", False, {}),
+    "csbl_un": ("sbl", True, {}),
+    "am_un": ("am-krosbl", True, {}),
+    "svd_un": ("svd-krosbl", True, {}),
+    "ksbl_un": ("ksbl", True, {}),
+    "komp": ("kron-omp", False, {}),
+    "ols": ("oracle-ls", False, {}),
+    "omp": ("omp", False, {}),
+}
+_IRS_TAGS: dict[str, tuple[str, bool, dict[str, Any]]] = {
+    "svd": ("svd-krosbl", False, {}),
+    "am": ("am-krosbl", False, {}),
+    "pc08": ("pc-krosbl", False, {"beta": 0.8}),
+    "pc05": ("pc-krosbl", False, {"beta": 0.5}),
+    "csbl": ("sbl", False, {}),
+    "pcsbl": ("pc-sbl", False, {}),
+}
+_GREEDY = ("kron-omp", "omp", "oracle-ls")
+_KRONECKER = ("am-krosbl", "svd-krosbl", "ksbl", "pc-krosbl")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One solver row of a fixture and the krosbl call that reproduces it.
+
+    Parameters
+    ----------
+    tag : str
+        The fixture's solver tag (``"svd"``, ``"pc08"``, ``"ksbl_un"``, ``"komp"``, …).
+    method : str
+        The krosbl method name.
+    noise_learned : bool
+        Whether ``σ²`` is learned (``noise_var=None``).
+    settings : SolverSettings
+        Settings passed to :func:`krosbl.recover` (preset, iteration cap of the fixture,
+        per-tag overrides such as ``beta``).
+    """
+
+    tag: str
+    method: str
+    noise_learned: bool
+    settings: SolverSettings
+
+
+def _max_iter(fixture: Fixture, tag: str) -> int | None:
+    solver = fixture.params["solvers"][tag]
+    if fixture.kind == "irs":
+        value = solver.get("numItr")
+    else:
+        value = solver.get("args", {}).get("R_max")
+    return None if value is None else int(value)
+
+
+def _case(fixture: Fixture, tag: str) -> Case:
+    table = _IRS_TAGS if fixture.kind == "irs" else _SYNTHETIC_TAGS
+    if tag not in table:
+        raise ValueError(f"unknown {fixture.kind} solver tag {tag!r}; known: {sorted(table)}")
+    method, learned, overrides = table[tag]
+    if fixture.kind == "irs":
+        base = irs_settings(method, fixture.snr_db)
+        if base is None:
+            raise ValueError(f"no IRS preset for method {method!r}")
+    elif learned:
+        base = presets.get("learned-noise-measurements", method)
+    else:
+        base = presets.get("synthetic", method)
+    changes = dict(overrides)
+    cap = _max_iter(fixture, tag)
+    if cap is not None and method not in _GREEDY:
+        changes["max_iter"] = cap
+    return Case(tag, method, learned, base.replace(**changes) if changes else base)
+
+
+def cases(fixture: Fixture) -> list[Case]:
+    """The krosbl call of every solver row of a fixture.
+
+    Parameters
+    ----------
+    fixture : Fixture
+
+    Returns
+    -------
+    list of Case
+        One per tag of ``params.solvers``, in the JSON's order.
+
+    Raises
+    ------
+    ValueError
+        For a tag this module does not know.
+
+    Notes
+    -----
+    Synthetic rows use the ``"synthetic"`` preset (known ``σ²``) or
+    ``"learned-noise-measurements"`` (``*_un``, spec §9 row 7.4); IRS rows use
+    :func:`krosbl.irs.irs_settings` (``"irs-high-snr"`` for SVD-KroSBL at ≥ 25 dB). The
+    iteration cap is the JSON's ``args.R_max`` (synthetic) or ``numItr`` (IRS).
+    """
+    return [_case(fixture, tag) for tag in fixture.tags]
+
+
+def solve(fixture: Fixture, case: Case) -> Result:
+    """Run krosbl on a fixture's stored inputs.
+
+    Parameters
+    ----------
+    fixture : Fixture
+    case : Case
+
+    Returns
+    -------
+    Result
+    """
+    noise_var = None if case.noise_learned else fixture.noise_var
+    support = fixture.arrays["suppTrue_idx0"] if case.method == "oracle-ls" else None
+    return recover(
+        fixture.arrays["y"],
+        Kron(fixture.factors),
+        case.method,
+        noise_var,
+        settings=case.settings,
+        support=support,
+    )

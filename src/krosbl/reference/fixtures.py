@@ -1,0 +1,130 @@
+"""Reference fixtures on disk: the :class:`Fixture` record and how a directory is read.
+
+A fixture is the pair ``<name>.npz`` (inputs and stored outputs) and ``<name>.json`` (problem,
+per-solver call and constants); :func:`find_fixtures` lists the pairs of a directory and
+:func:`load_fixture` reads one into a :class:`Fixture`, telling an IRS problem from a synthetic
+one by the factor arrays it holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Fixture", "Kind", "find_fixtures", "load_fixture"]
+
+
+Kind = Literal["irs", "synthetic"]
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """One reference problem: the arrays of ``<name>.npz`` and the JSON metadata.
+
+    Parameters
+    ----------
+    name : str
+        File stem, e.g. ``"irs_p01"``.
+    kind : {"irs", "synthetic"}
+        Which experiment the problem belongs to (spec §8 or §7).
+    arrays : mapping of str to ndarray
+        Every array of the ``.npz`` file.
+    params : dict
+        ``params`` of the JSON file: ``problem``, ``solvers`` and ``sym``.
+    """
+
+    name: str
+    kind: Kind
+    arrays: Mapping[str, NDArray[Any]]
+    params: dict[str, Any]
+
+    @property
+    def snr_db(self) -> float:
+        """SNR of the problem in dB."""
+        return float(self.arrays["SNR"])
+
+    @property
+    def noise_var(self) -> float:
+        """The known noise variance ``σ²`` given to the solvers."""
+        return float(self.arrays["noise_var"])
+
+    @property
+    def factors(self) -> list[NDArray[Any]]:
+        """The dictionary factors, ``numpy.kron`` order."""
+        names = ("H_p1", "H_p2", "A2") if self.kind == "irs" else ("A1", "A2", "A3")
+        return [np.asarray(self.arrays[n]) for n in names]
+
+    @property
+    def tags(self) -> list[str]:
+        """The solver tags of the fixture, in the JSON's order."""
+        return list(self.params.get("solvers", {}))
+
+    def sym_tags(self) -> set[str]:
+        """Tags stored a second time with symmetrised ``eig`` inputs (``sym_`` keys)."""
+        return set(self.params.get("sym", {}).get("solvers", []))
+
+
+def find_fixtures(directory: str | Path) -> list[Path]:
+    """The fixture files (``*.npz``) of a directory, sorted by name.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Directory holding ``<name>.npz`` / ``<name>.json`` pairs.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    NotADirectoryError
+        If ``directory`` is not a directory.
+    """
+    path = Path(directory)
+    if not path.is_dir():
+        raise NotADirectoryError(f"not a directory: {path}")
+    return sorted(path.glob("*.npz"))
+
+
+def load_fixture(path: str | Path) -> Fixture:
+    """Load one fixture.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` file, the ``.json`` file or the common stem.
+
+    Returns
+    -------
+    Fixture
+
+    Raises
+    ------
+    FileNotFoundError
+        If either file of the pair is missing.
+    ValueError
+        If the arrays are neither an IRS nor a synthetic problem.
+    """
+    p = Path(path)
+    stem = p.with_suffix("") if p.suffix in (".npz", ".json") else p
+    npz, meta = stem.with_suffix(".npz"), stem.with_suffix(".json")
+    for f in (npz, meta):
+        if not f.is_file():
+            raise FileNotFoundError(f"fixture file missing: {f}")
+    with np.load(npz, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    params = json.loads(meta.read_text(encoding="utf-8")).get("params", {})
+    if {"H_p1", "H_p2", "A2"} <= arrays.keys():
+        kind: Kind = "irs"
+    elif {"A1", "A2", "A3"} <= arrays.keys():
+        kind = "synthetic"
+    else:
+        raise ValueError(f"{npz.name}: neither an IRS (H_p1, H_p2, A2) nor a synthetic fixture")
+    return Fixture(stem.name, kind, arrays, params)
