@@ -7,7 +7,7 @@ from functools import reduce
 import numpy as np
 import pytest
 
-from krosbl.linalg import hermitian_eig, kron_distance, kron_norm, leading_eigenpair
+from krosbl.linalg import hermitian_eig, kron_distance, leading_eigenpair
 from krosbl.priors import KronPrior
 
 
@@ -50,8 +50,13 @@ def test_kron_distance_matches_the_formed_vectors(sizes, step):
     # the telescoped form keeps full relative accuracy for a tiny step, where the
     # difference of the squared norms would have lost it
     assert kron_distance(a, b) == pytest.approx(expected, rel=1e-6)
-    assert kron_norm(a) == pytest.approx(np.linalg.norm(full_a), rel=1e-12)
+    assert kron_distance(a, b, relative=True) == pytest.approx(
+        expected / np.linalg.norm(full_b), rel=1e-6
+    )
     assert kron_distance(a, a) == 0.0
+    zeros = [np.zeros(n) for n in sizes]
+    assert kron_distance(zeros, zeros, relative=True) == 0.0
+    assert kron_distance(a, zeros, relative=True) == np.inf
 
 
 @pytest.mark.parametrize("ratios", [(0.0, 0.0, 0.0), (0.3, 0.0, 0.5), (0.6, 0.6, 0.6)])

@@ -55,7 +55,9 @@ class Posterior:
     @property
     def second_moment(self) -> NDArray:
         """``Λ = d + |μ|²``, the statistic of every SBL M-step."""
-        return self.var + np.abs(self.mean) ** 2
+        if np.iscomplexobj(self.mean):
+            return self.var + self.mean.real**2 + self.mean.imag**2
+        return self.var + self.mean**2
 
 
 def _dof(gamma: NDArray, shrink: NDArray) -> float:

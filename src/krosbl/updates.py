@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
-from .linalg import kron_distance, kron_norm, leading_eigenpair
+from .linalg import kron_distance, leading_eigenpair
 from .posterior import Posterior
 from .priors import FlatPrior, KronPrior
 from .settings import SAFETY_MAX_SWEEPS
@@ -173,9 +173,7 @@ class SweepUpdate:
             previous = list(prior.gammas)
             self._sweep(prior, lam, weights)
             sweeps += 1
-            delta = kron_distance(prior.gammas, previous)
-            if self.tol_type == "rel":
-                delta /= kron_norm(previous)
+            delta = kron_distance(prior.gammas, previous, relative=self.tol_type == "rel")
             if delta <= self.tol:
                 break
             if sweeps == cap:
