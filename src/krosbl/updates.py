@@ -138,7 +138,9 @@ class SweepUpdate:
         self.n_sweeps: list[int] = []
         self.uncoupled: dict[int, NDArray] = {}
 
-    def _sweep(self, prior: KronPrior, lam: NDArray, weights: list[NDArray]) -> None:
+    def _sweep(
+        self, prior: KronPrior, lam: NDArray, weights: list[NDArray], normalise: bool
+    ) -> None:
         """One Gauss–Seidel pass; ``weights`` (``1/(l_k γ_k)``) is kept in step with the factors."""
         gammas = prior.gammas
         for i in range(len(gammas)):
@@ -151,7 +153,7 @@ class SweepUpdate:
                 self.uncoupled[i] = g
                 gammas[i] = self.floor + coupling @ g
             weights[i] = _weights(gammas[i])
-        if self.normalise:
+        if normalise:
             for k, c in enumerate(_normalise(gammas)):
                 if c != 1.0:
                     weights[k] = weights[k] / c
@@ -164,14 +166,22 @@ class SweepUpdate:
         ``δ = ‖⊗γ_i − ⊗γ_i^{prev}‖`` (divided by ``‖⊗γ_i^{prev}‖`` for ``tol_type="rel"``) is
         computed from the factors (:func:`~krosbl.linalg.kron_distance`); every sweep costs
         ``I`` passes over ``Λ``.
+
+        Without coupled factors the update is scale-equivariant: rescaling the factors by
+        ``c_k`` with ``Π c_k = 1`` before a sweep rescales its results by the same ``c_k``,
+        so ``⊗γ_i``, ``δ`` and the normalised result do not depend on when the rescaling
+        happens, and AM-KroSBL normalises once, after its last sweep. The floor ``ε`` of a
+        coupled factor breaks this equivariance, so PC-KroSBL normalises after every sweep
+        (spec §4.1).
         """
         lam = post.second_moment.reshape(prior.kept_shape)
         cap = self.max_sweeps if self.max_sweeps is not None else SAFETY_MAX_SWEEPS
         weights = [_weights(g) for g in prior.gammas]
+        each_sweep = self.normalise and any(c is not None for c in prior.couplings)
         sweeps = 0
         while True:
             previous = list(prior.gammas)
-            self._sweep(prior, lam, weights)
+            self._sweep(prior, lam, weights, each_sweep)
             sweeps += 1
             delta = kron_distance(prior.gammas, previous, relative=self.tol_type == "rel")
             if delta <= self.tol:
@@ -185,6 +195,8 @@ class SweepUpdate:
                         stacklevel=3,
                     )
                 break
+        if self.normalise and not each_sweep:
+            _normalise(prior.gammas)
         self.n_sweeps.append(sweeps)
 
 
