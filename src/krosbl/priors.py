@@ -108,6 +108,8 @@ class KronPrior:
         pruned positions, ``Σ_k Π_{i<k} ‖r_i‖² · ‖q_k‖² · Π_{i>k} ‖γ_old,i‖²``.
         """
         old_keep, old = snapshot
+        if all(len(k_old) == len(k_new) for k_old, k_new in zip(old_keep, self.keep)):
+            return kron_distance(self.gammas, old, relative=True)
         norm_sq = math.prod(float(g @ g) for g in old)
         if norm_sq == 0:
             return float("inf")
@@ -150,7 +152,9 @@ class KronPrior:
         """E-step on the kept columns (spec §3); ``noise_var = 0`` is the noiseless limit (§2.6)."""
         assert isinstance(op, Kron)
         if self._columns is None or self._columns[0] is not op:
-            factors = [f[:, k] for f, k in zip(op.factors, self.keep)]
+            factors = [
+                f if len(k) == f.shape[1] else f[:, k] for f, k in zip(op.factors, self.keep)
+            ]
             self._columns = (op, factors, [f.conj().T for f in factors])
         _, factors, adjoints = self._columns
         if noise_var == 0:
