@@ -77,10 +77,13 @@ def test_baselines(quick_run: tuple[dict[str, Any], str]) -> None:
         if case["baseline"] is None:
             assert base == []
             continue
-        assert [r["method"] for r in base] == [case["baseline"]]
-        assert base[0]["ratio"] == pytest.approx(1.0)
+        problems = {r["problem"] for r in rows}
+        # one baseline row per problem; every ratio is to the baseline of its own problem
+        assert sorted(r["problem"] for r in base) == sorted(problems)
+        assert {r["method"] for r in base} == {case["baseline"]}
+        base_time = {r["problem"]: r["time_s"] for r in base}
         for r in rows:
-            assert r["ratio"] == pytest.approx(r["time_s"] / base[0]["time_s"])
+            assert r["ratio"] == pytest.approx(r["time_s"] / base_time[r["problem"]])
 
 
 def test_case_specific_fields(quick_run: tuple[dict[str, Any], str]) -> None:
@@ -96,6 +99,13 @@ def test_case_specific_fields(quick_run: tuple[dict[str, Any], str]) -> None:
         assert _finite_positive(r["extra"]["posterior_s"])
         assert r["n_iter"] == 1
         assert r["ratio"] == pytest.approx(r["time_s"] / r["extra"]["posterior_s"])
+        extra = r["extra"]
+        assert _finite_positive(extra["solve_iteration_s"])
+        assert _finite_positive(extra["solve_posterior_s"])
+        assert extra["solve_ratio"] == pytest.approx(
+            extra["solve_iteration_s"] / extra["solve_posterior_s"]
+        )
+    assert len({r["problem"] for r in by_case["irs-sized-snr"]}) == 2
     assert len({r["problem"] for r in by_case["iteration"]}) == 2
     for r in by_case["irs"]:
         assert _finite_positive(r["extra"]["paper_s"])
