@@ -184,6 +184,21 @@ def _cholesky_stats(sigma_y: NDArray, y: NDArray) -> tuple[NDArray, NDArray, flo
     return chol, v, cost
 
 
+def _inverse_from_cholesky(chol: NDArray) -> NDArray:
+    """``Σ⁻¹`` from the lower Cholesky factor of ``Σ`` (strict upper triangle zero).
+
+    LAPACK ``?potri`` (``L⁻¹``, then ``L⁻ᴴL⁻¹``) does a third of the work of solving against
+    the identity; it fills the lower triangle, and the upper one is its conjugate transpose.
+    """
+    (potri,) = sla.get_lapack_funcs(("potri",), (chol,))
+    lower, info = potri(chol, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"inverse from the Cholesky factor failed (LAPACK info {info})")
+    full = lower + lower.conj().T
+    full[np.diag_indices_from(full)] = lower.diagonal().real
+    return full
+
+
 def _finish(
     y: NDArray, mean: NDArray, fitted: NDArray, gamma: NDArray, diag_q: NDArray, cost: float
 ) -> Posterior:
@@ -239,8 +254,7 @@ def _flat_posterior_kron(
     sigma_y[np.diag_indices_from(sigma_y)] += noise_var
     chol, v, cost = _cholesky_stats(sigma_y, y)
     mean = gamma * A.rmatvec(v)[keep]
-    inv_sigma = sla.cho_solve((chol, True), np.eye(len(y), dtype=chol.dtype))
-    diag_q = np.real(A.adjoint_quadratic_diag(inv_sigma))[keep]
+    diag_q = np.real(A.adjoint_quadratic_diag(_inverse_from_cholesky(chol)))[keep]
     full_mean = np.zeros(A.shape[1], dtype=mean.dtype)
     full_mean[keep] = mean
     return _finish(y, mean, A.matvec(full_mean), gamma, diag_q, cost)
