@@ -110,7 +110,7 @@ def run_em(
     n_iter = max_iter
     previous_mean: NDArray | None = None
     for t in range(1, max_iter + 1):
-        snapshot = prior.snapshot() if rule.stop_on == "gamma" else None
+        snapshot: Any = prior.snapshot() if rule.stop_on == "gamma" else None
         start = perf_counter()
         prior.prune(prune_ratios, prune_abs)
         post = prior.posterior(y, op, sigma2)
@@ -132,7 +132,7 @@ def run_em(
         if noise_var is None:
             sigma2 = (post.residual_sq + sigma2 * post.dof) / len(y)
         elapsed += perf_counter() - start
-        if snapshot is not None and prior.relative_change(snapshot) <= tol:  # type: ignore[arg-type]
+        if snapshot is not None and prior.relative_change(snapshot) <= tol:
             converged, n_iter = True, t
             break
     final = prior.posterior(y, op, sigma2)
