@@ -61,4 +61,4 @@ def support_recovery_rate(x_hat: ArrayLike, x: ArrayLike, rel_threshold: float =
     est = a > rel_threshold * peak if peak > 0 else np.zeros(a.shape, dtype=bool)
     true = b != 0
     union = np.count_nonzero(est | true)
-    return 1.0 if union == 0 else np.count_nonzero(est & true) / union
+    return 1.0 if union == 0 else float(np.count_nonzero(est & true) / union)
