@@ -7,6 +7,7 @@ import pytest
 from conftest import kron_sparse, random_factors
 
 import krosbl
+from krosbl.priors import FlatPrior
 
 
 @pytest.fixture
@@ -104,12 +105,53 @@ def test_settings_overrides_and_errors(problem):
         krosbl.recover(y, f, "svd-krosbl", 0.1, settings="nope")
     with pytest.raises(ValueError, match="2 factors"):
         krosbl.recover(y, f, "svd-krosbl", 0.1, prune_ratio=(0.1, 0.1, 0.1))
+    # NumPy scalars are numbers like any other, and are stored as Python numbers
+    res = krosbl.recover(y, f, "svd-krosbl", 0.1, max_iter=np.int64(2), tol=np.float32(0))
+    assert res.n_iter == 2 and type(res.settings.max_iter) is int
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("prune_ratio", 1.0, r"'prune_ratio' must be finite and in \[0, 1\)"),
+        ("beta", 1.5, r"'beta' must be finite and in \[0, 1\]"),
+        ("pc_eta", 3.0, r"'pc_eta' must be finite and in \[0, 1\]"),
+        ("pc_b", 0.0, r"'pc_b' must be finite and in \(0, inf\)"),
+        ("coupled", (0, 0), "'coupled' names a factor twice"),
+    ],
+)
+def test_settings_outside_their_range(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        krosbl.SolverSettings(**{field: value})
+
+
+def test_pruning_everything_is_an_error(problem):
+    f, y, _ = problem
+    with pytest.raises(FloatingPointError, match="pruning removed every entry of factor 0"):
+        krosbl.recover(y, f, "svd-krosbl", 0.1, prune_abs=1e30)
+    flat = FlatPrior(np.zeros(5))  # every variance at zero: nothing passes r · max γ
+    with pytest.raises(FloatingPointError, match="pruning removed every entry of γ"):
+        flat.prune([1e-3], 0.0)
+
+
+@pytest.mark.parametrize("method", ["svd-krosbl", "am-krosbl", "ksbl", "sbl", "pc-sbl"])
+@pytest.mark.parametrize("scale", [1e150, 1e200])
+def test_a_solve_that_leaves_floating_point_is_an_error(method, scale):
+    rng = np.random.default_rng(2)
+    f = random_factors(rng, (4, 5), (6, 6), False)
+    y = krosbl.Kron(f) @ kron_sparse(rng, (6, 6), 2, False)
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="rescale them"):
+        krosbl.recover(y, [a * scale for a in f], method, None)
 
 
 def test_oracle_ls_needs_support(problem):
     f, y, x = problem
     with pytest.raises(ValueError, match="needs the true support"):
         krosbl.recover(y, f, "oracle-ls")
+    with pytest.raises(ValueError, match="needs the true support"):
+        krosbl.recover(np.zeros_like(y), f, "oracle-ls")
+    with pytest.raises(ValueError, match="support= is used by method 'oracle-ls' only"):
+        krosbl.recover(y, f, "svd-krosbl", 0.1, support=np.flatnonzero(x))
     with pytest.raises(ValueError):
         krosbl.recover(y, f, "oracle-ls", support=[0, 99])
     res = krosbl.recover(y, f, "oracle-ls", support=np.flatnonzero(x))

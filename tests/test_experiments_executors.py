@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from krosbl.experiments import ExperimentError, TrialContext, get_experiment, run_experiment
+from krosbl.experiments import (
+    ExperimentError,
+    TrialContext,
+    TrialError,
+    get_experiment,
+    run_experiment,
+)
 from krosbl.experiments.config import resolve
-from krosbl.experiments.executors import TrialTask, execute_trial, trial_seed_sequence
+from krosbl.experiments.executors import (
+    TrialTask,
+    execute_trial,
+    trial_seed_sequence,
+    yield_completed,
+)
 
 TINY = {"n": [10, 10, 10], "m": [4, 5, 6], "k": 2, "values": [10.0, 30.0]}
 TRIALS = 3
@@ -96,3 +109,42 @@ def test_unreachable_scheduler_fails_fast(tmp_path: Path) -> None:
 def test_workers_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ExperimentError, match="workers"):
         _run(tmp_path / "x", workers=0)
+
+
+def _finished(task: TrialTask, error: Exception | None = None) -> Future[pd.DataFrame]:
+    future: Future[pd.DataFrame] = Future()
+    if error is None:
+        future.set_result(pd.DataFrame({"trial": [task.trial]}))
+    else:
+        future.set_exception(error)
+    return future
+
+
+def _interrupted_after(first: Future[pd.DataFrame]) -> Iterator[Future[pd.DataFrame]]:
+    yield first
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop", ["failed trial", "interrupt"])
+def test_finished_trials_are_handed_over_before_a_failure_or_interrupt(stop: str) -> None:
+    settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
+    tasks = [TrialTask("synthetic-snr", settings, t) for t in range(4)]
+    running: Future[pd.DataFrame] = Future()
+    futures = {
+        _finished(tasks[0]): tasks[0],
+        _finished(tasks[1], ValueError("boom")): tasks[1],
+        _finished(tasks[2]): tasks[2],
+        running: tasks[3],
+    }
+    first, failed = list(futures)[:2]
+    order = [first, failed] if stop == "failed trial" else _interrupted_after(first)
+    handed: list[int] = []
+    expected = TrialError if stop == "failed trial" else KeyboardInterrupt
+    with pytest.raises(expected) as info:
+        for task, frame in yield_completed(futures, order):
+            assert frame["trial"].tolist() == [task.trial]
+            handed.append(task.trial)
+    # trial 2 finished before the stop and is handed over; 1 failed, 3 is still running
+    assert handed == [0, 2]
+    if stop == "failed trial":
+        assert "trial 1 of synthetic-snr failed: ValueError: boom" in str(info.value)

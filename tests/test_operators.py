@@ -78,8 +78,18 @@ def test_select_and_kron_vector():
         ([np.ones(3)], ValueError),
         ([np.ones((0, 3))], ValueError),
         ([np.array([["a"]])], TypeError),
+        (np.ones((2, 3, 4)), ValueError),
+        (None, TypeError),
     ],
 )
 def test_bad_factors(factors, err):
     with pytest.raises(err):
         Kron(factors)
+
+
+def test_select_checks_its_index_arrays():
+    op = Kron(random_factors(np.random.default_rng(4), (3, 4), (5, 6), False))
+    with pytest.raises(ValueError, match="needs 2 index arrays, got 1"):
+        op.select([[0]])
+    with pytest.raises(IndexError, match=r"factor 1 is outside 0\.\.5"):
+        op.select([[0], [6]])

@@ -5,14 +5,42 @@ of He and Joseph (IEEE TSP 2024), factor by factor, and simulates IRS-MIMO chann
 estimation (:mod:`krosbl.irs`).
 """
 
+import importlib
+from typing import Any
+
 from . import metrics, presets
 from .api import Result, memory_estimate, recover
-from .estimators import KSBL, OMP, PCSBL, SBL, AMKroSBL, KronOMP, OracleLS, PCKroSBL, SVDKroSBL
+from .estimators import (
+    KSBL,
+    OMP,
+    PCSBL,
+    SBL,
+    AMKroSBL,
+    KronOMP,
+    NotFittedError,
+    OracleLS,
+    PCKroSBL,
+    SVDKroSBL,
+)
 from .methods import methods
 from .operators import Kron
 from .settings import SolverSettings
 
 __version__ = "0.1.0"
+
+#: Subpackages imported on first use (``krosbl.irs`` works after ``import krosbl``).
+_LAZY_SUBPACKAGES = ("bench", "experiments", "irs", "reference")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_SUBPACKAGES})
+
 
 __all__ = [
     "KSBL",
@@ -22,6 +50,7 @@ __all__ = [
     "AMKroSBL",
     "Kron",
     "KronOMP",
+    "NotFittedError",
     "OracleLS",
     "PCKroSBL",
     "Result",

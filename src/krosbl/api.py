@@ -140,7 +140,8 @@ def recover(
         One of :func:`krosbl.methods` (``"svd-krosbl"``, ``"am-krosbl"``, ``"pc-krosbl"``,
         ``"ksbl"``, ``"sbl"``, ``"pc-sbl"``, ``"kron-omp"``, ``"omp"``, ``"oracle-ls"``).
     noise_var : float or None
-        Known noise variance ``σ² > 0``; ``None`` learns it (SBL family; spec §2.5).
+        Known noise variance ``σ² > 0``; ``None`` learns it (SBL family; spec §2.5). OMP
+        stops at ``‖r‖ ≤ σ√M``; Kronecker OMP and oracle least squares do not use it.
     settings : SolverSettings or str, optional
         Solver settings or the name of a preset experiment (see :mod:`krosbl.presets`);
         default :func:`krosbl.presets.default`.
@@ -162,7 +163,11 @@ def recover(
     ------
     ValueError
         Unknown method, mismatched shapes, NaN or inf in ``y`` or ``A``, ``noise_var ≤ 0``,
-        empty factors, a dense matrix for a Kronecker method, bad settings.
+        empty factors, a dense matrix for a Kronecker method, bad settings, ``support`` given
+        to a method other than ``"oracle-ls"`` (or missing for it).
+    FloatingPointError
+        The iteration left floating point (a non-finite posterior, a failed factorisation,
+        pruning that removes every entry): ``y``, ``A`` and ``noise_var`` need rescaling.
 
     Notes
     -----
@@ -194,6 +199,10 @@ def recover(
     sigma2 = check_noise_var(noise_var)
     resolved = _resolve_settings(spec, settings, overrides)
     dtype = np.result_type(y_arr, op.dtype, np.float64)
+    if support is not None and spec.name != "oracle-ls":
+        raise ValueError(f"support= is used by method 'oracle-ls' only, not {spec.name!r}")
+    if spec.name == "oracle-ls" and support is None:
+        raise ValueError("method 'oracle-ls' needs the true support: pass support=...")
     if not np.any(y_arr):
         return _zero_result(spec, op.shape[1], dtype, sigma2, resolved)
     if spec.build is None:
@@ -207,19 +216,27 @@ def recover(
     ratios = None
     if resolved.prune_ratio is not None:
         ratios = resolved.per_factor("prune_ratio", n_factors if prior.structured else 1)
-    out = run_em(
-        y_arr,
-        op,
-        prior,
-        rule,
-        prune_ratios=ratios,
-        prune_abs=resolved.prune_abs,
-        tol=resolved.tol,
-        max_iter=resolved.max_iter,
-        noise_var=sigma2,
-        record_history=record_history,
-        callback=callback,
-    )
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    try:
+        out = run_em(
+            y_arr,
+            op,
+            prior,
+            rule,
+            prune_ratios=ratios,
+            prune_abs=resolved.prune_abs,
+            tol=resolved.tol,
+            max_iter=resolved.max_iter,
+            noise_var=sigma2,
+            record_history=record_history,
+            callback=callback,
+        )
+    except (np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as err:
+        raise FloatingPointError(
+            f"{spec.name} broke down numerically ({type(err).__name__}: {err}); y, the "
+            "dictionary and noise_var span more scales than floating point holds: rescale them"
+        ) from err
     details: dict[str, Any] = {k: v for k, v in vars(rule).items() if k not in ("stop_on",)}
     gamma = prior.embedded()
     alpha = details.get("alpha")
@@ -265,8 +282,6 @@ def _recover_greedy(
     elif spec.name == "omp":
         fit = greedy.omp(y, op, noise_var=noise_var, max_atoms=settings.max_atoms)
     else:
-        if support is None:
-            raise ValueError("method 'oracle-ls' needs the true support: pass support=...")
         fit = greedy.oracle_ls(y, op, support)
     return Result(
         x=fit.x,

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import presets
+from . import __version__, presets
 
 __all__ = ["build_parser", "main"]
 
@@ -24,8 +24,10 @@ def _presets_command(args: argparse.Namespace) -> int:
         for experiment, method in presets.names():
             print(f"{experiment:28s} {method}")
         return 0
-    methods = [args.method] if args.method else sorted(presets.PRESETS.get(args.experiment, {}))
     try:
+        if args.experiment not in presets.PRESETS:
+            presets.get(args.experiment, "")  # raises, listing the valid presets
+        methods = [args.method] if args.method else sorted(presets.PRESETS[args.experiment])
         rows = [(m, presets.get(args.experiment, m)) for m in methods]
     except ValueError as exc:
         print(f"krosbl presets: error: {exc}", file=sys.stderr)
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="krosbl",
         description="Bayesian recovery of Kronecker-structured sparse vectors (KroSBL).",
     )
+    parser.add_argument("--version", action="version", version=f"krosbl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("presets", help="list the solver presets or print one (spec §9)")
     p.add_argument("experiment", nargs="?", help="preset experiment, e.g. irs or synthetic")

@@ -7,6 +7,7 @@ The method enters only through its prior (structure, pruning, E-step) and its up
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -52,6 +53,20 @@ def initial_noise_var(y: NDArray) -> float:
 def _relative_change(new: NDArray, old: NDArray) -> float:
     denom = np.linalg.norm(old)
     return float(np.linalg.norm(new - old) / denom) if denom > 0 else float("inf")
+
+
+def _check_finite_posterior(post: Posterior, t: int, sigma2: float, *, whole: bool) -> None:
+    """Stop with a clear error once the E-step is not finite.
+
+    Every iteration checks the scalars (residual, degrees of freedom, ``σ²``), which a
+    non-finite ``γ`` or ``σ²`` reaches; ``whole`` also checks every entry of the mean.
+    """
+    scalars = (post.residual_sq, post.dof, sigma2)
+    if not all(map(math.isfinite, scalars)) or (whole and not np.isfinite(post.mean).all()):
+        raise FloatingPointError(
+            f"the posterior became non-finite in E-step {t} (σ² = {sigma2:.3g}): y, the "
+            "dictionary and noise_var span more scales than floating point holds; rescale them"
+        )
 
 
 def run_em(
@@ -114,6 +129,7 @@ def run_em(
         start = perf_counter()
         prior.prune(prune_ratios, prune_abs)
         post = prior.posterior(y, op, sigma2)
+        _check_finite_posterior(post, t, sigma2, whole=False)
         costs.append(post.cost)
         if rule.stop_on == "mean":
             mean = prior.embed(post.mean)
@@ -136,6 +152,7 @@ def run_em(
             converged, n_iter = True, t
             break
     final = prior.posterior(y, op, sigma2)
+    _check_finite_posterior(final, n_iter + 1, sigma2, whole=True)
     return EMOutput(
         mean=prior.embed(final.mean),
         n_iter=n_iter,

@@ -23,10 +23,15 @@ __all__ = [
     "SBL",
     "AMKroSBL",
     "KronOMP",
+    "NotFittedError",
     "OracleLS",
     "PCKroSBL",
     "SVDKroSBL",
 ]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """An estimator was used before :meth:`fit` (as scikit-learn's exception of that name)."""
 
 
 class _Recovery:
@@ -112,10 +117,25 @@ class _Recovery:
         self.n_features_in_ = result.x.shape[0]
 
     def predict(self, A: Kron | list[ArrayLike] | NDArray) -> NDArray:
-        """``A @ coef_``: the noiseless measurements implied by the fit."""
+        """``A @ coef_``: the noiseless measurements implied by the fit.
+
+        Parameters
+        ----------
+        A : Kron, list of array_like or ndarray
+            Dictionary or its Kronecker factors, with as many columns as the fit.
+
+        Returns
+        -------
+        ndarray, shape (M,)
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        """
         if not hasattr(self, "coef_"):
-            raise AttributeError(f"this {type(self).__name__} is not fitted yet; call fit first")
-        op = A if isinstance(A, Kron) else Kron(A) if isinstance(A, list) else np.asarray(A)
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+        op = A if isinstance(A, Kron) else Kron(A) if isinstance(A, list | tuple) else np.asarray(A)
         if op.shape[1] != self.coef_.shape[0]:
             raise ValueError(f"A has {op.shape[1]} columns but the fit has {self.coef_.shape[0]}")
         return op @ self.coef_
@@ -251,7 +271,7 @@ class OMP(_Recovery):
     noise_var : float, optional
         Noise variance for the stopping rule.
     max_atoms : int, optional
-        Cap on atoms (default: the number of measurements).
+        Cap on atoms (default: ``min(M, N)``).
     """
 
     _method = "omp"

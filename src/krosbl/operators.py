@@ -8,7 +8,7 @@ products on the vector reshaped (C order) into a tensor of shape ``(N_1, …, N_
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import reduce
 
 import numpy as np
@@ -113,8 +113,17 @@ class Kron(LinearOperator):
     """
 
     def __init__(self, factors: Sequence[ArrayLike]) -> None:
-        if isinstance(factors, np.ndarray) and factors.ndim == 2:
+        if isinstance(factors, np.ndarray):
+            if factors.ndim != 2:
+                raise ValueError(
+                    f"Kron takes a list of 2-D factor matrices, got one array of shape "
+                    f"{factors.shape}"
+                )
             factors = [factors]
+        if isinstance(factors, str) or not isinstance(factors, Iterable):
+            raise TypeError(
+                f"Kron takes a list of 2-D factor matrices, got {type(factors).__name__}"
+            )
         mats = tuple(np.asarray(f) for f in factors)
         if len(mats) == 0:
             raise ValueError("Kron needs at least one factor matrix, got none")
@@ -171,8 +180,23 @@ class Kron(LinearOperator):
         -------
         Kron
             ``A_1[:, K_1] ⊗ … ⊗ A_I[:, K_I]``.
+
+        Raises
+        ------
+        ValueError
+            If ``keep`` does not hold one index array per factor.
+        IndexError
+            If an index is outside its factor's columns.
         """
-        return Kron([f[:, np.asarray(k, dtype=np.intp)] for f, k in zip(self.factors, keep)])
+        if len(keep) != self.n_factors:
+            raise ValueError(f"select needs {self.n_factors} index arrays, got {len(keep)}")
+        picked = []
+        for i, (f, k) in enumerate(zip(self.factors, keep)):
+            idx = np.asarray(k, dtype=np.intp)
+            if idx.size and (idx.min() < -f.shape[1] or idx.max() >= f.shape[1]):
+                raise IndexError(f"select: an index of factor {i} is outside 0..{f.shape[1] - 1}")
+            picked.append(f[:, idx])
+        return Kron(picked)
 
     def columns(self, indices: ArrayLike) -> NDArray:
         """The dense columns ``A[:, indices]`` (flat, ``numpy.kron`` order), ``ΠM × len``.

@@ -177,8 +177,18 @@ def flat_posterior(
     return _flat_posterior_coefficient(y, dense, gamma, noise_var)
 
 
+def _cholesky(matrix: NDArray) -> NDArray:
+    """Lower Cholesky factor; a matrix that left floating point is a ``FloatingPointError``."""
+    if not np.isfinite(matrix).all():
+        raise FloatingPointError(
+            "the posterior's covariance is not finite: y, the dictionary and noise_var span "
+            "more scales than floating point holds; rescale them"
+        )
+    return sla.cholesky(matrix, lower=True, check_finite=False)
+
+
 def _cholesky_stats(sigma_y: NDArray, y: NDArray) -> tuple[NDArray, NDArray, float]:
-    chol = sla.cholesky(sigma_y, lower=True)
+    chol = _cholesky(sigma_y)
     v = sla.cho_solve((chol, True), y)
     cost = float(2 * np.sum(np.log(np.abs(np.diag(chol)))) + np.real(np.vdot(y, v)))
     return chol, v, cost
@@ -231,7 +241,7 @@ def _flat_posterior_coefficient(
     scaled = A * root
     inner = scaled.conj().T @ scaled / noise_var
     inner[np.diag_indices_from(inner)] += 1.0
-    chol = sla.cholesky(inner, lower=True)
+    chol = _cholesky(inner)
     b = scaled.conj().T @ y
     core = sla.cho_solve((chol, True), b)
     mean = root * core / noise_var

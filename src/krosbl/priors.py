@@ -38,6 +38,14 @@ def coupling_matrix(n: int, beta: float) -> NDArray:
     return c
 
 
+def _check_survivors(mask: NDArray, what: str) -> None:
+    if not mask.any():
+        raise FloatingPointError(
+            f"pruning removed every entry of {what}; the estimate would be zero (all its "
+            "variances reached 0: check the scale of y and of the dictionary)"
+        )
+
+
 class KronPrior:
     """Kronecker prior ``γ = γ_1 ⊗ … ⊗ γ_I`` with per-factor kept index sets.
 
@@ -137,10 +145,7 @@ class KronPrior:
             if g.min(initial=np.inf) >= threshold:
                 continue
             mask = g >= threshold
-            if not mask.any():
-                raise FloatingPointError(
-                    f"pruning removed every entry of factor {i}; the estimate would be zero"
-                )
+            _check_survivors(mask, f"factor {i}")
             self.gammas[i] = g[mask]
             self.keep[i] = self.keep[i][mask]
             self._columns = None
@@ -214,6 +219,7 @@ class FlatPrior:
         if ratios is None:
             return
         mask = self.gamma > ratios[0] * self.gamma.max(initial=0.0)
+        _check_survivors(mask, "γ")
         if not mask.all():
             self.gamma = self.gamma[mask]
             self.keep = self.keep[mask]

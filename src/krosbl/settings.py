@@ -9,7 +9,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
+from numbers import Integral, Real
 from typing import Any, Literal
+
+import numpy as np
 
 __all__ = ["SAFETY_MAX_SWEEPS", "SolverSettings"]
 
@@ -17,6 +20,15 @@ __all__ = ["SAFETY_MAX_SWEEPS", "SolverSettings"]
 SAFETY_MAX_SWEEPS = 10_000
 
 Ratio = float | tuple[float, ...] | None
+
+
+def _plain(value: Any) -> Any:
+    """A list as a tuple and NumPy scalars as Python numbers (settings are stored as such)."""
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 @dataclass(frozen=True)
@@ -30,8 +42,8 @@ class SolverSettings:
         ``γ_i = N_i^{-1/2}`` for ``i < I`` and ``γ_I = Π_{i<I} N_i^{1/2}``; ``"ones"``: all ones.
         Classic SBL always starts from ``γ = 1``, PC-SBL from ``D = 1``.
     prune_ratio : float, tuple of float or None
-        Relative pruning threshold ``r`` (per factor for the Kronecker methods, a scalar is
-        used for every factor). ``None`` switches pruning off.
+        Relative pruning threshold ``r`` in ``[0, 1)`` (per factor for the Kronecker methods, a
+        scalar is used for every factor). ``None`` switches pruning off.
     prune_abs : float
         Absolute pruning threshold ``r_abs`` of the Kronecker methods (spec §2.1).
     tol : float
@@ -47,13 +59,16 @@ class SolverSettings:
         Cap on the inner sweeps; ``None`` means no cap in the paper's sense (a safety cap of
         :data:`~krosbl.settings.SAFETY_MAX_SWEEPS` applies and warns when reached).
     beta : float or tuple of float
-        PC-KroSBL coupling ``β_i`` of the coupled factors (one value, or one per coupled factor).
+        PC-KroSBL coupling ``β_i ∈ [0, 1]`` of the coupled factors (one value, or one per
+        coupled factor).
     coupled : tuple of int or None
-        Factors coupled by PC-KroSBL (0-based); ``None`` couples every factor.
+        Factors coupled by PC-KroSBL (0-based, each at most once); ``None`` couples every
+        factor.
     floor : float
         PC-KroSBL floor ``ε`` in ``γ̃_i = ε + C_i g_i``.
     pc_a, pc_b, pc_eta : float
-        PC-SBL hyperprior parameters ``a``, ``b`` and coupling ``η`` (spec §4.2).
+        PC-SBL hyperprior parameters ``a ≥ 0``, ``b > 0`` and coupling ``η ∈ [0, 1]``
+        (spec §4.2).
     pc_neighbours : {"flat", "axes"}
         PC-SBL neighbourhood: along the flat index as the reference (Appendix A R12), or
         along each axis of the unknown's tensor (needs a :class:`~krosbl.Kron`).
@@ -62,7 +77,7 @@ class SolverSettings:
     omp_tol : float
         Kronecker OMP relative residual tolerance ``ε``.
     max_atoms : int or None
-        OMP atom cap (``None``: the number of measurements).
+        OMP atom cap (``None``: ``min(M, N)``).
     noiseless : bool
         Use the noiseless-limit posterior ``σ² → 0`` (spec §2.6, the rank experiment); the
         solver then takes no ``noise_var``.
@@ -93,27 +108,26 @@ class SolverSettings:
     noiseless: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("prune_ratio", "beta", "coupled", "sparsity"):
-            value = getattr(self, name)
-            if isinstance(value, list):
-                object.__setattr__(self, name, tuple(value))
+        for f in fields(self):
+            object.__setattr__(self, f.name, _plain(getattr(self, f.name)))
         self._check_choice("init", ("norm", "ones"))
         self._check_choice("inner_tol_type", ("abs", "rel"))
         self._check_choice("pc_neighbours", ("flat", "axes"))
         if not isinstance(self.noiseless, bool):
             raise TypeError(f"setting 'noiseless' must be True or False, got {self.noiseless!r}")
-        self._check_numbers("prune_ratio", allow_none=True, low=0.0)
-        for name in ("prune_abs", "tol", "inner_tol", "floor", "pc_b", "omp_tol"):
-            self._check_numbers(name, low=0.0)
-        self._check_numbers("pc_a", low=0.0)
-        self._check_numbers("pc_eta", low=0.0)
-        self._check_numbers("beta", low=0.0)
-        for name in ("max_iter",):
-            self._check_int(name, low=1)
+        self._check_numbers("prune_ratio", allow_none=True, high=1.0, open_high=True)
+        for name in ("prune_abs", "tol", "inner_tol", "floor", "pc_a", "omp_tol"):
+            self._check_numbers(name)
+        self._check_numbers("pc_b", open_low=True)
+        self._check_numbers("pc_eta", high=1.0)
+        self._check_numbers("beta", high=1.0)
+        self._check_int("max_iter", low=1)
         self._check_int("max_sweeps", low=1, allow_none=True)
         self._check_int("max_atoms", low=1, allow_none=True)
         self._check_int("sparsity", low=1)
         self._check_int("coupled", low=0, allow_none=True)
+        if self.coupled is not None and len(set(self.coupled)) != len(self.coupled):
+            raise ValueError(f"setting 'coupled' names a factor twice: {self.coupled!r}")
 
     def _check_choice(self, name: str, choices: tuple[str, ...]) -> None:
         value = getattr(self, name)
@@ -124,20 +138,34 @@ class SolverSettings:
         value = getattr(self, name)
         return value if isinstance(value, tuple) else (value,)
 
-    def _check_numbers(self, name: str, *, low: float, allow_none: bool = False) -> None:
+    def _check_numbers(
+        self,
+        name: str,
+        *,
+        high: float = math.inf,
+        open_low: bool = False,
+        open_high: bool = False,
+        allow_none: bool = False,
+    ) -> None:
+        """Each value a real number in ``[0, high]`` (``open_*``: that end excluded)."""
         if allow_none and getattr(self, name) is None:
             return
+        closed_high = not open_high and math.isfinite(high)
+        interval = f"{'(' if open_low else '['}0, {high:g}{']' if closed_high else ')'}"
         for v in self._values(name):
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise TypeError(f"setting {name!r} must be a number, got {v!r}")
-            if not math.isfinite(v) or v < low:
-                raise ValueError(f"setting {name!r} must be finite and ≥ {low}, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, Real):
+                raise TypeError(f"setting {name!r} must be a real number, got {v!r}")
+            x = float(v)
+            below = x <= 0 if open_low else x < 0
+            above = x >= high if open_high else x > high
+            if not math.isfinite(x) or below or above:
+                raise ValueError(f"setting {name!r} must be finite and in {interval}, got {v!r}")
 
     def _check_int(self, name: str, *, low: int, allow_none: bool = False) -> None:
         if allow_none and getattr(self, name) is None:
             return
         for v in self._values(name):
-            if isinstance(v, bool) or not isinstance(v, int):
+            if isinstance(v, bool) or not isinstance(v, Integral):
                 raise TypeError(f"setting {name!r} must be an integer, got {v!r}")
             if v < low:
                 raise ValueError(f"setting {name!r} must be ≥ {low}, got {v!r}")

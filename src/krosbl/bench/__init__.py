@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..cli_types import output_file, positive_float, positive_int
 from .cases import CASES, Case, CaseResult, Target, run_case
 from .measure import Row, Solver, limit_threads, warm_up
 from .report import Report, machine_info, summary_lines
@@ -134,22 +135,8 @@ def run_benchmark(
 # command line
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 def _threads(text: str) -> int | None:
-    return None if text == "auto" else _positive_int(text)
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+    return None if text == "auto" else positive_int(text)
 
 
 def _print_progress(row: Row) -> None:
@@ -190,10 +177,12 @@ def register(subparsers: Any) -> None:
             "iterations)."
         ),
     )
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument(
+        "--json", type=output_file, metavar="PATH", help="also write the results as JSON"
+    )
     parser.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         metavar="N",
         help="solves per row; the median is reported (default 3)",
@@ -215,7 +204,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--budget",
-        type=_positive_float,
+        type=positive_float,
         default=60.0,
         metavar="SECONDS",
         help="a row starts no new solve after this much time (default 60)",

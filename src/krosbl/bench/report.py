@@ -42,6 +42,10 @@ def _ratio(v: float) -> str:
     return f"{v:.3g}" if v >= 0.01 else f"{v:.2e}"
 
 
+def _speedup(v: float) -> str:
+    return f"{v:.0f}×" if v >= 10 else f"{v:.2g}×"
+
+
 def _sci(v: float) -> str:
     return f"{v:.2e}"
 
@@ -83,7 +87,7 @@ COLUMNS = (
     Column("traced", "traced_peak", _bytes),
     Column("estimate", "memory_estimate", _bytes),
     Column("paper s", "paper_s", _time),
-    Column("ours/paper", "vs_paper", _ratio),
+    Column("× paper", "faster_than_paper", _speedup),
 )
 
 

@@ -14,21 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli_types import positive_float, positive_int
 from .definitions import Experiment
 from .errors import ExperimentError, TrialError
 from .registry import get_experiment, list_experiments
 
 __all__ = ["list_command", "plot_command", "register", "run_command"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _seed(text: str) -> int:
@@ -38,16 +29,6 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"must be in 0 .. 2**63 - 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
     return value
 
 
@@ -165,12 +146,12 @@ def register(subparsers: Any) -> None:
         description="Run an experiment; re-running the same command resumes it.",
     )
     run.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {names}")
-    run.add_argument("--trials", type=_positive_int, help="number of trials")
+    run.add_argument("--trials", type=positive_int, help="number of trials")
     run.add_argument("--out", type=Path, help="output folder (default results/EXPERIMENT)")
     where = run.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         help="1: run here; N: N processes (default: all CPUs)",
     )
     where.add_argument(
@@ -187,7 +168,7 @@ def register(subparsers: Any) -> None:
     run.add_argument("--no-plot", action="store_true", help="do not write figures")
     run.add_argument(
         "--connect-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=5.0,
         metavar="SECONDS",
         help="seconds to wait for the Dask scheduler (default 5)",

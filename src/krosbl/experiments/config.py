@@ -15,9 +15,9 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .definitions import Experiment
 from .errors import ConfigError
@@ -26,6 +26,7 @@ __all__ = [
     "RESULTS_FORMAT",
     "ExperimentSettings",
     "Resolved",
+    "SnrDb",
     "added_at_default",
     "fingerprint",
     "fingerprint_payload",
@@ -35,6 +36,9 @@ __all__ = [
 
 #: Version of the on-disk results layout; part of every fingerprint.
 RESULTS_FORMAT = 1
+
+#: An SNR in dB, within what the noise variance ``P / 10^(SNR/10)`` can represent.
+SnrDb = Annotated[float, Field(ge=-100.0, le=200.0)]
 
 
 class ExperimentSettings(BaseModel):
@@ -53,14 +57,24 @@ class ExperimentSettings(BaseModel):
     Notes
     -----
     Subclasses declare ``values``, the sweep values, with the paper's as default.  Validation
-    is strict (no string-to-number coercion) and unknown keys are refused.
+    is strict (no string-to-number coercion, no NaN or infinity), unknown keys are refused, and
+    neither the sweep values nor the algorithms may repeat.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     seed: int = Field(default=0, ge=0, lt=2**63)
     trials: int | None = Field(default=None, gt=0)
     algorithms: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> ExperimentSettings:
+        for key in ("values", "algorithms"):
+            listed = getattr(self, key, None) or []
+            repeated = sorted({v for v in listed if listed.count(v) > 1})
+            if repeated:
+                raise ValueError(f"key {key!r}: {repeated} listed more than once")
+        return self
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,7 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except OSError as exc:
         raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
 
 
@@ -168,9 +182,14 @@ def resolve(
         data.update(config.model_dump(exclude_unset=True))
     elif isinstance(config, Mapping):
         data.update(config)
-    elif config is not None:
+    elif isinstance(config, str | Path):
         data.update(load_toml(config))
         source = f"config file {str(config)!r}"
+    elif config is not None:
+        raise ConfigError(
+            "config must be a TOML file path, a mapping or ExperimentSettings, "
+            f"got {type(config).__name__}"
+        )
     if seed is not None:
         data["seed"] = seed
     model = experiment.settings

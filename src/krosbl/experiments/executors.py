@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -36,6 +36,7 @@ __all__ = [
     "execute_trial",
     "make_executor",
     "trial_seed_sequence",
+    "yield_completed",
 ]
 
 #: Seconds to wait for a Dask scheduler before giving up.
@@ -111,6 +112,57 @@ def _failed(task: TrialTask, exc: BaseException) -> TrialError:
     return error
 
 
+def yield_completed(
+    futures: Mapping[Any, TrialTask],
+    order: Iterable[Any],
+    after: Callable[[Any], None] | None = None,
+) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+    """Yield ``(task, rows)`` of each future in ``order`` (as they complete).
+
+    On a failed trial or an interrupt, every other trial that has already finished is
+    yielded (so the driver stores it) before the error propagates: only trials still running
+    are lost.
+
+    Parameters
+    ----------
+    futures : mapping of future to TrialTask
+        ``concurrent.futures`` or Dask futures (``done``, ``cancelled``, ``result``).
+    order : iterable of future
+        The futures as they complete, e.g. ``as_completed(futures)``.
+    after : callable, optional
+        Called with each future once its rows have been consumed (Dask: release it).
+
+    Raises
+    ------
+    TrialError
+        The first failed trial, after the finished ones have been yielded.
+    """
+    yielded: set[Any] = set()
+
+    def consume(future: Any) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+        task = futures[future]
+        try:
+            frame = future.result()
+        except Exception as exc:
+            raise _failed(task, exc) from exc
+        yielded.add(future)
+        yield task, frame
+        if after is not None:
+            after(future)
+
+    try:
+        for future in order:
+            yield from consume(future)
+    except GeneratorExit:
+        raise
+    except BaseException:
+        for future in futures:
+            if future not in yielded and future.done() and not future.cancelled():
+                with contextlib.suppress(Exception):
+                    yield from consume(future)
+        raise
+
+
 class Executor(Protocol):
     """Runs trials and yields ``(task, rows)`` as each completes."""
 
@@ -182,12 +234,7 @@ class ProcessExecutor:
         futures: dict[Future[pd.DataFrame], TrialTask] = {
             self._pool.submit(execute_trial, task): task for task in tasks
         }
-        for future in as_completed(futures):
-            task = futures[future]
-            exc = future.exception()
-            if exc is not None:
-                raise _failed(task, exc) from exc
-            yield task, future.result()
+        yield from yield_completed(futures, as_completed(futures))
 
 
 class DaskExecutor:
@@ -247,14 +294,9 @@ class DaskExecutor:
             for task in tasks
         }
         try:
-            for future in dask_as_completed(list(futures)):
-                task = futures[future]
-                try:
-                    frame = future.result()
-                except Exception as exc:
-                    raise _failed(task, exc) from exc
-                future.release()
-                yield task, frame
+            yield from yield_completed(
+                futures, dask_as_completed(list(futures)), after=lambda f: f.release()
+            )
         finally:
             pending = [f for f in futures if not f.done()]
             if pending:

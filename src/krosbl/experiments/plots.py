@@ -171,8 +171,14 @@ def plot_results(directory: str | Path, formats: Sequence[str] = ("png", "pdf"))
     Raises
     ------
     ExperimentError
-        If the folder holds no results.
+        If the folder holds no results, or a format is not one matplotlib writes.
     """
+    supported = Figure().canvas.get_supported_filetypes()
+    unknown = [f for f in formats if f not in supported]
+    if unknown:
+        raise ExperimentError(
+            f"unknown figure format(s) {unknown}; valid: {', '.join(sorted(supported))}"
+        )
     store = ResultStore(directory)
     results = store.load()
     manifest = store.read_manifest() or {}

@@ -129,6 +129,8 @@ def make_reporter(mode: ProgressMode, label: str, total: int, done: int) -> Repo
     ``True`` shows the rich bar on a terminal and plain lines when stderr is redirected (a
     log file would otherwise stay empty until the end).
     """
+    if mode not in (True, False, "rich", "plain"):
+        raise ValueError(f"progress must be True, False, 'rich' or 'plain', got {mode!r}")
     if mode is True:
         mode = "rich" if sys.stderr.isatty() else "plain"
     if mode == "rich":

@@ -75,10 +75,20 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     """Write ``path`` via a temporary file in the same folder and :func:`os.replace`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; results are ordinary files
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
@@ -179,6 +189,12 @@ class ResultStore:
             If the folder cannot be written, or holds results of another configuration (the
             message lists what differs).
         """
+        if not self.manifest_path.exists() and (foreign := self._foreign_entries()):
+            raise ExperimentError(
+                f"{str(self.root)!r} is not empty ({', '.join(foreign[:3])}"
+                f"{', …' if len(foreign) > 3 else ''}) and holds no krosbl results; results "
+                "would overwrite its files: choose a new or empty --out folder"
+            )
         try:
             self.parts.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=self.parts):
@@ -208,6 +224,12 @@ class ResultStore:
             return
         if manifest.get("fingerprint") == fingerprint:
             return
+        stored = manifest.get("experiment")
+        if stored != payload.get("experiment"):
+            raise ExperimentError(
+                f"{str(self.root)!r} holds results of experiment {stored!r}, not "
+                f"{payload.get('experiment')!r}. Use another --out folder."
+            )
         diffs = _differences(manifest.get("config", {}), config, harmless)
         if diffs:
             raise ExperimentError(
@@ -215,6 +237,21 @@ class ResultStore:
                 f"(fingerprint {str(manifest.get('fingerprint'))[:12]}, now {fingerprint[:12]}); "
                 f"what differs: {'; '.join(diffs)}. Use another --out folder or delete this one."
             )
+
+    def _foreign_entries(self) -> list[str]:
+        """Names in a folder without a manifest that krosbl did not write there.
+
+        Figures and summaries are not among krosbl's names: they exist only next to a
+        manifest. A temporary file of an interrupted write is.
+        """
+        if not self.root.is_dir():
+            return []
+        ours = {self.parts.name, self.manifest_path.name, self.lock_path.name}
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.name not in ours and not (p.name.startswith(".") and p.name.endswith(".tmp"))
+        )
 
     def completed(self) -> set[int]:
         """Indices of the trials with a stored part."""

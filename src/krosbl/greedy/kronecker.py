@@ -38,7 +38,8 @@ def kron_omp(
     sparsity : int or sequence of int
         Maximum number of selected indices per factor, ``s_i ≥ 1`` (an int applies to every
         factor).  ``s_i`` may exceed ``M_i`` (the paper's ``(10, 10, 10)`` with ``M_1 = 6``);
-        the least-squares fit is then minimum-norm.
+        the least-squares fit is then minimum-norm.  A level above ``N_i`` means "any number
+        of columns" and is taken as ``N_i``.
     tol : float, default 1e-2
         Stop when the relative residual ``‖y − D c‖ / ‖y‖`` is at most ``tol``.
 
@@ -51,9 +52,8 @@ def kron_omp(
     Raises
     ------
     ValueError
-        If ``y`` does not have ``Π M_i`` entries, a sparsity level is below 1 or above
-        ``N_i``, the number of sparsity levels differs from the number of factors, or ``tol``
-        is negative.
+        If ``y`` does not have ``Π M_i`` entries, a sparsity level is below 1, the number of
+        sparsity levels differs from the number of factors, or ``tol`` is negative.
 
     Notes
     -----
@@ -111,9 +111,12 @@ def kron_omp(
         caps = tuple(int(s) for s in sparsity)
         if len(caps) != n_fac:
             raise ValueError(f"sparsity has {len(caps)} levels but there are {n_fac} factors")
-    for i, (s, n) in enumerate(zip(caps, in_shape, strict=True)):
-        if s < 1 or s > n:
-            raise ValueError(f"sparsity level {s} of factor {i} must be in 1..{n} (N_{i + 1})")
+    for i, s in enumerate(caps):
+        if s < 1:
+            raise ValueError(f"sparsity level {s} of factor {i} must be at least 1")
+    # A factor has only N_i columns to select: a larger level changes nothing but the stop
+    # (at |S_i| = N_i, instead of one more iteration that adds nothing), so it is capped.
+    caps = tuple(min(s, n) for s, n in zip(caps, in_shape, strict=True))
     if not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol must be a finite number >= 0, got {tol}")
 

@@ -13,6 +13,7 @@ from krosbl.api import Result, recover
 from krosbl.irs._validate import check_finite
 from krosbl.irs.trial import Observation
 from krosbl.settings import SolverSettings
+from krosbl.validation import check_method
 
 __all__ = ["HIGH_SNR_DB", "Estimate", "estimate", "irs_settings"]
 
@@ -53,7 +54,7 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     Parameters
     ----------
     method : str
-        A method name of :func:`krosbl.methods`.
+        A method name of :func:`krosbl.methods` (case-insensitive).
     snr_db : float
         The SNR of the observation (dB).
 
@@ -68,6 +69,7 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     -----
     Spec §9, IRS rows; Appendix A, R10.
     """
+    method = check_method(method).name
     snr_db = check_finite("snr_db", snr_db)
     experiment = "irs-high-snr" if method == "svd-krosbl" and snr_db >= HIGH_SNR_DB else "irs"
     if method not in presets.PRESETS[experiment]:
@@ -83,9 +85,9 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     obs : Observation
         Noisy measurement (from :meth:`krosbl.irs.Trial.observe`).
     method : str, default "pc-krosbl"
-        A method of :func:`krosbl.methods`; the paper's IRS methods are ``"sbl"``,
-        ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``; ``"oracle-ls"``
-        solves least squares on the trial's true support.
+        A method of :func:`krosbl.methods` (case-insensitive); the paper's IRS methods are
+        ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
+        ``"oracle-ls"`` solves least squares on the trial's true support.
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
         preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it.
@@ -113,6 +115,7 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     """
     if not isinstance(obs, Observation):
         raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
+    method = check_method(method).name
     trial = obs.trial
     options.setdefault("settings", irs_settings(method, obs.snr_db))
     if method == "oracle-ls":

@@ -57,8 +57,17 @@ def matching_channels(estimate: Any, truth: Any) -> tuple[NDArray, NDArray]:
     Raises
     ------
     ValueError
-        If the shapes differ, e.g. more patterns in the estimate than in the run.
+        If the shapes differ, e.g. more patterns in the estimate than in the run, or an
+        :class:`~krosbl.irs.Estimate` is compared with a trial other than the one it was
+        estimated from.
     """
+    source = getattr(getattr(estimate, "observation", None), "trial", None)
+    if source is not None and hasattr(truth, "H") and source is not truth:
+        if not np.array_equal(source.H, truth.H):
+            raise ValueError(
+                f"the estimate comes from an observation of trial {source.index}, not of the "
+                f"trial {truth.index} it is compared with"
+            )
     h_hat, h = channels_of(estimate, "estimated"), channels_of(truth, "true")
     if h_hat.shape != h.shape:
         raise ValueError(

@@ -58,6 +58,9 @@ class Run:
     ) -> None:
         if not isinstance(scenario, Scenario):
             raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+        if not (seed is None or isinstance(seed, np.random.SeedSequence)):
+            if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+                raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.scenario = scenario
         self.redraw_per_trial = bool(redraw_per_trial)
         self.seed_sequence = (

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..cli_types import output_dir, output_file
 from .fixtures import find_fixtures
 from .report import format_table, rows_to_json
 from .rows import Row
@@ -48,9 +49,12 @@ def _command(args: argparse.Namespace) -> int:
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", metavar="DIR", help="directory of <name>.npz/.json fixtures")
-    parser.add_argument("--json", metavar="PATH", help="write the rows as a JSON list")
+    parser.add_argument(
+        "--json", type=output_file, metavar="PATH", help="write the rows as a JSON list"
+    )
     parser.add_argument(
         "--estimates",
+        type=output_dir,
         metavar="OUT_DIR",
         help="write each full-length estimate to OUT_DIR/<fixture>.<solver>.npy",
     )

@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from krosbl import metrics
 
 from .. import synthetic_data as sd
+from ..config import SnrDb
 from ..definitions import Row, TrialContext
 from .common import ProblemSettings, solve
 
@@ -43,7 +44,7 @@ SUPPORT_THRESHOLD = 1e-4
 class _VariantSettings(ProblemSettings):
     m: list[int] = Field(default=[14, 12, 15], min_length=3, max_length=3)
     k: int = Field(default=4, ge=1)
-    snr_db: float = 30.0
+    snr_db: SnrDb = 30.0
     values: list[int] = Field(default=[0, 1], min_length=1, max_length=2)
 
     @model_validator(mode="after")

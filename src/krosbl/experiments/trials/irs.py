@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from krosbl import irs
 
-from ..config import ExperimentSettings
+from ..config import ExperimentSettings, SnrDb
 from ..definitions import Row, TrialContext
 
 __all__ = ["IrsSettings", "irs_trial"]
@@ -39,7 +39,7 @@ class IrsSettings(ExperimentSettings):
     n_patterns: int = _PAPER.n_patterns
     redraw_per_trial: bool = False
     n_symbols: int = Field(default=100_000, ge=1)
-    values: list[float] = Field(default=list(_PAPER.snr_db), min_length=1)
+    values: list[SnrDb] = Field(default=list(_PAPER.snr_db), min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> IrsSettings:

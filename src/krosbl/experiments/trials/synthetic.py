@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from .. import synthetic_data as sd
+from ..config import SnrDb
 from ..definitions import Row, TrialContext
 from .common import ProblemSettings, check_m1_sweep, solve
 
@@ -36,7 +37,7 @@ class SnrSettings(ProblemSettings):
     """Panel (a): ``M_1 = 8``, ``K = 3``, SNR swept (dB)."""
 
     k: int = Field(default=3, ge=1)
-    values: list[float] = Field(default=[5.0, 10.0, 15.0, 20.0, 25.0, 30.0], min_length=1)
+    values: list[SnrDb] = Field(default=[5.0, 10.0, 15.0, 20.0, 25.0, 30.0], min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> SnrSettings:
@@ -50,7 +51,7 @@ class MeasurementsSettings(ProblemSettings):
 
     m: list[int] = Field(default=[14, 12, 15], min_length=3, max_length=3)
     k: int = Field(default=3, ge=1)
-    snr_db: float = 25.0
+    snr_db: SnrDb = 25.0
     values: list[int] = Field(default=[6, 8, 10, 12, 14], min_length=1)
 
     @model_validator(mode="after")
@@ -62,7 +63,7 @@ class MeasurementsSettings(ProblemSettings):
 class SparsitySettings(ProblemSettings):
     """Panel (c): ``M_1 = 8``, 25 dB, ``K`` swept over nested supports (R6)."""
 
-    snr_db: float = 25.0
+    snr_db: SnrDb = 25.0
     values: list[int] = Field(default=[2, 3, 4, 5, 6], min_length=1)
 
     @model_validator(mode="after")

@@ -1,0 +1,112 @@
+"""Argument types shared by the ``krosbl`` subcommands.
+
+Each is an ``argparse`` ``type=`` callable: a bad value is an ``ArgumentTypeError``, which
+``argparse`` reports as a one-line usage error with exit code 2 *before* any work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+__all__ = ["output_dir", "output_file", "positive_float", "positive_int"]
+
+
+def positive_int(text: str) -> int:
+    """An integer ``≥ 1``.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    int
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number ``> 0``.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    float
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path.cwd()
+
+
+def _check_writable(path: Path, text: str) -> None:
+    """``path`` (a folder to write into, made if missing) can take a new file."""
+    base = _nearest_existing(path.absolute())
+    if not base.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {str(base)!r} is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"cannot write {text!r}: {exc.strerror or exc} in {str(base)!r}"
+        ) from None
+
+
+def output_dir(text: str) -> Path:
+    """A folder that exists and is writable, or can be created.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(text)
+    _check_writable(path, text)
+    return path
+
+
+def output_file(text: str) -> Path:
+    """A file path whose folder exists and is writable, or can be created.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+    _check_writable(path.parent, text)
+    return path
