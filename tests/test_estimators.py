@@ -88,3 +88,16 @@ def test_sbl_on_dense_matrix_learns_noise():
     est = krosbl.SBL().fit(A, y)
     assert est.noise_var_ is not None and 0.0005 < est.noise_var_ < 0.02
     assert krosbl.metrics.nmse(est.coef_, x) < 0.05
+
+
+def test_predict_before_fit_is_not_fitted_error():
+    rng = np.random.default_rng(0)
+    f = random_factors(rng, (4, 5), (6, 6), False)
+    est = krosbl.SVDKroSBL(noise_var=1e-8)
+    with pytest.raises(krosbl.NotFittedError, match="not fitted yet"):
+        est.predict(f)
+    assert issubclass(krosbl.NotFittedError, ValueError | AttributeError)
+    x = kron_sparse(rng, (6, 6), 2, False)
+    y = krosbl.Kron(f) @ x
+    est.fit(f, y)
+    assert np.allclose(est.predict(tuple(f)), est.predict(krosbl.Kron(f)))

@@ -161,3 +161,30 @@ def test_fingerprint_ignores_trials_but_not_settings() -> None:
     assert fp() != fp(config={"algorithms": ["sbl"]})
     payload = fingerprint_payload(resolve(experiment))
     assert payload["solvers"]["synthetic"]["am-krosbl"]["inner_tol"] == 1e-5
+
+
+@pytest.mark.parametrize(
+    ("experiment", "config", "message"),
+    [
+        ("synthetic-snr", {"values": [float("nan")]}, "key 'values.0'.*finite"),
+        ("irs-snr", {"values": [4.0, float("-inf")]}, "key 'values.1'.*finite"),
+        ("synthetic-measurements", {"snr_db": float("nan")}, "key 'snr_db'.*finite"),
+        ("synthetic-snr", {"values": [1e6]}, "key 'values.0'.*less than or equal to 200"),
+        ("synthetic-snr", {"values": [10.0, 20.0, 10.0]}, r"key 'values': \[10.0\] listed"),
+        ("synthetic-snr", {"algorithms": ["sbl", "sbl"]}, "key 'algorithms'.*listed more"),
+    ],
+)
+def test_non_finite_out_of_range_and_repeated_values_are_named(
+    experiment: str, config: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve(get_experiment(experiment), config=config)
+
+
+def test_undecodable_file_and_non_path_config(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00k = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        resolve(get_experiment("synthetic-snr"), config=binary)
+    with pytest.raises(ConfigError, match="got int"):
+        resolve(get_experiment("synthetic-snr"), config=3)  # type: ignore[arg-type]

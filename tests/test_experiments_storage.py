@@ -177,3 +177,31 @@ def test_solver_setting_added_at_its_default_keeps_a_folder_resumable(tmp_path: 
             harmless=added_at_default,
         )
     assert not added_at_default("settings.k", 3)
+
+
+def test_a_folder_with_other_files_is_not_written_into(tmp_path: Path) -> None:
+    (tmp_path / "nmse.png").write_bytes(b"the user's own figure")
+    with pytest.raises(ExperimentError, match=r"not empty.*nmse\.png.*no krosbl results"):
+        run_experiment("synthetic-snr", trials=1, out=tmp_path, config=TINY, plot=False)
+    assert (tmp_path / "nmse.png").read_bytes() == b"the user's own figure"
+    assert not (tmp_path / "parts").exists()
+
+
+def test_a_folder_of_another_experiment_says_so_first(
+    tiny_run: tuple[Path, pd.DataFrame],
+) -> None:
+    out, _ = tiny_run
+    with pytest.raises(ExperimentError, match="experiment 'synthetic-snr', not 'irs-snr'"):
+        run_experiment("irs-snr", trials=1, out=out, quick=True, plot=False)
+
+
+def test_results_files_follow_the_umask(tmp_path: Path) -> None:
+    from krosbl.experiments import storage
+
+    store = ResultStore(tmp_path / "r")
+    store.prepare({"experiment": "x"}, "f" * 64)
+    part = store.write_trial(0, to_frame([{"algorithm": "a", "trial": 0, "seed": 0}]))
+    # like any file the process creates (mkstemp alone would make them owner-only)
+    expected = 0o666 & ~storage._UMASK
+    assert (part.stat().st_mode & 0o777) == expected
+    assert (store.manifest_path.stat().st_mode & 0o777) == expected

@@ -161,3 +161,29 @@ def test_observe_without_received_signal_is_a_clear_error():
     assert trial.signal_power == 0 and not np.any(trial.y0)
     with pytest.raises(ValueError, match="receives no signal"):
         trial.observe(10.0, rng=0)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", True])
+def test_run_seed_must_be_a_non_negative_integer(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        irs.Run(PAPER, seed=seed)
+
+
+def test_estimate_compared_with_another_trial_is_refused():
+    run = irs.Run(PAPER, seed=0)
+    est = irs.estimate(run.trial(0).observe(20.0, rng=np.random.default_rng(0)), "svd-krosbl")
+    assert irs.channel_nmse(est, run.trial(0)) < 0.1  # the same trial, a new object
+    with pytest.raises(ValueError, match="trial 0, not of the trial 1"):
+        irs.channel_nmse(est, run.trial(1))
+    with pytest.raises(ValueError, match="trial 0, not of the trial 1"):
+        irs.symbol_error_rate(est, run.trial(1), snr_db=20.0, rng=np.random.default_rng(0))
+
+
+def test_method_names_are_case_insensitive_and_keep_the_preset():
+    obs = irs.Run(PAPER, seed=0).trial(0).observe(12.0, rng=np.random.default_rng(0))
+    mixed = irs.estimate(obs, "PC-KroSBL", max_iter=3)
+    lower = irs.estimate(obs, "pc-krosbl", max_iter=3)
+    assert mixed.method == "pc-krosbl" and mixed.result.settings == lower.result.settings
+    assert mixed.result.settings.coupled == (0, 2)
+    assert irs.irs_settings("SVD-KroSBL", 4.0) == irs.irs_settings("svd-krosbl", 4.0)
+    assert irs.estimate(obs, "Oracle-LS").method == "oracle-ls"

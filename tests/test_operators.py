@@ -87,6 +87,13 @@ def test_bad_factors(factors, err):
         Kron(factors)
 
 
+def test_no_columns_is_an_empty_matrix():
+    op = Kron(random_factors(np.random.default_rng(5), (3, 4), (5, 6), False))
+    assert op.columns([]).shape == (op.shape[0], 0)
+    with pytest.raises(ValueError, match="at least one vector"):
+        kron_vector([])
+
+
 def test_select_checks_its_index_arrays():
     op = Kron(random_factors(np.random.default_rng(4), (3, 4), (5, 6), False))
     with pytest.raises(ValueError, match="needs 2 index arrays, got 1"):

@@ -54,6 +54,20 @@ def multi_mode_product(tensor: NDArray, matrices: Sequence[NDArray]) -> NDArray:
     The leading axes are the tensor axes; any trailing axes beyond ``len(matrices)`` are left
     untouched (a batch of tensors).
 
+    Parameters
+    ----------
+    tensor : ndarray
+        Tensor whose axis ``i`` has length ``matrices[i].shape[1]`` for ``i < len(matrices)``;
+        any further (trailing) axes are batch axes.
+    matrices : sequence of ndarray
+        The 2-D matrices ``M_i`` of shape ``(P_i, n_i)``, one per leading axis of ``tensor``.
+
+    Returns
+    -------
+    ndarray, shape (P_1, …, P_I, ...)
+        ``tensor ×_1 M_1 ⋯ ×_I M_I``: axis ``i`` has length ``P_i``, the batch axes are
+        unchanged. ``tensor`` itself if ``matrices`` is empty.
+
     Notes
     -----
     The products commute; they are applied in the order that minimises the arithmetic. A
@@ -73,7 +87,26 @@ def multi_mode_product(tensor: NDArray, matrices: Sequence[NDArray]) -> NDArray:
 
 
 def kron_vector(vectors: Sequence[ArrayLike]) -> NDArray:
-    """Kronecker product of 1-D vectors, ``v_1 ⊗ … ⊗ v_I``, as a flat array."""
+    """Kronecker product of 1-D vectors, ``v_1 ⊗ … ⊗ v_I``, as a flat array.
+
+    Parameters
+    ----------
+    vectors : sequence of array_like
+        The 1-D vectors ``v_i`` of length ``n_i`` (at least one), real or complex.
+
+    Returns
+    -------
+    ndarray, shape (prod(n_i),)
+        ``v_1 ⊗ … ⊗ v_I`` in ``numpy.kron`` order (the first vector varies slowest), with
+        NumPy's result dtype of the vectors.
+
+    Raises
+    ------
+    ValueError
+        If ``vectors`` is empty.
+    """
+    if len(vectors) == 0:
+        raise ValueError("kron_vector needs at least one vector")
     return reduce(np.multiply.outer, [np.asarray(v) for v in vectors]).ravel()
 
 
@@ -202,14 +235,49 @@ class Kron(LinearOperator):
         """The dense columns ``A[:, indices]`` (flat, ``numpy.kron`` order), ``ΠM × len``.
 
         Each column is ``a_1[:, n_1] ⊗ … ⊗ a_I[:, n_I]``; only the requested columns are formed.
+
+        Parameters
+        ----------
+        indices : array_like of int, shape (K,)
+            Flat column indices in ``0 … ΠN − 1`` (C order of ``in_shape``, i.e. the
+            ``numpy.kron`` order); negative indices are not accepted.
+
+        Returns
+        -------
+        ndarray, shape (prod(M_i), K)
+            Column ``k`` is column ``indices[k]`` of ``A_1 ⊗ … ⊗ A_I``.
+
+        Raises
+        ------
+        ValueError
+            If an index is outside ``0 … ΠN − 1``.
         """
         multi = np.unravel_index(np.asarray(indices, dtype=np.intp), self.in_shape)
         cols = [f[:, idx] for f, idx in zip(self.factors, multi)]
-        out = reduce(lambda a, b: (a[:, None, :] * b[None, :, :]).reshape(-1, a.shape[1]), cols)
+        out = reduce(
+            lambda a, b: (a[:, None, :] * b[None, :, :]).reshape(a.shape[0] * b.shape[0], -1),
+            cols,
+        )
         return np.asarray(out)
 
     def weighted_gram(self, weights: ArrayLike) -> NDArray:
         """``A diag(weights) Aᴴ`` (``ΠM × ΠM``) from the factors, without the dense ``A``.
+
+        Parameters
+        ----------
+        weights : array_like, shape (prod(N_i),)
+            The diagonal ``γ`` (flat, ``numpy.kron`` order; any array with ``ΠN`` entries is
+            read in C order).
+
+        Returns
+        -------
+        ndarray, shape (prod(M_i), prod(M_i))
+            ``A diag(weights) Aᴴ``.
+
+        Raises
+        ------
+        ValueError
+            If ``weights`` does not have ``ΠN`` entries.
 
         Notes
         -----
@@ -226,6 +294,21 @@ class Kron(LinearOperator):
 
     def adjoint_quadratic_diag(self, W: ArrayLike) -> NDArray:
         """``diag(Aᴴ W A)`` (length ``ΠN``) for a ``ΠM × ΠM`` matrix ``W``, from the factors.
+
+        Parameters
+        ----------
+        W : array_like, shape (prod(M_i), prod(M_i))
+            The matrix ``W`` (any array with ``(ΠM)²`` entries is read in C order).
+
+        Returns
+        -------
+        ndarray, shape (prod(N_i),)
+            ``diag(Aᴴ W A)``, flat in ``numpy.kron`` order.
+
+        Raises
+        ------
+        ValueError
+            If ``W`` does not have ``(ΠM)²`` entries.
 
         Notes
         -----

@@ -112,7 +112,15 @@ _DEFAULT_EXPERIMENT = {"pc-sbl": "irs", "pc-krosbl": "irs"}
 
 
 def names() -> list[tuple[str, str]]:
-    """All ``(experiment, method)`` preset names."""
+    """All ``(experiment, method)`` preset names.
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        Every ``(experiment, method)`` pair of :data:`PRESETS`, experiments in the order of
+        :data:`PRESETS` and methods in the order of their row; each pair is valid for
+        :func:`get`.
+    """
     return [(e, m) for e, row in PRESETS.items() for m in row]
 
 
@@ -153,6 +161,23 @@ def default(method: str) -> SolverSettings:
     The spec §7.1 rows; for the pattern-coupled methods the IRS rows, except that PC-KroSBL
     couples every factor and prunes each at ``r = 1e-2`` (the IRS row is specific to its three
     factors: it couples factors 0 and 2 and prunes at ``(1e-2, 1e-1, 1e-2)``).
+
+    Parameters
+    ----------
+    method : str
+        A method name (see :func:`krosbl.methods`).
+
+    Returns
+    -------
+    SolverSettings
+        ``get("irs", method)`` for ``"pc-sbl"``, the adjusted IRS row for ``"pc-krosbl"``
+        (``coupled=None``, ``prune_ratio=1e-2``) and ``get("synthetic", method)`` otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` has no default (no ``"synthetic"`` preset, or ``"irs"`` for the
+        pattern-coupled methods); the message lists the methods of that preset row.
     """
     settings = get(_DEFAULT_EXPERIMENT.get(method, "synthetic"), method)
     if method == "pc-krosbl":

@@ -178,10 +178,23 @@ class SolverSettings:
     def replace(self, **changes: Any) -> SolverSettings:
         """Return a validated copy with ``changes`` applied.
 
+        Parameters
+        ----------
+        **changes
+            New values of settings fields, by field name.
+
+        Returns
+        -------
+        SolverSettings
+            A new, validated record (``self`` is unchanged; without ``changes``, an equal copy).
+
         Raises
         ------
         TypeError
-            If a name in ``changes`` is not a settings field (the message lists the valid ones).
+            If a name in ``changes`` is not a settings field (the message lists the valid ones),
+            or a new value has the wrong type.
+        ValueError
+            If a new value is out of range or not one of the allowed choices.
         """
         unknown = sorted(set(changes) - set(self.field_names()))
         if unknown:
@@ -192,6 +205,19 @@ class SolverSettings:
 
     def per_factor(self, name: str, n_factors: int) -> tuple[Any, ...]:
         """Broadcast a scalar-or-tuple field to one value per factor.
+
+        Parameters
+        ----------
+        name : str
+            Field name, e.g. ``"prune_ratio"``, ``"beta"`` or ``"sparsity"``.
+        n_factors : int
+            Number of Kronecker factors ``I``.
+
+        Returns
+        -------
+        tuple
+            ``n_factors`` copies of a scalar (or ``None``) or of a 1-tuple's value; a tuple of
+            length ``n_factors`` as it is.
 
         Raises
         ------

@@ -81,7 +81,19 @@ class Algorithm:
         object.__setattr__(self, "preset_from", MappingProxyType(dict(self.preset_from)))
 
     def preset_for(self, value: float) -> str:
-        """The preset key at sweep value ``value``."""
+        """The preset key at sweep value ``value``.
+
+        Parameters
+        ----------
+        value : float
+            A sweep value of the experiment.
+
+        Returns
+        -------
+        str
+            The :data:`krosbl.presets.PRESETS` key: that of the largest ``preset_from``
+            threshold ``≤ value``, or ``preset`` if ``value`` is below every threshold.
+        """
         key = self.preset
         for threshold in sorted(self.preset_from):
             if value >= threshold:
@@ -97,10 +109,20 @@ class Algorithm:
     def settings(self, value: float) -> SolverSettings:
         """The solver settings at sweep value ``value``: ``presets.get(key, method)``, unchanged.
 
+        Parameters
+        ----------
+        value : float
+            A sweep value of the experiment.
+
+        Returns
+        -------
+        SolverSettings
+            The preset of ``method`` in the row :meth:`preset_for` gives at ``value``.
+
         Raises
         ------
         ValueError
-            If the preset row has no settings for the method.
+            If the preset row has no settings for the method (or the key is not a preset).
         """
         return presets.get(self.preset_for(value), self.method)
 
@@ -216,6 +238,16 @@ class Experiment:
 
     def algorithm(self, name: str) -> Algorithm:
         """The algorithm called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The algorithm's ``name`` (its label, e.g. ``"pc-krosbl-0.8"``, not its method).
+
+        Returns
+        -------
+        Algorithm
+            The first of :attr:`algorithms` with that name.
 
         Raises
         ------

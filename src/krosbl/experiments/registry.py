@@ -207,17 +207,34 @@ EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType({e.name: e for
 
 
 def list_experiments() -> list[Experiment]:
-    """All experiment definitions, in the order ``krosbl list`` shows them."""
+    """All experiment definitions, in the order ``krosbl list`` shows them.
+
+    Returns
+    -------
+    list of Experiment
+        The values of :data:`EXPERIMENTS`, in definition order (a new list on every call).
+    """
     return list(EXPERIMENTS.values())
 
 
 def get_experiment(name: str) -> Experiment:
     """The definition of experiment ``name``.
 
+    Parameters
+    ----------
+    name : str
+        Command-line name of the experiment, a key of :data:`EXPERIMENTS` (e.g. ``"irs-snr"``).
+
+    Returns
+    -------
+    Experiment
+        The definition registered under ``name``.
+
     Raises
     ------
     ExperimentError
-        If there is no such experiment (the message lists the valid names).
+        If there is no such experiment, or ``name`` is not hashable (the message lists the
+        valid names).
     """
     try:
         return EXPERIMENTS[name]

@@ -16,7 +16,19 @@ __all__ = ["format_table", "rows_to_json"]
 
 
 def rows_to_json(rows: Iterable[Row]) -> list[dict[str, Any]]:
-    """Rows as a JSON-ready list of dicts (``None`` where a field does not apply)."""
+    """Rows as a JSON-ready list of dicts (``None`` where a field does not apply).
+
+    Parameters
+    ----------
+    rows : iterable of Row
+        The verification rows.
+
+    Returns
+    -------
+    list of dict
+        ``row.as_dict()`` for each row, in order: one entry per field of
+        :class:`~krosbl.reference.rows.Row`, with non-finite floats as ``None``.
+    """
     return [row.as_dict() for row in rows]
 
 
