@@ -150,8 +150,10 @@ def recover(
     record_history : bool
         Keep the E-step mean of every iteration in ``Result.mean_history``.
     callback : callable, optional
-        SBL family: called as ``callback(t, prior, posterior)`` after each E-step (see
-        ``krosbl.em.run_em``), e.g. to record statistics of ``Λ = d + |μ|²``.
+        SBL family: called as ``callback(t, prior, posterior)`` after each E-step, with the
+        iteration ``t``, the prior (:class:`~krosbl.priors.KronPrior` or
+        :class:`~krosbl.priors.FlatPrior`) and the :class:`~krosbl.posterior.Posterior` over
+        the kept columns, e.g. to record statistics of ``Λ = d + |μ|²``; read-only.
     **overrides
         Any :class:`~krosbl.settings.SolverSettings` field, e.g. ``max_iter=50``.
 

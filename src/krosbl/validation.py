@@ -66,9 +66,10 @@ def check_dictionary(A: Any, method: Method) -> Kron | NDArray | LinearOperator:
                 _check_finite(f, f"factor {i} of the dictionary")
         op = Kron(factors)
     else:
+        shape = f" of shape {A.shape}" if isinstance(A, np.ndarray) else ""
         raise TypeError(
             "A must be a krosbl.Kron, a list of factor matrices or a 2-D array, "
-            f"got {type(A).__name__}"
+            f"got {type(A).__name__}{shape} (the call is recover(y, A, ...))"
         )
     if method.kronecker and not isinstance(op, Kron):
         raise ValueError(
