@@ -205,3 +205,9 @@ def test_results_files_follow_the_umask(tmp_path: Path) -> None:
     expected = 0o666 & ~storage._UMASK
     assert (part.stat().st_mode & 0o777) == expected
     assert (store.manifest_path.stat().st_mode & 0o777) == expected
+
+
+def test_unknown_progress_mode_is_refused_before_any_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="progress must be True, False, 'rich' or 'plain'"):
+        run_experiment("synthetic-snr", trials=1, out=tmp_path / "o", config=TINY, progress="x")
+    assert not (tmp_path / "o").exists()

@@ -20,7 +20,15 @@ from rich.progress import (
 )
 from rich.text import Text
 
-__all__ = ["PlainProgress", "ProgressMode", "Reporter", "RichProgress", "Silent", "make_reporter"]
+__all__ = [
+    "PlainProgress",
+    "ProgressMode",
+    "Reporter",
+    "RichProgress",
+    "Silent",
+    "check_progress",
+    "make_reporter",
+]
 
 #: ``"rich"``: a rich bar; ``"plain"``: one log line per trial; ``False``: silent;
 #: ``True``: rich on a terminal, else plain.
@@ -123,14 +131,25 @@ class Silent:
         """Do nothing."""
 
 
+def check_progress(mode: object) -> None:
+    """Refuse anything but a :data:`ProgressMode`.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is not ``True``, ``False``, ``"rich"`` or ``"plain"``.
+    """
+    if not (isinstance(mode, bool) or mode in ("rich", "plain")):
+        raise ValueError(f"progress must be True, False, 'rich' or 'plain', got {mode!r}")
+
+
 def make_reporter(mode: ProgressMode, label: str, total: int, done: int) -> Reporter:
     """The reporter for ``mode`` (see :data:`ProgressMode`).
 
     ``True`` shows the rich bar on a terminal and plain lines when stderr is redirected (a
     log file would otherwise stay empty until the end).
     """
-    if mode not in (True, False, "rich", "plain"):
-        raise ValueError(f"progress must be True, False, 'rich' or 'plain', got {mode!r}")
+    check_progress(mode)
     if mode is True:
         mode = "rich" if sys.stderr.isatty() else "plain"
     if mode == "rich":

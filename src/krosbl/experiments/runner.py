@@ -18,7 +18,7 @@ from .config import (
     resolve,
 )
 from .executors import CONNECT_TIMEOUT, TrialTask, make_executor
-from .progress import ProgressMode, make_reporter
+from .progress import ProgressMode, check_progress, make_reporter
 from .registry import get_experiment
 from .storage import ResultStore
 
@@ -100,7 +100,9 @@ def run_experiment(
         Unknown experiment, invalid settings, unwritable ``out``, ``out`` holding another
         configuration's results, or an unreachable scheduler.
     TrialError
-        A trial failed (the trials finished before it stay stored).
+        A trial failed (every trial finished before the failure is stored).
+    ValueError
+        ``progress`` is not one of its modes.
 
     Notes
     -----
@@ -108,6 +110,7 @@ def run_experiment(
     re-run with the same settings computes only the missing trials, so an interrupted run
     resumes where it stopped.  The results do not depend on the executor.
     """
+    check_progress(progress)
     experiment = get_experiment(name)
     resolved = resolve(
         experiment, config=config, quick=quick, paper=paper, trials=trials, seed=seed
