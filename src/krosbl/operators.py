@@ -162,7 +162,8 @@ class Kron(LinearOperator):
             raise ValueError("Kron needs at least one factor matrix, got none")
         for i, f in enumerate(mats):
             if f.ndim != 2:
-                raise ValueError(f"factor {i} must be a 2-D matrix, got shape {f.shape}")
+                hint = " (a dense matrix is a 2-D array, not a list of rows)" if f.ndim == 1 else ""
+                raise ValueError(f"factor {i} must be a 2-D matrix, got shape {f.shape}{hint}")
             if f.size == 0:
                 raise ValueError(f"factor {i} is empty (shape {f.shape})")
             if not np.issubdtype(f.dtype, np.number) or np.issubdtype(f.dtype, np.bool_):
