@@ -1,12 +1,14 @@
 # krosbl: two commands on a fresh machine.
 #   make reproduce   installs krosbl and runs the paper's IRS-MIMO experiment on built-in defaults
 #   make test        installs krosbl with its test tools and runs lint, types, tests and the docs build
+# and, for the whole paper (every experiment at its trial counts, about two hours on 2 cores):
+#   make reproduce-paper
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install reproduce test lint docs docs-full clean
+.PHONY: install reproduce reproduce-paper test lint docs docs-full clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,9 @@ install: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/krosbl run irs-snr
+
+reproduce-paper: $(STAMP)
+	$(BIN)/krosbl run all --paper
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

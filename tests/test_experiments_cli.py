@@ -230,3 +230,18 @@ def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(
         after.drop(columns="time_s"), reference.drop(columns="time_s"), check_exact=True
     )
+
+
+def test_run_all_runs_every_experiment_into_its_own_folder(tmp_path: Path, tiny: Path) -> None:
+    args = ("run", "all", "--quick", "--trials", "1", "--workers", "1", "--quiet", "--no-plot")
+    out = tmp_path / "all"
+    done = cli(*args, "--out", out)
+    assert done.returncode == 0, done.stderr
+    names = [line.split()[0] for line in cli("list").stdout.splitlines()]
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    for name in names:
+        assert [p.name for p in (out / name / "parts").iterdir()] == ["trial-000000.parquet"]
+        assert f"{name} " in done.stdout and str(out / name) in done.stdout
+    again = cli(*args, "--out", out)
+    assert again.returncode == 0 and again.stderr.count("computing 0") == len(names)
+    _assert_user_error(cli("run", "all", "--config", tiny), "--config cannot be used with 'all'")

@@ -61,16 +61,18 @@ def _print_summary(results: Any, experiment: Experiment, title: str) -> None:
     )
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """``run EXPERIMENT``: run or resume, then print the summary table."""
-    from .runner import default_out, run_experiment
+#: The ``run`` argument that runs every experiment.
+ALL = "all"
 
-    _log_to_stderr()
-    out = args.out if args.out is not None else default_out(args.experiment, args.quick)
+
+def _run_one(name: str, out: Path, args: argparse.Namespace) -> int:
+    """Run or resume experiment ``name`` into ``out`` and print its summary; the exit code."""
+    from .runner import run_experiment
+
     try:
-        experiment = get_experiment(args.experiment)
+        experiment = get_experiment(name)
         results = run_experiment(
-            args.experiment,
+            name,
             trials=args.trials,
             out=out,
             workers=args.workers,
@@ -89,15 +91,46 @@ def run_command(args: argparse.Namespace) -> int:
     except TrialError as exc:
         _error("run", f"{exc}\nfinished trials are stored in {out}; fix the cause and re-run")
         return 1
-    except KeyboardInterrupt:
-        _error("run", f"interrupted; finished trials are stored in {out}; re-run to resume")
-        return 130
     _print_summary(results, experiment, f"{experiment.name} — {experiment.reproduces}")
     print(f"results: {out}")
     figures = sorted(Path(out).glob("*.png")) if not args.no_plot else []
     if figures:
         print("figures: " + ", ".join(str(f) for f in figures) + " (and .pdf beside each)")
     return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``run EXPERIMENT`` (or ``run all``): run or resume, then print the summary tables.
+
+    ``run all`` runs every experiment in turn, each into ``OUT/NAME`` (default: its own default
+    folder); a failed experiment does not stop the others, and the exit code is the worst.
+    """
+    from .runner import default_out
+
+    _log_to_stderr()
+    if args.experiment != ALL:
+        out = args.out if args.out is not None else default_out(args.experiment, args.quick)
+        targets = [(args.experiment, out)]
+    elif args.config is not None:
+        _error("run", "--config cannot be used with 'all': each experiment has its own settings")
+        return 2
+    else:
+        targets = [
+            (e.name, args.out / e.name if args.out is not None else default_out(e.name, args.quick))
+            for e in list_experiments()
+        ]
+    codes: dict[str, int] = {}
+    for name, out in targets:
+        try:
+            codes[name] = _run_one(name, out, args)
+        except KeyboardInterrupt:
+            _error("run", f"interrupted; finished trials are stored in {out}; re-run to resume")
+            return 130
+    if len(targets) > 1:
+        for name, out in targets:
+            status = {0: "done", 1: "a trial failed", 2: "not run"}[codes[name]]
+            print(f"{name:38s} {status:15s} {out}")
+    return max(codes.values())
 
 
 def list_command(args: argparse.Namespace) -> int:
@@ -145,9 +178,18 @@ def register(subparsers: Any) -> None:
         help="run (or resume) an experiment",
         description="Run an experiment; re-running the same command resumes it.",
     )
-    run.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {names}")
+    run.add_argument(
+        "experiment",
+        metavar="EXPERIMENT",
+        help=f"one of: {names}; or '{ALL}' for every experiment in turn (each in OUT/NAME)",
+    )
     run.add_argument("--trials", type=positive_int, help="number of trials")
-    run.add_argument("--out", type=Path, help="output folder (default results/EXPERIMENT)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default results/EXPERIMENT; with 'all', the parent of one folder "
+        "per experiment, default results/)",
+    )
     where = run.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
