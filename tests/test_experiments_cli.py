@@ -162,11 +162,10 @@ KILL_CONFIG = (
 KILL_TRIALS = 12
 
 
-def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
+def _kill_command(tmp_path: Path, out: Path) -> list[str]:
     config = tmp_path / "kill.toml"
     config.write_text(KILL_CONFIG)
-    out = tmp_path / "killed"
-    command = [
+    return [
         sys.executable,
         "-m",
         "krosbl.experiments",
@@ -183,10 +182,17 @@ def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
         "--quiet",
         "--no-plot",
     ]
+
+
+def _signal_mid_sweep(command: list[str], parts: Path, signum: int) -> subprocess.Popen[str]:
+    """Start ``command``, and send ``signum`` to its process group once 2 trials are stored."""
     proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
-    parts = out / "parts"
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -194,8 +200,33 @@ def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
                 break
             time.sleep(0.02)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool workers
-        proc.wait()
+        os.killpg(proc.pid, signum)  # the driver and its pool workers, as a terminal does
+    return proc
+
+
+def test_ctrl_c_stores_every_trial_it_reports_and_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "interrupted"
+    command = _kill_command(tmp_path, out)
+    proc = _signal_mid_sweep(command, out / "parts", signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "interrupted; finished trials are stored" in stderr and "Traceback" not in stderr
+    stored = sorted(p.name for p in (out / "parts").glob("trial-*.parquet"))
+    reported = [line for line in stderr.splitlines() if ": trial " in line]
+    assert 2 <= len(stored) < KILL_TRIALS and len(reported) == len(stored)
+    assert not (out / ".lock").exists() and not list((out / "parts").glob(".*.tmp"))
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(stored)} of {KILL_TRIALS} trials already stored" in resumed.stderr
+
+
+def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    command = _kill_command(tmp_path, out)
+    config = tmp_path / "kill.toml"
+    parts = out / "parts"
+    proc = _signal_mid_sweep(command, parts, signal.SIGKILL)
+    proc.communicate(timeout=120)
     survivors = {p.name: p.stat().st_mtime_ns for p in parts.glob("trial-*.parquet")}
     assert 2 <= len(survivors) < KILL_TRIALS, "the run was not interrupted mid-sweep"
     assert (out / ".lock").exists()  # left behind by the killed driver

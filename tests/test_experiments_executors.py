@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from krosbl.experiments.config import resolve
 from krosbl.experiments.executors import (
     TrialTask,
     execute_trial,
+    finished_after,
     trial_seed_sequence,
     yield_completed,
 )
@@ -148,3 +151,28 @@ def test_finished_trials_are_handed_over_before_a_failure_or_interrupt(stop: str
     assert handed == [0, 2]
     if stop == "failed trial":
         assert "trial 1 of synthetic-snr failed: ValueError: boom" in str(info.value)
+
+
+def test_an_interrupt_while_storing_still_hands_over_the_finished_trials() -> None:
+    settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
+    tasks = [TrialTask("synthetic-snr", settings, t) for t in range(3)]
+    running: Future[pd.DataFrame] = Future()
+    futures = {_finished(tasks[0]): tasks[0], _finished(tasks[1]): tasks[1], running: tasks[2]}
+    completed = yield_completed(futures, iter(list(futures)[:1]))
+    task, _ = next(completed)  # the driver stores trial 0 ... and is interrupted
+    assert task.trial == 0
+    interrupt = KeyboardInterrupt()
+    assert [t.trial for t, _ in finished_after(completed, interrupt)] == [1]
+
+
+def test_sigint_during_a_write_takes_effect_after_it() -> None:
+    from krosbl.experiments.runner import _sigint_deferred
+
+    written = []
+    with pytest.raises(KeyboardInterrupt):
+        with _sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered mid-block
+            time.sleep(0.05)
+            written.append("whole")
+    assert written == ["whole"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

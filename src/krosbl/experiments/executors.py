@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -34,6 +34,7 @@ __all__ = [
     "SerialExecutor",
     "TrialTask",
     "execute_trial",
+    "finished_after",
     "make_executor",
     "trial_seed_sequence",
     "yield_completed",
@@ -50,6 +51,10 @@ class TrialTask:
     experiment: str
     settings: ExperimentSettings
     trial: int
+
+
+#: What an executor's ``run`` returns: ``(task, rows)`` of each trial as it completes.
+Completed = Generator[tuple[TrialTask, pd.DataFrame], None, None]
 
 
 def trial_seed_sequence(seed: int, trial: int) -> np.random.SeedSequence:
@@ -116,7 +121,7 @@ def yield_completed(
     futures: Mapping[Any, TrialTask],
     order: Iterable[Any],
     after: Callable[[Any], None] | None = None,
-) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+) -> Completed:
     """Yield ``(task, rows)`` of each future in ``order`` (as they complete).
 
     On a failed trial or an interrupt, every other trial that has already finished is
@@ -139,7 +144,7 @@ def yield_completed(
     """
     yielded: set[Any] = set()
 
-    def consume(future: Any) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+    def consume(future: Any) -> Completed:
         task = futures[future]
         try:
             frame = future.result()
@@ -163,6 +168,36 @@ def yield_completed(
         raise
 
 
+def finished_after(completed: Completed, error: BaseException) -> Completed:
+    """The trials that finished before ``error`` stopped the driver, then nothing.
+
+    For a driver interrupted while it stored a trial: ``error`` is thrown into the executor's
+    generator ``completed``, which (:func:`yield_completed`) hands over every finished trial
+    before re-raising it; the re-raised ``error`` ends this iterator instead of propagating.
+
+    Parameters
+    ----------
+    completed : iterator of (TrialTask, DataFrame)
+        What :meth:`Executor.run` returned, suspended at its last ``yield``.
+    error : BaseException
+        What stopped the driver (the caller re-raises it afterwards).
+
+    Returns
+    -------
+    iterator of (TrialTask, DataFrame)
+    """
+    try:
+        item = completed.throw(error)
+        while True:
+            yield item
+            item = next(completed)
+    except StopIteration:
+        return
+    except BaseException as raised:
+        if raised is not error:
+            raise
+
+
 class Executor(Protocol):
     """Runs trials and yields ``(task, rows)`` as each completes."""
 
@@ -172,7 +207,7 @@ class Executor(Protocol):
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
-    def run(self, tasks: Sequence[TrialTask]) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+    def run(self, tasks: Sequence[TrialTask]) -> Completed:
         """Run ``tasks``; yield each as it completes (order not guaranteed)."""
         ...
 
@@ -186,7 +221,7 @@ class SerialExecutor:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def run(self, tasks: Sequence[TrialTask]) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+    def run(self, tasks: Sequence[TrialTask]) -> Completed:
         """Run ``tasks`` in order."""
         for task in tasks:
             try:
@@ -227,7 +262,7 @@ class ProcessExecutor:
             with contextlib.suppress(Exception):
                 process.terminate()
 
-    def run(self, tasks: Sequence[TrialTask]) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+    def run(self, tasks: Sequence[TrialTask]) -> Completed:
         """Submit every task and yield them as they complete."""
         if self._pool is None:
             raise RuntimeError("use ProcessExecutor as a context manager")
@@ -279,7 +314,7 @@ class DaskExecutor:
                 self.client.close(timeout=self.timeout)
             self.client = None
 
-    def run(self, tasks: Sequence[TrialTask]) -> Iterator[tuple[TrialTask, pd.DataFrame]]:
+    def run(self, tasks: Sequence[TrialTask]) -> Completed:
         """Submit every task and yield them as they complete."""
         from distributed import as_completed as dask_as_completed
 

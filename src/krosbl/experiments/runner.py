@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +20,37 @@ from .config import (
     fingerprint_payload,
     resolve,
 )
-from .executors import CONNECT_TIMEOUT, TrialTask, make_executor
-from .progress import ProgressMode, check_progress, make_reporter
+from .executors import CONNECT_TIMEOUT, TrialTask, finished_after, make_executor
+from .progress import ProgressMode, Reporter, check_progress, make_reporter
 from .registry import get_experiment
 from .storage import ResultStore
 
 __all__ = ["default_out", "default_workers", "run_experiment"]
 
 log = logging.getLogger("krosbl.experiments")
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block ends, then raise it (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _store(store: ResultStore, reporter: Reporter, task: TrialTask, frame: pd.DataFrame) -> None:
+    """Write one finished trial whole: a Ctrl-C during the write takes effect after it."""
+    with _sigint_deferred():
+        store.write_trial(task.trial, frame)
+    reporter.advance(task.trial)
 
 
 def default_out(name: str, quick: bool = False) -> Path:
@@ -141,9 +167,14 @@ def run_experiment(
         if missing:
             tasks = [TrialTask(name, resolved.settings, t) for t in missing]
             with executor, make_reporter(progress, name, resolved.trials, stored) as reporter:
-                for task, frame in executor.run(tasks):
-                    store.write_trial(task.trial, frame)
-                    reporter.advance(task.trial)
+                completed = executor.run(tasks)
+                try:
+                    for task, frame in completed:
+                        _store(store, reporter, task, frame)
+                except KeyboardInterrupt as interrupt:
+                    for task, frame in finished_after(completed, interrupt):
+                        _store(store, reporter, task, frame)
+                    raise
     results = store.load(wanted)
     if plot:
         from .plots import plot_results
