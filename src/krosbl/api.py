@@ -14,7 +14,7 @@ from . import greedy, presets
 from .em import run_em
 from .methods import Method
 from .operators import Kron
-from .posterior import posterior_memory
+from .posterior import RESCALE_HINT, posterior_memory
 from .priors import KronPrior
 from .settings import SolverSettings
 from .validation import check_dictionary, check_measurements, check_method, check_noise_var
@@ -236,8 +236,7 @@ def recover(
         )
     except (np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as err:
         raise FloatingPointError(
-            f"{spec.name} broke down numerically ({type(err).__name__}: {err}); y, the "
-            "dictionary and noise_var span more scales than floating point holds: rescale them"
+            f"{spec.name} broke down numerically ({type(err).__name__}: {err}); {RESCALE_HINT}"
         ) from err
     details: dict[str, Any] = {k: v for k, v in vars(rule).items() if k not in ("stop_on",)}
     gamma = prior.embedded()

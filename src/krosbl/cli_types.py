@@ -55,16 +55,10 @@ def positive_float(text: str) -> float:
     return value
 
 
-def _nearest_existing(path: Path) -> Path:
-    for candidate in (path, *path.parents):
-        if candidate.exists():
-            return candidate
-    return Path.cwd()
-
-
 def _check_writable(path: Path, text: str) -> None:
     """``path`` (a folder to write into, made if missing) can take a new file."""
-    base = _nearest_existing(path.absolute())
+    absolute = path.absolute()  # its last ancestor, the root, exists
+    base = next(p for p in (absolute, *absolute.parents) if p.exists())
     if not base.is_dir():
         raise argparse.ArgumentTypeError(f"cannot write {text!r}: {str(base)!r} is not a folder")
     try:

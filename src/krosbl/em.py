@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from .posterior import Posterior
+from .posterior import RESCALE_HINT, Posterior
 from .priors import FlatPrior, KronPrior
 
 __all__ = ["EMOutput", "initial_noise_var", "run_em"]
@@ -64,8 +64,7 @@ def _check_finite_posterior(post: Posterior, t: int, sigma2: float, *, whole: bo
     scalars = (post.residual_sq, post.dof, sigma2)
     if not all(map(math.isfinite, scalars)) or (whole and not np.isfinite(post.mean).all()):
         raise FloatingPointError(
-            f"the posterior became non-finite in E-step {t} (σ² = {sigma2:.3g}): y, the "
-            "dictionary and noise_var span more scales than floating point holds; rescale them"
+            f"the posterior became non-finite in E-step {t} (σ² = {sigma2:.3g}): {RESCALE_HINT}"
         )
 
 

@@ -177,13 +177,17 @@ def flat_posterior(
     return _flat_posterior_coefficient(y, dense, gamma, noise_var)
 
 
+#: The end of every error of a solve that left floating point (a non-finite posterior, a
+#: failed factorisation): what the user can do about it.
+RESCALE_HINT = (
+    "y, the dictionary and noise_var span more scales than floating point holds; rescale them"
+)
+
+
 def _cholesky(matrix: NDArray) -> NDArray:
     """Lower Cholesky factor; a matrix that left floating point is a ``FloatingPointError``."""
     if not np.isfinite(matrix).all():
-        raise FloatingPointError(
-            "the posterior's covariance is not finite: y, the dictionary and noise_var span "
-            "more scales than floating point holds; rescale them"
-        )
+        raise FloatingPointError(f"the posterior's covariance is not finite: {RESCALE_HINT}")
     return sla.cholesky(matrix, lower=True, check_finite=False)
 
 
