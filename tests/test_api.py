@@ -95,7 +95,7 @@ def test_settings_overrides_and_errors(problem):
     f, y, _ = problem
     res = krosbl.recover(y, f, "svd-krosbl", 0.1, max_iter=3, tol=0.0)
     assert res.n_iter == 3 and res.settings.max_iter == 3
-    with pytest.raises(TypeError, match="unknown setting"):
+    with pytest.raises(TypeError, match=r"does not read setting\(s\) \['max_iterations'\]"):
         krosbl.recover(y, f, "svd-krosbl", 0.1, max_iterations=3)
     with pytest.raises(TypeError, match="'max_iter' must be an integer"):
         krosbl.recover(y, f, "svd-krosbl", 0.1, max_iter=2.5)
@@ -111,18 +111,19 @@ def test_settings_overrides_and_errors(problem):
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("method", "field", "value", "message"),
     [
-        ("prune_ratio", 1.0, r"'prune_ratio' must be finite and in \[0, 1\)"),
-        ("beta", 1.5, r"'beta' must be finite and in \[0, 1\]"),
-        ("pc_eta", 3.0, r"'pc_eta' must be finite and in \[0, 1\]"),
-        ("pc_b", 0.0, r"'pc_b' must be finite and in \(0, inf\)"),
-        ("coupled", (0, 0), "'coupled' names a factor twice"),
+        ("sbl", "prune_ratio", 1.0, r"'prune_ratio' must be finite and in \[0, 1\)"),
+        ("pc-krosbl", "beta", 1.5, r"'beta' must be finite and in \[0, 1\]"),
+        ("pc-sbl", "pc_eta", 3.0, r"'pc_eta' must be finite and in \[0, 1\]"),
+        ("pc-sbl", "pc_b", 0.0, r"'pc_b' must be finite and in \(0, inf\)"),
+        ("pc-krosbl", "coupled", (0, 0), "'coupled' names a factor twice"),
+        ("kron-omp", "sparsity", 0, "'sparsity' must be ≥ 1"),
     ],
 )
-def test_settings_outside_their_range(field, value, message):
+def test_settings_outside_their_range(method, field, value, message):
     with pytest.raises(ValueError, match=message):
-        krosbl.SolverSettings(**{field: value})
+        krosbl.SolverSettings(method, **{field: value})
 
 
 def test_pruning_everything_is_an_error(problem):
@@ -146,9 +147,9 @@ def test_a_solve_that_leaves_floating_point_is_an_error(method, scale):
 
 def test_oracle_ls_needs_support(problem):
     f, y, x = problem
-    with pytest.raises(ValueError, match="needs the true support"):
+    with pytest.raises(ValueError, match="oracle least squares needs a support"):
         krosbl.recover(y, f, "oracle-ls")
-    with pytest.raises(ValueError, match="needs the true support"):
+    with pytest.raises(ValueError, match="oracle least squares needs a support"):
         krosbl.recover(np.zeros_like(y), f, "oracle-ls")
     with pytest.raises(ValueError, match="support= is used by method 'oracle-ls' only"):
         krosbl.recover(y, f, "svd-krosbl", 0.1, support=np.flatnonzero(x))

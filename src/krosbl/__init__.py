@@ -9,7 +9,7 @@ import importlib
 from typing import Any
 
 from . import metrics, presets
-from .api import Result, memory_estimate, recover
+from .api import memory_estimate, recover
 from .estimators import (
     KSBL,
     OMP,
@@ -24,6 +24,7 @@ from .estimators import (
 )
 from .methods import methods
 from .operators import Kron
+from .result import Result
 from .settings import SolverSettings
 
 __version__ = "0.1.0"

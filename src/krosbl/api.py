@@ -4,89 +4,47 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from . import greedy, presets
-from .em import run_em
-from .methods import Method
-from .operators import Kron
-from .posterior import RESCALE_HINT, posterior_memory
-from .priors import KronPrior
+from . import presets
+from .methods import METHODS, EMMethod, Method, get_method
+from .result import Result
 from .settings import SolverSettings
-from .validation import check_dictionary, check_measurements, check_method, check_noise_var
+from .validation import (
+    Problem,
+    check_dictionary,
+    check_measurements,
+    check_noise_var,
+    check_support,
+)
 
-__all__ = ["Result", "memory_estimate", "recover"]
-
-
-@dataclass
-class Result:
-    """Outcome of one recovery.
-
-    Attributes
-    ----------
-    x : ndarray
-        Estimate of the unknown, flat, ``numpy.kron`` order, zeros at pruned entries.
-    method : str
-        The method that produced it.
-    support : ndarray of int
-        Flat indices of the entries kept (not pruned; selected, for greedy methods).
-    n_iter : int
-        Iterations run.
-    converged : bool
-        Whether the stopping tolerance was met before the iteration cap.
-    noise_var : float or None
-        ``σ²`` used at the end (learned when ``noise_learned``).
-    noise_learned : bool
-        Whether ``σ²`` was estimated.
-    time_s : float
-        Solver time per spec §6.5 (iterations only).
-    gamma : ndarray or None
-        Final prior variances, full length (PC-SBL: ``1/α``, as the reference returns).
-    gammas : list of ndarray or None
-        Kronecker methods: final factor hyperparameters, full length ``N_i``, zeros at pruned
-        entries.
-    cost : ndarray
-        SBL objective ``log det Σ_y + yᴴΣ_y⁻¹y`` at each iteration's E-step.
-    mean_history : list of ndarray
-        Per-iteration E-step means (with ``record_history=True``).
-    settings : SolverSettings or None
-        The settings used.
-    message : str
-        A note on anything unusual (e.g. all-zero measurements).
-    details : dict
-        Method-specific extras (PC-SBL ``alpha``; PC-KroSBL ``uncoupled`` NNLS solutions;
-        inner sweep counts; Kronecker OMP selections).
-    """
-
-    x: NDArray
-    method: str
-    support: NDArray
-    n_iter: int
-    converged: bool
-    noise_var: float | None
-    noise_learned: bool
-    time_s: float
-    gamma: NDArray | None = None
-    gammas: list[NDArray] | None = None
-    cost: NDArray = field(default_factory=lambda: np.zeros(0))
-    mean_history: list[NDArray] = field(default_factory=list)
-    settings: SolverSettings | None = None
-    message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+__all__ = ["Result", "check_problem", "memory_estimate", "recover", "resolve_settings"]
 
 
-def _resolve_settings(
+def resolve_settings(
     method: Method, settings: SolverSettings | str | None, overrides: dict[str, Any]
 ) -> SolverSettings:
+    """The settings of one solve: the method's defaults, a preset or a given record, with
+    ``overrides`` applied.
+
+    Raises
+    ------
+    TypeError
+        ``settings`` of another type or for another method, or an override the method does
+        not read (the message lists the settings it reads).
+    ValueError
+        An unknown preset or a value out of range.
+    """
     if settings is None:
-        base = presets.default(method.name)
+        base = SolverSettings(method.name)
     elif isinstance(settings, str):
         base = presets.get(settings, method.name)
     elif isinstance(settings, SolverSettings):
+        if settings.method != method.name:
+            raise TypeError(f"settings are for method {settings.method!r}, not {method.name!r}")
         base = settings
     else:
         raise TypeError(
@@ -95,20 +53,50 @@ def _resolve_settings(
     return base.replace(**overrides) if overrides else base
 
 
-def _zero_result(
-    method: Method, n: int, dtype: np.dtype, noise_var: float | None, settings: SolverSettings
-) -> Result:
+def check_problem(
+    method: Method,
+    y: ArrayLike,
+    A: Any,
+    noise_var: Any,
+    support: ArrayLike | None = None,
+) -> Problem:
+    """Check every input of one solve for ``method`` and bundle them.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`recover` documents.
+    """
+    op = check_dictionary(A, kronecker=method.kronecker, operator=method.operator)
+    y_arr = check_measurements(y, op.shape[0])
+    problem = Problem(y=y_arr, op=op, noise_var=check_noise_var(noise_var))
+    if problem.n_factors < method.min_factors:
+        takers = sorted(n for n, m in METHODS.items() if m.min_factors == 1)
+        raise ValueError(
+            f"method {method.name!r} needs at least {method.min_factors} Kronecker factors, "
+            f"got {problem.n_factors}; methods that take one are {takers}"
+        )
+    if method.takes_support:
+        return Problem(y_arr, op, problem.noise_var, check_support(support, op.shape[1]))
+    if support is not None:
+        raise ValueError(f"support= is used by method 'oracle-ls' only, not {method.name!r}")
+    return problem
+
+
+def _zero_result(method: Method, problem: Problem, settings: SolverSettings) -> Result:
     msg = "y is all zeros: the estimate is zero and no solver was run"
     warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    n = problem.op.shape[1]
     return Result(
-        x=np.zeros(n, dtype=dtype),
+        x=np.zeros(n, dtype=problem.dtype),
         method=method.name,
         support=np.zeros(0, dtype=np.intp),
         n_iter=0,
         converged=True,
-        noise_var=noise_var,
-        noise_learned=noise_var is None,
+        noise_var=problem.noise_var,
+        noise_learned=False,
         time_s=0.0,
+        x_var=np.zeros(n) if isinstance(method, EMMethod) else None,
         settings=settings,
         message=msg,
     )
@@ -143,8 +131,8 @@ def recover(
         Known noise variance ``σ² > 0``; ``None`` learns it (SBL family; spec §2.5). OMP
         stops at ``‖r‖ ≤ σ√M``; Kronecker OMP and oracle least squares do not use it.
     settings : SolverSettings or str, optional
-        Solver settings or the name of a preset experiment (see :mod:`krosbl.presets`);
-        default :func:`krosbl.presets.default`.
+        Solver settings of this method or the name of a preset (see :mod:`krosbl.presets`,
+        e.g. ``"irs"`` for the paper's IRS rows); default: the method's neutral defaults.
     support : array_like of int, optional
         The true support (flat indices), required by ``"oracle-ls"``.
     record_history : bool
@@ -155,7 +143,9 @@ def recover(
         :class:`~krosbl.priors.FlatPrior`) and the :class:`~krosbl.posterior.Posterior` over
         the kept columns, e.g. to record statistics of ``Λ = d + |μ|²``; read-only.
     **overrides
-        Any :class:`~krosbl.settings.SolverSettings` field, e.g. ``max_iter=50``.
+        Settings the method reads, e.g. ``max_iter=50`` (``krosbl.SolverSettings(method)``
+        shows them with their defaults); one it does not read is a ``TypeError`` that lists
+        those it reads.
 
     Returns
     -------
@@ -165,8 +155,11 @@ def recover(
     ------
     ValueError
         Unknown method, mismatched shapes, NaN or inf in ``y`` or ``A``, ``noise_var ≤ 0``,
-        empty factors, a dense matrix for a Kronecker method, bad settings, ``support`` given
-        to a method other than ``"oracle-ls"`` (or missing for it).
+        empty factors, a dense matrix (or too few factors) for a Kronecker method, a setting
+        out of range, ``support`` given to a method other than ``"oracle-ls"`` (or missing
+        for it).
+    TypeError
+        A setting the method does not read, or an argument of the wrong type.
     FloatingPointError
         The iteration left floating point (a non-finite posterior, a failed factorisation,
         pruning that removes every entry): ``y``, ``A`` and ``noise_var`` need rescaling.
@@ -195,109 +188,14 @@ def recover(
     >>> int(np.argmax(np.abs(res.x)))
     43
     """
-    spec = check_method(method)
-    op = check_dictionary(A, spec)
-    y_arr = check_measurements(y, op.shape[0])
-    sigma2 = check_noise_var(noise_var)
-    resolved = _resolve_settings(spec, settings, overrides)
-    dtype = np.result_type(y_arr, op.dtype, np.float64)
-    if support is not None and spec.name != "oracle-ls":
-        raise ValueError(f"support= is used by method 'oracle-ls' only, not {spec.name!r}")
-    if spec.name == "oracle-ls" and support is None:
-        raise ValueError("method 'oracle-ls' needs the true support: pass support=...")
-    if not np.any(y_arr):
-        return _zero_result(spec, op.shape[1], dtype, sigma2, resolved)
-    if spec.build is None:
-        return _recover_greedy(spec, y_arr, op, sigma2, resolved, support)
-    if resolved.noiseless:
-        if sigma2 is not None:
-            raise ValueError("noiseless settings use the σ² → 0 limit: pass noise_var=None")
-        sigma2 = 0.0
-    prior, rule = spec.build(op, resolved)
-    n_factors = op.n_factors if isinstance(op, Kron) else 1
-    ratios = None
-    if resolved.prune_ratio is not None:
-        ratios = resolved.per_factor("prune_ratio", n_factors if prior.structured else 1)
+    spec = get_method(method)
+    resolved = resolve_settings(spec, settings, overrides)
+    problem = check_problem(spec, y, A, noise_var, support)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
-    try:
-        out = run_em(
-            y_arr,
-            op,
-            prior,
-            rule,
-            prune_ratios=ratios,
-            prune_abs=resolved.prune_abs,
-            tol=resolved.tol,
-            max_iter=resolved.max_iter,
-            noise_var=sigma2,
-            record_history=record_history,
-            callback=callback,
-        )
-    except (np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as err:
-        raise FloatingPointError(
-            f"{spec.name} broke down numerically ({type(err).__name__}: {err}); {RESCALE_HINT}"
-        ) from err
-    details: dict[str, Any] = {k: v for k, v in vars(rule).items() if k not in ("stop_on",)}
-    gamma = prior.embedded()
-    alpha = details.get("alpha")
-    if alpha is not None:
-        gamma = 1.0 / alpha
-    gammas = None
-    if isinstance(prior, KronPrior):
-        gammas = []
-        for g, k, n in zip(prior.gammas, prior.keep, prior.in_shape):
-            full = np.zeros(n)
-            full[k] = g
-            gammas.append(full)
-    return Result(
-        x=out.mean,
-        method=spec.name,
-        support=prior.support(),
-        n_iter=out.n_iter,
-        converged=out.converged,
-        noise_var=out.noise_var,
-        noise_learned=noise_var is None and not resolved.noiseless,
-        time_s=out.time_s,
-        gamma=gamma,
-        gammas=gammas,
-        cost=out.cost,
-        mean_history=out.mean_history,
-        settings=resolved,
-        details=details,
-    )
-
-
-def _recover_greedy(
-    spec: Method,
-    y: NDArray,
-    op: Any,
-    noise_var: float | None,
-    settings: SolverSettings,
-    support: ArrayLike | None,
-) -> Result:
-    if spec.name == "kron-omp":
-        fit = greedy.kron_omp(
-            y, op.factors, settings.per_factor("sparsity", op.n_factors), tol=settings.omp_tol
-        )
-    elif spec.name == "omp":
-        fit = greedy.omp(y, op, noise_var=noise_var, max_atoms=settings.max_atoms)
-    else:
-        fit = greedy.oracle_ls(y, op, support)
-    return Result(
-        x=fit.x,
-        method=spec.name,
-        support=fit.support,
-        n_iter=fit.n_iter,
-        converged=True,
-        noise_var=noise_var,
-        noise_learned=False,
-        time_s=fit.time_s,
-        settings=settings,
-        details={
-            k: v for k, v in vars(fit).items() if k not in ("x", "support", "n_iter", "time_s")
-        },
-    )
+    if not np.any(problem.y):
+        return _zero_result(spec, problem, resolved)
+    return spec.solve(problem, resolved, record_history=record_history, callback=callback)
 
 
 def memory_estimate(A: Any, method: str = "svd-krosbl") -> int:
@@ -322,10 +220,5 @@ def memory_estimate(A: Any, method: str = "svd-krosbl") -> int:
     >>> krosbl.memory_estimate(f, "svd-krosbl") < 2**30
     True
     """
-    spec = check_method(method)
-    op = check_dictionary(A, spec)
-    itemsize = np.dtype(op.dtype).itemsize
-    if isinstance(op, Kron):
-        return posterior_memory(op.in_shape, op.out_shape, spec.kronecker, itemsize)
-    m, n = op.shape
-    return itemsize * (4 * m * m + 3 * m * n + 8 * n)
+    spec = get_method(method)
+    return spec.memory(check_dictionary(A, kronecker=spec.kronecker, operator=spec.operator))

@@ -37,6 +37,7 @@ class EMOutput:
     """What the loop returns (full-length vectors, numpy.kron order)."""
 
     mean: NDArray
+    var: NDArray
     n_iter: int
     converged: bool
     noise_var: float
@@ -112,8 +113,9 @@ def run_em(
     Returns
     -------
     EMOutput
-        The final re-estimated mean, iterations run, whether the tolerance was met, the final
-        ``σ²``, the time of the iterations (spec §6.5), the cost per iteration and, optionally,
+        The final re-estimated mean and posterior marginal variances, iterations run,
+        whether the tolerance was met, the final ``σ²``, the time of the iterations (set-up
+        and the final re-estimate excluded), the cost per iteration and, optionally,
         the per-iteration means.
     """
     sigma2 = initial_noise_var(y) if noise_var is None else noise_var
@@ -154,6 +156,7 @@ def run_em(
     _check_finite_posterior(final, n_iter + 1, sigma2, whole=True)
     return EMOutput(
         mean=prior.embed(final.mean),
+        var=prior.embed(final.var),
         n_iter=n_iter,
         converged=converged,
         noise_var=float(sigma2),

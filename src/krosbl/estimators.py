@@ -2,6 +2,10 @@
 
 ``fit(A, y)`` takes the dictionary (a :class:`~krosbl.Kron`, a list of factors, or a dense
 matrix for the unstructured methods) and the measurements; fitted attributes end in ``_``.
+Every setting the method reads is a constructor parameter with the method's neutral default
+(so ``GridSearchCV`` can tune ``prune_ratio``, ``init``, ``beta``, …); the constructor and
+the ``Parameters`` section of each class are built from the method's declaration
+(:mod:`krosbl.methods`), so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .api import Result, recover
+from .api import recover
+from .methods import get_method
 from .operators import Kron
-from .settings import SolverSettings
+from .result import Result
+from .settings import SETTINGS
 
 __all__ = [
     "KSBL",
@@ -29,42 +35,100 @@ __all__ = [
     "SVDKroSBL",
 ]
 
+_KW = inspect.Parameter.KEYWORD_ONLY
+_NOISE_DOC = (
+    "noise_var : float or None\n    Known noise variance ``σ² > 0``; ``None`` learns it (SBL) "
+    "or is not used."
+)
+_SETTINGS_DOC = (
+    "settings : str or SolverSettings, optional\n"
+    '    A preset name (e.g. ``"irs"``) or settings of this method, as the base; the '
+    "setting\n    parameters below override it where they differ from their defaults."
+)
+_SUPPORT_DOC = "support : array_like of int\n    The true support (flat indices)."
+
 
 class NotFittedError(ValueError, AttributeError):
     """An estimator was used before :meth:`fit` (as scikit-learn's exception of that name)."""
 
 
+def _parameters_doc(method_name: str, takes_noise: bool) -> str:
+    method = get_method(method_name)
+    items = [_NOISE_DOC] if takes_noise else []
+    items.append(_SETTINGS_DOC)
+    if method.takes_support:
+        items.append(_SUPPORT_DOC)
+    for name, default in method.defaults.items():
+        items.append(f"{name} : default {default!r}\n    {SETTINGS[name].doc}")
+    body = "\n".join("    " + line for item in items for line in item.splitlines())
+    return "\n    Parameters\n    ----------\n" + body + "\n"
+
+
 class _Recovery:
-    """Shared machinery: parameters, ``fit``, ``predict``, ``get_params``/``set_params``."""
+    """Shared machinery: the generated constructor, ``fit``, ``predict``, parameters."""
 
     _method: ClassVar[str]
-    #: constructor parameters that are not settings overrides
-    _not_settings: ClassVar[tuple[str, ...]] = ("noise_var", "settings", "support")
+    settings: Any
 
-    def __init__(
-        self,
-        noise_var: float | None = None,
-        *,
-        settings: SolverSettings | str | None = None,
-        max_iter: int | None = None,
-        tol: float | None = None,
-    ) -> None:
-        self.noise_var = noise_var
-        self.settings = settings
-        self.max_iter = max_iter
-        self.tol = tol
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        method = get_method(cls._method)
+        takes_noise = method.uses_noise_var
+        params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        if takes_noise:
+            params.append(
+                inspect.Parameter(
+                    "noise_var", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None
+                )
+            )
+        params.append(inspect.Parameter("settings", _KW, default=None))
+        if method.takes_support:
+            params.append(inspect.Parameter("support", _KW, default=None))
+        params += [inspect.Parameter(k, _KW, default=v) for k, v in method.defaults.items()]
+        signature = inspect.Signature(params)
+
+        def __init__(self: _Recovery, *args: Any, **kwargs: Any) -> None:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            for name, value in list(bound.arguments.items())[1:]:
+                setattr(self, name, value)
+
+        __init__.__signature__ = signature  # type: ignore[attr-defined]
+        __init__.__doc__ = f"Set the parameters of :class:`{cls.__name__}`."
+        cls.__init__ = __init__  # type: ignore[assignment,method-assign]
+        head, sep, tail = (cls.__doc__ or "").partition("\n    Attributes\n")
+        cls.__doc__ = (
+            head.rstrip()
+            + "\n"
+            + _parameters_doc(cls._method, takes_noise)
+            + ("\n    Attributes\n" + tail if sep else "")
+        )
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return sorted(p for p in sig.parameters if p != "self")
+        return sorted(p for p in inspect.signature(cls.__init__).parameters if p != "self")
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Parameters of this estimator (scikit-learn protocol)."""
+        """Parameters of this estimator (scikit-learn protocol).
+
+        Parameters
+        ----------
+        deep : bool
+            Unused (no nested estimators); kept for the protocol.
+
+        Returns
+        -------
+        dict
+        """
         return {name: getattr(self, name) for name in self._get_param_names()}
 
     def set_params(self, **params: Any) -> _Recovery:
-        """Set parameters; an unknown name is a ``ValueError`` listing the valid ones."""
+        """Set parameters; an unknown name is a ``ValueError`` listing the valid ones.
+
+        Returns
+        -------
+        self
+        """
         valid = self._get_param_names()
         for name, value in params.items():
             if name not in valid:
@@ -75,16 +139,20 @@ class _Recovery:
         return self
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if v is not None)
+        defaults = {
+            k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        args = ", ".join(
+            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults[k])
+        )
         return f"{type(self).__name__}({args})"
 
-    def _recover_kwargs(self) -> dict[str, Any]:
-        params = self.get_params()
-        kwargs = {k: v for k, v in params.items() if k not in self._not_settings and v is not None}
-        kwargs["settings"] = self.settings
-        if "support" in params:
-            kwargs["support"] = params["support"]
-        return kwargs
+    def _overrides(self) -> dict[str, Any]:
+        """Setting parameters that differ from the method's defaults (or all, without a base)."""
+        defaults = get_method(self._method).defaults
+        if self.settings is None:
+            return {k: getattr(self, k) for k in defaults}
+        return {k: getattr(self, k) for k, d in defaults.items() if not _same(getattr(self, k), d)}
 
     def fit(self, A: Kron | list[ArrayLike] | NDArray, y: ArrayLike) -> _Recovery:
         """Recover the sparse coefficients from ``y ≈ A x``.
@@ -100,13 +168,22 @@ class _Recovery:
         -------
         self
         """
-        result = recover(y, A, self._method, self.noise_var, **self._recover_kwargs())
+        result = recover(
+            y,
+            A,
+            self._method,
+            getattr(self, "noise_var", None),
+            settings=self.settings,
+            support=getattr(self, "support", None),
+            **self._overrides(),
+        )
         self._store(result)
         return self
 
     def _store(self, result: Result) -> None:
         self.result_ = result
         self.coef_ = result.x
+        self.coef_var_ = result.x_var
         self.gamma_ = result.gamma
         self.gammas_ = result.gammas
         self.support_ = result.support
@@ -141,24 +218,30 @@ class _Recovery:
         return op @ self.coef_
 
 
-class SBL(_Recovery):
-    """Classic sparse Bayesian learning (EM), unstructured prior (Tipping 2001; spec §2).
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
 
-    Parameters
-    ----------
-    noise_var : float or None
-        Known ``σ²``; ``None`` learns it.
-    settings : SolverSettings or str, optional
-        Settings or a preset name (:mod:`krosbl.presets`).
-    max_iter, tol : optional
-        Override the preset's ``R_max`` and outer tolerance.
 
+_ATTRIBUTES = """
     Attributes
     ----------
     coef_ : ndarray
-        The estimate. Also ``gamma_``, ``gammas_``, ``support_``, ``n_iter_``, ``converged_``,
-        ``noise_var_``, ``cost_`` and ``result_`` (the full :class:`~krosbl.Result`).
+        The estimate.
+    coef_var_ : ndarray or None
+        Posterior marginal variance of each coefficient (zero at pruned entries): the
+        diagonal of what scikit-learn's ``ARDRegression`` calls ``sigma_``, on every entry.
+    result_ : Result
+        The full result; also ``gamma_``, ``gammas_``, ``support_``, ``n_iter_``,
+        ``converged_``, ``noise_var_``, ``cost_``.
+"""
 
+
+class SBL(_Recovery):
+    __doc__ = (
+        """Classic sparse Bayesian learning (EM) with an unstructured prior (Tipping 2001).
+"""
+        + _ATTRIBUTES
+        + """
     Examples
     --------
     >>> import numpy as np, krosbl
@@ -167,133 +250,58 @@ class SBL(_Recovery):
     >>> est = krosbl.SBL(noise_var=1e-6).fit(A, A @ x)
     >>> sorted(np.flatnonzero(np.abs(est.coef_) > 0.1).tolist())
     [4, 40]
-    """
-
+"""
+    )
     _method = "sbl"
 
 
 class PCSBL(_Recovery):
-    """Pattern-coupled SBL (Fang et al. 2015, as modified by He & Joseph; spec §4.2).
-
-    Parameters are those of :class:`SBL`.
-    """
-
+    __doc__ = "Pattern-coupled SBL (Fang et al. 2015, as the paper's authors modified it).\n" + (
+        _ATTRIBUTES
+    )
     _method = "pc-sbl"
 
 
 class AMKroSBL(_Recovery):
-    """AM-KroSBL: Kronecker SBL with alternating minimisation over the factors (spec §2.2).
-
-    Parameters are those of :class:`SBL`. ``fit`` needs a :class:`~krosbl.Kron` or a list of
-    factors.
-    """
-
+    __doc__ = (
+        "AM-KroSBL: Kronecker SBL, alternating minimisation over the factors (He & Joseph "
+        "2024).\n" + _ATTRIBUTES
+    )
     _method = "am-krosbl"
 
 
 class SVDKroSBL(_Recovery):
-    """SVD-KroSBL: Kronecker SBL with a rank-one SVD M-step (spec §2.3).
-
-    Parameters are those of :class:`SBL`.
-    """
-
+    __doc__ = "SVD-KroSBL: Kronecker SBL with a rank-one SVD M-step (He & Joseph 2024).\n" + (
+        _ATTRIBUTES
+    )
     _method = "svd-krosbl"
 
 
 class KSBL(_Recovery):
-    """The earlier Kronecker SBL the paper compares against (spec §2.4).
-
-    Parameters are those of :class:`SBL`.
-    """
-
+    __doc__ = "KSBL, the earlier Kronecker SBL the paper compares against.\n" + _ATTRIBUTES
     _method = "ksbl"
 
 
 class PCKroSBL(_Recovery):
-    """PC-KroSBL: pattern-coupled AM-KroSBL for block-sparse factors (spec §4.1).
-
-    Parameters
-    ----------
-    noise_var, settings, max_iter, tol
-        As :class:`SBL`.
-    beta : float or tuple of float, optional
-        Coupling of neighbours within each coupled factor (paper: 0.8 and 0.5).
-    coupled : tuple of int, optional
-        The coupled factors (default: every factor; the IRS preset couples ``(0, 2)``).
-    """
-
+    __doc__ = (
+        "PC-KroSBL: pattern-coupled AM-KroSBL for block-sparse factors (He & Joseph 2024).\n"
+        + _ATTRIBUTES
+    )
     _method = "pc-krosbl"
-
-    def __init__(
-        self,
-        noise_var: float | None = None,
-        *,
-        settings: SolverSettings | str | None = None,
-        max_iter: int | None = None,
-        tol: float | None = None,
-        beta: float | tuple[float, ...] | None = None,
-        coupled: tuple[int, ...] | None = None,
-    ) -> None:
-        super().__init__(noise_var, settings=settings, max_iter=max_iter, tol=tol)
-        self.beta = beta
-        self.coupled = coupled
 
 
 class KronOMP(_Recovery):
-    """Kronecker OMP (Caiafa & Cichocki 2013; spec §5).
-
-    Parameters
-    ----------
-    sparsity : int or tuple of int, optional
-        Atoms per factor (default 10 each).
-    settings : SolverSettings or str, optional
-        Settings or a preset name.
-    """
-
+    __doc__ = "Kronecker OMP (Caiafa & Cichocki 2013).\n" + _ATTRIBUTES
     _method = "kron-omp"
-
-    def __init__(
-        self,
-        *,
-        sparsity: int | tuple[int, ...] | None = None,
-        settings: SolverSettings | str | None = None,
-    ) -> None:
-        self.noise_var = None
-        self.settings = settings
-        self.sparsity = sparsity
 
 
 class OMP(_Recovery):
-    """Orthogonal matching pursuit on any dictionary, stopped at ``‖r‖ ≤ σ√M`` (spec §5).
-
-    Parameters
-    ----------
-    noise_var : float, optional
-        Noise variance for the stopping rule.
-    max_atoms : int, optional
-        Cap on atoms (default: ``min(M, N)``).
-    """
-
+    __doc__ = "Orthogonal matching pursuit on any dictionary, stopped at ``‖r‖ ≤ σ√M``.\n" + (
+        _ATTRIBUTES
+    )
     _method = "omp"
-
-    def __init__(self, noise_var: float | None = None, *, max_atoms: int | None = None) -> None:
-        self.noise_var = noise_var
-        self.settings = None
-        self.max_atoms = max_atoms
 
 
 class OracleLS(_Recovery):
-    """Least squares on a known support (spec §5).
-
-    Parameters
-    ----------
-    support : array_like of int
-        The true support (flat indices).
-    """
-
+    __doc__ = "Least squares on a known support.\n" + _ATTRIBUTES
     _method = "oracle-ls"
-
-    def __init__(self, support: ArrayLike | None = None) -> None:
-        self.noise_var = None
-        self.settings = None
-        self.support = support

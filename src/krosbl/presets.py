@@ -1,8 +1,10 @@
-"""Named solver settings: every row of the paper's per-experiment table (spec §9).
+"""Named solver settings: every row of the paper's per-experiment settings table.
 
 A preset is a :class:`~krosbl.settings.SolverSettings` looked up by ``(experiment, method)``.
-Experiments use presets and nothing else; krosbl's own defaults outside experiments are the
-``"synthetic"`` rows (spec §7.1), and the ``"irs"`` rows for the two pattern-coupled methods.
+The experiments use presets and nothing else; outside them every method runs on its own neutral
+defaults (``krosbl.SolverSettings(method)``). A preset spells out every setting the method
+reads, at the value of the authors' code, so that a change of a library default never changes
+a reproduction (and ``normalize`` is off: the authors' code works in the units of ``y``).
 
 Examples
 --------
@@ -17,42 +19,80 @@ from __future__ import annotations
 
 from typing import Any
 
+from .methods import get_method
 from .settings import SolverSettings
 
-__all__ = ["PRESETS", "default", "get", "names"]
+__all__ = ["PRESETS", "get", "names"]
 
-_S = SolverSettings
 _FOUR = ("sbl", "am-krosbl", "svd-krosbl", "ksbl")
+
+#: The authors' code's value of every setting, where a row does not say otherwise.
+_AUTHORS: dict[str, Any] = {
+    "normalize": False,
+    "init": "norm",
+    "prune_ratio": 1e-3,
+    "prune_abs": 0.0,
+    "tol": 1e-4,
+    "max_iter": 150,
+    "inner_tol": 1e-5,
+    "inner_tol_type": "abs",
+    "max_sweeps": None,
+    "beta": 0.8,
+    "coupled": None,
+    "floor": 1e-5,
+    "pc_a": 0.5,
+    "pc_b": 1e-4,
+    "pc_eta": 0.9,
+    "pc_neighbours": "flat",
+    "sparsity": 10,
+    "omp_tol": 1e-2,
+    "max_atoms": None,
+    "noiseless": False,
+}
+
+
+def _S(method: str, **row: Any) -> SolverSettings:
+    """The row's values over the authors' values, for the settings ``method`` reads."""
+    reads = get_method(method).defaults
+    return SolverSettings(method, **{k: v for k, v in _AUTHORS.items() if k in reads} | row)
+
+
+def _only_read(settings: SolverSettings, **changes: Any) -> SolverSettings:
+    """``settings`` with those of ``changes`` that its method reads."""
+    return settings.replace(**{k: v for k, v in changes.items() if k in settings})
 
 
 def _synthetic_row() -> dict[str, SolverSettings]:
     return {
-        "sbl": _S(prune_ratio=1e-3, tol=1e-4, max_iter=150),
-        "am-krosbl": _S(init="norm", prune_ratio=1e-2, inner_tol=1e-5, inner_tol_type="abs"),
-        "svd-krosbl": _S(init="norm", prune_ratio=1e-3),
-        "ksbl": _S(init="norm", prune_ratio=1e-2),
-        "kron-omp": _S(sparsity=(10, 10, 10), omp_tol=1e-2),
-        "oracle-ls": _S(),
-        "omp": _S(),
+        "sbl": _S("sbl", prune_ratio=1e-3, tol=1e-4, max_iter=150),
+        "am-krosbl": _S(
+            "am-krosbl", init="norm", prune_ratio=1e-2, inner_tol=1e-5, inner_tol_type="abs"
+        ),
+        "svd-krosbl": _S("svd-krosbl", init="norm", prune_ratio=1e-3),
+        "ksbl": _S("ksbl", init="norm", prune_ratio=1e-2),
+        "kron-omp": _S("kron-omp", sparsity=(10, 10, 10), omp_tol=1e-2),
+        "oracle-ls": _S("oracle-ls"),
+        "omp": _S("omp"),
     }
 
 
 def _long_runs(
     counts: tuple[int, int, int, int], prune: tuple[float, float, float, float] | None
 ) -> dict[str, SolverSettings]:
-    """§9 rows 7.2-7.3: no early stop (tol 0), AM inner abs 1e-10, fixed iteration counts."""
+    """The convergence and unknown-noise rows (the paper's Figs. 2 and 4): no early stop
+    (``tol = 0``), AM inner tolerance ``1e-10`` absolute, fixed iteration counts."""
     base = _synthetic_row()
     out = {}
     for k, method in enumerate(_FOUR):
         ratio = None if prune is None else prune[k]
-        out[method] = base[method].replace(
-            prune_ratio=ratio, tol=0.0, max_iter=counts[k], inner_tol=1e-10
+        out[method] = _only_read(
+            base[method], prune_ratio=ratio, tol=0.0, max_iter=counts[k], inner_tol=1e-10
         )
     return out
 
 
 def _learned_noise_sweep() -> dict[str, SolverSettings]:
-    """§9 row 7.4: learned σ² over M_1."""
+    """The learned-noise sweep over ``M_1`` (the paper's Fig. 5)."""
     base = _synthetic_row()
     ratios = dict(zip(_FOUR, (1e-3, 5e-3, 5e-4, 5e-3)))
     return {m: base[m].replace(prune_ratio=r) for m, r in ratios.items()}
@@ -61,17 +101,22 @@ def _learned_noise_sweep() -> dict[str, SolverSettings]:
 def _rank() -> dict[str, SolverSettings]:
     base = _synthetic_row()
     return {
-        m: base[m].replace(prune_ratio=None, tol=0.0, max_iter=150, inner_tol=1e-10, noiseless=True)
+        m: _only_read(
+            base[m], prune_ratio=None, tol=0.0, max_iter=150, inner_tol=1e-10, noiseless=True
+        )
         for m in ("am-krosbl", "svd-krosbl", "sbl")
     }
 
 
 def _irs(svd_ratio: float) -> dict[str, SolverSettings]:
     return {
-        "sbl": _S(prune_ratio=1e-4, tol=1e-4, max_iter=150),
-        "pc-sbl": _S(prune_ratio=None, tol=1e-4, max_iter=150, pc_a=0.5, pc_b=1e-4, pc_eta=0.9),
-        "svd-krosbl": _S(init="ones", prune_ratio=svd_ratio, prune_abs=1e-4),
+        "sbl": _S("sbl", prune_ratio=1e-4, tol=1e-4, max_iter=150),
+        "pc-sbl": _S(
+            "pc-sbl", prune_ratio=None, tol=1e-4, max_iter=150, pc_a=0.5, pc_b=1e-4, pc_eta=0.9
+        ),
+        "svd-krosbl": _S("svd-krosbl", init="ones", prune_ratio=svd_ratio, prune_abs=1e-4),
         "am-krosbl": _S(
+            "am-krosbl",
             init="ones",
             prune_ratio=(1e-2, 1e-1, 1e-3),
             prune_abs=1e-4,
@@ -79,6 +124,7 @@ def _irs(svd_ratio: float) -> dict[str, SolverSettings]:
             inner_tol_type="rel",
         ),
         "pc-krosbl": _S(
+            "pc-krosbl",
             init="ones",
             prune_ratio=(1e-2, 1e-1, 1e-2),
             prune_abs=1e-4,
@@ -89,11 +135,11 @@ def _irs(svd_ratio: float) -> dict[str, SolverSettings]:
             beta=0.8,
             floor=1e-5,
         ),
-        "oracle-ls": _S(),
+        "oracle-ls": _S("oracle-ls"),
     }
 
 
-#: ``{experiment: {method: settings}}`` — every row of spec §9.
+#: ``{experiment: {method: settings}}``: every row of the paper's settings table.
 PRESETS: dict[str, dict[str, SolverSettings]] = {
     "synthetic": _synthetic_row(),
     "convergence-no-pruning": _long_runs((500, 2000, 500, 2000), None),
@@ -104,11 +150,9 @@ PRESETS: dict[str, dict[str, SolverSettings]] = {
     "rank": _rank(),
     "irs": _irs(0.0),
     "irs-high-snr": _irs(1e-3),
-    # §8.5: the second PC-KroSBL curve, β = 0.5 (the IRS row's β is 0.8; R16).
+    # The paper's second PC-KroSBL curve of the IRS figures, β = 0.5 (the IRS row's is 0.8).
     "irs-beta-0.5": {"pc-krosbl": _irs(0.0)["pc-krosbl"].replace(beta=0.5)},
 }
-
-_DEFAULT_EXPERIMENT = {"pc-sbl": "irs", "pc-krosbl": "irs"}
 
 
 def names() -> list[tuple[str, str]]:
@@ -153,33 +197,3 @@ def get(experiment: str, method: str, **overrides: Any) -> SolverSettings:
             f"preset {experiment!r} has no settings for method {method!r}; it has {sorted(row)}"
         )
     return row[method].replace(**overrides) if overrides else row[method]
-
-
-def default(method: str) -> SolverSettings:
-    """krosbl's default settings for ``method``.
-
-    The spec §7.1 rows; for the pattern-coupled methods the IRS rows, except that PC-KroSBL
-    couples every factor and prunes each at ``r = 1e-2`` (the IRS row is specific to its three
-    factors: it couples factors 0 and 2 and prunes at ``(1e-2, 1e-1, 1e-2)``).
-
-    Parameters
-    ----------
-    method : str
-        A method name (see :func:`krosbl.methods`).
-
-    Returns
-    -------
-    SolverSettings
-        ``get("irs", method)`` for ``"pc-sbl"``, the adjusted IRS row for ``"pc-krosbl"``
-        (``coupled=None``, ``prune_ratio=1e-2``) and ``get("synthetic", method)`` otherwise.
-
-    Raises
-    ------
-    ValueError
-        If ``method`` has no default (no ``"synthetic"`` preset, or ``"irs"`` for the
-        pattern-coupled methods); the message lists the methods of that preset row.
-    """
-    settings = get(_DEFAULT_EXPERIMENT.get(method, "synthetic"), method)
-    if method == "pc-krosbl":
-        return settings.replace(coupled=None, prune_ratio=1e-2)
-    return settings

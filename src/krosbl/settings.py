@@ -1,25 +1,27 @@
-"""Solver settings: one validated, frozen record shared by every method.
+"""Solver settings: every setting any method reads, checked in one place, and the record a
+method's settings live in.
 
-A preset (:mod:`krosbl.presets`), a TOML table and keyword overrides are all the same thing:
-a :class:`SolverSettings`.  Each method reads the fields it uses and ignores the rest.
+Each setting is declared once here (:data:`SETTINGS`: name, meaning, the values it accepts).
+A method (:mod:`krosbl.methods`) declares which of them it reads and its neutral default for
+each; a :class:`SolverSettings` holds exactly those, for one method. A preset
+(:mod:`krosbl.presets`), a TOML table and keyword overrides are all the same thing: values
+checked by the same functions.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-__all__ = ["SAFETY_MAX_SWEEPS", "SolverSettings"]
+__all__ = ["SAFETY_MAX_SWEEPS", "SETTINGS", "Setting", "SolverSettings"]
 
-#: Cap on AM inner sweeps where the paper's code has none (spec §2.2, Appendix A R7).
+#: Cap on the inner sweeps of AM-KroSBL and PC-KroSBL where the paper's code has none.
 SAFETY_MAX_SWEEPS = 10_000
-
-Ratio = float | tuple[float, ...] | None
 
 
 def _plain(value: Any) -> Any:
@@ -31,200 +33,340 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class SolverSettings:
-    """Settings of the SBL-family and greedy solvers (spec §9).
+def _values(value: Any) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else (value,)
 
-    Parameters
-    ----------
-    init : {"norm", "ones"}
-        Initial factor hyperparameters of the Kronecker methods. ``"norm"``:
-        ``γ_i = N_i^{-1/2}`` for ``i < I`` and ``γ_I = Π_{i<I} N_i^{1/2}``; ``"ones"``: all ones.
-        Classic SBL always starts from ``γ = 1``, PC-SBL from ``D = 1``.
-    prune_ratio : float, tuple of float or None
-        Relative pruning threshold ``r`` in ``[0, 1)`` (per factor for the Kronecker methods, a
-        scalar is used for every factor). ``None`` switches pruning off.
-    prune_abs : float
-        Absolute pruning threshold ``r_abs`` of the Kronecker methods (spec §2.1).
-    tol : float
-        Outer tolerance on the relative change of the embedded ``γ`` (on ``μ`` for PC-SBL).
-        ``0`` runs all ``max_iter`` iterations.
-    max_iter : int
-        Maximum number of EM iterations ``R_max``.
-    inner_tol : float
-        Tolerance of the inner sweeps of AM-KroSBL and PC-KroSBL.
-    inner_tol_type : {"abs", "rel"}
-        Whether ``inner_tol`` bounds the absolute or relative change of ``⊗γ_i``.
-    max_sweeps : int or None
-        Cap on the inner sweeps; ``None`` means no cap in the paper's sense (a safety cap of
-        :data:`~krosbl.settings.SAFETY_MAX_SWEEPS` applies and warns when reached).
-    beta : float or tuple of float
-        PC-KroSBL coupling ``β_i ∈ [0, 1]`` of the coupled factors (one value, or one per
-        coupled factor).
-    coupled : tuple of int or None
-        Factors coupled by PC-KroSBL (0-based, each at most once); ``None`` couples every
-        factor.
-    floor : float
-        PC-KroSBL floor ``ε`` in ``γ̃_i = ε + C_i g_i``.
-    pc_a, pc_b, pc_eta : float
-        PC-SBL hyperprior parameters ``a ≥ 0``, ``b > 0`` and coupling ``η ∈ [0, 1]``
-        (spec §4.2).
-    pc_neighbours : {"flat", "axes"}
-        PC-SBL neighbourhood: along the flat index as the reference (Appendix A R12), or
-        along each axis of the unknown's tensor (needs a :class:`~krosbl.Kron`).
-    sparsity : int or tuple of int
-        Kronecker OMP atoms per factor ``s_i``.
-    omp_tol : float
-        Kronecker OMP relative residual tolerance ``ε``.
-    max_atoms : int or None
-        OMP atom cap (``None``: ``min(M, N)``).
-    noiseless : bool
-        Use the noiseless-limit posterior ``σ² → 0`` (spec §2.6, the rank experiment); the
-        solver then takes no ``noise_var``.
 
-    Notes
-    -----
-    Settings are validated once, on construction; :meth:`replace` returns a validated copy.
-    """
+def _real(
+    low: float = 0.0,
+    high: float = math.inf,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+    per_factor: bool = False,
+    optional: bool = False,
+) -> Callable[[str, Any], Any]:
+    """A checker of real numbers in an interval (a tuple of them when ``per_factor``)."""
+    closed_high = not open_high and math.isfinite(high)
+    interval = f"{'(' if open_low else '['}{low:g}, {high:g}{']' if closed_high else ')'}"
 
-    init: Literal["norm", "ones"] = "norm"
-    prune_ratio: Ratio = 1e-3
-    prune_abs: float = 0.0
-    tol: float = 1e-4
-    max_iter: int = 150
-    inner_tol: float = 1e-5
-    inner_tol_type: Literal["abs", "rel"] = "abs"
-    max_sweeps: int | None = None
-    beta: float | tuple[float, ...] = 0.8
-    coupled: tuple[int, ...] | None = None
-    floor: float = 1e-5
-    pc_a: float = 0.5
-    pc_b: float = 1e-4
-    pc_eta: float = 0.9
-    pc_neighbours: Literal["flat", "axes"] = "flat"
-    sparsity: int | tuple[int, ...] = 10
-    omp_tol: float = 1e-2
-    max_atoms: int | None = None
-    noiseless: bool = False
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            object.__setattr__(self, f.name, _plain(getattr(self, f.name)))
-        self._check_choice("init", ("norm", "ones"))
-        self._check_choice("inner_tol_type", ("abs", "rel"))
-        self._check_choice("pc_neighbours", ("flat", "axes"))
-        if not isinstance(self.noiseless, bool):
-            raise TypeError(f"setting 'noiseless' must be True or False, got {self.noiseless!r}")
-        self._check_numbers("prune_ratio", allow_none=True, high=1.0, open_high=True)
-        for name in ("prune_abs", "tol", "inner_tol", "floor", "pc_a", "omp_tol"):
-            self._check_numbers(name)
-        self._check_numbers("pc_b", open_low=True)
-        self._check_numbers("pc_eta", high=1.0)
-        self._check_numbers("beta", high=1.0)
-        self._check_int("max_iter", low=1)
-        self._check_int("max_sweeps", low=1, allow_none=True)
-        self._check_int("max_atoms", low=1, allow_none=True)
-        self._check_int("sparsity", low=1)
-        self._check_int("coupled", low=0, allow_none=True)
-        if self.coupled is not None and len(set(self.coupled)) != len(self.coupled):
-            raise ValueError(f"setting 'coupled' names a factor twice: {self.coupled!r}")
-
-    def _check_choice(self, name: str, choices: tuple[str, ...]) -> None:
-        value = getattr(self, name)
-        if value not in choices:
-            raise ValueError(f"setting {name!r} must be one of {choices}, got {value!r}")
-
-    def _values(self, name: str) -> tuple[Any, ...]:
-        value = getattr(self, name)
-        return value if isinstance(value, tuple) else (value,)
-
-    def _check_numbers(
-        self,
-        name: str,
-        *,
-        high: float = math.inf,
-        open_low: bool = False,
-        open_high: bool = False,
-        allow_none: bool = False,
-    ) -> None:
-        """Each value a real number in ``[0, high]`` (``open_*``: that end excluded)."""
-        if allow_none and getattr(self, name) is None:
-            return
-        closed_high = not open_high and math.isfinite(high)
-        interval = f"{'(' if open_low else '['}0, {high:g}{']' if closed_high else ')'}"
-        for v in self._values(name):
+    def check(name: str, value: Any) -> Any:
+        if optional and value is None:
+            return None
+        if isinstance(value, tuple) and not per_factor:
+            raise TypeError(f"setting {name!r} must be a single real number, got {value!r}")
+        for v in _values(value):
             if isinstance(v, bool) or not isinstance(v, Real):
                 raise TypeError(f"setting {name!r} must be a real number, got {v!r}")
             x = float(v)
-            below = x <= 0 if open_low else x < 0
+            below = x <= low if open_low else x < low
             above = x >= high if open_high else x > high
             if not math.isfinite(x) or below or above:
                 raise ValueError(f"setting {name!r} must be finite and in {interval}, got {v!r}")
+        return value
 
-    def _check_int(self, name: str, *, low: int, allow_none: bool = False) -> None:
-        if allow_none and getattr(self, name) is None:
-            return
-        for v in self._values(name):
+    return check
+
+
+def _integer(low: int, *, per_factor: bool = False, optional: bool = False) -> Callable:
+    """A checker of integers ``≥ low`` (a tuple of them when ``per_factor``)."""
+
+    def check(name: str, value: Any) -> Any:
+        if optional and value is None:
+            return None
+        if isinstance(value, tuple) and not per_factor:
+            raise TypeError(f"setting {name!r} must be a single integer, got {value!r}")
+        for v in _values(value):
             if isinstance(v, bool) or not isinstance(v, Integral):
                 raise TypeError(f"setting {name!r} must be an integer, got {v!r}")
             if v < low:
                 raise ValueError(f"setting {name!r} must be ≥ {low}, got {v!r}")
+        return value
 
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        """Names of all settings fields."""
-        return tuple(f.name for f in fields(cls))
+    return check
+
+
+def _choice(*choices: str) -> Callable[[str, Any], Any]:
+    def check(name: str, value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(f"setting {name!r} must be one of {choices}, got {value!r}")
+        return value
+
+    return check
+
+
+def _flag(name: str, value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise TypeError(f"setting {name!r} must be True or False, got {value!r}")
+    return value
+
+
+def _factor_indices(name: str, value: Any) -> Any:
+    value = _integer(0, per_factor=True, optional=True)(name, value)
+    if value is not None:
+        value = _values(value)
+        if len(set(value)) != len(value):
+            raise ValueError(f"setting {name!r} names a factor twice: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One solver setting.
+
+    Attributes
+    ----------
+    name : str
+        The keyword it is passed as.
+    doc : str
+        What it means and which values it takes.
+    check : callable
+        ``check(name, value) -> value``: raises ``TypeError``/``ValueError`` naming the
+        setting, or returns the value in its stored form.
+    """
+
+    name: str
+    doc: str
+    check: Callable[[str, Any], Any]
+
+    def validate(self, value: Any) -> Any:
+        """The value in its stored form (lists as tuples, NumPy scalars as Python numbers)."""
+        return self.check(self.name, _plain(value))
+
+
+_CATALOGUE = (
+    Setting(
+        "normalize",
+        "Solve on y / s with s = ‖y‖/√M (and σ²/s²) and scale the estimate back, so that the "
+        "result of c·y is c times the result of y; thresholds act in normalised units.",
+        _flag,
+    ),
+    Setting(
+        "init",
+        "Initial factor hyperparameters: 'ones' (every γ_i = 1) or 'norm' "
+        "(γ_i = N_i^{-1/2} for i < I, γ_I = Π_{i<I} N_i^{1/2}); both give ⊗γ_i = 1.",
+        _choice("ones", "norm"),
+    ),
+    Setting(
+        "prune_ratio",
+        "Relative pruning threshold r in [0, 1): an entry is dropped once its variance falls "
+        "below r times the largest (one value, or one per factor); None switches pruning off.",
+        _real(0.0, 1.0, open_high=True, per_factor=True, optional=True),
+    ),
+    Setting(
+        "prune_abs",
+        "Absolute pruning threshold on the factor variances (Kronecker methods), ≥ 0.",
+        _real(),
+    ),
+    Setting(
+        "tol",
+        "Stop once the relative change of the embedded γ (PC-SBL: of the mean) is at most tol; "
+        "0 runs all max_iter iterations.",
+        _real(),
+    ),
+    Setting("max_iter", "Maximum number of EM iterations.", _integer(1)),
+    Setting("inner_tol", "Tolerance of the inner factor sweeps, ≥ 0.", _real()),
+    Setting(
+        "inner_tol_type",
+        "Whether inner_tol bounds the 'rel'ative or 'abs'olute change of ⊗γ_i between sweeps.",
+        _choice("rel", "abs"),
+    ),
+    Setting(
+        "max_sweeps",
+        "Cap on the inner sweeps per iteration; None: none in the paper's sense (a safety cap "
+        f"of {SAFETY_MAX_SWEEPS} applies and warns).",
+        _integer(1, optional=True),
+    ),
+    Setting(
+        "beta",
+        "Coupling β ∈ [0, 1] of neighbours within each coupled factor (one value or one per "
+        "coupled factor).",
+        _real(0.0, 1.0, per_factor=True),
+    ),
+    Setting(
+        "coupled",
+        "The coupled factors (0-based, each at most once); None couples every factor.",
+        _factor_indices,
+    ),
+    Setting("floor", "Floor ε ≥ 0 of a coupled factor, γ̃_i = ε + C_i g_i.", _real()),
+    Setting("pc_a", "PC-SBL Gamma hyperprior shape a ≥ 0.", _real()),
+    Setting("pc_b", "PC-SBL Gamma hyperprior rate b > 0.", _real(open_low=True)),
+    Setting("pc_eta", "PC-SBL coupling η ∈ [0, 1] of each entry with its neighbours.", _real(0, 1)),
+    Setting(
+        "pc_neighbours",
+        "PC-SBL neighbours: along the 'flat' index (as the authors' code) or along each "
+        "'axes' of the unknown's tensor (needs the Kronecker factors).",
+        _choice("flat", "axes"),
+    ),
+    Setting(
+        "sparsity",
+        "Kronecker OMP: atoms per factor (one value or one per factor); None: min(M_i, N_i).",
+        _integer(1, per_factor=True, optional=True),
+    ),
+    Setting("omp_tol", "Kronecker OMP: stop at relative residual ‖r‖/‖y‖ ≤ omp_tol.", _real()),
+    Setting("max_atoms", "OMP: cap on atoms; None: min(M, N).", _integer(1, optional=True)),
+    Setting(
+        "noiseless",
+        "Use the noiseless limit σ² → 0 of the posterior (the solver then takes no noise_var).",
+        _flag,
+    ),
+    Setting(
+        "hooi_sweeps",
+        "dKroSBL: alternating rank-one refinement sweeps after the sequential SVD split, ≥ 0.",
+        _integer(0),
+    ),
+    Setting("refine", "dKroSBL: refine the decomposition estimate on the full problem.", _flag),
+    Setting(
+        "refine_method",
+        "dKroSBL: the Kronecker method of the refinement ('svd-krosbl' or 'am-krosbl').",
+        _choice("svd-krosbl", "am-krosbl"),
+    ),
+    Setting("refine_iter", "dKroSBL: iterations of the refinement, ≥ 1.", _integer(1)),
+)
+
+#: Every setting any method reads, by name.
+SETTINGS: dict[str, Setting] = {s.name: s for s in _CATALOGUE}
+
+
+class SolverSettings(Mapping[str, Any]):
+    """The validated, immutable settings of one method.
+
+    Parameters
+    ----------
+    method : str
+        The method the settings belong to (see :func:`krosbl.methods`).
+    **values
+        Settings that method reads; those not given take the method's defaults.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown, or a value is out of range or not an allowed choice.
+    TypeError
+        If a setting is not one the method reads (the message lists those it reads), or a
+        value has the wrong type.
+
+    Notes
+    -----
+    Fields read as attributes (``settings.max_iter``) or as a mapping; :meth:`replace` returns
+    a checked copy. Two records are equal when method and values are.
+
+    Examples
+    --------
+    >>> from krosbl import SolverSettings
+    >>> s = SolverSettings("svd-krosbl", max_iter=50)
+    >>> s.max_iter, s.replace(tol=0.0).tol
+    (50, 0.0)
+    >>> SolverSettings("svd-krosbl", beta=0.3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: method 'svd-krosbl' does not read setting(s) ['beta']; it reads ['init', ...]
+    """
+
+    __slots__ = ("_method", "_values")
+
+    def __init__(self, method: str, /, **values: Any) -> None:
+        from .methods import get_method
+
+        spec = get_method(method)
+        defaults = spec.defaults
+        unknown = sorted(set(values) - set(defaults))
+        if unknown:
+            raise TypeError(
+                f"method {spec.name!r} does not read setting(s) {unknown}; "
+                f"it reads {sorted(defaults)}"
+            )
+        merged = {**defaults, **values}
+        checked = {name: SETTINGS[name].validate(value) for name, value in merged.items()}
+        object.__setattr__(self, "_method", spec.name)
+        object.__setattr__(self, "_values", checked)
+
+    @property
+    def method(self) -> str:
+        """The method these settings belong to."""
+        return self._method
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(
+                f"method {self._method!r} has no setting {name!r}; it reads {sorted(self._values)}"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("SolverSettings is immutable: use .replace(...)")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SolverSettings):
+            return NotImplemented
+        return self._method == other._method and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash((self._method, tuple(sorted(self._values.items()))))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"SolverSettings({self._method!r}, {args})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._method, self._values))
 
     def replace(self, **changes: Any) -> SolverSettings:
-        """Return a validated copy with ``changes`` applied.
+        """A checked copy with ``changes`` applied (``self`` is unchanged).
 
         Parameters
         ----------
         **changes
-            New values of settings fields, by field name.
+            New values of settings the method reads.
 
         Returns
         -------
         SolverSettings
-            A new, validated record (``self`` is unchanged; without ``changes``, an equal copy).
 
         Raises
         ------
         TypeError
-            If a name in ``changes`` is not a settings field (the message lists the valid ones),
-            or a new value has the wrong type.
+            A setting the method does not read (the message lists those it reads), or a
+            value of the wrong type.
         ValueError
-            If a new value is out of range or not one of the allowed choices.
+            A value out of range or not an allowed choice.
         """
-        unknown = sorted(set(changes) - set(self.field_names()))
-        if unknown:
-            raise TypeError(
-                f"unknown setting(s) {unknown}; valid settings are {list(self.field_names())}"
-            )
-        return dataclasses.replace(self, **changes)
+        return SolverSettings(self._method, **{**self._values, **changes})
 
     def per_factor(self, name: str, n_factors: int) -> tuple[Any, ...]:
-        """Broadcast a scalar-or-tuple field to one value per factor.
+        """A scalar-or-tuple setting as one value per factor.
 
         Parameters
         ----------
         name : str
-            Field name, e.g. ``"prune_ratio"``, ``"beta"`` or ``"sparsity"``.
+            Setting name, e.g. ``"prune_ratio"`` or ``"sparsity"``.
         n_factors : int
             Number of Kronecker factors ``I``.
 
         Returns
         -------
         tuple
-            ``n_factors`` copies of a scalar (or ``None``) or of a 1-tuple's value; a tuple of
-            length ``n_factors`` as it is.
+            ``n_factors`` copies of a scalar (or ``None``); a tuple of length ``n_factors``
+            as it is.
 
         Raises
         ------
         ValueError
             If a tuple's length is not ``n_factors``.
         """
-        values = self._values(name)
+        values = _values(self._values[name])
         if len(values) == 1:
             return values * n_factors
         if len(values) != n_factors:
@@ -235,4 +377,8 @@ class SolverSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a plain dictionary."""
-        return dataclasses.asdict(self)
+        return dict(self._values)
+
+
+def _rebuild(method: str, values: dict[str, Any]) -> SolverSettings:
+    return SolverSettings(method, **values)

@@ -279,7 +279,8 @@ class PCSBLUpdate:
     def __post_init__(self) -> None:
         self.alpha: NDArray | None = None
 
-    def _neighbours(self, v: NDArray) -> NDArray:
+    def neighbours(self, v: NDArray) -> NDArray:
+        """``v_j + η Σ_{k ∈ neighbours(j)} v_k`` over the chosen neighbourhood."""
         tensor = v if self.shape is None else v.reshape(self.shape)
         out = tensor.copy()
         for axis in range(tensor.ndim):
@@ -292,8 +293,8 @@ class PCSBLUpdate:
 
     def update(self, prior: FlatPrior, post: Posterior) -> None:
         """Apply the M-step to ``prior`` in place (``prior.gamma ← 1/D``)."""
-        coupled = self._neighbours(prior.embed(post.second_moment))
+        coupled = self.neighbours(prior.embed(post.second_moment))
         alpha = (self.a + 0.5) / (0.5 * coupled + self.b)
         alpha[alpha > 1e3 * alpha.min()] = 1e10
         self.alpha = alpha
-        prior.gamma = (1.0 / self._neighbours(alpha))[prior.keep]
+        prior.gamma = (1.0 / self.neighbours(alpha))[prior.keep]

@@ -1,106 +1,300 @@
-"""Input validation for every solver, in one place."""
+"""Input checks for every solver, in one place, with one wording per problem.
+
+The entry points (:func:`krosbl.recover`, the estimators, :mod:`krosbl.greedy`, :mod:`krosbl.irs`)
+all check their arguments here; a method receives a checked :class:`Problem`.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Real
-from typing import Any
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from .methods import METHODS, Method
 from .operators import Kron
 
-__all__ = ["check_dictionary", "check_measurements", "check_method", "check_noise_var"]
+__all__ = [
+    "Problem",
+    "check_array",
+    "check_dictionary",
+    "check_factors",
+    "check_int",
+    "check_measurements",
+    "check_noise_var",
+    "check_real",
+    "check_support",
+]
+
+Dictionary: TypeAlias = Kron | NDArray | LinearOperator
 
 
-def check_method(method: str) -> Method:
-    """Look a method up by name; an unknown name is a ``ValueError`` listing the valid ones."""
-    if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"unknown method {method!r}; valid methods are {sorted(METHODS)}")
-    return METHODS[method.lower()]
+@dataclass(frozen=True)
+class Problem:
+    """A checked problem ``y = A x + n``.
+
+    Attributes
+    ----------
+    y : ndarray, shape (M,)
+        Finite measurements.
+    op : Kron, ndarray or LinearOperator
+        The dictionary, ``(M, N)``.
+    noise_var : float or None
+        Known ``σ² > 0``, or ``None`` (learn it, or not used).
+    support : ndarray of int or None
+        A given true support (flat indices), for the oracle.
+    """
+
+    y: NDArray
+    op: Dictionary
+    noise_var: float | None
+    support: NDArray | None = None
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the solve: ``numpy.result_type`` of ``y`` and ``A``, at least float64."""
+        return np.result_type(self.y, self.op.dtype, np.float64)
+
+    @property
+    def n_factors(self) -> int:
+        """Number of Kronecker factors (1 for an unstructured dictionary)."""
+        return self.op.n_factors if isinstance(self.op, Kron) else 1
 
 
-def _check_finite(a: NDArray, what: str) -> None:
-    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.bool_):
-        raise TypeError(f"{what} must be numeric, got dtype {a.dtype}")
-    if not np.all(np.isfinite(a)):
+def check_int(name: str, value: object, *, minimum: int) -> int:
+    """``value`` as an ``int`` after checking that it is an integer ``≥ minimum``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        Python or NumPy integer (``bool`` is refused).
+    minimum : int
+        Smallest allowed value.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        Not an integer.
+    ValueError
+        Below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
+    return int(value)
+
+
+def check_real(
+    name: str, value: object, *, low: float = -math.inf, high: float = math.inf
+) -> float:
+    """``value`` as a ``float`` after checking that it is a finite real number in ``[low, high]``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        The value to check.
+    low, high : float
+        Closed bounds.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        Not a real number.
+    ValueError
+        NaN, infinite or out of bounds.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out) or not low <= out <= high:
+        raise ValueError(f"{name} must be finite and in [{low:g}, {high:g}], got {value!r}")
+    return out
+
+
+def check_array(a: ArrayLike, what: str) -> NDArray:
+    """``a`` as a numeric array with finite entries.
+
+    Raises
+    ------
+    TypeError
+        A non-numeric (or boolean) dtype.
+    ValueError
+        NaN or infinite entries.
+    """
+    arr = np.asarray(a)
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_):
+        raise TypeError(f"{what} must be numeric, got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
         raise ValueError(f"{what} contains NaN or infinite values")
+    return arr
 
 
-def check_dictionary(A: Any, method: Method) -> Kron | NDArray | LinearOperator:
+def check_factors(factors: Kron | Sequence[ArrayLike]) -> Kron:
+    """The Kronecker dictionary of ``factors``, each checked for finite numeric entries.
+
+    Raises
+    ------
+    TypeError
+        Not a :class:`~krosbl.Kron` or a sequence of matrices.
+    ValueError
+        No factors, or a factor that is empty, not 2-D or not finite.
+    """
+    if isinstance(factors, Kron):
+        for i, f in enumerate(factors.factors):
+            check_array(f, f"factor {i} of the dictionary")
+        return factors
+    if isinstance(factors, LinearOperator | np.ndarray) or not isinstance(factors, Sequence):
+        raise TypeError(
+            "the Kronecker factors must be a krosbl.Kron or a list of factor matrices, "
+            f"got {type(factors).__name__}"
+        )
+    if len(factors) == 0:
+        raise ValueError("the list of Kronecker factors is empty")
+    mats = [np.asarray(f) for f in factors]
+    for i, f in enumerate(mats):
+        if f.ndim == 2 and f.size:
+            check_array(f, f"factor {i} of the dictionary")
+    return Kron(mats)  # checks shapes and emptiness
+
+
+def check_dictionary(A: Any, *, kronecker: bool = False, operator: bool = True) -> Dictionary:
     """Turn ``A`` into a :class:`Kron`, a dense matrix or a linear operator, and check it.
 
     Parameters
     ----------
     A : Kron, sequence of array_like, ndarray or LinearOperator
         The dictionary or its Kronecker factors.
-    method : Method
-        The method that will use it (Kronecker methods need factors).
+    kronecker : bool
+        Whether the caller needs the Kronecker factors.
+    operator : bool
+        Whether a generic ``LinearOperator`` will do (methods that form a Gram need a
+        ``Kron`` or a matrix).
+
+    Returns
+    -------
+    Kron, ndarray or LinearOperator
 
     Raises
     ------
+    TypeError
+        An unsupported type.
     ValueError
-        Empty or non-finite factors, or a dense matrix given to a Kronecker method.
+        Empty or non-finite factors, or a dense matrix where factors are needed.
     """
-    if isinstance(A, Kron):
-        op: Kron | NDArray | LinearOperator = A
-        for i, f in enumerate(A.factors):
-            _check_finite(f, f"factor {i} of the dictionary")
-    elif isinstance(A, LinearOperator):
-        op = A
+    if isinstance(A, Kron) or (isinstance(A, Sequence) and not isinstance(A, str)):
+        return check_factors(A)
+    if isinstance(A, LinearOperator):
+        if not operator:
+            raise TypeError("this method needs a krosbl.Kron or a dense matrix, not an operator")
+        op: Dictionary = A
     elif isinstance(A, np.ndarray) and A.ndim == 2:
         if A.size == 0:
             raise ValueError(f"the dictionary is empty (shape {A.shape})")
-        _check_finite(A, "the dictionary")
-        op = A
-    elif isinstance(A, Sequence) and not isinstance(A, str):
-        if len(A) == 0:
-            raise ValueError("the list of Kronecker factors is empty")
-        factors = [np.asarray(f) for f in A]
-        for i, f in enumerate(factors):
-            if f.ndim == 2 and f.size:
-                _check_finite(f, f"factor {i} of the dictionary")
-        op = Kron(factors)
+        op = check_array(A, "the dictionary")
     else:
         shape = f" of shape {A.shape}" if isinstance(A, np.ndarray) else ""
         raise TypeError(
-            "A must be a krosbl.Kron, a list of factor matrices or a 2-D array, "
-            f"got {type(A).__name__}{shape} (the call is recover(y, A, ...))"
+            "A must be a krosbl.Kron, a list of factor matrices, a 2-D array or a "
+            f"LinearOperator, got {type(A).__name__}{shape}"
         )
-    if method.kronecker and not isinstance(op, Kron):
+    if kronecker:
         raise ValueError(
-            f"method {method.name!r} needs the Kronecker factors: pass a krosbl.Kron or a "
-            "list of factor matrices, not a dense matrix"
+            "this method needs the Kronecker factors: pass a krosbl.Kron or a list of factor "
+            "matrices, not a dense matrix or operator"
         )
-    if method.is_sbl and not isinstance(op, Kron | np.ndarray):
-        raise TypeError(f"method {method.name!r} needs a Kron or a dense matrix")
     return op
 
 
 def check_measurements(y: ArrayLike, n_rows: int) -> NDArray:
-    """Check ``y`` (finite, numeric, one value per dictionary row) and return it flat."""
+    """``y`` flat, checked: numeric, finite, one value per dictionary row.
+
+    Raises
+    ------
+    TypeError
+        A non-numeric dtype.
+    ValueError
+        Not a vector, NaN or inf, or a length other than ``n_rows``.
+    """
     arr = np.asarray(y)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()
     if arr.ndim != 1:
         raise ValueError(f"y must be a 1-D vector, got shape {arr.shape}")
-    _check_finite(arr, "y")
+    arr = check_array(arr, "y")
     if arr.shape[0] != n_rows:
         raise ValueError(f"y has length {arr.shape[0]} but the dictionary has {n_rows} rows")
     return arr
 
 
 def check_noise_var(noise_var: Any) -> float | None:
-    """``None`` (learn it) or a finite positive real number."""
+    """``None`` or a finite real number ``> 0`` (the one contract of every method).
+
+    Raises
+    ------
+    TypeError
+        Not a real number.
+    ValueError
+        NaN, infinite or ``≤ 0``.
+    """
     if noise_var is None:
         return None
-    if isinstance(noise_var, bool) or not isinstance(noise_var, Real | np.floating | np.integer):
+    if isinstance(noise_var, bool) or not isinstance(noise_var, Real):
         raise TypeError(f"noise_var must be a positive real number or None, got {noise_var!r}")
     value = float(noise_var)
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"noise_var must be finite and > 0, got {noise_var!r}")
+        raise ValueError(f"noise_var must be finite and > 0 (or None), got {noise_var!r}")
     return value
+
+
+def check_support(support: ArrayLike | None, n_cols: int) -> NDArray[np.intp]:
+    """A true support: flat indices (or a boolean mask), unique and in range.
+
+    Raises
+    ------
+    ValueError
+        Missing, empty, not 1-D, not integer, out of range or with duplicates.
+    """
+    if support is None:
+        raise ValueError("oracle least squares needs a support: pass support=... (flat indices)")
+    idx = np.asarray(support)
+    if idx.dtype == np.bool_:
+        if idx.shape != (n_cols,):
+            raise ValueError(f"a boolean support mask must have shape ({n_cols},), got {idx.shape}")
+        idx = np.flatnonzero(idx)
+    if idx.ndim != 1:
+        raise ValueError(f"support must be a 1-D array of flat indices, got shape {idx.shape}")
+    if idx.size == 0:
+        raise ValueError("support is empty: oracle least squares needs at least one index")
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(
+            f"support must hold integer flat indices, got dtype {idx.dtype} "
+            "(for a 0/1 mask use np.flatnonzero(mask))"
+        )
+    bad = idx[(idx < 0) | (idx >= n_cols)]
+    if bad.size:
+        raise ValueError(
+            f"support indices out of range 0..{n_cols - 1}: {bad[:10].tolist()}"
+            + (" ..." if bad.size > 10 else "")
+        )
+    uniq, counts = np.unique(idx, return_counts=True)
+    dup = uniq[counts > 1]
+    if dup.size:
+        raise ValueError(f"support has duplicate indices: {dup[:10].tolist()}")
+    return idx.astype(np.intp)

@@ -18,11 +18,11 @@ import statistics
 import time
 from typing import Any
 
-from krosbl import presets
 from krosbl.api import recover
-from krosbl.methods import METHODS
+from krosbl.methods import METHODS, EMMethod
 from krosbl.posterior import kron_posterior
 from krosbl.priors import KronPrior
+from krosbl.settings import SolverSettings
 
 from .measure import Outcome, Row, Solver, _gc_paused, _time_calls, measure_solver
 from .problems import Problem
@@ -119,9 +119,9 @@ def measure_iteration(
         ``extra["solve_iteration_s"]``, ``["solve_posterior_s"]`` and ``["solve_ratio"]``:
         the same over a full solve (module docstring).
     """
-    settings = problem.settings_for(method) or presets.default(method)
-    build = METHODS[method].build
-    prior = build(problem.operator, settings)[0] if build is not None else None
+    settings = problem.settings_for(method) or SolverSettings(method)
+    spec = METHODS[method]
+    prior = spec.build(problem.operator, settings)[0] if isinstance(spec, EMMethod) else None
     if not isinstance(prior, KronPrior):
         raise ValueError(f"{method!r} is not a Kronecker SBL method")
     row = _first_iteration(case, problem, method, prior.gammas, repeat, budget_s)

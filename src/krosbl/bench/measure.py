@@ -173,8 +173,9 @@ def warm_up() -> None:
             if name == "oracle-ls":
                 continue
             layouts = (False,) if method.kronecker else (False, True)
+            options = (("max_iter", 2),) if "max_iter" in method.defaults else ()
             for dense in layouts:
-                _prepare_krosbl(problem, Solver(name, name, dense, (("max_iter", 2),)))()
+                _prepare_krosbl(problem, Solver(name, name, dense, options))()
 
 
 # --------------------------------------------------------------------------------------------

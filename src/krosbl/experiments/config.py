@@ -8,7 +8,6 @@ validates the result: an unknown key or a wrong type is a :class:`ConfigError` n
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import tomllib
@@ -247,16 +246,15 @@ def added_at_default(key: str, value: Any) -> bool:
     Solver settings added to krosbl after a run was stored appear as new keys; at their default
     they do not change what the run computed, so the run may be resumed.
     """
-    from krosbl.settings import SolverSettings
+    from krosbl.methods import METHODS
 
     parts = key.split(".")
-    if len(parts) != 4 or parts[0] != "solvers":
+    if len(parts) != 4 or parts[0] != "solvers" or parts[2] not in METHODS:
         return False
-    fields = {f.name: f for f in dataclasses.fields(SolverSettings)}
-    field = fields.get(parts[3])
-    if field is None or field.default is dataclasses.MISSING:
+    defaults = METHODS[parts[2]].defaults
+    if parts[3] not in defaults:
         return False
-    return bool(json.loads(json.dumps(field.default)) == value)
+    return bool(json.loads(json.dumps(defaults[parts[3]])) == value)
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:

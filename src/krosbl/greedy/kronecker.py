@@ -14,9 +14,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from krosbl.operators import Kron, multi_mode_product
+from krosbl.validation import check_factors, check_measurements
 
 from .fit import GreedyFit
-from .inputs import _as_factors, _as_measurements, _check_rows
 
 __all__ = ["kron_omp"]
 
@@ -24,7 +24,7 @@ __all__ = ["kron_omp"]
 def kron_omp(
     y: ArrayLike,
     factors: Kron | Sequence[ArrayLike],
-    sparsity: int | Sequence[int],
+    sparsity: int | Sequence[int] | None = None,
     tol: float = 1e-2,
 ) -> GreedyFit:
     """Kronecker orthogonal matching pursuit (Kronecker-OMP, Caiafa & Cichocki 2013).
@@ -35,11 +35,12 @@ def kron_omp(
         Measurements, ``M = Π M_i`` (C-order vec of the measurement tensor).
     factors : Kron or sequence of array_like
         The factor matrices ``A_i`` of shape ``(M_i, N_i)``, real or complex.
-    sparsity : int or sequence of int
+    sparsity : int, sequence of int or None
         Maximum number of selected indices per factor, ``s_i ≥ 1`` (an int applies to every
-        factor).  ``s_i`` may exceed ``M_i`` (the paper's ``(10, 10, 10)`` with ``M_1 = 6``);
-        the least-squares fit is then minimum-norm.  A level above ``N_i`` means "any number
-        of columns" and is taken as ``N_i``.
+        factor); ``None`` (default) takes ``s_i = min(M_i, N_i)``, the most a factor's
+        measurements can identify.  ``s_i`` may exceed ``M_i`` (the paper's ``(10, 10, 10)``
+        with ``M_1 = 6``); the least-squares fit is then minimum-norm.  A level above
+        ``N_i`` means "any number of columns" and is taken as ``N_i``.
     tol : float, default 1e-2
         Stop when the relative residual ``‖y − D c‖ / ‖y‖`` is at most ``tol``.
 
@@ -99,13 +100,14 @@ def kron_omp(
     True
     """
     start = time.perf_counter()
-    mats = _as_factors(factors)
+    mats = check_factors(factors).factors
     n_fac = len(mats)
     in_shape = tuple(int(f.shape[1]) for f in mats)
     out_shape = tuple(int(f.shape[0]) for f in mats)
-    y_arr = _as_measurements(y)
-    _check_rows(y_arr, int(np.prod(out_shape)))
-    if isinstance(sparsity, (int, np.integer)):
+    y_arr = check_measurements(np.ravel(y), int(np.prod(out_shape)))
+    if sparsity is None:
+        caps = tuple(min(m, n) for m, n in zip(out_shape, in_shape, strict=True))
+    elif isinstance(sparsity, (int, np.integer)):
         caps = (int(sparsity),) * n_fac
     else:
         caps = tuple(int(s) for s in sparsity)

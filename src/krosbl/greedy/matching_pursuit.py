@@ -16,10 +16,10 @@ from scipy.linalg import solve_triangular
 from scipy.sparse.linalg import LinearOperator
 
 from krosbl.operators import Kron
+from krosbl.validation import check_measurements, check_noise_var
 
 from .dictionary import _Dictionary
 from .fit import GreedyFit
-from .inputs import _as_measurements, _check_rows
 
 __all__ = ["omp"]
 
@@ -40,7 +40,8 @@ def omp(
         The dictionary.  A ``Kron`` is used through mode products (``rmatvec``) and factor
         indexing; it is never densified.  A generic ``LinearOperator`` needs ``rmatvec``.
     noise_var : float, optional
-        Noise variance ``σ² ≥ 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M``.
+        Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M``; without it,
+        stop when the residual vanishes (or at ``max_atoms``).
     max_atoms : int, optional
         Maximum number of atoms; default ``min(M, N)``.
 
@@ -53,7 +54,7 @@ def omp(
     ------
     ValueError
         If ``max_atoms`` exceeds the number of measurements ``M`` (or the number of columns
-        ``N``) or is negative, ``noise_var`` is negative, or the shapes disagree.
+        ``N``) or is negative, ``noise_var`` is not positive, or the shapes disagree.
 
     Notes
     -----
@@ -91,8 +92,8 @@ def omp(
     start = time.perf_counter()
     dic = _Dictionary(A)
     n_rows, n_cols = dic.shape
-    y_arr = _as_measurements(y)
-    _check_rows(y_arr, n_rows)
+    y_arr = check_measurements(y, n_rows)
+    sigma2 = check_noise_var(noise_var)
     if max_atoms is None:
         cap = min(n_rows, n_cols)
     else:
@@ -106,13 +107,7 @@ def omp(
             )
         if cap > n_cols:
             raise ValueError(f"max_atoms={cap} exceeds the number of columns N={n_cols}")
-    if noise_var is None:
-        threshold = 0.0
-    else:
-        nv = float(noise_var)
-        if not np.isfinite(nv) or nv < 0:
-            raise ValueError(f"noise_var must be a finite number >= 0, got {noise_var}")
-        threshold = float(np.sqrt(nv) * np.sqrt(n_rows))
+    threshold = 0.0 if sigma2 is None else float(np.sqrt(sigma2 * n_rows))
 
     dtype = np.result_type(y_arr.dtype, dic.dtype, np.float64)
     y_vec = y_arr.astype(dtype, copy=False)

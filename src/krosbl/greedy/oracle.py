@@ -7,46 +7,16 @@ dictionary are extracted and the minimum-norm least-squares solution is placed o
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy.sparse.linalg import LinearOperator
 
 from krosbl.operators import Kron
+from krosbl.validation import check_measurements, check_support
 
 from .dictionary import _Dictionary
 from .fit import GreedyFit
-from .inputs import _as_measurements, _check_rows
 
 __all__ = ["oracle_ls"]
-
-
-def _check_support(support: ArrayLike | None, n_cols: int) -> NDArray[np.intp]:
-    if support is None:
-        raise ValueError("oracle_ls needs a support (flat indices into x), got None")
-    idx = np.asarray(support)
-    if idx.dtype == np.bool_:
-        if idx.shape != (n_cols,):
-            raise ValueError(f"a boolean support mask must have shape ({n_cols},), got {idx.shape}")
-        idx = np.flatnonzero(idx)
-    if idx.ndim != 1:
-        raise ValueError(f"support must be a 1-D array of flat indices, got shape {idx.shape}")
-    if idx.size == 0:
-        raise ValueError("support is empty: oracle least squares needs at least one index")
-    if not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError(
-            f"support must hold integer flat indices, got dtype {idx.dtype} "
-            "(for a 0/1 mask use np.flatnonzero(mask))"
-        )
-    bad = idx[(idx < 0) | (idx >= n_cols)]
-    if bad.size:
-        raise ValueError(
-            f"support indices out of range 0..{n_cols - 1}: {bad[:10].tolist()}"
-            + (" ..." if bad.size > 10 else "")
-        )
-    uniq, counts = np.unique(idx, return_counts=True)
-    dup = uniq[counts > 1]
-    if dup.size:
-        raise ValueError(f"support has duplicate indices: {dup[:10].tolist()}")
-    return idx.astype(np.intp)
 
 
 def oracle_ls(
@@ -85,9 +55,8 @@ def oracle_ls(
     """
     dic = _Dictionary(A)
     n_rows, n_cols = dic.shape
-    y_arr = _as_measurements(y)
-    _check_rows(y_arr, n_rows)
-    idx = _check_support(support, n_cols)
+    y_arr = check_measurements(y, n_rows)
+    idx = check_support(support, n_cols)
     dtype = np.result_type(y_arr.dtype, dic.dtype, np.float64)
     A_S = dic.columns(idx).astype(dtype, copy=False)
     y_vec = y_arr.astype(dtype, copy=False)

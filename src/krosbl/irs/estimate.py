@@ -12,8 +12,8 @@ from krosbl import presets
 from krosbl.api import Result, recover
 from krosbl.irs._validate import check_finite
 from krosbl.irs.trial import Observation
+from krosbl.methods import get_method
 from krosbl.settings import SolverSettings
-from krosbl.validation import check_method
 
 __all__ = ["HIGH_SNR_DB", "Estimate", "estimate", "irs_settings"]
 
@@ -69,7 +69,7 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     -----
     Spec §9, IRS rows; Appendix A, R10.
     """
-    method = check_method(method).name
+    method = get_method(method).name
     snr_db = check_finite("snr_db", snr_db)
     experiment = "irs-high-snr" if method == "svd-krosbl" and snr_db >= HIGH_SNR_DB else "irs"
     if method not in presets.PRESETS[experiment]:
@@ -115,7 +115,7 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     """
     if not isinstance(obs, Observation):
         raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
-    method = check_method(method).name
+    method = get_method(method).name
     trial = obs.trial
     options.setdefault("settings", irs_settings(method, obs.snr_db))
     if method == "oracle-ls":

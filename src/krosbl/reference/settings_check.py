@@ -50,7 +50,9 @@ def _expected_settings(fixture: Fixture, case: Case) -> dict[str, tuple[float, .
 def _settings_mismatches(fixture: Fixture, case: Case) -> list[str]:
     out = []
     for name, expected in _expected_settings(fixture, case).items():
-        value = getattr(case.settings, name)
+        if name not in case.settings:  # a constant of the authors' code the method never reads
+            continue
+        value = case.settings[name]
         if value is None:
             got: tuple[float, ...] = ()
         else:

@@ -1,0 +1,208 @@
+"""What a recovery method is: its name, the settings it reads (with neutral defaults), and
+its solve.
+
+:class:`Method` is the interface :func:`krosbl.recover` and the estimators call.
+:class:`EMMethod` is every sparse-Bayesian-learning method: a prior and an M-step rule handed
+to the one EM loop (:func:`krosbl.em.run_em`), with the shared scale normalisation and the
+posterior variances. A new method is one module with a subclass and one line in the registry
+(:mod:`krosbl.methods`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..em import UpdateRule, run_em
+from ..operators import Kron
+from ..posterior import RESCALE_HINT, posterior_memory
+from ..priors import FlatPrior, KronPrior
+from ..result import Result
+from ..settings import SolverSettings
+from ..validation import Problem
+
+__all__ = ["EM_DEFAULTS", "EMMethod", "Method", "normalized_problem"]
+
+Callback = Callable[[int, Any, Any], None]
+
+#: Settings every SBL-family method reads, and their neutral defaults (see docs/defaults).
+EM_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "normalize": True,
+        "prune_ratio": 1e-3,
+        "prune_abs": 0.0,
+        "tol": 1e-4,
+        "max_iter": 150,
+        "noiseless": False,
+    }
+)
+
+
+class Method(ABC):
+    """A recovery method: what :func:`krosbl.recover` looks up by name.
+
+    Attributes
+    ----------
+    name : str
+        The name accepted by :func:`krosbl.recover`.
+    summary : str
+        One line describing it.
+    kronecker : bool
+        Whether it needs the Kronecker factors.
+    min_factors : int
+        The fewest Kronecker factors it accepts.
+    operator : bool
+        Whether a generic ``LinearOperator`` dictionary will do.
+    takes_support : bool
+        Whether it needs the true support (``support=``).
+    uses_noise_var : bool
+        Whether a known ``noise_var`` changes its result.
+    defaults : mapping
+        The settings it reads, with their neutral defaults.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    kronecker: ClassVar[bool] = False
+    min_factors: ClassVar[int] = 1
+    operator: ClassVar[bool] = False
+    takes_support: ClassVar[bool] = False
+    uses_noise_var: ClassVar[bool] = True
+    defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+
+    @abstractmethod
+    def solve(
+        self,
+        problem: Problem,
+        settings: SolverSettings,
+        *,
+        record_history: bool = False,
+        callback: Callback | None = None,
+    ) -> Result:
+        """Solve one checked problem with checked settings."""
+
+    def memory(self, op: Any) -> int:
+        """Bytes one solve is expected to need at its peak (inputs excluded)."""
+        itemsize = np.dtype(op.dtype).itemsize
+        if isinstance(op, Kron):
+            return posterior_memory(op.in_shape, op.out_shape, self.kronecker, itemsize)
+        m, n = op.shape
+        return itemsize * (4 * m * m + 3 * m * n + 8 * n)
+
+
+def normalized_problem(problem: Problem) -> tuple[Problem, float]:
+    """``(y/s, σ²/s²)`` with ``s = ‖y‖/√M``, and ``s``.
+
+    Notes
+    -----
+    The EM of sparse Bayesian learning is equivariant to ``y → c y`` (``x → c x``,
+    ``γ → c² γ``, ``σ² → c² σ²``) but for its starting values and absolute thresholds;
+    solving the normalised problem makes the whole method equivariant.
+    """
+    scale = float(np.linalg.norm(problem.y)) / np.sqrt(problem.y.size)
+    sigma2 = None if problem.noise_var is None else problem.noise_var / scale**2
+    return replace(problem, y=problem.y / scale, noise_var=sigma2), scale
+
+
+class EMMethod(Method):
+    """A sparse-Bayesian-learning method: a prior and an M-step rule run by the EM loop.
+
+    Subclasses give :meth:`build`; :meth:`details` and :meth:`prior_variances` when they
+    publish more than the prior holds.
+    """
+
+    defaults = EM_DEFAULTS
+
+    @abstractmethod
+    def build(self, op: Any, settings: SolverSettings) -> tuple[KronPrior | FlatPrior, UpdateRule]:
+        """The initial prior and the M-step rule for ``op``."""
+
+    def details(self, rule: Any, power: float) -> dict[str, Any]:
+        """Method-specific outputs of the rule after the run (none by default); ``power`` is
+        the factor ``s²`` that takes a variance back to the units of ``y``."""
+        return {}
+
+    def prior_variances(self, prior: KronPrior | FlatPrior, rule: Any) -> NDArray:
+        """The final prior variances, full length."""
+        return prior.embedded()
+
+    def solve(
+        self,
+        problem: Problem,
+        settings: SolverSettings,
+        *,
+        record_history: bool = False,
+        callback: Callback | None = None,
+    ) -> Result:
+        """Run EM (normalised first when ``settings.normalize``) and build the :class:`Result`.
+
+        Raises
+        ------
+        ValueError
+            ``noise_var`` given with ``noiseless=True``.
+        FloatingPointError
+            The iteration left floating point; ``y``, ``A`` and ``noise_var`` need rescaling.
+        """
+        scale = 1.0
+        if settings.normalize:
+            problem, scale = normalized_problem(problem)
+        sigma2 = problem.noise_var
+        if settings.noiseless:
+            if sigma2 is not None:
+                raise ValueError("noiseless settings use the σ² → 0 limit: pass noise_var=None")
+            sigma2 = 0.0
+        prior, rule = self.build(problem.op, settings)
+        ratios = None
+        if settings.prune_ratio is not None:
+            n = problem.n_factors if prior.structured else 1
+            ratios = settings.per_factor("prune_ratio", n)
+        try:
+            out = run_em(
+                problem.y,
+                problem.op,
+                prior,
+                rule,
+                prune_ratios=ratios,
+                prune_abs=settings.prune_abs,
+                tol=settings.tol,
+                max_iter=settings.max_iter,
+                noise_var=sigma2,
+                record_history=record_history,
+                callback=callback,
+            )
+        except (np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as err:
+            raise FloatingPointError(
+                f"{self.name} broke down numerically ({type(err).__name__}: {err}); {RESCALE_HINT}"
+            ) from err
+        power = scale**2
+        gammas = None
+        if isinstance(prior, KronPrior):
+            gammas = []
+            for g, k, n in zip(prior.gammas, prior.keep, prior.in_shape):
+                full = np.zeros(n)
+                full[k] = g
+                gammas.append(full)
+            gammas[-1] *= power
+        return Result(
+            x=out.mean * scale,
+            method=self.name,
+            support=prior.support(),
+            n_iter=out.n_iter,
+            converged=out.converged,
+            noise_var=out.noise_var * power,
+            noise_learned=problem.noise_var is None and not settings.noiseless,
+            time_s=out.time_s,
+            x_var=out.var * power,
+            gamma=self.prior_variances(prior, rule) * power,
+            gammas=gammas,
+            cost=out.cost + problem.y.size * np.log(power),
+            mean_history=[m * scale for m in out.mean_history],
+            settings=settings,
+            details=self.details(rule, power),
+        )
