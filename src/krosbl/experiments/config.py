@@ -8,7 +8,6 @@ validates the result: an unknown key or a wrong type is a :class:`ConfigError` n
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import tomllib
@@ -27,7 +26,6 @@ __all__ = [
     "ExperimentSettings",
     "Resolved",
     "SnrDb",
-    "added_at_default",
     "fingerprint",
     "fingerprint_payload",
     "load_toml",
@@ -239,24 +237,6 @@ def fingerprint_payload(resolved: Resolved) -> dict[str, Any]:
         "algorithms": {a.name: {"method": a.method} for a in algorithms},
         "solvers": solvers,
     }
-
-
-def added_at_default(key: str, value: Any) -> bool:
-    """Whether ``key`` is a solver setting at its default (``solvers.<preset>.<method>.<field>``).
-
-    Solver settings added to krosbl after a run was stored appear as new keys; at their default
-    they do not change what the run computed, so the run may be resumed.
-    """
-    from krosbl.settings import SolverSettings
-
-    parts = key.split(".")
-    if len(parts) != 4 or parts[0] != "solvers":
-        return False
-    fields = {f.name: f for f in dataclasses.fields(SolverSettings)}
-    field = fields.get(parts[3])
-    if field is None or field.default is dataclasses.MISSING:
-        return False
-    return bool(json.loads(json.dumps(field.default)) == value)
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:
