@@ -57,18 +57,7 @@ def trial_seed_sequence(seed: int, trial: int) -> np.random.SeedSequence:
 
 
 def execute_trial(task: TrialTask) -> pd.DataFrame:
-    """Run one trial with one BLAS thread and return its rows (the worker-side entry point).
-
-    Parameters
-    ----------
-    task : TrialTask
-        What to run.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The trial's rows with the standard columns (:data:`~.storage.COLUMNS`).
-    """
+    """Run one trial with one BLAS thread; its rows with the standard columns (worker side)."""
     from threadpoolctl import threadpool_limits
 
     experiment = get_experiment(task.experiment)
@@ -88,25 +77,11 @@ def execute_trial(task: TrialTask) -> pd.DataFrame:
 def store_as_completed(
     futures: Mapping[Any, TrialTask], order: Iterable[Any], store: Store
 ) -> None:
-    """Store the trial of each future in ``order``; on any error, the finished ones first.
+    """Call ``store(task, rows)`` for each future in ``order`` (e.g. ``as_completed(futures)``).
 
-    When a trial fails, or the driver is interrupted (also while storing), every trial that
-    has finished and is not stored yet is stored before the error propagates: only trials
-    still running are lost.
-
-    Parameters
-    ----------
-    futures : mapping of future to TrialTask
-        ``concurrent.futures`` or Dask futures.
-    order : iterable of future
-        The futures as they complete, e.g. ``as_completed(futures)``.
-    store : callable
-        ``store(task, rows)``.
-
-    Raises
-    ------
-    TrialError
-        The first failed trial.
+    When a trial fails (:class:`TrialError`) or the driver is interrupted, also while storing,
+    every finished trial not stored yet is stored before the error propagates: only trials
+    still running are lost. ``futures`` maps ``concurrent.futures`` or Dask futures to tasks.
     """
     stored: set[Any] = set()
     try:
@@ -179,29 +154,12 @@ def run_trials(
     scheduler: str | None = None,
     timeout: float = CONNECT_TIMEOUT,
 ) -> None:
-    """Run ``tasks`` and call ``store(task, rows)`` for each as it completes.
+    """Run ``tasks`` and call ``store(task, rows)`` here for each as it completes.
 
-    Parameters
-    ----------
-    tasks : sequence of TrialTask
-        The trials to run.
-    store : callable
-        ``store(task, rows)``, called in this process (see :func:`store_as_completed`).
-    workers : int
-        ``1``: run here, in order; ``N > 1``: a pool of ``N`` spawned processes.
-    client : distributed.Client, optional
-        Run on this Dask cluster (left open). Beats ``scheduler`` and ``workers``.
-    scheduler : str, optional
-        Address of a Dask scheduler to connect to (beats ``workers``).
-    timeout : float
-        Seconds to wait for the scheduler.
-
-    Raises
-    ------
-    ExperimentError
-        If the scheduler cannot be reached within ``timeout``.
-    TrialError
-        If a trial fails (the trials finished before it are stored).
+    Where: on the Dask ``client`` (left open), else on a Dask ``scheduler`` address (connected
+    within ``timeout`` seconds, else an :class:`ExperimentError`), else in this process
+    (``workers=1``) or a pool of ``workers`` spawned processes.  A failed trial raises a
+    :class:`TrialError` after the trials finished before it are stored.
     """
     if client is None and scheduler is None:
         if workers == 1:

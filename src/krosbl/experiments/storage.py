@@ -138,18 +138,9 @@ class ResultStore:
     def prepare(self, payload: Mapping[str, Any], fingerprint: str) -> None:
         """Create the folder and record the configuration, or check it against the stored one.
 
-        Parameters
-        ----------
-        payload : mapping
-            The configuration (:func:`~krosbl.experiments.config.fingerprint_payload`).
-        fingerprint : str
-            Its hash, recorded beside it.
-
-        Raises
-        ------
-        ExperimentError
-            If the folder cannot be written, holds files that are not krosbl results, or holds
-            results of another experiment or configuration (the message lists what differs).
+        ``payload`` is the configuration (:func:`~.config.fingerprint_payload`), ``fingerprint``
+        its hash.  An :class:`ExperimentError` if the folder cannot be written, holds files that
+        are not krosbl results, or holds another experiment or configuration (naming what differs).
         """
         where = str(self.root)
         if not self.manifest_path.exists() and (foreign := self._foreign_entries()):
@@ -223,13 +214,7 @@ class ResultStore:
         return path
 
     def load(self, trials: Iterable[int] | None = None) -> pd.DataFrame:
-        """All stored rows (or those of ``trials``), ordered by trial.
-
-        Raises
-        ------
-        ExperimentError
-            If the folder has no results or a part cannot be read.
-        """
+        """All stored rows (or those of ``trials``) by trial; ExperimentError if none/unreadable."""
         if self.read_manifest() is None:
             raise ExperimentError(f"{str(self.root)!r} holds no krosbl results (no manifest.json)")
         done = self.completed()
@@ -246,15 +231,11 @@ class ResultStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the folder's lock while writing; temporary files of killed writes are removed.
+        """Hold the folder's lock while writing (ExperimentError if another run holds it).
 
-        The lock is an advisory :func:`fcntl.flock` on ``.lock``, which the operating system
-        releases when its holder exits, however it ends; the file names the holder.
-
-        Raises
-        ------
-        ExperimentError
-            If another run holds the lock.
+        The lock is an :func:`fcntl.flock` on ``.lock``, released by the operating system when
+        its holder exits however it ends (``kill -9`` too); the file names the holder.
+        Temporary files of writes a killed run left behind are removed.
         """
         with open(self.lock_path, "a+") as fh:
             if fcntl is not None:
