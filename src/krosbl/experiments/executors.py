@@ -126,7 +126,7 @@ def _in_pool(tasks: Sequence[TrialTask], store: Store, workers: int) -> None:
         store_as_completed(futures, as_completed(futures), store)
     except BaseException:
         # Stop the trials still running now: the pool has no public way to (Python < 3.14).
-        running = list(pool._processes.values())
+        running = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for process in running:
             process.terminate()
