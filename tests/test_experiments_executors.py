@@ -174,3 +174,15 @@ def test_an_interrupt_while_storing_still_stores_every_finished_trial() -> None:
         store_as_completed(futures, iter(list(futures)[:1]), store)
     # trial 0 is written whole on a second attempt, trial 1 had finished; 2 is still running
     assert written == [0, 1]
+
+
+def test_a_worker_interrupted_by_the_same_ctrl_c_does_not_stop_the_hand_over() -> None:
+    settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
+    tasks = [TrialTask("synthetic-snr", settings, t) for t in range(3)]
+    interrupted: Future[pd.DataFrame] = Future()
+    interrupted.set_exception(KeyboardInterrupt())  # a pool worker's trial hit by Ctrl-C
+    futures = {_finished(tasks[0]): tasks[0], interrupted: tasks[1], _finished(tasks[2]): tasks[2]}
+    handed: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        store_as_completed(futures, list(futures), lambda task, _: handed.append(task.trial))
+    assert handed == [0, 2]

@@ -97,7 +97,9 @@ def store_as_completed(
             stored.add(future)
     except BaseException:
         for future, task in futures.items():
-            if future not in stored and future.done() and not future.cancelled():
+            # a worker's own Ctrl-C comes back as its trial's KeyboardInterrupt: skip, not raise
+            finished = future.done() and not future.cancelled() and future.exception() is None
+            if finished and future not in stored:
                 with contextlib.suppress(Exception):
                     store(task, future.result())
         raise
