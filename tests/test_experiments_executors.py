@@ -25,9 +25,8 @@ from krosbl.experiments.config import resolve
 from krosbl.experiments.executors import (
     TrialTask,
     execute_trial,
-    finished_after,
+    store_as_completed,
     trial_seed_sequence,
-    yield_completed,
 )
 
 TINY = {"n": [10, 10, 10], "m": [4, 5, 6], "k": 2, "values": [10.0, 30.0]}
@@ -143,36 +142,47 @@ def test_finished_trials_are_handed_over_before_a_failure_or_interrupt(stop: str
     order = [first, failed] if stop == "failed trial" else _interrupted_after(first)
     handed: list[int] = []
     expected = TrialError if stop == "failed trial" else KeyboardInterrupt
+
+    def store(task: TrialTask, frame: pd.DataFrame) -> None:
+        assert frame["trial"].tolist() == [task.trial]
+        handed.append(task.trial)
+
     with pytest.raises(expected) as info:
-        for task, frame in yield_completed(futures, order):
-            assert frame["trial"].tolist() == [task.trial]
-            handed.append(task.trial)
+        store_as_completed(futures, order, store)
     # trial 2 finished before the stop and is handed over; 1 failed, 3 is still running
     assert handed == [0, 2]
     if stop == "failed trial":
         assert "trial 1 of synthetic-snr failed: ValueError: boom" in str(info.value)
 
 
-def test_an_interrupt_while_storing_still_hands_over_the_finished_trials() -> None:
+def test_an_interrupt_while_storing_still_stores_every_finished_trial() -> None:
     settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
     tasks = [TrialTask("synthetic-snr", settings, t) for t in range(3)]
     running: Future[pd.DataFrame] = Future()
     futures = {_finished(tasks[0]): tasks[0], _finished(tasks[1]): tasks[1], running: tasks[2]}
-    completed = yield_completed(futures, iter(list(futures)[:1]))
-    task, _ = next(completed)  # the driver stores trial 0 ... and is interrupted
-    assert task.trial == 0
-    interrupt = KeyboardInterrupt()
-    assert [t.trial for t, _ in finished_after(completed, interrupt)] == [1]
+    attempts: list[int] = []
+    written: list[int] = []
 
-
-def test_sigint_during_a_write_takes_effect_after_it() -> None:
-    from krosbl.experiments.runner import _sigint_deferred
-
-    written = []
-    with pytest.raises(KeyboardInterrupt):
-        with _sigint_deferred():
-            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered mid-block
+    def store(task: TrialTask, frame: pd.DataFrame) -> None:
+        attempts.append(task.trial)
+        if attempts == [0]:  # a real Ctrl-C, delivered while trial 0 is being written
+            os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
-            written.append("whole")
-    assert written == ["whole"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        written.append(task.trial)
+
+    with pytest.raises(KeyboardInterrupt):
+        store_as_completed(futures, iter(list(futures)[:1]), store)
+    # trial 0 is written whole on a second attempt, trial 1 had finished; 2 is still running
+    assert written == [0, 1]
+
+
+def test_a_worker_interrupted_by_the_same_ctrl_c_does_not_stop_the_hand_over() -> None:
+    settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
+    tasks = [TrialTask("synthetic-snr", settings, t) for t in range(3)]
+    interrupted: Future[pd.DataFrame] = Future()
+    interrupted.set_exception(KeyboardInterrupt())  # a pool worker's trial hit by Ctrl-C
+    futures = {_finished(tasks[0]): tasks[0], interrupted: tasks[1], _finished(tasks[2]): tasks[2]}
+    handed: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        store_as_completed(futures, list(futures), lambda task, _: handed.append(task.trial))
+    assert handed == [0, 2]

@@ -26,7 +26,6 @@ __all__ = [
     "ExperimentSettings",
     "Resolved",
     "SnrDb",
-    "added_at_default",
     "fingerprint",
     "fingerprint_payload",
     "load_toml",
@@ -78,17 +77,8 @@ class ExperimentSettings(BaseModel):
 
 @dataclass(frozen=True)
 class Resolved:
-    """A validated experiment configuration.
-
-    Attributes
-    ----------
-    experiment : Experiment
-        The definition.
-    settings : ExperimentSettings
-        Validated settings, with ``algorithms`` filled in.
-    trials : int
-        Number of trials to have stored when the run ends.
-    """
+    """A validated configuration: the definition, its settings (``algorithms`` filled in)
+    and the number of trials to have stored when the run ends."""
 
     experiment: Experiment
     settings: ExperimentSettings
@@ -96,13 +86,7 @@ class Resolved:
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML settings file.
-
-    Raises
-    ------
-    ConfigError
-        If the file cannot be read or is not valid TOML.
-    """
+    """Read a TOML settings file; a :class:`ConfigError` if it is unreadable or not TOML."""
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -171,10 +155,10 @@ def resolve(
     """
     if quick and paper:
         raise ConfigError("choose at most one of quick and paper")
-    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int)):
-        raise ConfigError(f"trials must be an integer, got {trials!r}")
-    if trials is not None and trials < 1:
-        raise ConfigError(f"trials must be at least 1, got {trials}")
+    if trials is not None and (
+        isinstance(trials, bool) or not isinstance(trials, int) or trials < 1
+    ):
+        raise ConfigError(f"trials must be an integer, at least 1, got {trials!r}")
     data: dict[str, Any] = dict(experiment.quick) if quick else {}
     source = "settings"
     if isinstance(config, ExperimentSettings):
@@ -207,13 +191,8 @@ def resolve(
     settings = settings.model_copy(update={"algorithms": ordered})
     counts = experiment.trials
     if trials is None:
-        if paper:
-            trials = counts.paper
-        elif quick:
-            trials = counts.quick
-        else:
-            trials = settings.trials or counts.default
-    return Resolved(experiment=experiment, settings=settings, trials=trials)
+        trials = counts.paper if paper else counts.quick if quick else settings.trials
+    return Resolved(experiment, settings, trials or counts.default)
 
 
 def fingerprint_payload(resolved: Resolved) -> dict[str, Any]:
@@ -238,23 +217,6 @@ def fingerprint_payload(resolved: Resolved) -> dict[str, Any]:
         "algorithms": {a.name: {"method": a.method} for a in algorithms},
         "solvers": solvers,
     }
-
-
-def added_at_default(key: str, value: Any) -> bool:
-    """Whether ``key`` is a solver setting at its default (``solvers.<preset>.<method>.<field>``).
-
-    Solver settings added to krosbl after a run was stored appear as new keys; at their default
-    they do not change what the run computed, so the run may be resumed.
-    """
-    from krosbl.methods import METHODS
-
-    parts = key.split(".")
-    if len(parts) != 4 or parts[0] != "solvers" or parts[2] not in METHODS:
-        return False
-    defaults = METHODS[parts[2]].defaults
-    if parts[3] not in defaults:
-        return False
-    return bool(json.loads(json.dumps(defaults[parts[3]])) == value)
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:

@@ -21,15 +21,7 @@ from krosbl.settings import SolverSettings
 if TYPE_CHECKING:
     from .config import ExperimentSettings
 
-__all__ = [
-    "Algorithm",
-    "Experiment",
-    "Metric",
-    "Row",
-    "TrialContext",
-    "TrialCounts",
-    "TrialFunction",
-]
+__all__ = ["Algorithm", "Experiment", "Metric", "Row", "TrialContext", "TrialCounts"]
 
 #: One result row as a trial function returns it (the runner adds the bookkeeping columns).
 Row = dict[str, Any]
@@ -41,28 +33,24 @@ def _empty() -> Mapping[Any, Any]:
 
 @dataclass(frozen=True)
 class Algorithm:
-    """One algorithm of an experiment and the preset its solver settings come from.
+    """One algorithm of an experiment and the preset rows its solver settings come from.
 
-    Experiments use presets and nothing else (spec §9): an algorithm names the
-    :data:`krosbl.presets.PRESETS` row of its settings, and the trial passes exactly
-    ``presets.get(key, method)`` to the solver, with no per-algorithm options.  Variants of a
-    method (e.g. PC-KroSBL with ``β = 0.5``) are preset rows of their own.
+    The trial passes exactly ``presets.get(row, method)`` to the solver, nothing else; a
+    variant of a method (e.g. PC-KroSBL with ``β = 0.5``) is a preset row of its own.
 
     Parameters
     ----------
     name : str
-        Label in the results (``algorithm`` column) and in legends, e.g. ``"pc-krosbl-0.8"``.
+        Label in the results (``algorithm`` column) and legends, e.g. ``"pc-krosbl-0.8"``.
     method : str
-        The krosbl method it runs (``krosbl.recover`` / ``krosbl.irs.estimate`` name).
+        The krosbl method it runs (a ``krosbl.recover`` / ``krosbl.irs.estimate`` name).
     preset : str
-        The :data:`krosbl.presets.PRESETS` key of its settings (e.g. ``"irs-beta-0.5"``).
+        The :data:`krosbl.presets.PRESETS` row of its settings.
     preset_from : mapping of float to str
-        Preset keys that replace ``preset`` from a sweep value upward: at sweep value ``v``
-        the key of the largest threshold ``≤ v`` is used, ``preset`` below every threshold.
-        E.g. ``{25.0: "irs-high-snr"}`` (SVD-KroSBL's IRS pruning from 25 dB, spec §9) or
-        ``{1.0: "convergence-pruning"}`` (the pruning variant, sweep value 1).
+        Rows that replace ``preset`` from a sweep value upward: at value ``v`` the row of the
+        largest threshold ``≤ v``, e.g. ``{25.0: "irs-high-snr"}``.
     plotted : bool
-        Whether the figures show it (oracle LS is computed but not plotted, spec §7.1).
+        Whether the figures show it (oracle LS is stored, not plotted).
 
     Examples
     --------
@@ -81,19 +69,7 @@ class Algorithm:
         object.__setattr__(self, "preset_from", MappingProxyType(dict(self.preset_from)))
 
     def preset_for(self, value: float) -> str:
-        """The preset key at sweep value ``value``.
-
-        Parameters
-        ----------
-        value : float
-            A sweep value of the experiment.
-
-        Returns
-        -------
-        str
-            The :data:`krosbl.presets.PRESETS` key: that of the largest ``preset_from``
-            threshold ``≤ value``, or ``preset`` if ``value`` is below every threshold.
-        """
+        """The preset row at sweep value ``value``."""
         key = self.preset
         for threshold in sorted(self.preset_from):
             if value >= threshold:
@@ -102,27 +78,17 @@ class Algorithm:
 
     @property
     def preset_keys(self) -> tuple[str, ...]:
-        """Every preset key the algorithm may use, ``preset`` first."""
+        """Every preset row the algorithm may use, ``preset`` first."""
         keys = [self.preset, *(self.preset_from[t] for t in sorted(self.preset_from))]
         return tuple(dict.fromkeys(keys))
 
     def settings(self, value: float) -> SolverSettings:
-        """The solver settings at sweep value ``value``: ``presets.get(key, method)``, unchanged.
-
-        Parameters
-        ----------
-        value : float
-            A sweep value of the experiment.
-
-        Returns
-        -------
-        SolverSettings
-            The preset of ``method`` in the row :meth:`preset_for` gives at ``value``.
+        """The solver settings at sweep value ``value``: ``presets.get(row, method)``, unchanged.
 
         Raises
         ------
         ValueError
-            If the preset row has no settings for the method (or the key is not a preset).
+            If the row has no settings for the method (or is not a preset).
         """
         return presets.get(self.preset_for(value), self.method)
 
@@ -138,21 +104,19 @@ class TrialCounts:
 
 @dataclass(frozen=True)
 class Metric:
-    """A result column summarised and plotted against the sweep axis.
+    """A result column summarised and plotted against the sweep axis (or the iteration).
 
     Parameters
     ----------
     column : str
-        Column of the results table (``nmse``, ``srr``, ``ser``, ``time_s``, ...).
+        Column of the results table (``nmse``, ``srr``, ``ser``, ``time_s``, ``nmse_path``, ...).
     label : str
         Axis label.
     log : bool
         Whether the paper plots it on a log axis.
     reference : str or None
-        A column drawn in the same figure as a dashed black line (its mean over the trials
-        of each sweep value), e.g. the true ``σ²`` beside the learned one.
-    reference_label : str
-        The legend entry of that line.
+        A column drawn in the same figure as a dashed black line (its mean per sweep value),
+        e.g. the true ``σ²`` beside the learned one; ``reference_label`` is its legend entry.
     """
 
     column: str
@@ -168,16 +132,10 @@ class Experiment:
 
     Parameters
     ----------
-    name : str
-        Command-line name, e.g. ``"irs-snr"``.
-    description : str
-        One line for ``krosbl list``.
-    reproduces : str
-        The paper's figure / spec section it reproduces.
-    axis : str
-        Name of the swept quantity (the ``param`` column), e.g. ``"snr_db"``.
-    axis_label : str
-        Its axis label in the figures.
+    name, description, reproduces : str
+        Command-line name (``"irs-snr"``), one line for ``krosbl list``, the paper's figure.
+    axis, axis_label : str
+        The swept quantity (the ``param`` column, e.g. ``"snr_db"``) and its axis label.
     algorithms : tuple of Algorithm
         All algorithms, in legend order.
     trials : TrialCounts
@@ -191,25 +149,15 @@ class Experiment:
     metrics : tuple of Metric
         The quantities summarised and plotted.
     kind : {"sweep", "history"}
-        ``"sweep"``: metrics against the sweep axis; ``"history"``: per-iteration paths
-        (list columns such as ``nmse_path``), one panel per sweep value.
-    histories : tuple of Metric
-        ``kind="history"``: the list columns plotted against the iteration, one figure each
-        (``<column without _path>_history.png``).
-    history_log_x : bool
-        Whether the history figures use a log iteration axis.
+        ``"sweep"``: metrics against the sweep axis; ``"history"``: the list columns of
+        ``histories`` against the iteration (``<column without _path>_history.png``), one
+        panel per sweep value, on a log iteration axis if ``history_log_x``.
     value_labels : mapping
-        Names of categorical sweep values (e.g. ``{0.0: "no pruning", 1.0: "pruning"}``).
-    value_format : str
-        How other sweep values are shown (``str.format`` with the value), e.g. ``"M_1 = {:g}"``.
+        Names of categorical sweep values (e.g. ``{0.0: "no pruning", 1.0: "pruning"}``);
+        other values are shown with ``value_format`` (e.g. ``"M_1 = {:g}"``).
     plot_x : callable or None
-        ``plot_x(value, settings_dict) -> float`` maps a sweep value to the figure's x
-        coordinate (e.g. ``M_1`` to ``M/N``); ``None`` plots the value itself.
-
-    Notes
-    -----
-    The solver settings are not part of the definition beyond the preset keys its algorithms
-    name (:attr:`presets`): every solve of a trial uses ``algorithm.settings(value)``.
+        ``plot_x(value, settings_dict) -> float``: a sweep value's x coordinate in the figures
+        (e.g. ``M_1`` to ``M/N``); ``None`` plots the value itself.
     """
 
     name: str
@@ -220,7 +168,7 @@ class Experiment:
     algorithms: tuple[Algorithm, ...]
     trials: TrialCounts
     settings: type[ExperimentSettings]
-    trial_function: TrialFunction
+    trial_function: Callable[[TrialContext], list[Row]]
     quick: Mapping[str, Any] = field(default_factory=_empty)
     metrics: tuple[Metric, ...] = ()
     kind: Literal["sweep", "history"] = "sweep"
@@ -232,43 +180,24 @@ class Experiment:
 
     @property
     def presets(self) -> tuple[str, ...]:
-        """The :data:`krosbl.presets.PRESETS` keys the algorithms use (spec §9), in order."""
-        keys = [key for a in self.algorithms for key in a.preset_keys]
-        return tuple(dict.fromkeys(keys))
-
-    def algorithm(self, name: str) -> Algorithm:
-        """The algorithm called ``name``.
-
-        Parameters
-        ----------
-        name : str
-            The algorithm's ``name`` (its label, e.g. ``"pc-krosbl-0.8"``, not its method).
-
-        Returns
-        -------
-        Algorithm
-            The first of :attr:`algorithms` with that name.
-
-        Raises
-        ------
-        KeyError
-            If the experiment has no such algorithm.
-        """
-        for algorithm in self.algorithms:
-            if algorithm.name == name:
-                return algorithm
-        raise KeyError(name)
+        """The :data:`krosbl.presets.PRESETS` rows the algorithms use, in order."""
+        return tuple(dict.fromkeys(key for a in self.algorithms for key in a.preset_keys))
 
     @property
     def algorithm_names(self) -> tuple[str, ...]:
         """Names of all algorithms, in legend order."""
         return tuple(a.name for a in self.algorithms)
 
+    def algorithm(self, name: str) -> Algorithm:
+        """The algorithm called ``name`` (its label, not its method); ``KeyError`` if none."""
+        for algorithm in self.algorithms:
+            if algorithm.name == name:
+                return algorithm
+        raise KeyError(name)
+
     def value_label(self, value: float) -> str:
         """How a sweep value is shown (its categorical label, else the number)."""
-        if value in self.value_labels:
-            return self.value_labels[value]
-        return self.value_format.format(value)
+        return self.value_labels.get(value, self.value_format.format(value))
 
 
 @dataclass(frozen=True)
@@ -299,10 +228,9 @@ class TrialContext:
         return tuple(a for a in self.experiment.algorithms if a.name in chosen)
 
     def generators(self, n: int) -> list[np.random.Generator]:
-        """``n`` independent generators: the trial seed sequence's first ``n`` children.
+        """``n`` independent generators: the children ``seed_sequence.spawn(n)`` would give.
 
-        Equal to ``seed_sequence.spawn(n)`` on a fresh sequence, but pure: calling it twice
-        gives the same generators.
+        Pure: calling it twice gives the same generators.
         """
         ss = self.seed_sequence
         return [
@@ -313,6 +241,3 @@ class TrialContext:
             )
             for i in range(n)
         ]
-
-
-TrialFunction = Callable[[TrialContext], list[Row]]

@@ -2,55 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import signal
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .config import (
-    ExperimentSettings,
-    added_at_default,
-    fingerprint,
-    fingerprint_payload,
-    resolve,
-)
-from .executors import CONNECT_TIMEOUT, TrialTask, finished_after, make_executor
-from .progress import ProgressMode, Reporter, check_progress, make_reporter
+from .config import ExperimentSettings, fingerprint, fingerprint_payload, resolve
+from .errors import ExperimentError
+from .executors import CONNECT_TIMEOUT, TrialTask, run_trials
+from .progress import ProgressMode, check_progress, reporter
 from .registry import get_experiment
 from .storage import ResultStore
 
 __all__ = ["default_out", "default_workers", "run_experiment"]
 
 log = logging.getLogger("krosbl.experiments")
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) back until the block ends, then raise it (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
-
-
-def _store(store: ResultStore, reporter: Reporter, task: TrialTask, frame: pd.DataFrame) -> None:
-    """Write one finished trial whole: a Ctrl-C during the write takes effect after it."""
-    with _sigint_deferred():
-        store.write_trial(task.trial, frame)
-    reporter.advance(task.trial)
 
 
 def default_out(name: str, quick: bool = False) -> Path:
@@ -123,8 +92,9 @@ def run_experiment(
     Raises
     ------
     ExperimentError
-        Unknown experiment, invalid settings, unwritable ``out``, ``out`` holding another
-        configuration's results, or an unreachable scheduler.
+        Unknown experiment, invalid settings, ``workers < 1``, unwritable ``out``, ``out``
+        holding other files or another configuration's results, another run writing into
+        ``out``, or an unreachable scheduler.
     TrialError
         A trial failed (every trial finished before the failure is stored).
     ValueError
@@ -141,41 +111,37 @@ def run_experiment(
     resolved = resolve(
         experiment, config=config, quick=quick, paper=paper, trials=trials, seed=seed
     )
-    executor = make_executor(
-        default_workers() if workers is None else workers,
-        client=client,
-        scheduler=scheduler,
-        timeout=connect_timeout,
-    )
+    workers = default_workers() if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExperimentError(f"workers must be a positive integer, got {workers!r}")
     payload = fingerprint_payload(resolved)
     store = ResultStore(out if out is not None else default_out(name, quick))
-    store.prepare(payload, fingerprint(payload), harmless=added_at_default)
-    wanted = range(resolved.trials)
+    store.prepare(payload, fingerprint(payload))
     with store.lock():
         done = store.completed()
-        missing = [t for t in wanted if t not in done]
+        missing = [t for t in range(resolved.trials) if t not in done]
         stored = resolved.trials - len(missing)
         if stored:
             log.info(
                 "%s: %d of %d trials already stored in %s; computing %d",
-                name,
-                stored,
-                resolved.trials,
-                store.root,
-                len(missing),
+                *(name, stored, resolved.trials, store.root, len(missing)),
             )
         if missing:
-            tasks = [TrialTask(name, resolved.settings, t) for t in missing]
-            with executor, make_reporter(progress, name, resolved.trials, stored) as reporter:
-                completed = executor.run(tasks)
-                try:
-                    for task, frame in completed:
-                        _store(store, reporter, task, frame)
-                except KeyboardInterrupt as interrupt:
-                    for task, frame in finished_after(completed, interrupt):
-                        _store(store, reporter, task, frame)
-                    raise
-    results = store.load(wanted)
+            with reporter(progress, name, resolved.trials, stored) as advance:
+
+                def keep(task: TrialTask, frame: pd.DataFrame) -> None:
+                    store.write_trial(task.trial, frame)
+                    advance(task.trial)
+
+                run_trials(
+                    [TrialTask(name, resolved.settings, t) for t in missing],
+                    keep,
+                    workers=workers,
+                    client=client,
+                    scheduler=scheduler,
+                    timeout=connect_timeout,
+                )
+    results = store.load(range(resolved.trials))
     if plot:
         from .plots import plot_results
 

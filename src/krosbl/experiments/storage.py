@@ -2,19 +2,19 @@
 
 Layout of an output folder::
 
-    DIR/manifest.json              experiment, fingerprint and the settings it hashes
+    DIR/manifest.json               experiment, fingerprint and the configuration it hashes
     DIR/parts/trial-000017.parquet  every row of trial 17 (written atomically)
+    DIR/.lock                       held by the run writing into DIR
     DIR/*.png, DIR/*.pdf            figures (krosbl.experiments.plots)
 
-A part is written to a temporary file in ``parts/`` and moved into place with
-:func:`os.replace`, so a part either exists complete or not at all; a run that is killed
-loses at most the trials in flight.  Re-running computes only the trials without a part.
+A part is written to a temporary file in ``parts/``, flushed to disk and moved into place with
+:func:`os.replace`, so it exists complete or not at all; a run that is killed loses at most
+the trials in flight, and re-running computes only the trials without a part.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -27,7 +27,14 @@ from typing import Any
 
 import pandas as pd
 
+from krosbl import __version__
+
 from .errors import ExperimentError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: runs into one folder are not locked
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["COLUMNS", "ResultStore", "load_results", "to_frame"]
 
@@ -66,72 +73,37 @@ def to_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return frame[[*COLUMNS, *extra]].reset_index(drop=True)
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Write ``path`` via a temporary file in the same folder and :func:`os.replace`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; results are ordinary files
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` through a temporary file in its folder, fsync and :func:`os.replace`."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
-
-
-def _write_text(path: str, text: str) -> None:
-    Path(path).write_text(text)
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, sub in value.items():
-            out.update(_flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: value}
+    if not isinstance(value, Mapping):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, sub in value.items():
+        out.update(_flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
+    return out
 
 
-#: ``harmless(key, value)``: whether a key that is new in a configuration may be ignored.
-Harmless = Callable[[str, Any], bool]
-
-
-def _differences(
-    old: Mapping[str, Any], new: Mapping[str, Any], harmless: Harmless | None = None
-) -> list[str]:
-    """``"key: old -> new"`` for every flattened key that differs (bar harmless additions)."""
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """``"key: old -> new"`` for every flattened key whose value differs."""
     a, b = _flatten(old), _flatten(new)
-    missing = object()
-    diffs = []
-    for key in sorted(set(a) | set(b)):
-        before, after = a.get(key, missing), b.get(key, missing)
-        if before == after or (before is missing and harmless and harmless(key, after)):
-            continue
-        show = lambda v: "(unset)" if v is missing else json.dumps(v)  # noqa: E731
-        diffs.append(f"{key}: {show(before)} -> {show(after)}")
-    return diffs
+
+    def show(flat: dict[str, Any], key: str) -> str:
+        return json.dumps(flat[key]) if key in flat else "(unset)"
+
+    keys = sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or a[k] != b[k])
+    return [f"{k}: {show(a, k)} -> {show(b, k)}" for k in keys]
 
 
 class ResultStore:
@@ -156,42 +128,24 @@ class ResultStore:
     def read_manifest(self) -> dict[str, Any] | None:
         """The stored manifest, or ``None`` if the folder has none."""
         try:
-            text = self.manifest_path.read_text()
+            manifest: dict[str, Any] = json.loads(self.manifest_path.read_text())
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            raise ExperimentError(f"cannot read {self.manifest_path}: {exc.strerror}") from None
-        try:
-            manifest: dict[str, Any] = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ExperimentError(f"{self.manifest_path} is not valid JSON: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise ExperimentError(f"cannot read {self.manifest_path}: {exc}") from None
         return manifest
 
-    def prepare(
-        self, payload: Mapping[str, Any], fingerprint: str, harmless: Harmless | None = None
-    ) -> None:
-        """Create the folder and record (or check) the configuration fingerprint.
+    def prepare(self, payload: Mapping[str, Any], fingerprint: str) -> None:
+        """Create the folder and record the configuration, or check it against the stored one.
 
-        Parameters
-        ----------
-        payload : mapping
-            The configuration the fingerprint hashes (stored in the manifest).
-        fingerprint : str
-            Its hash.
-        harmless : callable, optional
-            ``harmless(key, value)`` for a flattened key absent from the stored configuration:
-            whether it may be ignored (e.g. a solver setting added to krosbl since, at its
-            default). A folder whose only differences are harmless is accepted.
-
-        Raises
-        ------
-        ExperimentError
-            If the folder cannot be written, or holds results of another configuration (the
-            message lists what differs).
+        ``payload`` is the configuration (:func:`~.config.fingerprint_payload`), ``fingerprint``
+        its hash.  An :class:`ExperimentError` if the folder cannot be written, holds files that
+        are not krosbl results, or holds another experiment or configuration (naming what differs).
         """
+        where = str(self.root)
         if not self.manifest_path.exists() and (foreign := self._foreign_entries()):
             raise ExperimentError(
-                f"{str(self.root)!r} is not empty ({', '.join(foreign[:3])}"
+                f"{where!r} is not empty ({', '.join(foreign[:3])}"
                 f"{', …' if len(foreign) > 3 else ''}) and holds no krosbl results; results "
                 "would overwrite its files: choose a new or empty --out folder"
             )
@@ -200,16 +154,16 @@ class ResultStore:
             with tempfile.TemporaryFile(dir=self.parts):
                 pass
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-            if exc.errno in (errno.EEXIST, errno.ENOTDIR):
-                reason = "a path component is a file, not a folder"
-            raise ExperimentError(f"cannot write results to {str(self.root)!r}: {reason}") from None
-        manifest = self.read_manifest()
+            reason = "a path component is a file, not a folder"
+            if not isinstance(exc, FileExistsError | NotADirectoryError):
+                reason = exc.strerror or str(exc)
+            raise ExperimentError(f"cannot write results to {where!r}: {reason}") from None
         config = json.loads(json.dumps(payload, default=str))
+        manifest = self.read_manifest()
         if manifest is None:
             if self.completed():
                 raise ExperimentError(
-                    f"{str(self.root)!r} holds result parts but no manifest.json; "
+                    f"{where!r} holds result parts but no manifest.json; "
                     "choose another output folder"
                 )
             record = {
@@ -217,33 +171,26 @@ class ResultStore:
                 "fingerprint": fingerprint,
                 "config": config,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "krosbl_version": _version(),
+                "krosbl_version": __version__,
             }
             text = json.dumps(record, indent=2) + "\n"
-            _atomic_write(self.manifest_path, lambda tmp: _write_text(tmp, text))
+            _atomic_write(self.manifest_path, lambda tmp: tmp.write_text(text))
             return
-        if manifest.get("fingerprint") == fingerprint:
-            return
-        stored = manifest.get("experiment")
-        if stored != payload.get("experiment"):
+        if manifest.get("experiment") != payload.get("experiment"):
             raise ExperimentError(
-                f"{str(self.root)!r} holds results of experiment {stored!r}, not "
+                f"{where!r} holds results of experiment {manifest.get('experiment')!r}, not "
                 f"{payload.get('experiment')!r}. Use another --out folder."
             )
-        diffs = _differences(manifest.get("config", {}), config, harmless)
+        diffs = _differences(manifest.get("config", {}), config)
         if diffs:
             raise ExperimentError(
-                f"{str(self.root)!r} holds results of a different configuration "
-                f"(fingerprint {str(manifest.get('fingerprint'))[:12]}, now {fingerprint[:12]}); "
-                f"what differs: {'; '.join(diffs)}. Use another --out folder or delete this one."
+                f"{where!r} holds results of a different configuration (fingerprint "
+                f"{str(manifest.get('fingerprint'))[:12]}, now {fingerprint[:12]}); what differs: "
+                f"{'; '.join(diffs)}. Use another --out folder or delete this one."
             )
 
     def _foreign_entries(self) -> list[str]:
-        """Names in a folder without a manifest that krosbl did not write there.
-
-        Figures and summaries are not among krosbl's names: they exist only next to a
-        manifest. A temporary file of an interrupted write is.
-        """
+        """Names in a folder without a manifest that krosbl would not have written there."""
         if not self.root.is_dir():
             return []
         ours = {self.parts.name, self.manifest_path.name, self.lock_path.name}
@@ -257,12 +204,8 @@ class ResultStore:
         """Indices of the trials with a stored part."""
         if not self.parts.is_dir():
             return set()
-        found = set()
-        for path in self.parts.iterdir():
-            match = _PART.match(path.name)
-            if match:
-                found.add(int(match.group(1)))
-        return found
+        matches = (_PART.match(p.name) for p in self.parts.iterdir())
+        return {int(m.group(1)) for m in matches if m}
 
     def write_trial(self, trial: int, frame: pd.DataFrame) -> Path:
         """Store one finished trial atomically and return its path."""
@@ -271,19 +214,12 @@ class ResultStore:
         return path
 
     def load(self, trials: Iterable[int] | None = None) -> pd.DataFrame:
-        """All stored rows (or those of ``trials``), ordered by trial.
-
-        Raises
-        ------
-        ExperimentError
-            If the folder has no results or a part cannot be read.
-        """
+        """All stored rows (or those of ``trials``) by trial; ExperimentError if none/unreadable."""
         if self.read_manifest() is None:
             raise ExperimentError(f"{str(self.root)!r} holds no krosbl results (no manifest.json)")
         done = self.completed()
-        wanted = sorted(done if trials is None else done.intersection(trials))
         frames = []
-        for trial in wanted:
+        for trial in sorted(done if trials is None else done.intersection(trials)):
             path = self.part_path(trial)
             try:
                 frames.append(pd.read_parquet(path, engine="pyarrow"))
@@ -291,67 +227,36 @@ class ResultStore:
                 raise ExperimentError(
                     f"cannot read {path} ({exc}); delete it and re-run to recompute the trial"
                 ) from None
-        if not frames:
-            return to_frame([])
-        return pd.concat(frames, ignore_index=True)
+        return pd.concat(frames, ignore_index=True) if frames else to_frame([])
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the folder's lock while writing; stale temporary files are removed.
+        """Hold the folder's lock while writing (ExperimentError if another run holds it).
 
-        Raises
-        ------
-        ExperimentError
-            If a live process on this host holds the lock.
+        The lock is an :func:`fcntl.flock` on ``.lock``, released by the operating system when
+        its holder exits however it ends (``kill -9`` too); the file names the holder.
+        Temporary files of writes a killed run left behind are removed.
         """
-        me = f"{socket.gethostname()} {os.getpid()}"
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                holder = self.lock_path.read_text().split()
-                if _alive(holder):
+        with open(self.lock_path, "a+") as fh:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    fh.seek(0)
                     raise ExperimentError(
-                        f"another run (host {holder[0]}, pid {holder[1]}) is writing into "
-                        f"{str(self.root)!r}; if it is gone, delete {self.lock_path}"
+                        f"another run ({fh.read() or 'host, pid unknown'}) is writing into "
+                        f"{str(self.root)!r}; wait for it to finish or use another --out folder"
                     ) from None
-                self.lock_path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(me)
-            break
-        else:  # pragma: no cover - lost a race twice
-            raise ExperimentError(f"cannot lock {str(self.root)!r}")
-        try:
-            for stale in self.parts.glob(".trial-*.tmp"):
-                stale.unlink(missing_ok=True)
-            yield
-        finally:
-            self.lock_path.unlink(missing_ok=True)
-
-
-def _alive(holder: list[str]) -> bool:
-    """Whether a lock holder ``[host, pid]`` is a live process on this host."""
-    if len(holder) != 2 or not holder[1].isdigit():
-        return False
-    if holder[0] != socket.gethostname():
-        return True  # cannot tell; do not steal another host's lock
-    try:
-        os.kill(int(holder[1]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("krosbl")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
+            fh.truncate(0)
+            fh.write(f"host {socket.gethostname()}, pid {os.getpid()}")
+            fh.flush()
+            try:
+                for stale in self.parts.glob(".trial-*.tmp"):
+                    stale.unlink(missing_ok=True)
+                yield
+            finally:
+                with contextlib.suppress(OSError):
+                    self.lock_path.unlink()
 
 
 def load_results(directory: str | Path) -> pd.DataFrame:

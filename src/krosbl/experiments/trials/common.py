@@ -18,7 +18,7 @@ __all__ = ["ProblemSettings", "solve"]
 
 
 class ProblemSettings(ExperimentSettings):
-    """Sizes of a synthetic problem: ``N_i`` and ``M_i`` of the three factors (spec §7)."""
+    """Sizes of a synthetic problem: ``N_i`` and ``M_i`` of the three factors."""
 
     n: list[int] = Field(default=[15, 15, 15], min_length=3, max_length=3)
     m: list[int] = Field(default=[8, 12, 15], min_length=3, max_length=3)
@@ -32,13 +32,7 @@ class ProblemSettings(ExperimentSettings):
 
 
 def check_m1_sweep(settings: Any) -> None:
-    """Validate an ``M_1`` sweep (spec §7.1 (b), §7.4, §7.5): ``K ≤ min N_i``, ``1 ≤ M_1 ≤ m[0]``.
-
-    Raises
-    ------
-    ValueError
-        Naming the offending key.
-    """
+    """Check an ``M_1`` sweep: ``K ≤ min N_i``, ``1 ≤ M_1 ≤ m[0]`` (ValueError naming the key)."""
     if settings.k > min(settings.n):
         raise ValueError(f"key 'k': must be at most min(n) = {min(settings.n)}, got {settings.k}")
     bad = [v for v in settings.values if not 1 <= v <= settings.m[0]]
@@ -58,28 +52,11 @@ def solve(
     record_history: bool = False,
     callback: Callable[[int, Any, Any], None] | None = None,
 ) -> tuple[Row, Any]:
-    """Run one algorithm with its preset and score it against the truth.
+    """Run one algorithm with exactly its preset at ``value`` and score it against the truth.
 
-    The solver gets exactly ``algorithm.settings(value)`` (a :data:`krosbl.presets.PRESETS`
-    row) and no overrides.
-
-    Parameters
-    ----------
-    algorithm : Algorithm
-        What to run.
-    value : float
-        The sweep value; it selects the preset (:meth:`Algorithm.preset_for`) and is the
-        row's ``value``.
-    y, matrices : ndarray, list of ndarray
-        Measurements and Kronecker factors.
-    x, support : ndarray
-        The true vector and its flat support (used by oracle LS).
-    noise_var : float or None
-        Known ``σ²``; ``None`` learns it.
-    record_history : bool
-        Keep the per-iteration E-step means.
-    callback : callable, optional
-        ``callback(t, prior, posterior)`` after each E-step (see :func:`krosbl.recover`).
+    ``y, matrices`` are the measurements and factors, ``x, support`` the true vector and its
+    flat support (oracle LS uses it), ``noise_var`` the known ``σ²`` (``None``: learned);
+    ``record_history`` and ``callback`` are passed to :func:`krosbl.recover`.
 
     Returns
     -------
@@ -104,7 +81,7 @@ def solve(
         "algorithm": algorithm.name,
         "value": float(value),
         "nmse": metrics.nmse(result.x, x),
-        # Spec §5: the oracle's support is the true one by construction (SRR := 1).
+        # the oracle's support is the true one by construction (SRR := 1)
         "srr": 1.0 if oracle else metrics.support_recovery_rate(result.x, x),
         "time_s": result.time_s,
         "n_iter": float("nan") if oracle else result.n_iter,

@@ -1,0 +1,35 @@
+"""Same seeds, same numbers: ``irs-snr --quick`` reproduces values stored before a refactoring.
+
+``tests/data/irs_snr_quick.json`` holds every row of ``krosbl run irs-snr --quick`` (one trial,
+two SNRs, six estimators) as stored on 3 December 2026, before the experiment runner was
+rewritten; timing columns are left out. A change of runner, storage or executor must not move
+these numbers; a deliberate change of a solver or a preset that does is re-recorded with the
+command in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from krosbl.experiments import run_experiment
+
+STORED = Path(__file__).parent / "data" / "irs_snr_quick.json"
+
+
+def test_irs_snr_quick_reproduces_the_stored_numbers(tmp_path: Path) -> None:
+    stored = json.loads(STORED.read_text())["rows"]
+    df = run_experiment(
+        "irs-snr", quick=True, out=tmp_path / "irs", workers=1, progress=False, plot=False
+    )
+    assert len(df) == len(stored)
+    for want in stored:
+        got = df[(df["algorithm"] == want["algorithm"]) & (df["value"] == want["snr_db"])]
+        assert len(got) == 1, want
+        row = got.iloc[0]
+        assert (row["trial"], row["seed"], row["param"]) == (want["trial"], want["seed"], "snr_db")
+        assert (row["n_iter"], bool(row["converged"])) == (want["n_iter"], want["converged"])
+        for column in ("nmse", "ser", "noise_var"):
+            np.testing.assert_allclose(row[column], want[column], rtol=1e-12, err_msg=column)
