@@ -8,15 +8,19 @@ with code 2 and one line naming the ``pip install`` that fixes it.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import subprocess
 import sys
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 
+import krosbl
 from krosbl import extras
 from krosbl.experiments import catalogue, list_experiments
+from krosbl.reference import FIXTURES_DIR, find_fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -155,10 +159,14 @@ def test_a_missing_module_of_no_extra_keeps_its_traceback() -> None:
 
 
 def test_version_has_one_source() -> None:
-    import importlib.metadata
-
-    import krosbl
-
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "version" not in project and "version" in project["dynamic"]
     assert importlib.metadata.version("krosbl") == krosbl.__version__
+
+
+def test_every_fixture_file_is_package_data() -> None:
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    patterns = tool["setuptools"]["package-data"]["krosbl.reference"]
+    files = [p.relative_to(FIXTURES_DIR.parent).as_posix() for p in FIXTURES_DIR.iterdir()]
+    assert len(find_fixtures()) == 6
+    assert [f for f in files if not any(fnmatch(f, pattern) for pattern in patterns)] == []
