@@ -1,7 +1,7 @@
 """Run the Python code blocks of the documentation's markdown pages.
 
 Each page's ```` ```python ```` blocks run in order, in one namespace per page, from the
-repository root (so relative paths such as ``tests/data/reference`` resolve). A page passes when
+repository root (so relative paths such as ``examples/`` resolve). A page passes when
 no block raises. The gallery (``examples/``) is run by the Sphinx build itself.
 
 Usage::

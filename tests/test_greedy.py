@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from functools import reduce
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,9 @@ from scipy.sparse.linalg import aslinearoperator
 
 from krosbl.greedy import GreedyFit, kron_omp, omp, oracle_ls
 from krosbl.operators import Kron
+from krosbl.reference import FIXTURES_DIR
 
-REFERENCE = Path(__file__).parent / "data" / "reference"
+REFERENCE = FIXTURES_DIR
 SYN = ["syn_p01", "syn_p02", "syn_p03"]
 DTYPES = [np.float64, np.complex128]
 

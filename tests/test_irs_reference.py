@@ -1,15 +1,14 @@
-"""The IRS model and metrics against the authors' fixtures (tests/data/reference/irs_p0*.npz)."""
+"""The IRS model and metrics against the authors' fixtures (krosbl/reference/data/irs_p0*.npz)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from krosbl import Kron, irs
+from krosbl.reference import FIXTURES_DIR
 
-REFERENCE = Path(__file__).parent / "data" / "reference"
+REFERENCE = FIXTURES_DIR
 FIXTURES = ["irs_p01", "irs_p02", "irs_p03"]
 GRID = 18
 # Fixture tag → (method, settings overrides). The iteration caps are the fixtures' (README);

@@ -1,4 +1,4 @@
-"""krosbl against the authors' MATLAB outputs on fixed problems (tests/data/reference).
+"""krosbl against the authors' MATLAB outputs on fixed problems (the installed fixtures).
 
 Each (fixture, solver) row is solved once per module (``solved`` fixture) and compared by
 :func:`krosbl.reference.compare`; the command line is exercised in a subprocess.
@@ -22,7 +22,7 @@ from krosbl.api import Result
 from krosbl.reference import RTOL, Case, Fixture
 
 ROOT = Path(__file__).resolve().parents[1]
-REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
+REF_DIR = reference.FIXTURES_DIR
 _VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 
@@ -214,7 +214,7 @@ def test_cli_verify_reference(solved: Solved, tmp_path: Path) -> None:
     if reason:
         pytest.skip(reason)
     out_json, out_dir = tmp_path / "rows.json", tmp_path / "estimates"
-    proc = _run_cli(REF_DIR, "--json", out_json, "--estimates", out_dir)
+    proc = _run_cli("--json", out_json, "--estimates", out_dir)  # default: the installed fixtures
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert f"{len(PLANNED)} rows: {len(PLANNED)} ok, 0 failed" in proc.stdout
 

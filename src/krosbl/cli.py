@@ -3,6 +3,11 @@
 Subcommands are contributed by the modules that own them, each through a
 ``register(subparsers)`` function: experiments (``run``, ``list``, ``plot``), benchmarks
 (``bench``), reference verification (``verify-reference``) and ``presets`` (here).
+
+Registering imports no optional dependency: a command imports what it needs when it runs, and
+:func:`krosbl.extras.call_handler` turns a missing package of an extra into a one-line error
+(exit code 2) naming the ``pip install`` that fixes it. So ``krosbl --help``, ``krosbl list``,
+``krosbl presets`` and ``krosbl verify-reference`` work with NumPy and SciPy alone.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__, presets
+from .extras import call_handler
 
 __all__ = ["build_parser", "main"]
 
@@ -63,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    return int(args.func(args))
+    return call_handler(args.func, args, f"krosbl {args.command}")
 
 
 if __name__ == "__main__":

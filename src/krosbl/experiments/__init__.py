@@ -19,17 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from .definitions import Algorithm, Experiment, Metric, TrialContext, TrialCounts
 from .errors import ConfigError, ExperimentError, TrialError
-from .registry import EXPERIMENTS, get_experiment, list_experiments
 
 if TYPE_CHECKING:
     from .plots import plot_results
+    from .registry import EXPERIMENTS, get_experiment, list_experiments
     from .runner import run_experiment
     from .storage import load_results
     from .summary import summarize
 
-# The runner, storage, summaries and plots load pandas, matplotlib and scipy.stats; they are
-# imported on first use so that ``krosbl list`` (and the CLI's start-up) stays quick.
+# The registry (pydantic settings models), runner, storage, summaries and plots need the
+# ``experiments`` extra; they are imported on first use so that the CLI can be built, and
+# ``krosbl list`` run, on a base install.
 _LAZY = {
+    "EXPERIMENTS": ".registry",
+    "get_experiment": ".registry",
+    "list_experiments": ".registry",
     "plot_results": ".plots",
     "run_experiment": ".runner",
     "load_results": ".storage",

@@ -3,7 +3,10 @@
 ``krosbl.cli`` calls :func:`register` with its subparsers; ``python -m krosbl.experiments``
 builds the same commands on its own parser.  Exit codes: 0 success, 1 a trial failed,
 2 bad input (unknown experiment, invalid setting, unwritable folder, unreachable scheduler,
-configuration mismatch), 130 interrupted.
+configuration mismatch, a missing package of the ``experiments`` extra), 130 interrupted.
+
+Building the commands and ``list`` import nothing beyond NumPy: the experiment names come from
+:mod:`.catalogue`; ``run`` and ``plot`` import the registry and the runner when they run.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cli_types import positive_float, positive_int
-from .definitions import Experiment
+from .catalogue import entries
 from .errors import ExperimentError, TrialError
-from .registry import get_experiment, list_experiments
+
+if TYPE_CHECKING:
+    from .definitions import Experiment
 
 __all__ = ["list_command", "plot_command", "register", "run_command"]
 
@@ -67,6 +72,7 @@ ALL = "all"
 
 def _run_one(name: str, out: Path, args: argparse.Namespace) -> int:
     """Run or resume experiment ``name`` into ``out`` and print its summary; the exit code."""
+    from .registry import get_experiment
     from .runner import run_experiment
 
     try:
@@ -105,6 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
     ``run all`` runs every experiment in turn, each into ``OUT/NAME`` (default: its own default
     folder); a failed experiment does not stop the others, and the exit code is the worst.
     """
+    from .registry import list_experiments
     from .runner import default_out
 
     _log_to_stderr()
@@ -135,10 +142,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 def list_command(args: argparse.Namespace) -> int:
     """``list``: one line per experiment."""
-    experiments = list_experiments()
+    experiments = entries()
     width = max(len(e.name) for e in experiments)
     for e in experiments:
-        n = e.trials.default
+        n = e.trials
         trials = f"{n} trial{'s' if n != 1 else ''}"
         print(f"{e.name:{width}s} {e.description}  [{e.reproduces}; {trials}]")
     return 0
@@ -147,6 +154,7 @@ def list_command(args: argparse.Namespace) -> int:
 def plot_command(args: argparse.Namespace) -> int:
     """``plot DIR``: redraw the figures and print the summary of stored results."""
     from .plots import plot_results
+    from .registry import get_experiment
     from .storage import ResultStore
 
     try:
@@ -172,7 +180,7 @@ def register(subparsers: Any) -> None:
         The object returned by ``ArgumentParser.add_subparsers()``; each subparser gets
         ``func=handler`` with ``handler(args) -> int`` (the exit code).
     """
-    names = ", ".join(e.name for e in list_experiments())
+    names = ", ".join(e.name for e in entries())
     run = subparsers.add_parser(
         "run",
         help="run (or resume) an experiment",

@@ -1,10 +1,11 @@
 """Verify krosbl against the reference fixtures: the authors' MATLAB code run on fixed problems.
 
 A fixture is a pair ``<name>.npz`` (inputs and outputs, 0-based indices) and ``<name>.json``
-(problem, per-solver call, iteration cap and internal constants); the format is described in
-``tests/data/reference/README.md``. For every solver row of a fixture (a *tag*: ``svd``, ``am``,
-``pc08``, ``ksbl_un``, ``komp``, …) this package runs the matching :func:`krosbl.recover` call
-with the fixture's settings and iteration cap and compares the outcome with the stored one:
+(problem, per-solver call, iteration cap and internal constants); the six fixtures ship with
+krosbl in :data:`FIXTURES_DIR`, whose ``README.md`` describes the format. For every solver row
+of a fixture (a *tag*: ``svd``, ``am``, ``pc08``, ``ksbl_un``, ``komp``, …) this package runs
+the matching :func:`krosbl.recover` call with the fixture's settings and iteration cap and
+compares the outcome with the stored one:
 
 * estimate ``‖x̂ − x_ref‖ / ‖x_ref‖ ≤ 1e-6`` (classic SBL at SNR ≥ 30 dB: ``1e-4``, spec
   Appendix A, R15), and the rebuilt IRS channels ``Ĥ`` likewise;
@@ -25,11 +26,15 @@ the plain keys are.
 Examples
 --------
 >>> from krosbl import reference
->>> rows = reference.verify_directory("tests/data/reference")  # doctest: +SKIP
+>>> [p.name for p in reference.find_fixtures()][:2]
+['irs_p01.npz', 'irs_p02.npz']
+>>> rows = reference.verify_directory()  # doctest: +SKIP
 >>> all(row.ok for row in rows)  # doctest: +SKIP
 True
 
-From the shell: ``krosbl verify-reference tests/data/reference --json rows.json``.
+From the shell: ``krosbl verify-reference`` (the installed fixtures), or ``krosbl
+verify-reference DIR --json rows.json`` for a directory of your own. It needs only NumPy and
+SciPy.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from .calls import Case, cases, solve
 from .cli import main, register
 from .comparison import Target as Target
 from .comparison import compare
-from .fixtures import Fixture, find_fixtures, load_fixture
+from .fixtures import FIXTURES_DIR, Fixture, find_fixtures, load_fixture
 from .fixtures import Kind as Kind
 from .report import format_table, rows_to_json
 from .rows import DENSE_HIGH_SNR_DB, DENSE_HIGH_SNR_RTOL, RTOL, Row
@@ -47,6 +52,7 @@ from .verify import verify_directory, verify_fixture
 __all__ = [
     "DENSE_HIGH_SNR_DB",
     "DENSE_HIGH_SNR_RTOL",
+    "FIXTURES_DIR",
     "RTOL",
     "Case",
     "Fixture",

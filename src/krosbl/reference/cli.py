@@ -3,7 +3,9 @@
 :func:`register` adds the subcommand to the ``krosbl`` command line (:mod:`krosbl.cli`),
 :func:`main` is the standalone entry point; both verify every fixture of a directory, print
 the table, optionally write the rows as JSON and the estimates as ``.npy`` files, and exit
-with 0 (all rows ok), 1 (a row failed) or 2 (no fixture).
+with 0 (all rows ok), 1 (a row failed) or 2 (no fixture). Without a directory they verify the
+fixtures installed with krosbl (:data:`~krosbl.reference.FIXTURES_DIR`). Both need only NumPy
+and SciPy.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..cli_types import output_dir, output_file
-from .fixtures import find_fixtures
+from .fixtures import FIXTURES_DIR, find_fixtures
 from .report import format_table, rows_to_json
 from .rows import Row
 from .verify import verify_fixture
@@ -48,7 +50,14 @@ def _command(args: argparse.Namespace) -> int:
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("directory", metavar="DIR", help="directory of <name>.npz/.json fixtures")
+    parser.add_argument(
+        "directory",
+        metavar="DIR",
+        nargs="?",
+        type=Path,
+        default=FIXTURES_DIR,
+        help="directory of <name>.npz/.json fixtures (default: the fixtures installed with krosbl)",
+    )
     parser.add_argument(
         "--json", type=output_file, metavar="PATH", help="write the rows as a JSON list"
     )
@@ -71,9 +80,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     Notes
     -----
-    ``krosbl verify-reference DIR [--json PATH] [--estimates OUT_DIR]`` prints one row per
+    ``krosbl verify-reference [DIR] [--json PATH] [--estimates OUT_DIR]`` prints one row per
     (fixture, solver) and exits with 1 if any row fails, 0 otherwise (2 if ``DIR`` holds no
-    fixture).
+    fixture). ``DIR`` defaults to the fixtures installed with krosbl.
     """
     parser = subparsers.add_parser(
         "verify-reference",
@@ -88,7 +97,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Standalone entry point: ``python -m krosbl.reference DIR [--json PATH] [--estimates D]``.
+    """Standalone entry point: ``python -m krosbl.reference [DIR] [--json PATH] [--estimates D]``.
 
     Parameters
     ----------

@@ -3,7 +3,8 @@
 A fixture is the pair ``<name>.npz`` (inputs and stored outputs) and ``<name>.json`` (problem,
 per-solver call and constants); :func:`find_fixtures` lists the pairs of a directory and
 :func:`load_fixture` reads one into a :class:`Fixture`, telling an IRS problem from a synthetic
-one by the factor arrays it holds.
+one by the factor arrays it holds. The six fixtures of the authors' code ship with krosbl, in
+:data:`FIXTURES_DIR` (its ``README.md`` describes the format).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Fixture", "Kind", "find_fixtures", "load_fixture"]
+__all__ = ["FIXTURES_DIR", "Fixture", "Kind", "find_fixtures", "load_fixture"]
+
+#: The reference fixtures installed with krosbl (package data): the default of
+#: :func:`find_fixtures`, :func:`krosbl.reference.verify_directory` and ``krosbl
+#: verify-reference``.
+FIXTURES_DIR: Path = Path(__file__).with_name("data")
 
 
 Kind = Literal["irs", "synthetic"]
@@ -70,13 +76,14 @@ class Fixture:
         return set(self.params.get("sym", {}).get("solvers", []))
 
 
-def find_fixtures(directory: str | Path) -> list[Path]:
+def find_fixtures(directory: str | Path = FIXTURES_DIR) -> list[Path]:
     """The fixture files (``*.npz``) of a directory, sorted by name.
 
     Parameters
     ----------
     directory : str or Path
-        Directory holding ``<name>.npz`` / ``<name>.json`` pairs.
+        Directory holding ``<name>.npz`` / ``<name>.json`` pairs (default: the fixtures
+        installed with krosbl, :data:`FIXTURES_DIR`).
 
     Returns
     -------

@@ -16,7 +16,7 @@ import numpy as np
 
 from .calls import Case, _case, solve
 from .comparison import compare
-from .fixtures import Fixture, find_fixtures, load_fixture
+from .fixtures import FIXTURES_DIR, Fixture, find_fixtures, load_fixture
 from .rows import Row
 
 __all__ = ["verify_directory", "verify_fixture"]
@@ -82,13 +82,16 @@ def verify_fixture(
     return rows
 
 
-def verify_directory(path: str | Path, *, estimates_dir: str | Path | None = None) -> list[Row]:
+def verify_directory(
+    path: str | Path = FIXTURES_DIR, *, estimates_dir: str | Path | None = None
+) -> list[Row]:
     """Run and check every solver row of every fixture in a directory.
 
     Parameters
     ----------
     path : str or Path
-        Directory of ``<name>.npz`` / ``<name>.json`` pairs (e.g. ``tests/data/reference``).
+        Directory of ``<name>.npz`` / ``<name>.json`` pairs (default: the fixtures installed
+        with krosbl, :data:`~krosbl.reference.FIXTURES_DIR`).
     estimates_dir : str or Path, optional
         Write every full-length estimate to ``estimates_dir/<fixture>.<solver>.npy``.
 
