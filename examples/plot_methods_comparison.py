@@ -57,8 +57,8 @@ for method, description in krosbl.methods().items():
 # Plot
 # ----
 # Oracle LS knows the support: its error is the floor that the noise allows. Times are the
-# solvers' own (spec §6.5: iterations only; oracle LS reports 0) and only comparable within one
-# run.
+# solvers' own (:ref:`theory-timing`: iterations only; oracle LS reports 0) and only comparable
+# within one run.
 names = [r[0] for r in rows]
 pos = np.arange(len(rows))
 fig, axes = plt.subplots(1, 3, figsize=(11, 4), layout="constrained", sharey=True)

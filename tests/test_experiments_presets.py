@@ -1,4 +1,4 @@
-"""Experiments use presets and nothing else (spec §9).
+"""Experiments use presets and nothing else (docs/theory.md, theory-settings).
 
 Every (algorithm, sweep value) of every registered experiment resolves its solver settings to
 exactly one :data:`krosbl.presets.PRESETS` row, and the trial code hands the solver that row
@@ -48,7 +48,7 @@ def test_every_algorithm_names_an_existing_preset(name: str) -> None:
 
 
 def test_the_paper_rows_are_the_ones_named() -> None:
-    """Spec §9: which row each experiment's algorithms take, per sweep value."""
+    """Which preset row each experiment's algorithms take, per sweep value (theory-settings)."""
 
     def keys(name: str, value: float) -> dict[str, str]:
         return {a.name: a.preset_for(value) for a in get_experiment(name).algorithms}

@@ -1,4 +1,7 @@
-"""``--quick`` of every experiment runs end to end; the synthetic data follow spec §7.1."""
+"""``--quick`` of every experiment runs end to end; the synthetic data follow the paper's sweeps.
+
+See docs/theory.md (theory-experiments); R<n> are the departures of docs/reproduction.md.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ FAST = [
     "synthetic-unknown-noise-measurements",
     "irs-snr",
 ]
-# per-iteration experiments: fixed iteration counts of spec §9 (150 for rank, up to 4000 else)
+# per-iteration experiments: fixed iteration counts of the presets (150 for rank, up to 4000 else)
 HISTORY = [
     pytest.param("convergence", marks=pytest.mark.slow),
     pytest.param("unknown-noise", marks=pytest.mark.slow),
@@ -50,7 +53,7 @@ def test_quick_runs(name: str, tmp_path: Path) -> None:
         # R5: one σ² per trial (from the full-row A_1), reused for every M_1
         assert (df.groupby("trial")["noise_var"].nunique() == 1).all()
     if name == "synthetic-unknown-noise-measurements":
-        # §7.4: the R5 σ² is the true one; every method learns its own
+        # learned-noise sweep (Fig. 5): the R5 σ² is the true one; every method learns its own
         assert (df.groupby("trial")["true_noise_var"].nunique() == 1).all()
         assert (df["noise_var"] > 0).all() and (df["noise_var"] != df["true_noise_var"]).all()
         assert (tmp_path / name / "noise_var.png").exists()
@@ -58,7 +61,8 @@ def test_quick_runs(name: str, tmp_path: Path) -> None:
 
 
 def test_learned_noise_sweep_sees_the_known_noise_problems(tmp_path: Path) -> None:
-    """§7.4 runs on exactly the draws of §7.1 (b): same seed, same y, only σ² is learned."""
+    """The learned-noise sweep (Fig. 5) runs on exactly the draws of Fig. 3 (b): same seed, same y,
+    only σ² is learned."""
     config = {"algorithms": ["svd-krosbl"], "values": [6]}
     known, learned = (
         run_experiment(
@@ -82,7 +86,7 @@ def test_quick_runs_history(name: str, tmp_path: Path) -> None:
     experiment = get_experiment(name)
     for _, row in df.iterrows():
         algorithm = experiment.algorithm(row["algorithm"])
-        # no early stop (tol 0): the §9 iteration count of the row's preset
+        # no early stop (tol 0): the iteration count of the row's preset
         max_iter = presets.get(algorithm.preset_for(row["value"]), algorithm.method).max_iter
         assert len(row["nmse_path"]) == row["n_iter"] == max_iter
         if name != "rank":
@@ -94,7 +98,7 @@ def test_quick_runs_history(name: str, tmp_path: Path) -> None:
             assert set(row["gamma_support"]) <= set(range(6**3))
     if name == "rank":
         assert (tmp_path / name / "rank_history.png").exists()
-        assert (df["noise_var"] == 0).all()  # the σ² → 0 posterior (§2.6)
+        assert (df["noise_var"] == 0).all()  # the σ² → 0 posterior (theory-noiseless)
         for _, row in df.iterrows():
             larger = np.maximum(row["rank_lambda_path"], row["rank_stage2_path"])
             assert list(row["rank_path"]) == list(larger) and row["rank"] == larger[-1]

@@ -1,4 +1,4 @@
-"""Tests for krosbl.greedy: Kronecker OMP, OMP and oracle least squares (spec §5)."""
+"""Tests for krosbl.greedy: Kronecker OMP, OMP and oracle least squares (theory-greedy)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _srr(x_hat: np.ndarray, x: np.ndarray) -> float:
-    """Support recovery rate of spec §6.2."""
+    """Support recovery rate (docs/theory.md, theory-srr)."""
     mx = np.max(np.abs(x_hat))
     est = set(np.flatnonzero(np.abs(x_hat) > 1e-3 * mx).tolist()) if mx > 0 else set()
     true = set(np.flatnonzero(x).tolist())

@@ -1,4 +1,7 @@
-"""The IRS measurement model: y0 from the physical channels equals (F1 ⊗ F2 ⊗ F3) z (spec §8)."""
+"""The IRS measurement model: y0 from the physical channels equals (F1 ⊗ F2 ⊗ F3) z.
+
+See docs/theory.md (theory-irs); R<n> are the departures of docs/reproduction.md.
+"""
 
 from __future__ import annotations
 

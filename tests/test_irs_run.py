@@ -1,4 +1,7 @@
-"""Runs: seeding, order independence, shared vs per-trial training, the pattern redraw (R2, R3)."""
+"""Runs: seeding, order independence, shared vs per-trial training, the pattern redraw (R2, R3).
+
+R<n> are the departures from the authors' code listed in docs/reproduction.md.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ SMALL = irs.Scenario(
     n_ms=3, n_bs=4, n_irs=12, grid=8, spread=2, n_pilots=2, n_patterns=3, n_trials=8
 )
 # L = G = 2, s = 1: every pattern's cascaded channel vanishes with probability 1/2
-# (a_L(d)ᴴ diag(ψ) a_L(a) = (ψ_0 ± ψ_1)/2), so the redraw of spec §8.3 fires often.
+# (a_L(d)ᴴ diag(ψ) a_L(a) = (ψ_0 ± ψ_1)/2), so the pattern redraw (R2) fires often.
 DEGENERATE = irs.Scenario(
     n_ms=1, n_bs=1, n_irs=2, grid=2, spread=1, n_pilots=1, n_patterns=2, n_trials=12
 )

@@ -1,4 +1,4 @@
-"""Symbol error rate (spec §6.4): QPSK theory with the true channel, and the invariances."""
+"""Symbol error rate (theory-ser): QPSK theory with the true channel, and the invariances."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_shared_symbols_and_fresh_noise(trial):
     rng = np.random.default_rng(4)
     a = irs.symbol_error_rate(trial, trial, 4.0, rng, symbols=symbols)
     b = irs.symbol_error_rate(trial, trial, 4.0, rng, symbols=symbols)
-    assert a != b  # the same generator moves on: fresh noise per call (R14)
+    assert a != b  # the same generator moves on: fresh noise per call (departure R14)
     c = irs.symbol_error_rate(trial, trial, 4.0, np.random.default_rng(4), symbols=symbols)
     assert c == a
 

@@ -1,4 +1,4 @@
-"""The factor-wise posterior against the plain dense formulas (spec §2, §3)."""
+"""The factor-wise posterior against the plain dense formulas (docs/theory.md, theory-e-step)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_flat_posterior_coefficient_space_when_tall(is_complex):
 
 
 def test_kron_posterior_handles_repeated_eigenvalues():
-    """Flat γ with orthogonal-ish rows gives equal eigenvalues (spec Appendix A, R1)."""
+    """Flat γ with orthogonal-ish rows gives equal eigenvalues (docs/reproduction.md, R1)."""
     g = 18
     a = np.exp(1j * np.pi * np.outer(np.arange(16), 2 * np.arange(g) / g - 1)) / 4
     f = [a, a[:3]]

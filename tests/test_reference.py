@@ -26,7 +26,7 @@ REF_DIR = reference.FIXTURES_DIR
 _VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 
-#: Where the fixtures' README says to compare against the ``sym_`` keys (spec Appendix A, R1).
+#: Where the fixtures' README says to compare against the ``sym_`` keys (docs/reproduction.md, R1).
 SYM_TARGETS = {
     "irs": {"svd", "am", "pc08", "pc05"},
     "synthetic": {"ksbl", "ksbl_un", "am", "svd", "am_un", "svd_un"},
@@ -97,7 +97,7 @@ def test_reference_row(solved: Solved, name: str, tag: str) -> None:
 
 @pytest.mark.parametrize("name", IRS_FIXTURES)
 def test_r1_plain_pc08_keys_are_not_a_target(solved: Solved, name: str) -> None:
-    """Spec Appendix A, R1: the published PC-KroSBL outputs carry the general-``eig`` artefact.
+    """Departure R1: the published PC-KroSBL outputs carry the general-``eig`` artefact.
 
     krosbl (Hermitian eigensolver) matches the ``sym_`` run of the authors' code to rounding,
     but differs from the plain run by orders of magnitude more than the 1e-6 tolerance (and,
@@ -135,7 +135,7 @@ def test_r1_general_eigensolver_on_flat_bs_factor() -> None:
     ``A2 A2ᴴ`` has 16 equal eigenvalues (18/16). A general eigensolver (LAPACK ``geev``, as
     Octave's ``eig`` on a not-bit-Hermitian matrix) may return non-orthonormal eigenvectors;
     ``U diag(1/(σ²+p)) Uᴴ`` built from them is then not ``(σ²I + B)⁻¹`` and the posterior mean
-    is wrong. The Hermitian solver (spec §3) is exact.
+    is wrong. The Hermitian solver (docs/theory.md, theory-kron-posterior) is exact.
     """
     fx = reference.load_fixture(REF_DIR / "irs_p01.npz")
     a2 = fx.arrays["A2"]

@@ -7,7 +7,7 @@
   or as ``docs/figures/NAME*.png``.
 * ``.. krosbl-cli::`` renders ``krosbl --help`` and the help of every subcommand.
 * ``.. krosbl-methods::`` renders the table of :func:`krosbl.methods`.
-* ``.. krosbl-presets::`` renders the table of :mod:`krosbl.presets` (spec §9).
+* ``.. krosbl-presets::`` renders the table of :mod:`krosbl.presets` (``theory-settings``).
 
 Each directive writes reStructuredText and parses it in place, so use them in ``.rst`` pages
 (in a MyST page the generated text would be parsed as markdown).  The pages stay in step with
@@ -291,7 +291,7 @@ class MethodsDirective(_RstDirective):
 
 
 class PresetsDirective(_RstDirective):
-    """``.. krosbl-presets::``: which presets exist for which methods (spec §9)."""
+    """``.. krosbl-presets::``: which presets exist for which methods (``theory-settings``)."""
 
     has_content = False
 
