@@ -17,7 +17,7 @@ Examples
 >>> nmse = irs.channel_nmse(est, trial)
 """
 
-from krosbl.irs.arrays import array_dictionary, grid_angles
+from krosbl.irs.arrays import array_dictionary, array_response, grid_angles, wrap_angles
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
 from krosbl.irs.estimate import Estimate, estimate, irs_settings
 from krosbl.irs.factors import (
@@ -27,7 +27,13 @@ from krosbl.irs.factors import (
     pilot_factor,
     rebuild_channels,
 )
-from krosbl.irs.geometry import Geometry, angular_channel, angular_support, draw_geometry
+from krosbl.irs.geometry import (
+    Geometry,
+    PathAngles,
+    angular_channel,
+    angular_support,
+    draw_geometry,
+)
 from krosbl.irs.metrics import channel_nmse
 from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
@@ -41,12 +47,14 @@ __all__ = [
     "Factors",
     "Geometry",
     "Observation",
+    "PathAngles",
     "Run",
     "Scenario",
     "Trial",
     "angular_channel",
     "angular_support",
     "array_dictionary",
+    "array_response",
     "build_factors",
     "cascaded_channels",
     "channel_nmse",
@@ -65,4 +73,5 @@ __all__ = [
     "redraw_weak_patterns",
     "simulate_trial",
     "symbol_error_rate",
+    "wrap_angles",
 ]
