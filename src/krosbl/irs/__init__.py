@@ -23,7 +23,9 @@ from krosbl.irs.estimate import Estimate, estimate, irs_settings
 from krosbl.irs.factors import (
     Factors,
     build_factors,
+    pattern_atoms,
     pattern_factor,
+    pilot_atoms,
     pilot_factor,
     rebuild_channels,
 )
@@ -34,7 +36,8 @@ from krosbl.irs.geometry import (
     angular_support,
     draw_geometry,
 )
-from krosbl.irs.metrics import channel_nmse
+from krosbl.irs.metrics import channel_nmse, heldout_nmse, paths_of, pooled_nmse
+from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
 from krosbl.irs.ser import QPSK, draw_symbols, qpsk_ser, symbol_error_rate
@@ -48,6 +51,7 @@ __all__ = [
     "Geometry",
     "Observation",
     "PathAngles",
+    "Paths",
     "Run",
     "Scenario",
     "Trial",
@@ -64,14 +68,20 @@ __all__ = [
     "draw_symbols",
     "estimate",
     "grid_angles",
+    "heldout_nmse",
     "irs_settings",
+    "paths_of",
+    "pattern_atoms",
     "pattern_factor",
     "physical_channels",
+    "pilot_atoms",
     "pilot_factor",
+    "pooled_nmse",
     "qpsk_ser",
     "rebuild_channels",
     "redraw_weak_patterns",
     "simulate_trial",
     "symbol_error_rate",
+    "true_paths",
     "wrap_angles",
 ]

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from krosbl import presets
 from krosbl.api import Result, recover
 from krosbl.irs._validate import check_finite
+from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
 from krosbl.settings import SolverSettings
 from krosbl.validation import check_method
@@ -29,18 +30,24 @@ class Estimate:
     ----------
     H : ndarray of complex128, shape (K2, N_b, N_m)
         Rebuilt cascaded channels ``Ĥ_k`` (spec §8.4).
-    z : ndarray of complex128, shape (G, G, G)
-        Angular estimate ``ẑ`` (the solver's ``x`` reshaped).
+    z : ndarray of complex128, shape (G, G, G), or None
+        Angular estimate ``ẑ`` (the solver's ``x`` reshaped); ``None`` for an estimate made of
+        continuous paths (``"oracle-angles"``).
     result : krosbl.Result
-        The solver's full output.
+        The solver's full output (for a path estimate: ``x`` holds the path gains).
     observation : Observation
         What was estimated from.
+    paths : Paths
+        The estimate as paths (angles and gains): the non-zeros of ``ẑ`` at their grid angles,
+        or the continuous paths of a path estimate. :func:`krosbl.irs.heldout_nmse` rebuilds
+        the channel on fresh patterns from them.
     """
 
     H: NDArray[np.complex128]
-    z: NDArray[np.complex128]
+    z: NDArray[np.complex128] | None
     result: Result
     observation: Observation
+    paths: Paths
 
     @property
     def method(self) -> str:
@@ -122,4 +129,5 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
         options.setdefault("support", trial.support)
     result = recover(obs.y, trial.operator, method, noise_var=obs.noise_var, **options)
     z = np.asarray(result.x).reshape(trial.scenario.unknown_shape)
-    return Estimate(H=trial.rebuild(z), z=z, result=result, observation=obs)
+    paths = Paths.from_grid(z, trial.scenario.grid)
+    return Estimate(H=trial.rebuild(z), z=z, result=result, observation=obs, paths=paths)

@@ -19,6 +19,7 @@ from krosbl.irs.geometry import (
     angular_support,
     draw_geometry,
 )
+from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.scenario import Scenario
 from krosbl.operators import Kron
 
@@ -89,6 +90,11 @@ class Trial:
     def angles(self) -> PathAngles:
         """The true continuous angles of the paths (the grid angles when on the grid)."""
         return self.geometry.angles(self.scenario.grid)
+
+    @property
+    def paths(self) -> Paths:
+        """The true channel as ``s²`` paths at the continuous angles (:func:`true_paths`)."""
+        return true_paths(self.geometry, self.scenario)
 
     @property
     def signal_power(self) -> float:
