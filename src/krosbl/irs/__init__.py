@@ -19,7 +19,7 @@ Examples
 
 from krosbl.irs.arrays import array_dictionary, array_response, grid_angles, wrap_angles
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
-from krosbl.irs.estimate import Estimate, estimate, irs_settings
+from krosbl.irs.estimate import Estimate, estimate, irs_methods, irs_settings
 from krosbl.irs.factors import (
     Factors,
     build_factors,
@@ -69,6 +69,7 @@ __all__ = [
     "estimate",
     "grid_angles",
     "heldout_nmse",
+    "irs_methods",
     "irs_settings",
     "paths_of",
     "pattern_atoms",

@@ -2,57 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from krosbl import presets
-from krosbl.api import Result, recover
+from krosbl.api import recover
 from krosbl.irs._validate import check_finite
+from krosbl.irs.channel_estimate import Estimate
+from krosbl.irs.oracle import oracle_angles
 from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
+from krosbl.methods import methods
 from krosbl.settings import SolverSettings
 from krosbl.validation import check_method
 
-__all__ = ["HIGH_SNR_DB", "Estimate", "estimate", "irs_settings"]
+__all__ = ["HIGH_SNR_DB", "IRS_METHODS", "Estimate", "estimate", "irs_methods", "irs_settings"]
 
 #: SNR (dB) from which SVD-KroSBL uses the ``"irs-high-snr"`` preset (relative pruning 1e-3).
 HIGH_SNR_DB = 25.0
 
+#: Estimators of the IRS module itself, beside the krosbl solvers of :func:`krosbl.methods`.
+IRS_METHODS: dict[str, Callable[[Observation], Estimate]] = {"oracle-angles": oracle_angles}
 
-@dataclass(frozen=True, eq=False)
-class Estimate:
-    """A channel estimate of one observation.
 
-    Parameters
-    ----------
-    H : ndarray of complex128, shape (K2, N_b, N_m)
-        Rebuilt cascaded channels ``Ĥ_k`` (spec §8.4).
-    z : ndarray of complex128, shape (G, G, G), or None
-        Angular estimate ``ẑ`` (the solver's ``x`` reshaped); ``None`` for an estimate made of
-        continuous paths (``"oracle-angles"``).
-    result : krosbl.Result
-        The solver's full output (for a path estimate: ``x`` holds the path gains).
-    observation : Observation
-        What was estimated from.
-    paths : Paths
-        The estimate as paths (angles and gains): the non-zeros of ``ẑ`` at their grid angles,
-        or the continuous paths of a path estimate. :func:`krosbl.irs.heldout_nmse` rebuilds
-        the channel on fresh patterns from them.
+def irs_methods() -> list[str]:
+    """Return every method name :func:`estimate` accepts, sorted.
+
+    Returns
+    -------
+    list of str
+        The krosbl solvers (:func:`krosbl.methods`) and the IRS module's own estimators
+        (``"oracle-angles"``).
     """
+    return sorted([*methods(), *IRS_METHODS])
 
-    H: NDArray[np.complex128]
-    z: NDArray[np.complex128] | None
-    result: Result
-    observation: Observation
-    paths: Paths
 
-    @property
-    def method(self) -> str:
-        """The method that produced the estimate."""
-        return self.result.method
+def _irs_method(method: str) -> str | None:
+    """The IRS-module method named ``method``, ``None`` for a krosbl solver; else an error."""
+    name = method.lower() if isinstance(method, str) else None
+    if name in IRS_METHODS:
+        return name
+    try:
+        check_method(method)
+    except ValueError:
+        raise ValueError(
+            f"unknown IRS method {method!r}; valid methods are {irs_methods()}"
+        ) from None
+    return None
 
 
 def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
@@ -70,14 +68,17 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     SolverSettings or None
         ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at
         ``snr_db >= 25``; ``None`` (krosbl's default) for a method without an IRS preset
-        (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment).
+        (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment) and
+        for the IRS module's own estimators (``"oracle-angles"``), which take no settings.
 
     Notes
     -----
     Spec §9, IRS rows; Appendix A, R10.
     """
-    method = check_method(method).name
     snr_db = check_finite("snr_db", snr_db)
+    if _irs_method(method) is not None:
+        return None
+    method = check_method(method).name
     experiment = "irs-high-snr" if method == "svd-krosbl" and snr_db >= HIGH_SNR_DB else "irs"
     if method not in presets.PRESETS[experiment]:
         return None
@@ -94,15 +95,26 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     method : str, default "pc-krosbl"
         A method of :func:`krosbl.methods` (case-insensitive); the paper's IRS methods are
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
-        ``"oracle-ls"`` solves least squares on the trial's true support.
+        ``"oracle-ls"`` solves least squares on the trial's true grid support. The IRS module
+        adds ``"oracle-angles"`` (:func:`krosbl.irs.oracle.oracle_angles`: least squares on
+        the trial's true continuous angles, the limit for off-grid channels).
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
-        preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it.
+        preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it. The IRS
+        module's own estimators take none (``settings=None`` is accepted).
 
     Returns
     -------
     Estimate
-        ``Ĥ`` (rebuilt with the trial's patterns), ``ẑ`` and the solver result.
+        ``Ĥ`` (rebuilt with the trial's patterns), ``ẑ``, the paths and the solver result.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown; the message lists :func:`irs_methods`.
+    TypeError
+        If ``obs`` is not an :class:`Observation`, or options are given to an IRS-module
+        estimator.
 
     Notes
     -----
@@ -122,6 +134,12 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     """
     if not isinstance(obs, Observation):
         raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
+    irs_method = _irs_method(method)
+    if irs_method is not None:
+        extra = {k: v for k, v in options.items() if not (k == "settings" and v is None)}
+        if extra:
+            raise TypeError(f"method {irs_method!r} takes no options, got {sorted(extra)}")
+        return IRS_METHODS[irs_method](obs)
     method = check_method(method).name
     trial = obs.trial
     options.setdefault("settings", irs_settings(method, obs.snr_db))
