@@ -171,3 +171,24 @@ def test_off_grid_out_of_range_is_refused(bad):
 def test_off_grid_must_be_a_number(bad):
     with pytest.raises(TypeError, match="off_grid"):
         irs.Scenario(off_grid=bad)
+
+
+@pytest.mark.parametrize(
+    ("atoms", "n_angles"),
+    [
+        (lambda t, d: irs.array_response(16, t, derivative=d), 3),
+        (lambda t, d: irs.array_response(256, t, derivative=d), 3),
+        (lambda t, d: irs.pattern_atoms(PSI, t, derivative=d), 3),
+        (lambda t, d: irs.pilot_atoms(PILOTS, t, derivative=d), 3),
+    ],
+    ids=["ula16", "ula256", "irs", "ms"],
+)
+def test_atom_derivatives_match_finite_differences(atoms, n_angles):
+    theta = np.array([-0.71, 0.013, 0.4])[:n_angles]
+    h = 1e-6
+    fd = (atoms(theta + h, False) - atoms(theta - h, False)) / (2 * h)
+    np.testing.assert_allclose(atoms(theta, True), fd, atol=1e-6 * np.abs(fd).max())
+
+
+PSI = irs.draw_patterns(np.random.default_rng(0), 64, 5)
+PILOTS = irs.draw_pilots(np.random.default_rng(0), 6, 3)

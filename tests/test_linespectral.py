@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from krosbl.linespectral import least_squares_gains, refine_angles
+from krosbl.linespectral import fit_line_spectrum, least_squares_gains, refine_angles
 
 GRID = 18
 STEP = 2 / GRID
@@ -119,8 +119,8 @@ def test_zero_measurements():
     ("kwargs", "match"),
     [
         ({}, "give width"),
-        ({"width": 0.0}, "width must be positive"),
-        ({"width": np.nan}, "width must be positive"),
+        ({"width": 0.0}, "width must be non-negative"),
+        ({"width": np.nan}, "width must be non-negative"),
         ({"width": 0.1, "angles": []}, "angles must be"),
         ({"width": 0.1, "angles": [np.inf]}, "angles must be"),
         ({"width": 0.1, "y": np.ones((2, 4))}, "y must be a non-empty 1-D array"),
@@ -133,3 +133,54 @@ def test_bad_input(kwargs, match):
     y, angles = args.pop("y"), args.pop("angles")
     with pytest.raises(ValueError, match=match):
         refine_angles(y, atoms, angles, **args)
+
+
+@pytest.mark.parametrize("n", [16, 64, 256])
+@pytest.mark.parametrize("n_paths", [1, 2, 3])
+def test_greedy_fit_detects_and_refines_from_a_grid(n, n_paths):
+    atoms, derivative = ula(n)
+    _, theta, gains = problem(np.random.default_rng(n + n_paths), n_paths)
+    grid = np.linspace(-1, 1, 4 * n, endpoint=False)
+    fit = fit_line_spectrum(atoms(theta) @ gains, atoms, grid, n_paths, derivative=derivative)
+    order = np.argsort(fit.angles)
+    np.testing.assert_allclose(fit.angles[order], np.sort(theta), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(fit.gains[order], gains[np.argsort(theta)], rtol=1e-6)
+
+
+def test_greedy_fit_stops_when_everything_is_explained():
+    atoms, derivative = ula(32)
+    y = atoms(np.array([0.2345])) @ np.array([1.0 + 1.0j])
+    grid = np.linspace(-1, 1, 128, endpoint=False)
+    fit = fit_line_spectrum(y, atoms, grid, 3, derivative=derivative)
+    assert fit.angles.size == 1 and fit.angles[0] == pytest.approx(0.2345, abs=1e-12)
+
+
+def test_greedy_fit_accepts_a_precomputed_dictionary():
+    atoms, derivative = ula(16)
+    grid = np.linspace(-1, 1, 64, endpoint=False)
+    y = atoms(np.array([-0.4321])) @ np.array([2.0])
+    fit = fit_line_spectrum(y, atoms, grid, 1, derivative=derivative, dictionary=atoms(grid))
+    assert fit.angles[0] == pytest.approx(-0.4321, abs=1e-12)
+    with pytest.raises(ValueError, match=r"dictionary must have shape \(16, 64\)"):
+        fit_line_spectrum(y, atoms, grid, 1, dictionary=atoms(grid[:10]))
+
+
+@pytest.mark.parametrize(
+    ("n_paths", "candidates", "match"),
+    [(0, np.linspace(-1, 1, 8), "n_paths"), (1, [0.0], "at least two")],
+)
+def test_greedy_fit_bad_input(n_paths, candidates, match):
+    atoms, _ = ula(4)
+    with pytest.raises(ValueError, match=match):
+        fit_line_spectrum(np.ones(4), atoms, candidates, n_paths, width=0.1)
+
+
+def test_zero_width_leaves_an_angle_to_newton():
+    atoms, derivative = ula(16)
+    theta, gains = np.array([-0.3, 0.41]), np.array([1.0, 1.0j])
+    start = np.array([-0.3 + 1e-3, 0.41 + 0.04])
+    y = atoms(theta) @ gains
+    cell_only = refine_angles(y, atoms, start, width=[0.0, 0.1])
+    assert cell_only.angles[0] == start[0]  # not searched, no Newton
+    both = refine_angles(y, atoms, start, width=[0.0, 0.1], derivative=derivative)
+    np.testing.assert_allclose(both.angles, theta, atol=1e-10)

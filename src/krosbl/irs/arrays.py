@@ -90,7 +90,7 @@ def wrap_angles(theta: ArrayLike) -> NDArray[np.float64]:
     return np.where(out >= 1.0, out - 2.0, out)
 
 
-def array_response(n: int, theta: ArrayLike) -> NDArray[np.complex128]:
+def array_response(n: int, theta: ArrayLike, *, derivative: bool = False) -> NDArray[np.complex128]:
     """Return the responses ``a_n(θ) = n^{−1/2} e^{jπθk}``, ``k = 0..n−1``, at any angles.
 
     Parameters
@@ -99,11 +99,13 @@ def array_response(n: int, theta: ArrayLike) -> NDArray[np.complex128]:
         Number of antennas or IRS elements (at least 1).
     theta : array_like of float, shape (P,) or scalar
         Sin-domain angles (continuous; any real value, the response has period 2).
+    derivative : bool, default False
+        Return ``∂a_n/∂θ = jπk ⊙ a_n(θ)`` instead.
 
     Returns
     -------
     ndarray of complex128, shape (n, P) (or (n,) for a scalar angle)
-        One unit-norm column per angle.
+        One unit-norm column per angle (or its derivative).
 
     Notes
     -----
@@ -120,5 +122,9 @@ def array_response(n: int, theta: ArrayLike) -> NDArray[np.complex128]:
     """
     n = check_int("n", n, minimum=1)
     angles = np.asarray(theta, dtype=np.float64)
-    phase = np.mod(np.multiply.outer(np.arange(n), angles), 2.0)
-    return np.exp(1j * np.pi * phase) / np.sqrt(n)
+    k = np.arange(n)
+    phase = np.mod(np.multiply.outer(k, angles), 2.0)
+    a = np.exp(1j * np.pi * phase) / np.sqrt(n)
+    if derivative:
+        a *= (1j * np.pi * k).reshape((n,) + (1,) * angles.ndim)
+    return a

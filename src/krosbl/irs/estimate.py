@@ -11,6 +11,7 @@ from krosbl import presets
 from krosbl.api import recover
 from krosbl.irs._validate import check_finite
 from krosbl.irs.channel_estimate import Estimate
+from krosbl.irs.offgrid import offgrid_estimate
 from krosbl.irs.oracle import oracle_angles
 from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
@@ -24,7 +25,10 @@ __all__ = ["HIGH_SNR_DB", "IRS_METHODS", "Estimate", "estimate", "irs_methods", 
 HIGH_SNR_DB = 25.0
 
 #: Estimators of the IRS module itself, beside the krosbl solvers of :func:`krosbl.methods`.
-IRS_METHODS: dict[str, Callable[[Observation], Estimate]] = {"oracle-angles": oracle_angles}
+IRS_METHODS: dict[str, Callable[..., Estimate]] = {
+    "offgrid": offgrid_estimate,
+    "oracle-angles": oracle_angles,
+}
 
 
 def irs_methods() -> list[str]:
@@ -34,7 +38,7 @@ def irs_methods() -> list[str]:
     -------
     list of str
         The krosbl solvers (:func:`krosbl.methods`) and the IRS module's own estimators
-        (``"oracle-angles"``).
+        (``"offgrid"``, ``"oracle-angles"``).
     """
     return sorted([*methods(), *IRS_METHODS])
 
@@ -69,7 +73,8 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
         ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at
         ``snr_db >= 25``; ``None`` (krosbl's default) for a method without an IRS preset
         (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment) and
-        for the IRS module's own estimators (``"oracle-angles"``), which take no settings.
+        for the IRS module's own estimators (``"offgrid"``, ``"oracle-angles"``), which take
+        no settings.
 
     Notes
     -----
@@ -96,12 +101,16 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
         A method of :func:`krosbl.methods` (case-insensitive); the paper's IRS methods are
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
         ``"oracle-ls"`` solves least squares on the trial's true grid support. The IRS module
-        adds ``"oracle-angles"`` (:func:`krosbl.irs.oracle.oracle_angles`: least squares on
-        the trial's true continuous angles, the limit for off-grid channels).
+        adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous angles from
+        a rank-one split and a line-spectral fit per factor) and ``"oracle-angles"``
+        (:func:`krosbl.irs.oracle.oracle_angles`: least squares on the trial's true continuous
+        angles, the limit for off-grid channels).
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
         preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it. The IRS
-        module's own estimators take none (``settings=None`` is accepted).
+        module's own estimators take their keyword arguments instead (``"offgrid"``:
+        ``n_paths``, ``oversampling``, ``refit``; ``"oracle-angles"``: none), and accept
+        ``settings=None``.
 
     Returns
     -------
@@ -113,8 +122,8 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     ValueError
         If ``method`` is unknown; the message lists :func:`irs_methods`.
     TypeError
-        If ``obs`` is not an :class:`Observation`, or options are given to an IRS-module
-        estimator.
+        If ``obs`` is not an :class:`Observation`, or an IRS-module estimator is given an
+        option it does not take.
 
     Notes
     -----
@@ -136,10 +145,9 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
         raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
     irs_method = _irs_method(method)
     if irs_method is not None:
-        extra = {k: v for k, v in options.items() if not (k == "settings" and v is None)}
-        if extra:
-            raise TypeError(f"method {irs_method!r} takes no options, got {sorted(extra)}")
-        return IRS_METHODS[irs_method](obs)
+        if options.get("settings", None) is None:
+            options.pop("settings", None)
+        return IRS_METHODS[irs_method](obs, **options)
     method = check_method(method).name
     trial = obs.trial
     options.setdefault("settings", irs_settings(method, obs.snr_db))

@@ -94,7 +94,9 @@ def pilot_factor(pilots: ArrayLike, grid: int) -> NDArray[np.complex128]:
     return x.T @ array_dictionary(x.shape[0], grid).conj()
 
 
-def pattern_atoms(patterns: ArrayLike, delta: ArrayLike) -> NDArray[np.complex128]:
+def pattern_atoms(
+    patterns: ArrayLike, delta: ArrayLike, *, derivative: bool = False
+) -> NDArray[np.complex128]:
     """Return the IRS atoms ``f(δ)[k] = (1/L) Σ_ℓ ψ_k[ℓ] e^{−jπδℓ}`` at any angle differences.
 
     Parameters
@@ -103,6 +105,8 @@ def pattern_atoms(patterns: ArrayLike, delta: ArrayLike) -> NDArray[np.complex12
         IRS patterns ``Ψ``.
     delta : array_like of float, shape (P,)
         IRS angle differences ``δ = θ_d − θ_a`` (sin-domain, period 2).
+    derivative : bool, default False
+        Return ``∂f/∂δ`` instead.
 
     Returns
     -------
@@ -120,10 +124,13 @@ def pattern_atoms(patterns: ArrayLike, delta: ArrayLike) -> NDArray[np.complex12
     if psi.ndim != 2:
         raise ValueError(f"patterns must have shape (L, K2), got {psi.shape}")
     n_irs = psi.shape[0]
-    return psi.T @ array_response(n_irs, delta).conj() / np.sqrt(n_irs)
+    a = array_response(n_irs, delta, derivative=derivative)
+    return psi.T @ a.conj() / np.sqrt(n_irs)
 
 
-def pilot_atoms(pilots: ArrayLike, phi: ArrayLike) -> NDArray[np.complex128]:
+def pilot_atoms(
+    pilots: ArrayLike, phi: ArrayLike, *, derivative: bool = False
+) -> NDArray[np.complex128]:
     """Return the MS atoms ``Xᵀ conj(a_{N_m}(φ))`` at any departure angles.
 
     Parameters
@@ -132,6 +139,8 @@ def pilot_atoms(pilots: ArrayLike, phi: ArrayLike) -> NDArray[np.complex128]:
         Pilot matrix ``X``.
     phi : array_like of float, shape (P,)
         MS departure angles (sin-domain).
+    derivative : bool, default False
+        Return ``∂/∂φ`` instead.
 
     Returns
     -------
@@ -145,7 +154,7 @@ def pilot_atoms(pilots: ArrayLike, phi: ArrayLike) -> NDArray[np.complex128]:
     x = np.asarray(pilots)
     if x.ndim != 2:
         raise ValueError(f"pilots must have shape (N_m, K1), got {x.shape}")
-    return x.T @ array_response(x.shape[0], phi).conj()
+    return x.T @ array_response(x.shape[0], phi, derivative=derivative).conj()
 
 
 def build_factors(patterns: ArrayLike, pilots: ArrayLike, n_bs: int, grid: int) -> Factors:
