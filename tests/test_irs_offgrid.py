@@ -24,6 +24,8 @@ SMALL = {
     "n_patterns": 4,
     "n_trials": 2,
 }
+PSI = irs.draw_patterns(np.random.default_rng(0), 64, 5)
+PILOTS = irs.draw_pilots(np.random.default_rng(0), 6, 3)
 
 
 def steering(n: int, theta: np.ndarray | float) -> np.ndarray:
@@ -188,7 +190,3 @@ def test_atom_derivatives_match_finite_differences(atoms, n_angles):
     h = 1e-6
     fd = (atoms(theta + h, False) - atoms(theta - h, False)) / (2 * h)
     np.testing.assert_allclose(atoms(theta, True), fd, atol=1e-6 * np.abs(fd).max())
-
-
-PSI = irs.draw_patterns(np.random.default_rng(0), 64, 5)
-PILOTS = irs.draw_pilots(np.random.default_rng(0), 6, 3)
