@@ -47,10 +47,15 @@ def test_close_to_the_oracle_off_grid_at_20_db():
     assert grid > 0.5  # the true grid support is useless on fresh patterns
 
 
-def test_gains_without_the_joint_refit():
+def test_gains_with_the_joint_refit():
     trial = irs.Run(irs.Scenario(off_grid=0.5, n_patterns=40, n_trials=1), seed=3).trial(0)
-    est = irs.estimate(noiseless(trial), "offgrid", refit=False)
+    est = irs.estimate(noiseless(trial), "offgrid", refit=True)
     assert irs.pooled_nmse(est, trial) < 1e-20
+    obs = trial.observe(10.0, rng=0)
+    product = irs.estimate(obs, "offgrid")
+    refit = irs.estimate(obs, "offgrid", refit=True)
+    np.testing.assert_array_equal(product.paths.irs, refit.paths.irs)
+    assert not np.allclose(product.paths.gains, refit.paths.gains)
 
 
 def test_more_paths_than_the_channel_has():

@@ -77,7 +77,7 @@ def offgrid_estimate(
     *,
     n_paths: Sequence[int] | None = None,
     oversampling: Sequence[int] = OFFGRID_CANDIDATES,
-    refit: bool = True,
+    refit: bool = False,
 ) -> Estimate:
     """Estimate an IRS channel with continuous angles: rank-one split, per-factor fits.
 
@@ -91,9 +91,13 @@ def offgrid_estimate(
     oversampling : sequence of 3 int, default (4, 8, 8)
         Candidate angles per element for the greedy detection of each factor (at least 64
         candidates per factor).
-    refit : bool, default True
+    refit : bool, default False
         Refit the ``P_1·P_2·P_3`` path gains jointly by least squares on ``y`` (as the oracle
-        does with the true angles) instead of keeping the product of the factor gains.
+        does with the true angles) instead of keeping the product ``x_1 ⊗ x_2 ⊗ x_3`` of the
+        factor gains. The product keeps the rank-one structure (``P_1 + P_2 + P_3`` gains
+        instead of ``P_1 P_2 P_3``) and measured 1–5 dB better (paper scenario, ``K2`` = 6,
+        20, 40, ``ρ`` = 0 and 0.5, 4–20 dB); refitting helps only when the channel is not
+        rank one.
 
     Returns
     -------
@@ -126,7 +130,8 @@ def offgrid_estimate(
        He & Joseph, "Efficient off-grid Bayesian parameter estimation for
        Kronecker-structured signals", arXiv:2412.00310, here with least-squares gains instead of
        the per-factor SBL);
-    3. takes every combination of the factor angles as a path and refits their gains on ``y``.
+    3. takes every combination of the factor angles as a path, with the product of the factor
+       gains (or, with ``refit``, gains refitted jointly on ``y``).
 
     The IRS beam is ``2/L`` wide, so the IRS candidates are ``4L`` and the refinement resolves
     far below ``1/L``. Cost: one SVD pair and three small fits; no Kronecker product.
