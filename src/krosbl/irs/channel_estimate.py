@@ -24,7 +24,7 @@ class Estimate:
         Rebuilt cascaded channels ``Ĥ_k`` (spec §8.4).
     z : ndarray of complex128, shape (G, G, G), or None
         Angular estimate ``ẑ`` (the solver's ``x`` reshaped); ``None`` for an estimate made of
-        continuous paths (``"oracle-angles"``).
+        continuous paths (``"offgrid"``, ``"oracle-angles"``).
     result : krosbl.Result
         The solver's full output (for a path estimate: ``x`` holds the path gains).
     observation : Observation
