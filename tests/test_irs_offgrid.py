@@ -145,9 +145,12 @@ def test_wrap_angles(theta, wrapped):
     assert irs.wrap_angles(theta) == pytest.approx(wrapped, abs=1e-15)
 
 
-def test_wrap_never_returns_one():
-    assert irs.wrap_angles(-1e-17) == 0.0 or irs.wrap_angles(-1e-17) < 1.0
-    assert float(irs.wrap_angles(-2.0 - 1e-17)) < 1.0
+def test_wrap_stays_in_the_half_open_interval_at_the_edges():
+    edges = np.array([-3.0, -1.0, 1.0, 3.0, -1e-17, 1e-300])
+    theta = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
+    wrapped = irs.wrap_angles(theta)
+    assert np.all((wrapped >= -1.0) & (wrapped < 1.0))
+    np.testing.assert_allclose(np.exp(1j * np.pi * wrapped), np.exp(1j * np.pi * theta), atol=1e-15)
 
 
 @pytest.mark.parametrize("n", [1, 6, 256])
