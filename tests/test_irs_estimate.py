@@ -88,3 +88,46 @@ def test_methods_outside_the_paper_experiment_use_defaults(trial, method, option
     assert irs.irs_settings(method, 12.0) is None
     obs = trial.observe(snr_db=20.0, rng=np.random.default_rng(1))
     assert irs.estimate(obs, method, **option).H.shape == (6, 16, 6)
+
+
+@pytest.mark.parametrize("off_grid", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize(
+    "sizes",
+    [{}, {"n_ms": 3, "n_bs": 4, "n_irs": 10, "grid": 7, "spread": 2, "n_pilots": 2}],
+    ids=["paper", "small"],
+)
+def test_oracle_angles_is_exact_without_noise(off_grid, sizes):
+    trial = irs.Run(irs.Scenario(off_grid=off_grid, n_trials=2, **sizes), seed=4).trial(1)
+    noiseless = irs.Observation(trial, np.inf, 0.0, trial.y0)
+    est = irs.estimate(noiseless, method="oracle-angles")
+    assert est.method == "oracle-angles" and est.z is None
+    np.testing.assert_allclose(est.paths.gains, trial.paths.gains, rtol=1e-9)
+    assert irs.channel_nmse(est, trial) < 1e-20
+    assert irs.heldout_nmse(est, trial, n_patterns=min(100, trial.scenario.n_irs)) < 1e-20
+
+
+def test_oracle_angles_with_noise_beats_grid_oracle_off_grid():
+    trial = irs.Run(irs.Scenario(off_grid=0.5), seed=7).trial(0)
+    obs = trial.observe(20.0, rng=0)
+    oracle = irs.estimate(obs, "ORACLE-ANGLES", settings=None)
+    grid = irs.estimate(obs, "oracle-ls")
+    assert irs.channel_nmse(oracle, trial) < 0.05 < irs.channel_nmse(grid, trial)
+    assert irs.heldout_nmse(oracle, trial, rng=0) < 0.05 < irs.heldout_nmse(grid, trial, rng=0)
+    assert oracle.result.time_s >= 0 and oracle.result.x.shape == (9,)
+
+
+def test_irs_methods_and_settings():
+    assert "oracle-angles" in irs.irs_methods() and "pc-krosbl" in irs.irs_methods()
+    assert irs.irs_settings("oracle-angles", 12.0) is None
+
+
+def test_oracle_angles_takes_no_solver_options(trial):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'beta'"):
+        irs.estimate(trial.observe(10.0, rng=0), "oracle-angles", beta=0.5)
+
+
+def test_unknown_irs_method_lists_the_valid_ones(trial):
+    with pytest.raises(ValueError, match=r"unknown IRS method 'oracle'; valid .*'oracle-angles'"):
+        irs.estimate(trial.observe(10.0, rng=0), "oracle")
+    with pytest.raises(ValueError, match=r"valid methods are .*'pc-krosbl'"):
+        irs.irs_settings("nope", 10.0)

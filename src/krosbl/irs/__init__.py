@@ -17,18 +17,27 @@ Examples
 >>> nmse = irs.channel_nmse(est, trial)
 """
 
-from krosbl.irs.arrays import array_dictionary, grid_angles
+from krosbl.irs.arrays import array_dictionary, array_response, grid_angles, wrap_angles
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
-from krosbl.irs.estimate import Estimate, estimate, irs_settings
+from krosbl.irs.estimate import Estimate, estimate, irs_methods, irs_settings
 from krosbl.irs.factors import (
     Factors,
     build_factors,
+    pattern_atoms,
     pattern_factor,
+    pilot_atoms,
     pilot_factor,
     rebuild_channels,
 )
-from krosbl.irs.geometry import Geometry, angular_channel, angular_support, draw_geometry
-from krosbl.irs.metrics import channel_nmse
+from krosbl.irs.geometry import (
+    Geometry,
+    PathAngles,
+    angular_channel,
+    angular_support,
+    draw_geometry,
+)
+from krosbl.irs.metrics import channel_nmse, heldout_nmse, paths_of, pooled_nmse
+from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
 from krosbl.irs.ser import QPSK, draw_symbols, qpsk_ser, symbol_error_rate
@@ -41,12 +50,15 @@ __all__ = [
     "Factors",
     "Geometry",
     "Observation",
+    "PathAngles",
+    "Paths",
     "Run",
     "Scenario",
     "Trial",
     "angular_channel",
     "angular_support",
     "array_dictionary",
+    "array_response",
     "build_factors",
     "cascaded_channels",
     "channel_nmse",
@@ -56,13 +68,21 @@ __all__ = [
     "draw_symbols",
     "estimate",
     "grid_angles",
+    "heldout_nmse",
+    "irs_methods",
     "irs_settings",
+    "paths_of",
+    "pattern_atoms",
     "pattern_factor",
     "physical_channels",
+    "pilot_atoms",
     "pilot_factor",
+    "pooled_nmse",
     "qpsk_ser",
     "rebuild_channels",
     "redraw_weak_patterns",
     "simulate_trial",
     "symbol_error_rate",
+    "true_paths",
+    "wrap_angles",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-__all__ = ["check_finite", "check_int"]
+__all__ = ["check_finite", "check_int", "check_interval"]
 
 
 def check_int(name: str, value: object, *, minimum: int) -> int:
@@ -66,4 +66,34 @@ def check_finite(name: str, value: object) -> float:
     out = float(value)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {out}")
+    return out
+
+
+def check_interval(name: str, value: object, low: float, high: float) -> float:
+    """Return ``value`` as a ``float`` after checking that it lies in ``[low, high]``.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : object
+        The value to check.
+    low, high : float
+        Closed bounds.
+
+    Returns
+    -------
+    float
+        ``value`` converted to a Python ``float``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If ``value`` is NaN, infinite or outside ``[low, high]``.
+    """
+    out = check_finite(name, value)
+    if not low <= out <= high:
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {out:g}")
     return out

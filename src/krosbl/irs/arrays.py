@@ -1,13 +1,13 @@
-"""Uniform linear array responses on the angular grid (spec §8.1)."""
+"""Uniform linear array responses, on the angular grid (spec §8.1) and at any angle."""
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from krosbl.irs._validate import check_int
 
-__all__ = ["array_dictionary", "grid_angles"]
+__all__ = ["array_dictionary", "array_response", "grid_angles", "wrap_angles"]
 
 
 def grid_angles(grid: int) -> NDArray[np.float64]:
@@ -65,3 +65,66 @@ def array_dictionary(n: int, grid: int) -> NDArray[np.complex128]:
     grid = check_int("grid", grid, minimum=1)
     phase = np.mod(np.outer(np.arange(n), 2 * np.arange(grid) - grid), 2 * grid)
     return np.exp(1j * np.pi * phase / grid) / np.sqrt(n)
+
+
+def wrap_angles(theta: ArrayLike) -> NDArray[np.float64]:
+    """Wrap sin-domain angles to ``[−1, 1)``.
+
+    Parameters
+    ----------
+    theta : array_like of float
+        Angles (any shape).
+
+    Returns
+    -------
+    ndarray of float64
+        ``((θ + 1) mod 2) − 1``, same shape; never ``1.0`` (a rounding to the upper end is
+        mapped to ``−1``).
+
+    Notes
+    -----
+    Half-wavelength ULA responses ``e^{jπθn}`` have period 2 in ``θ``, so wrapping changes no
+    response (He & Joseph, IEEE TSP 2024, Section VI).
+    """
+    out = np.mod(np.asarray(theta, dtype=np.float64) + 1.0, 2.0) - 1.0
+    return np.where(out >= 1.0, out - 2.0, out)
+
+
+def array_response(n: int, theta: ArrayLike, *, derivative: bool = False) -> NDArray[np.complex128]:
+    """Return the responses ``a_n(θ) = n^{−1/2} e^{jπθk}``, ``k = 0..n−1``, at any angles.
+
+    Parameters
+    ----------
+    n : int
+        Number of antennas or IRS elements (at least 1).
+    theta : array_like of float, shape (P,) or scalar
+        Sin-domain angles (continuous; any real value, the response has period 2).
+    derivative : bool, default False
+        Return ``∂a_n/∂θ = jπk ⊙ a_n(θ)`` instead.
+
+    Returns
+    -------
+    ndarray of complex128, shape (n, P) (or (n,) for a scalar angle)
+        One unit-norm column per angle (or its derivative).
+
+    Notes
+    -----
+    The continuous counterpart of :func:`array_dictionary` (equal to it at the grid angles up
+    to rounding, about 1e-13 for ``n = 256``). The phase ``θk`` is reduced modulo 2 before it
+    is multiplied by ``π``. He & Joseph (IEEE TSP 2024), Section VI.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from krosbl.irs import array_response, array_dictionary
+    >>> bool(np.allclose(array_response(16, [-1.0, 0.0]), array_dictionary(16, 2)))
+    True
+    """
+    n = check_int("n", n, minimum=1)
+    angles = np.asarray(theta, dtype=np.float64)
+    k = np.arange(n)
+    phase = np.mod(np.multiply.outer(k, angles), 2.0)
+    a = np.exp(1j * np.pi * phase) / np.sqrt(n)
+    if derivative:
+        a *= (1j * np.pi * k).reshape((n,) + (1,) * angles.ndim)
+    return a

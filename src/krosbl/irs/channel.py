@@ -7,7 +7,7 @@ import logging
 import numpy as np
 from numpy.typing import NDArray
 
-from krosbl.irs.arrays import array_dictionary
+from krosbl.irs.arrays import array_dictionary, array_response
 from krosbl.irs.geometry import Geometry
 from krosbl.irs.scenario import Scenario
 from krosbl.irs.training import draw_patterns
@@ -48,19 +48,31 @@ def physical_channels(
 
     Notes
     -----
-    Spec §8.3: rank-one channels, one departure angle and an arrival cluster of ``s`` grid
-    angles per hop.
+    Spec §8.3: rank-one channels, one departure angle and an arrival cluster of ``s`` angles
+    per hop. On-grid geometries use the grid dictionaries (phases reduced in integers, as
+    before); with off-grid offsets the responses are taken at the continuous angles
+    ``geometry.angles(G)`` (He & Joseph, arXiv:2412.00310).
     """
-    grid, s = scenario.grid, geometry.spread
-    a_irs = array_dictionary(scenario.n_irs, grid)
-    a_ms = array_dictionary(scenario.n_ms, grid)
-    a_bs = array_dictionary(scenario.n_bs, grid)
+    s = geometry.spread
     c1 = np.sqrt(scenario.n_ms * scenario.n_irs / s)
     c2 = np.sqrt(scenario.n_bs * scenario.n_irs / s)
-    irs_in = a_irs[:, geometry.irs_arrival : geometry.irs_arrival + s] @ geometry.irs_gains
-    bs_in = a_bs[:, geometry.bs_arrival : geometry.bs_arrival + s] @ geometry.bs_gains
-    h1 = c1 * np.outer(irs_in, a_ms[:, geometry.ms_departure].conj())
-    h2 = c2 * np.outer(bs_in, a_irs[:, geometry.irs_departure].conj())
+    if geometry.offsets is None:
+        grid = scenario.grid
+        a_irs = array_dictionary(scenario.n_irs, grid)
+        a_ms = array_dictionary(scenario.n_ms, grid)
+        a_bs = array_dictionary(scenario.n_bs, grid)
+        irs_in = a_irs[:, geometry.irs_arrival : geometry.irs_arrival + s] @ geometry.irs_gains
+        bs_in = a_bs[:, geometry.bs_arrival : geometry.bs_arrival + s] @ geometry.bs_gains
+        ms_out = a_ms[:, geometry.ms_departure]
+        irs_out = a_irs[:, geometry.irs_departure]
+    else:
+        angles = geometry.angles(scenario.grid)
+        irs_in = array_response(scenario.n_irs, angles.irs_arrival) @ geometry.irs_gains
+        bs_in = array_response(scenario.n_bs, angles.bs_arrival) @ geometry.bs_gains
+        ms_out = array_response(scenario.n_ms, angles.ms_departure)
+        irs_out = array_response(scenario.n_irs, angles.irs_departure)
+    h1 = c1 * np.outer(irs_in, ms_out.conj())
+    h2 = c2 * np.outer(bs_in, irs_out.conj())
     return h1, h2
 
 

@@ -2,50 +2,58 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from krosbl import presets
-from krosbl.api import Result, recover
+from krosbl.api import recover
 from krosbl.irs._validate import check_finite
+from krosbl.irs.channel_estimate import Estimate
+from krosbl.irs.offgrid import offgrid_estimate
+from krosbl.irs.oracle import oracle_angles
+from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
-from krosbl.methods import get_method
+from krosbl.methods import get_method, methods
 from krosbl.settings import SolverSettings
 
-__all__ = ["HIGH_SNR_DB", "Estimate", "estimate", "irs_settings"]
+__all__ = ["HIGH_SNR_DB", "IRS_METHODS", "Estimate", "estimate", "irs_methods", "irs_settings"]
 
 #: SNR (dB) from which SVD-KroSBL uses the ``"irs-high-snr"`` preset (relative pruning 1e-3).
 HIGH_SNR_DB = 25.0
 
+#: Estimators of the IRS module itself, beside the krosbl solvers of :func:`krosbl.methods`.
+IRS_METHODS: dict[str, Callable[..., Estimate]] = {
+    "offgrid": offgrid_estimate,
+    "oracle-angles": oracle_angles,
+}
 
-@dataclass(frozen=True, eq=False)
-class Estimate:
-    """A channel estimate of one observation.
 
-    Parameters
-    ----------
-    H : ndarray of complex128, shape (K2, N_b, N_m)
-        Rebuilt cascaded channels ``Ĥ_k`` (spec §8.4).
-    z : ndarray of complex128, shape (G, G, G)
-        Angular estimate ``ẑ`` (the solver's ``x`` reshaped).
-    result : krosbl.Result
-        The solver's full output.
-    observation : Observation
-        What was estimated from.
+def irs_methods() -> list[str]:
+    """Return every method name :func:`estimate` accepts, sorted.
+
+    Returns
+    -------
+    list of str
+        The krosbl solvers (:func:`krosbl.methods`) and the IRS module's own estimators
+        (``"offgrid"``, ``"oracle-angles"``).
     """
+    return sorted([*methods(), *IRS_METHODS])
 
-    H: NDArray[np.complex128]
-    z: NDArray[np.complex128]
-    result: Result
-    observation: Observation
 
-    @property
-    def method(self) -> str:
-        """The method that produced the estimate."""
-        return self.result.method
+def _irs_method(method: str) -> str | None:
+    """The IRS-module method named ``method``, ``None`` for a krosbl solver; else an error."""
+    name = method.lower() if isinstance(method, str) else None
+    if name in IRS_METHODS:
+        return name
+    try:
+        get_method(method)
+    except ValueError:
+        raise ValueError(
+            f"unknown IRS method {method!r}; valid methods are {irs_methods()}"
+        ) from None
+    return None
 
 
 def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
@@ -63,14 +71,18 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     SolverSettings or None
         ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at
         ``snr_db >= 25``; ``None`` (krosbl's default) for a method without an IRS preset
-        (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment).
+        (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment) and
+        for the IRS module's own estimators (``"offgrid"``, ``"oracle-angles"``), which take
+        no settings.
 
     Notes
     -----
     Spec §9, IRS rows; Appendix A, R10.
     """
-    method = get_method(method).name
     snr_db = check_finite("snr_db", snr_db)
+    if _irs_method(method) is not None:
+        return None
+    method = get_method(method).name
     experiment = "irs-high-snr" if method == "svd-krosbl" and snr_db >= HIGH_SNR_DB else "irs"
     if method not in presets.PRESETS[experiment]:
         return None
@@ -87,15 +99,30 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     method : str, default "pc-krosbl"
         A method of :func:`krosbl.methods` (case-insensitive); the paper's IRS methods are
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
-        ``"oracle-ls"`` solves least squares on the trial's true support.
+        ``"oracle-ls"`` solves least squares on the trial's true grid support. The IRS module
+        adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous angles from
+        a rank-one split and a line-spectral fit per factor) and ``"oracle-angles"``
+        (:func:`krosbl.irs.oracle.oracle_angles`: least squares on the trial's true continuous
+        angles, the limit for off-grid channels).
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
-        preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it.
+        preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it. The IRS
+        module's own estimators take their keyword arguments instead (``"offgrid"``:
+        ``n_paths``, ``oversampling``, ``refit``; ``"oracle-angles"``: none), and accept
+        ``settings=None``.
 
     Returns
     -------
     Estimate
-        ``Ĥ`` (rebuilt with the trial's patterns), ``ẑ`` and the solver result.
+        ``Ĥ`` (rebuilt with the trial's patterns), ``ẑ``, the paths and the solver result.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown; the message lists :func:`irs_methods`.
+    TypeError
+        If ``obs`` is not an :class:`Observation`, or an IRS-module estimator is given an
+        option it does not take.
 
     Notes
     -----
@@ -115,6 +142,11 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     """
     if not isinstance(obs, Observation):
         raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
+    irs_method = _irs_method(method)
+    if irs_method is not None:
+        if options.get("settings", None) is None:
+            options.pop("settings", None)
+        return IRS_METHODS[irs_method](obs, **options)
     method = get_method(method).name
     trial = obs.trial
     options.setdefault("settings", irs_settings(method, obs.snr_db))
@@ -122,4 +154,5 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
         options.setdefault("support", trial.support)
     result = recover(obs.y, trial.operator, method, noise_var=obs.noise_var, **options)
     z = np.asarray(result.x).reshape(trial.scenario.unknown_shape)
-    return Estimate(H=trial.rebuild(z), z=z, result=result, observation=obs)
+    paths = Paths.from_grid(z, trial.scenario.grid)
+    return Estimate(H=trial.rebuild(z), z=z, result=result, observation=obs, paths=paths)

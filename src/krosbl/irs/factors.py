@@ -8,9 +8,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from krosbl.irs._validate import check_int
-from krosbl.irs.arrays import array_dictionary
+from krosbl.irs.arrays import array_dictionary, array_response
 
-__all__ = ["Factors", "build_factors", "pattern_factor", "pilot_factor", "rebuild_channels"]
+__all__ = [
+    "Factors",
+    "build_factors",
+    "pattern_atoms",
+    "pattern_factor",
+    "pilot_atoms",
+    "pilot_factor",
+    "rebuild_channels",
+]
 
 
 class Factors(NamedTuple):
@@ -84,6 +92,69 @@ def pilot_factor(pilots: ArrayLike, grid: int) -> NDArray[np.complex128]:
     if x.ndim != 2:
         raise ValueError(f"pilots must have shape (N_m, K1), got {x.shape}")
     return x.T @ array_dictionary(x.shape[0], grid).conj()
+
+
+def pattern_atoms(
+    patterns: ArrayLike, delta: ArrayLike, *, derivative: bool = False
+) -> NDArray[np.complex128]:
+    """Return the IRS atoms ``f(δ)[k] = (1/L) Σ_ℓ ψ_k[ℓ] e^{−jπδℓ}`` at any angle differences.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (L, K2)
+        IRS patterns ``Ψ``.
+    delta : array_like of float, shape (P,)
+        IRS angle differences ``δ = θ_d − θ_a`` (sin-domain, period 2).
+    derivative : bool, default False
+        Return ``∂f/∂δ`` instead.
+
+    Returns
+    -------
+    ndarray of complex128, shape (K2, P)
+        ``Ψᵀ conj(a_L(δ)) / √L``; column ``g`` of :func:`pattern_factor` is ``δ = 2g/G``.
+
+    Notes
+    -----
+    What the IRS does to a path arriving at ``θ_a`` and leaving at ``θ_d`` under pattern ``ψ``
+    is ``a_L(θ_d)ᴴ diag(ψ) a_L(θ_a)``, a function of ``δ = θ_d − θ_a`` only (He & Joseph,
+    IEEE TSP 2024, Section VI); the parametric IRS atom of the off-grid model of He & Joseph,
+    arXiv:2412.00310.
+    """
+    psi = np.asarray(patterns)
+    if psi.ndim != 2:
+        raise ValueError(f"patterns must have shape (L, K2), got {psi.shape}")
+    n_irs = psi.shape[0]
+    a = array_response(n_irs, delta, derivative=derivative)
+    return psi.T @ a.conj() / np.sqrt(n_irs)
+
+
+def pilot_atoms(
+    pilots: ArrayLike, phi: ArrayLike, *, derivative: bool = False
+) -> NDArray[np.complex128]:
+    """Return the MS atoms ``Xᵀ conj(a_{N_m}(φ))`` at any departure angles.
+
+    Parameters
+    ----------
+    pilots : array_like, shape (N_m, K1)
+        Pilot matrix ``X``.
+    phi : array_like of float, shape (P,)
+        MS departure angles (sin-domain).
+    derivative : bool, default False
+        Return ``∂/∂φ`` instead.
+
+    Returns
+    -------
+    ndarray of complex128, shape (K1, P)
+        The continuous counterpart of :func:`pilot_factor`.
+
+    Notes
+    -----
+    He & Joseph (IEEE TSP 2024), Section VI; off-grid: arXiv:2412.00310.
+    """
+    x = np.asarray(pilots)
+    if x.ndim != 2:
+        raise ValueError(f"pilots must have shape (N_m, K1), got {x.shape}")
+    return x.T @ array_response(x.shape[0], phi, derivative=derivative).conj()
 
 
 def build_factors(patterns: ArrayLike, pilots: ArrayLike, n_bs: int, grid: int) -> Factors:

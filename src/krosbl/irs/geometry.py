@@ -1,4 +1,4 @@
-"""Per-trial propagation geometry and the angular (sparse) channel it defines (spec §8.3-8.4)."""
+"""Per-trial geometry, its continuous angles and the angular (sparse) channel (spec §8.3-8.4)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,60 @@ import numpy as np
 from numpy.typing import NDArray
 
 from krosbl.irs._random import complex_normal
+from krosbl.irs.arrays import grid_angles, wrap_angles
 from krosbl.irs.scenario import Scenario
 
-__all__ = ["Geometry", "angular_channel", "angular_support", "draw_geometry"]
+__all__ = ["Geometry", "PathAngles", "angular_channel", "angular_support", "draw_geometry"]
+
+
+def _read_only(values: object, name: str, size: int | None = None) -> NDArray[np.float64]:
+    out = np.array(values, dtype=np.float64)
+    if out.ndim != 1 or out.size == 0 or (size is not None and out.size != size):
+        want = "of length s >= 1" if size is None else f"of length {size}"
+        raise ValueError(f"{name} must be a 1-D array {want}, got shape {out.shape}")
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PathAngles:
+    """Sin-domain angles of one trial's paths (or offsets of them).
+
+    Parameters
+    ----------
+    ms_departure : float
+        Departure angle at the MS.
+    irs_arrival : ndarray of float64, shape (s,)
+        Arrival angles of the IRS cluster.
+    irs_departure : float
+        Departure angle at the IRS (towards the BS).
+    bs_arrival : ndarray of float64, shape (s,)
+        Arrival angles of the BS cluster.
+
+    Raises
+    ------
+    ValueError
+        If the cluster angles are not two 1-D arrays of the same length ``s >= 1``.
+
+    Notes
+    -----
+    ``θ`` is the sine of the physical angle; ULA responses have period 2 in ``θ``
+    (He & Joseph, IEEE TSP 2024, Section VI). The arrays are read-only.
+    """
+
+    ms_departure: float
+    irs_arrival: NDArray[np.float64]
+    irs_departure: float
+    bs_arrival: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        irs_arrival = _read_only(self.irs_arrival, "irs_arrival")
+        object.__setattr__(self, "irs_arrival", irs_arrival)
+        object.__setattr__(
+            self, "bs_arrival", _read_only(self.bs_arrival, "bs_arrival", irs_arrival.size)
+        )
+        object.__setattr__(self, "ms_departure", float(self.ms_departure))
+        object.__setattr__(self, "irs_departure", float(self.irs_departure))
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,11 +82,15 @@ class Geometry:
         Path gains ``α_a`` of the IRS arrival cluster.
     bs_gains : ndarray of complex128, shape (s,)
         Path gains ``α_b`` of the BS arrival cluster.
+    offsets : PathAngles or None, default None
+        Off-grid offsets of every angle from its grid point (``Scenario.off_grid > 0``);
+        ``None`` for the paper's on-grid channel.
 
     Raises
     ------
     ValueError
-        If the gains are not two 1-D arrays of the same length ``s >= 1``.
+        If the gains are not two 1-D arrays of the same length ``s >= 1``, or the offsets do not
+        have that length.
 
     Notes
     -----
@@ -49,6 +104,7 @@ class Geometry:
     bs_arrival: int
     irs_gains: NDArray[np.complex128]
     bs_gains: NDArray[np.complex128]
+    offsets: PathAngles | None = None
 
     def __post_init__(self) -> None:
         irs_gains = np.array(self.irs_gains, dtype=np.complex128)
@@ -61,11 +117,48 @@ class Geometry:
         for name, gains in (("irs_gains", irs_gains), ("bs_gains", bs_gains)):
             gains.flags.writeable = False
             object.__setattr__(self, name, gains)
+        if self.offsets is not None and self.offsets.irs_arrival.size != irs_gains.size:
+            raise ValueError(
+                f"offsets must hold {irs_gains.size} cluster angles like the gains, got "
+                f"{self.offsets.irs_arrival.size}"
+            )
 
     @property
     def spread(self) -> int:
         """Cluster size ``s``."""
         return len(self.irs_gains)
+
+    def angles(self, grid: int) -> PathAngles:
+        """Return the continuous angles of the paths.
+
+        Parameters
+        ----------
+        grid : int
+            Grid size ``G``.
+
+        Returns
+        -------
+        PathAngles
+            Grid angle ``θ_g = 2g/G − 1`` of every index plus its offset, wrapped to
+            ``[−1, 1)``; the grid angles themselves when there are no offsets.
+        """
+        theta = grid_angles(grid)
+        cluster = np.arange(self.spread)
+        on_grid = PathAngles(
+            theta[self.ms_departure],
+            theta[self.irs_arrival + cluster],
+            theta[self.irs_departure],
+            theta[self.bs_arrival + cluster],
+        )
+        off = self.offsets
+        if off is None:
+            return on_grid
+        return PathAngles(
+            float(wrap_angles(on_grid.ms_departure + off.ms_departure)),
+            wrap_angles(on_grid.irs_arrival + off.irs_arrival),
+            float(wrap_angles(on_grid.irs_departure + off.irs_departure)),
+            wrap_angles(on_grid.bs_arrival + off.bs_arrival),
+        )
 
 
 def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
@@ -82,11 +175,17 @@ def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
     -------
     Geometry
         ``m ~ U{0..G−1}``, ``a_0 ~ U{0..G−s}``, ``d ~ U{0..G−1}``, ``b_0 ~ U{0..G−s}``, then
-        ``α_a`` and ``α_b``, i.i.d. ``CN(0, 1)``.
+        ``α_a`` and ``α_b``, i.i.d. ``CN(0, 1)``; then, only when ``scenario.off_grid = ρ > 0``,
+        ``u ~ U(−½, ½)`` i.i.d. for the MS departure, the ``s`` IRS arrivals, the IRS
+        departure and the ``s`` BS arrivals (in that order), and offsets ``ρ·u·(2/G)``.
 
     Notes
     -----
-    Spec §8.3 (draw order) and Appendix A, R4 (clusters start in ``0..G−s``, no wrap).
+    Spec §8.3 (draw order) and Appendix A, R4 (clusters start in ``0..G−s``, no wrap). The
+    offsets come last, so ``ρ = 0`` draws exactly what the on-grid model draws and a trial with
+    ``ρ > 0`` has the grid indices and gains of the same trial at ``ρ = 0`` (paired
+    comparisons); the offsets of two ``ρ > 0`` runs are proportional. Off-grid model:
+    He & Joseph, arXiv:2412.00310.
     """
     grid, spread = scenario.grid, scenario.spread
     m = int(rng.integers(0, grid))
@@ -95,7 +194,14 @@ def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
     b0 = int(rng.integers(0, grid - spread + 1))
     irs_gains = complex_normal(rng, spread)
     bs_gains = complex_normal(rng, spread)
-    return Geometry(m, a0, d, b0, irs_gains, bs_gains)
+    offsets = None
+    if scenario.off_grid > 0:
+        u = rng.random(2 + 2 * spread) - 0.5
+        step = scenario.off_grid * 2.0 / grid
+        offsets = PathAngles(
+            step * u[0], step * u[1 : 1 + spread], step * u[1 + spread], step * u[2 + spread :]
+        )
+    return Geometry(m, a0, d, b0, irs_gains, bs_gains, offsets)
 
 
 def _difference_indices(geometry: Geometry, grid: int) -> NDArray[np.intp]:
@@ -125,6 +231,8 @@ def angular_channel(geometry: Geometry, scenario: Scenario) -> NDArray[np.comple
     -----
     Spec §8.4. The IRS axis holds angle differences because
     ``a_L(d)ᴴ diag(ψ) a_L(a) = F1[k, (d − a) mod G]`` depends on ``d − a`` only (spec §8.2).
+    Off-grid offsets are ignored: for ``Scenario.off_grid > 0`` this is the channel on the
+    grid angles the trial was drawn from, which no longer gives ``y_0`` exactly.
     """
     grid = scenario.grid
     c1 = np.sqrt(scenario.n_ms * scenario.n_irs / geometry.spread)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from krosbl.irs._validate import check_finite, check_int
+from krosbl.irs._validate import check_finite, check_int, check_interval
 
 __all__ = ["Scenario"]
 
@@ -49,6 +49,12 @@ class Scenario:
         a tuple of floats).
     n_trials : int, default 50
         Channel realisations per run; at least 1.
+    off_grid : float, default 0.0
+        Off-grid level ``ρ ∈ [0, 1]``. After the on-grid draw, every angle (MS departure, IRS
+        departure, each member of the IRS and of the BS arrival cluster) is moved by its own
+        offset ``ρ·u·(2/G)``, ``u ~ U(−½, ½)``, and wrapped to ``[−1, 1)``; ``ρ = 1`` spreads
+        the angles uniformly over their grid cells. ``0`` is the paper's on-grid model, trial
+        for trial.
 
     Raises
     ------
@@ -61,6 +67,9 @@ class Scenario:
     -----
     Spec §8.1 and §8.3; He & Joseph (IEEE TSP 2024), Section VI. The measurement has
     ``K2·K1·N_b`` entries (288 in the paper) and the angular unknown ``G³`` (5832).
+    With ``off_grid > 0`` the grid dictionaries no longer fit the channel exactly: real angles
+    are continuous (He & Joseph, "Efficient off-grid Bayesian parameter estimation for
+    Kronecker-structured signals", arXiv:2412.00310).
 
     Examples
     --------
@@ -83,6 +92,7 @@ class Scenario:
     n_patterns: int = 6
     snr_db: Sequence[float] = (4.0, 8.0, 12.0, 16.0, 20.0)
     n_trials: int = 50
+    off_grid: float = 0.0
 
     def __post_init__(self) -> None:
         for name, label, minimum in _COUNTS:
@@ -100,6 +110,7 @@ class Scenario:
         if not snrs:
             raise ValueError("snr_db must hold at least one SNR")
         object.__setattr__(self, "snr_db", snrs)
+        object.__setattr__(self, "off_grid", check_interval("off_grid", self.off_grid, 0.0, 1.0))
 
     @classmethod
     def paper(cls) -> Scenario:

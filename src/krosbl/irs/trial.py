@@ -12,7 +12,14 @@ from krosbl.irs._validate import check_finite
 from krosbl.irs.arrays import array_dictionary
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
 from krosbl.irs.factors import Factors, build_factors, rebuild_channels
-from krosbl.irs.geometry import Geometry, angular_channel, angular_support, draw_geometry
+from krosbl.irs.geometry import (
+    Geometry,
+    PathAngles,
+    angular_channel,
+    angular_support,
+    draw_geometry,
+)
+from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.scenario import Scenario
 from krosbl.operators import Kron
 
@@ -55,7 +62,9 @@ class Trial:
     Notes
     -----
     Spec §8.3-8.4. ``y0`` is computed from the physical channels, not from ``z``; the two agree
-    to rounding (tested).
+    to rounding (tested) on the grid. With ``scenario.off_grid > 0`` the channels are built
+    from the continuous angles (:attr:`angles`) while ``z`` and ``support`` stay those of the
+    grid angles the trial was drawn from, so ``y0`` differs from ``Kron(factors) @ z``.
     """
 
     scenario: Scenario
@@ -76,6 +85,16 @@ class Trial:
         for a in [*arrays, *self.factors]:
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
+
+    @property
+    def angles(self) -> PathAngles:
+        """The true continuous angles of the paths (the grid angles when on the grid)."""
+        return self.geometry.angles(self.scenario.grid)
+
+    @property
+    def paths(self) -> Paths:
+        """The true channel as ``s²`` paths at the continuous angles (:func:`true_paths`)."""
+        return true_paths(self.geometry, self.scenario)
 
     @property
     def signal_power(self) -> float:

@@ -1,0 +1,199 @@
+"""Off-grid IRS channel estimation: a rank-one split, then one line-spectral fit per factor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+from numpy.typing import NDArray
+
+from krosbl.api import Result
+from krosbl.decomposition import rank_one_split
+from krosbl.irs._validate import check_int
+from krosbl.irs.arrays import array_response
+from krosbl.irs.channel_estimate import Estimate
+from krosbl.irs.factors import pattern_atoms, pilot_atoms
+from krosbl.irs.paths import Paths
+from krosbl.irs.trial import Observation
+from krosbl.linespectral import AtomFunction, LineSpectralFit, fit_line_spectrum
+
+__all__ = ["OFFGRID_CANDIDATES", "offgrid_estimate"]
+
+#: Candidate angles per factor for the greedy detection: IRS ``4·L``, MS ``max(64, 8·N_m)``,
+#: BS ``max(64, 8·N_b)``, evenly spaced over ``[−1, 1)``.
+OFFGRID_CANDIDATES = (4, 8, 8)
+_MIN_CANDIDATES = 64
+
+
+def _candidates(n: int, oversampling: int) -> NDArray[np.float64]:
+    count = max(_MIN_CANDIDATES, oversampling * n)
+    return np.linspace(-1.0, 1.0, count, endpoint=False)
+
+
+def _irs_dictionary(patterns: NDArray[np.float64], count: int) -> NDArray[np.complex128]:
+    """``pattern_atoms(patterns, linspace(−1, 1, count, endpoint=False))`` by one FFT.
+
+    With ``δ_c = −1 + 2c/C``, ``e^{−jπδ_cℓ} = (−1)^ℓ e^{−j2πcℓ/C}``, so the atoms are the
+    length-``C`` DFT of ``(−1)^ℓ ψ_k[ℓ]`` divided by ``L`` (``C >= L``).
+    """
+    n_irs = patterns.shape[0]
+    signs = np.where(np.arange(n_irs) % 2 == 0, 1.0, -1.0)
+    return np.fft.fft(patterns * signs[:, None], n=count, axis=0).T / n_irs
+
+
+def _factor_atoms(obs: Observation) -> list[tuple[AtomFunction, AtomFunction, int]]:
+    """``(atoms, derivative, elements)`` of the IRS, MS and BS factors of the trial."""
+    trial, sc = obs.trial, obs.trial.scenario
+    return [
+        (
+            partial(pattern_atoms, trial.patterns),
+            partial(pattern_atoms, trial.patterns, derivative=True),
+            sc.n_irs,
+        ),
+        (
+            partial(pilot_atoms, trial.pilots),
+            partial(pilot_atoms, trial.pilots, derivative=True),
+            sc.n_ms,
+        ),
+        (
+            partial(array_response, sc.n_bs),
+            partial(array_response, sc.n_bs, derivative=True),
+            sc.n_bs,
+        ),
+    ]
+
+
+def _combine(fits: Sequence[LineSpectralFit]) -> Paths:
+    """All ``P_1·P_2·P_3`` combinations of the factor paths, gains ``x_1 ⊗ x_2 ⊗ x_3``."""
+    d, m, b = np.meshgrid(*(f.angles for f in fits), indexing="ij")
+    gains = np.einsum("i,j,k->ijk", *(f.gains for f in fits))
+    return Paths(d.ravel(), m.ravel(), b.ravel(), gains.ravel())
+
+
+def offgrid_estimate(
+    obs: Observation,
+    *,
+    n_paths: Sequence[int] | None = None,
+    oversampling: Sequence[int] = OFFGRID_CANDIDATES,
+    refit: bool = False,
+) -> Estimate:
+    """Estimate an IRS channel with continuous angles: rank-one split, per-factor fits.
+
+    Parameters
+    ----------
+    obs : Observation
+        Noisy measurement of a trial (on or off the grid).
+    n_paths : sequence of 3 int, optional
+        Paths to detect in the IRS-difference, MS and BS factors; default
+        ``(s, 1, s)`` with the scenario's cluster size ``s``.
+    oversampling : sequence of 3 int, default (4, 8, 8)
+        Candidate angles per element for the greedy detection of each factor (at least 64
+        candidates per factor).
+    refit : bool, default False
+        Refit the ``P_1·P_2·P_3`` path gains jointly by least squares on ``y`` (as the oracle
+        does with the true angles) instead of keeping the product ``x_1 ⊗ x_2 ⊗ x_3`` of the
+        factor gains. The product keeps the rank-one structure (``P_1 + P_2 + P_3`` gains
+        instead of ``P_1 P_2 P_3``) and measured 1–5 dB better (paper scenario, ``K2`` = 6,
+        20, 40, ``ρ`` = 0 and 0.5, 4–20 dB); refitting helps only when the channel is not
+        rank one.
+
+    Returns
+    -------
+    Estimate
+        ``z = None``; ``paths`` the continuous paths; ``H`` rebuilt from them; ``result.x`` the
+        path gains, ``result.method = "offgrid"``, ``result.details`` the split's residual
+        fraction and the per-factor angles.
+
+    Raises
+    ------
+    TypeError
+        If ``obs`` is not an :class:`Observation`.
+    ValueError
+        If ``n_paths`` or ``oversampling`` does not hold three positive integers.
+
+    Notes
+    -----
+    With one MS departure and one IRS departure the angular channel is rank one,
+    ``z = x_1 ⊗ x_2 ⊗ x_3`` over (IRS difference, MS, BS), and so is the noiseless measurement
+    ``Y_0[k, t, b] = (F1 x_1)_k (F2 x_2)_t (F3 x_3)_b``. The estimator
+
+    1. splits ``y`` reshaped to ``(K2, K1, N_b)`` into ``ŷ_1 ⊗ ŷ_2 ⊗ ŷ_3``
+       (:func:`krosbl.decomposition.rank_one_split`; He & Joseph, "Decomposition-based
+       Kronecker sparse Bayesian learning", arXiv:2310.07869);
+    2. fits each factor as a line spectrum of its parametric atoms
+       (``ŷ_1 ≈ Σ_j f(δ_j) x_1j`` with the IRS atoms :func:`~krosbl.irs.pattern_atoms`,
+       ``ŷ_2`` with the pilot atoms :func:`~krosbl.irs.pilot_atoms`, ``ŷ_3`` with
+       ``a_{N_b}``) by greedy detection on a fine grid and off-grid refinement
+       (:func:`krosbl.linespectral.fit_line_spectrum`; the per-factor off-grid refinement of
+       He & Joseph, "Efficient off-grid Bayesian parameter estimation for
+       Kronecker-structured signals", arXiv:2412.00310, here with least-squares gains instead of
+       the per-factor SBL);
+    3. takes every combination of the factor angles as a path, with the product of the factor
+       gains (or, with ``refit``, gains refitted jointly on ``y``).
+
+    The IRS beam is ``2/L`` wide, so the IRS candidates are ``4L`` and the refinement resolves
+    far below ``1/L``. Cost: one SVD pair and three small fits; no Kronecker product.
+
+    Examples
+    --------
+    >>> from krosbl import irs
+    >>> trial = irs.Run(irs.Scenario(off_grid=0.5, n_patterns=40), seed=7).trial(0)
+    >>> est = irs.estimate(trial.observe(20.0, rng=1), method="offgrid")
+    >>> len(est.paths), bool(irs.heldout_nmse(est, trial, rng=0) < 0.1)
+    (9, True)
+    """
+    if not isinstance(obs, Observation):
+        raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
+    trial, sc = obs.trial, obs.trial.scenario
+    counts = (sc.spread, 1, sc.spread) if n_paths is None else tuple(n_paths)
+    overs = tuple(oversampling)
+    for name, values in (("n_paths", counts), ("oversampling", overs)):
+        if len(values) != 3:
+            raise ValueError(f"{name} must hold 3 integers (IRS, MS, BS), got {values!r}")
+        for v in values:
+            check_int(name, v, minimum=1)
+    start = time.perf_counter()
+    split = rank_one_split(obs.y, (sc.n_patterns, sc.n_pilots, sc.n_bs))
+    grids = [_candidates(n, over) for (_, _, n), over in zip(_factor_atoms(obs), overs)]
+    dictionaries: list[NDArray | None] = [None, None, None]
+    if grids[0].size >= sc.n_irs:
+        dictionaries[0] = _irs_dictionary(trial.patterns, grids[0].size)
+    fits = [
+        fit_line_spectrum(
+            factor, atoms, grid, int(count), derivative=derivative, dictionary=dictionary
+        )
+        for factor, (atoms, derivative, _), grid, count, dictionary in zip(
+            split.factors, _factor_atoms(obs), grids, counts, dictionaries, strict=True
+        )
+    ]
+    paths = _combine(fits)
+    if refit:
+        columns = paths.atoms(trial.patterns, trial.pilots, sc.n_bs)
+        gains, *_ = np.linalg.lstsq(columns, obs.y, rcond=None)
+        paths = paths.with_gains(gains)
+    elapsed = time.perf_counter() - start
+    result = Result(
+        x=paths.gains,
+        method="offgrid",
+        support=np.arange(len(paths)),
+        n_iter=sum(f.sweeps + f.newton_steps for f in fits),
+        converged=all(f.converged for f in fits),
+        noise_var=obs.noise_var,
+        noise_learned=False,
+        time_s=elapsed,
+        message="rank-one split, then a line-spectral fit per factor",
+        details={
+            "split_residual_fraction": split.residual_fraction,
+            "factor_angles": [f.angles for f in fits],
+            "factor_residuals": [f.residual_sq for f in fits],
+        },
+    )
+    return Estimate(
+        H=paths.channels(trial.patterns, n_ms=sc.n_ms, n_bs=sc.n_bs),
+        z=None,
+        result=result,
+        observation=obs,
+        paths=paths,
+    )

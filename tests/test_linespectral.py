@@ -1,0 +1,186 @@
+"""Off-grid refinement of 1-D line spectra (krosbl.linespectral), on its own.
+
+Cell search of He & Joseph (arXiv:2412.00310) and Gauss-Newton on the variable-projection cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from krosbl.linespectral import fit_line_spectrum, least_squares_gains, refine_angles
+
+GRID = 18
+STEP = 2 / GRID
+
+
+def ula(n: int):
+    k = np.arange(n)
+
+    def atoms(theta):
+        return np.exp(1j * np.pi * np.outer(k, theta)) / np.sqrt(n)
+
+    def derivative(theta):
+        return 1j * np.pi * k[:, None] * atoms(theta)
+
+    return atoms, derivative
+
+
+def problem(rng: np.random.Generator, n_paths: int, offset: float = 0.5):
+    """True angles ``offset`` cells at most from distinct grid points two cells apart or more."""
+    cells = rng.choice(np.arange(0, GRID, 2), size=n_paths, replace=False)
+    start = -1 + STEP * cells + STEP / 2  # keep away from the ±1 wrap
+    theta = start + offset * STEP * rng.uniform(-1, 1, n_paths)
+    gains = (0.5 + rng.random(n_paths)) * np.exp(2j * np.pi * rng.random(n_paths))
+    return start, theta, gains
+
+
+@pytest.mark.parametrize("n", [8, 16, 64, 256])
+@pytest.mark.parametrize("n_paths", [1, 2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_noise_free_off_grid_angles_and_gains_are_recovered(n, n_paths, seed):
+    atoms, derivative = ula(n)
+    start, theta, gains = problem(np.random.default_rng(seed), n_paths)
+    y = atoms(theta) @ gains
+    fit = refine_angles(y, atoms, start, width=STEP, derivative=derivative)
+    assert fit.converged
+    np.testing.assert_allclose(fit.angles, theta, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(fit.gains, gains, rtol=1e-6)
+    assert fit.residual_sq < 1e-20 * np.linalg.norm(y) ** 2
+
+
+@pytest.mark.parametrize("n", [16, 256])
+def test_cell_search_alone_is_limited_by_its_resolution(n):
+    atoms, _ = ula(n)
+    start, theta, gains = problem(np.random.default_rng(3), 2)
+    fit = refine_angles(atoms(theta) @ gains, atoms, start, width=STEP)
+    assert fit.newton_steps == 0 and fit.sweeps >= 1
+    resolution = STEP / (9 * 2**9)
+    assert np.max(np.abs(fit.angles - theta)) < 2 * resolution
+    assert np.max(np.abs(fit.angles - theta)) < np.max(np.abs(start - theta)) / 100
+
+
+def test_newton_alone_converges_from_inside_the_basin():
+    atoms, derivative = ula(32)
+    rng = np.random.default_rng(4)
+    _, theta, gains = problem(rng, 3)
+    start = theta + 0.1 / 32 * rng.uniform(-1, 1, 3)
+    fit = refine_angles(atoms(theta) @ gains, atoms, start, derivative=derivative)
+    assert fit.sweeps == 0 and fit.newton_steps >= 1 and fit.converged
+    np.testing.assert_allclose(fit.angles, theta, atol=1e-10, rtol=0)
+
+
+def test_newton_alone_misses_narrow_beams_that_the_cell_search_finds():
+    """A 256-element atom is 2/256 wide: half a cell (1/18) away, the gradient is useless."""
+    atoms, derivative = ula(256)
+    start, theta, gains = problem(np.random.default_rng(5), 1, offset=0.4)
+    theta = start + 0.4 * STEP
+    y = atoms(theta) @ gains
+    newton = refine_angles(y, atoms, start, derivative=derivative)
+    both = refine_angles(y, atoms, start, width=STEP, derivative=derivative)
+    assert abs(newton.angles[0] - theta[0]) > 1e-3
+    assert abs(both.angles[0] - theta[0]) < 1e-10
+
+
+def test_real_atoms():
+    k = np.arange(12)
+
+    def atoms(t):
+        return np.cos(np.pi * np.outer(k, t))
+
+    def derivative(t):
+        return -np.pi * k[:, None] * np.sin(np.pi * np.outer(k, t))
+
+    theta, gains = np.array([0.23, 0.61]), np.array([1.0, -0.7])
+    fit = refine_angles(atoms(theta) @ gains, atoms, [0.2, 0.65], width=0.1, derivative=derivative)
+    np.testing.assert_allclose(fit.angles, theta, atol=1e-9)
+    np.testing.assert_allclose(fit.gains, gains, rtol=1e-9)
+    assert np.isrealobj(fit.gains)
+
+
+def test_noise_moves_the_angles_little():
+    atoms, derivative = ula(64)
+    rng = np.random.default_rng(6)
+    start, theta, gains = problem(rng, 2)
+    y = atoms(theta) @ gains
+    y = y + 0.01 * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
+    fit = refine_angles(y, atoms, start, width=STEP, derivative=derivative)
+    assert np.max(np.abs(fit.angles - theta)) < 1e-3
+    np.testing.assert_allclose(fit.gains, least_squares_gains(y, atoms(fit.angles)))
+
+
+def test_zero_measurements():
+    atoms, derivative = ula(8)
+    fit = refine_angles(np.zeros(8, complex), atoms, [0.1], width=STEP, derivative=derivative)
+    assert fit.gains[0] == 0 and fit.residual_sq == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "give width"),
+        ({"width": 0.0}, "width must be non-negative"),
+        ({"width": np.nan}, "width must be non-negative"),
+        ({"width": 0.1, "angles": []}, "angles must be"),
+        ({"width": 0.1, "angles": [np.inf]}, "angles must be"),
+        ({"width": 0.1, "y": np.ones((2, 4))}, "y must be a non-empty 1-D array"),
+        ({"width": 0.1, "y": np.ones(5)}, r"atoms\(angles\) must have shape \(5, 1\)"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    atoms, _ = ula(4)
+    args = {"y": np.ones(4), "angles": [0.1], **kwargs}
+    y, angles = args.pop("y"), args.pop("angles")
+    with pytest.raises(ValueError, match=match):
+        refine_angles(y, atoms, angles, **args)
+
+
+@pytest.mark.parametrize("n", [16, 64, 256])
+@pytest.mark.parametrize("n_paths", [1, 2, 3])
+def test_greedy_fit_detects_and_refines_from_a_grid(n, n_paths):
+    atoms, derivative = ula(n)
+    _, theta, gains = problem(np.random.default_rng(n + n_paths), n_paths)
+    grid = np.linspace(-1, 1, 4 * n, endpoint=False)
+    fit = fit_line_spectrum(atoms(theta) @ gains, atoms, grid, n_paths, derivative=derivative)
+    order = np.argsort(fit.angles)
+    np.testing.assert_allclose(fit.angles[order], np.sort(theta), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(fit.gains[order], gains[np.argsort(theta)], rtol=1e-6)
+
+
+def test_greedy_fit_stops_when_everything_is_explained():
+    atoms, derivative = ula(32)
+    y = atoms(np.array([0.2345])) @ np.array([1.0 + 1.0j])
+    grid = np.linspace(-1, 1, 128, endpoint=False)
+    fit = fit_line_spectrum(y, atoms, grid, 3, derivative=derivative)
+    assert fit.angles.size == 1 and fit.angles[0] == pytest.approx(0.2345, abs=1e-12)
+
+
+def test_greedy_fit_accepts_a_precomputed_dictionary():
+    atoms, derivative = ula(16)
+    grid = np.linspace(-1, 1, 64, endpoint=False)
+    y = atoms(np.array([-0.4321])) @ np.array([2.0])
+    fit = fit_line_spectrum(y, atoms, grid, 1, derivative=derivative, dictionary=atoms(grid))
+    assert fit.angles[0] == pytest.approx(-0.4321, abs=1e-12)
+    with pytest.raises(ValueError, match=r"dictionary must have shape \(16, 64\)"):
+        fit_line_spectrum(y, atoms, grid, 1, dictionary=atoms(grid[:10]))
+
+
+@pytest.mark.parametrize(
+    ("n_paths", "candidates", "match"),
+    [(0, np.linspace(-1, 1, 8), "n_paths"), (1, [0.0], "at least two")],
+)
+def test_greedy_fit_bad_input(n_paths, candidates, match):
+    atoms, _ = ula(4)
+    with pytest.raises(ValueError, match=match):
+        fit_line_spectrum(np.ones(4), atoms, candidates, n_paths, width=0.1)
+
+
+def test_zero_width_leaves_an_angle_to_newton():
+    atoms, derivative = ula(16)
+    theta, gains = np.array([-0.3, 0.41]), np.array([1.0, 1.0j])
+    start = np.array([-0.3 + 1e-3, 0.41 + 0.04])
+    y = atoms(theta) @ gains
+    cell_only = refine_angles(y, atoms, start, width=[0.0, 0.1])
+    assert cell_only.angles[0] == start[0]  # not searched, no Newton
+    both = refine_angles(y, atoms, start, width=[0.0, 0.1], derivative=derivative)
+    np.testing.assert_allclose(both.angles, theta, atol=1e-10)
