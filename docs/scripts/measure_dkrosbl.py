@@ -29,6 +29,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,11 +67,12 @@ class Tally:
         }
 
 
-def _timed(solve: Callable[[], NDArray]) -> tuple[NDArray, float, int]:
+def _timed(solve: Callable[..., NDArray], *args: Any) -> tuple[NDArray, float, int]:
+    """``solve(*args)``, its wall-clock time and the number of RuntimeWarnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        x = solve()
+        x = solve(*args)
         elapsed = time.perf_counter() - start
     return x, elapsed, sum(issubclass(w.category, RuntimeWarning) for w in caught)
 
@@ -112,7 +114,7 @@ def run_irs(trials: int, refine_iter: int, seed: int = 7) -> dict[str, dict[floa
         for snr in IRS_SNRS:
             obs = trial.observe(snr, rng=noise)
             for name, method in methods.items():
-                h_hat, elapsed, warned = _timed(lambda m=method: m(obs))  # type: ignore[misc]
+                h_hat, elapsed, warned = _timed(method, obs)
                 tally = tallies[name][snr]
                 tally.nmse.append(irs.channel_nmse(h_hat, trial))
                 tally.err_sq.append(float(np.sum(np.abs(h_hat - h) ** 2)))
@@ -127,6 +129,17 @@ def run_synthetic(trials: int, refine_iter: int, seed: int = 11) -> dict[str, di
     n, m, k = (15, 15, 15), (8, 12, 15), 3
     names = ("dKroSBL", f"dKroSBL + refine SVD ({refine_iter} it)", "SVD-KroSBL")
     tallies = {name: {snr: Tally() for snr in SYNTHETIC_SNRS} for name in names}
+
+    def dk(y: NDArray, a: list[NDArray], sigma2: float) -> NDArray:
+        return solve_dkrosbl(y, a, sigma2).x
+
+    def dk_refined(y: NDArray, a: list[NDArray], sigma2: float) -> NDArray:
+        return solve_dkrosbl(y, a, sigma2, refine=True, refine_iter=refine_iter).x
+
+    def svd(y: NDArray, a: list[NDArray], sigma2: float) -> NDArray:
+        return krosbl.recover(y, a, "svd-krosbl", sigma2, settings="synthetic").x
+
+    solvers = dict(zip(names, (dk, dk_refined, svd)))
     for t in range(trials):
         data, noise = (np.random.default_rng([seed, t, i]) for i in range(2))
         matrices = sd.draw_matrices(data, m, n)
@@ -135,17 +148,8 @@ def run_synthetic(trials: int, refine_iter: int, seed: int = 11) -> dict[str, di
         for snr in SYNTHETIC_SNRS:
             sigma2 = sd.noise_variance(y0, snr)
             y = sd.noisy(noise, y0, sigma2)
-            solvers: dict[str, Callable[[], NDArray]] = {
-                names[0]: lambda: solve_dkrosbl(y, matrices, sigma2).x,
-                names[1]: lambda: (
-                    solve_dkrosbl(y, matrices, sigma2, refine=True, refine_iter=refine_iter).x
-                ),
-                names[2]: lambda: (
-                    krosbl.recover(y, matrices, "svd-krosbl", sigma2, settings="synthetic").x
-                ),
-            }
             for name, solve in solvers.items():
-                x_hat, elapsed, warned = _timed(solve)
+                x_hat, elapsed, warned = _timed(solve, y, matrices, sigma2)
                 tally = tallies[name][snr]
                 err = float(np.sum(np.abs(x_hat - truth) ** 2))
                 ref = float(np.sum(truth**2))
