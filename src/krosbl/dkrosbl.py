@@ -102,32 +102,6 @@ def _as_operator(op: Kron | Sequence[ArrayLike]) -> Kron:
     return kron
 
 
-def _as_measurements(y: ArrayLike, n_rows: int) -> NDArray:
-    arr = np.asarray(y)
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.ravel()
-    if arr.ndim != 1:
-        raise ValueError(f"y must be a 1-D vector, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_):
-        raise TypeError(f"y must be numeric, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("y contains NaN or infinite values")
-    if arr.shape[0] != n_rows:
-        raise ValueError(f"y has length {arr.shape[0]} but the dictionary has {n_rows} rows")
-    return arr
-
-
-def _as_noise_var(noise_var: Any) -> float | None:
-    if noise_var is None:
-        return None
-    if isinstance(noise_var, bool) or not isinstance(noise_var, int | float | np.number):
-        raise TypeError(f"noise_var must be a positive real number or None, got {noise_var!r}")
-    value = float(noise_var)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"noise_var must be finite and > 0, got {noise_var!r}")
-    return value
-
-
 def _check_settings(
     prune_ratio: float | None,
     tol: float,
@@ -355,9 +329,12 @@ def solve_dkrosbl(
     >>> fit.support.tolist(), bool(np.allclose(fit.x, x))
     ([43], True)
     """
+    # Imported here: krosbl.validation imports the method registry, which imports this module.
+    from .validation import check_measurements, check_noise_var
+
     kron = _as_operator(op)
-    y_arr = _as_measurements(y, kron.shape[0])
-    sigma2 = _as_noise_var(noise_var)
+    y_arr = check_measurements(y, kron.shape[0])
+    sigma2 = check_noise_var(noise_var)
     _check_settings(prune_ratio, tol, max_iter, hooi_sweeps, refine_method, refine_iter)
     dtype = np.result_type(y_arr, kron.dtype, np.float64)
     if not np.any(y_arr):
