@@ -82,6 +82,8 @@ def run_em(
     noise_var: float | None,
     record_history: bool = False,
     callback: Callable[[int, KronPrior | FlatPrior, Posterior], None] | None = None,
+    init_noise_var: float | None = None,
+    noise_floor: float = 0.0,
 ) -> EMOutput:
     """Run EM for sparse Bayesian learning.
 
@@ -109,6 +111,11 @@ def run_em(
     callback : callable, optional
         Called as ``callback(t, prior, posterior)`` after each E-step, before the M-step
         (e.g. to record ranks of ``Λ``); its time is not counted.
+    init_noise_var : float or None
+        Starting value of a learned ``σ²`` (``None``: :func:`initial_noise_var` of ``y``).
+    noise_floor : float
+        Lower bound on a learned ``σ²``, applied to the start and after every update (``0``:
+        none); keeps ``Σ_y`` invertible when the data are fitted exactly.
 
     Returns
     -------
@@ -118,7 +125,11 @@ def run_em(
         and the final re-estimate excluded), the cost per iteration and, optionally,
         the per-iteration means.
     """
-    sigma2 = initial_noise_var(y) if noise_var is None else noise_var
+    if noise_var is None:
+        sigma2 = initial_noise_var(y) if init_noise_var is None else init_noise_var
+        sigma2 = max(sigma2, noise_floor)
+    else:
+        sigma2 = noise_var
     costs: list[float] = []
     history: list[NDArray] = []
     elapsed = 0.0
@@ -147,7 +158,7 @@ def run_em(
             start += perf_counter() - paused
         rule.update(prior, post)
         if noise_var is None:
-            sigma2 = (post.residual_sq + sigma2 * post.dof) / len(y)
+            sigma2 = max((post.residual_sq + sigma2 * post.dof) / len(y), noise_floor)
         elapsed += perf_counter() - start
         if snapshot is not None and prior.relative_change(snapshot) <= tol:
             converged, n_iter = True, t
