@@ -22,6 +22,7 @@ ESTIMATORS = [
     krosbl.SVDKroSBL,
     krosbl.PCKroSBL,
     krosbl.KSBL,
+    krosbl.DKroSBL,
     krosbl.KronOMP,
     krosbl.OMP,
     krosbl.OracleLS,
@@ -52,6 +53,7 @@ def test_set_params_rejects_unknown():
         (krosbl.KSBL, {"noise_var": 1e-8}),
         (krosbl.PCKroSBL, {"noise_var": 1e-8, "beta": 0.5}),
         (krosbl.SBL, {"noise_var": 1e-8}),
+        (krosbl.DKroSBL, {"noise_var": 1e-8}),
     ],
 )
 def test_fit_matches_recover(cls, kwargs, is_complex):

@@ -36,6 +36,7 @@ def test_every_method_runs_on_defaults(method, n_factors, is_complex):
     assert res.x.shape == x.shape and np.all(np.isfinite(res.x))
     assert res.settings == krosbl.SolverSettings(method)
     assert np.iscomplexobj(res.x) == is_complex
+    assert (res.x_var is None) == (method in ("kron-omp", "omp", "oracle-ls"))
     # a loose sanity bound: every method explains most of the energy of y
     assert np.linalg.norm(y - krosbl.Kron(f) @ res.x) < 0.9 * np.linalg.norm(y)
 
@@ -74,11 +75,11 @@ def test_settings_record_contract():
 def test_one_factor_is_refused_where_a_method_needs_two():
     rng = np.random.default_rng(1)
     (A,) = random_factors(rng, (6,), (8,), False)
-    # every registered method takes one factor today but the contract is checked generically
-    for method in METHODS.values():
-        if method.min_factors > 1:
-            with pytest.raises(ValueError, match="methods that take one are"):
-                krosbl.recover(A @ np.ones(8), [A], method.name)
+    needs_two = [m.name for m in METHODS.values() if m.min_factors > 1]
+    assert needs_two == ["dkrosbl"]
+    for name in needs_two:
+        with pytest.raises(ValueError, match="methods for a single dictionary are"):
+            krosbl.recover(A @ np.ones(8), [A], name)
 
 
 def _dense_posterior(A, y, prior_var, noise_var, support):

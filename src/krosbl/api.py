@@ -71,10 +71,10 @@ def check_problem(
     y_arr = check_measurements(y, op.shape[0])
     problem = Problem(y=y_arr, op=op, noise_var=check_noise_var(noise_var))
     if problem.n_factors < method.min_factors:
-        takers = sorted(n for n, m in METHODS.items() if m.min_factors == 1)
+        takers = sorted(n for n, m in METHODS.items() if not m.kronecker)
         raise ValueError(
             f"method {method.name!r} needs at least {method.min_factors} Kronecker factors, "
-            f"got {problem.n_factors}; methods that take one are {takers}"
+            f"got {problem.n_factors}; methods for a single dictionary are {takers}"
         )
     if method.takes_support:
         return Problem(y_arr, op, problem.noise_var, check_support(support, op.shape[1]))

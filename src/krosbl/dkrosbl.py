@@ -18,7 +18,7 @@ from time import perf_counter
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from .decomposition import RankOneSplit, rank_one_split
 from .em import EMOutput, run_em
@@ -35,12 +35,6 @@ NOISE_FLOOR = 1e-10
 #: The Kronecker SBL methods the optional refinement can run.
 REFINE_METHODS = ("svd-krosbl", "am-krosbl")
 
-#: The message of an all-zero ``y`` (as for every other method).
-ZERO_MESSAGE = "y is all zeros: the estimate is zero and no solver was run"
-
-#: Methods that take a single (unstructured) dictionary, named when ``I = 1`` is refused.
-ONE_FACTOR_METHODS = ("sbl", "pc-sbl", "omp", "oracle-ls")
-
 
 @dataclass(frozen=True, eq=False)
 class DKroSBLFit:
@@ -50,6 +44,11 @@ class DKroSBLFit:
     ----------
     x : ndarray
         Estimate, flat, ``numpy.kron`` order, zeros outside ``support``.
+    x_var : ndarray
+        Posterior marginal variance of each entry, zero outside ``support``: with the factor
+        posteriors independent, ``Π_i (v_i + |μ_i|²) − Π_i |μ_i|²`` entrywise over the
+        Kronecker index (``μ_i``, ``v_i`` the factor posterior means and variances in the
+        units of ``x``); after a refinement, that of its Kronecker posterior.
     support : ndarray of int
         Flat indices of the kept entries: the product of the factors' kept sets, ascending.
     gammas : list of ndarray
@@ -78,6 +77,7 @@ class DKroSBLFit:
     """
 
     x: NDArray
+    x_var: NDArray
     support: NDArray
     gammas: list[NDArray]
     noise_var: float | None
@@ -89,63 +89,10 @@ class DKroSBLFit:
     message: str = ""
 
 
-def _as_operator(op: Kron | Sequence[ArrayLike]) -> Kron:
-    kron = op if isinstance(op, Kron) else Kron(op)
-    if kron.n_factors < 2:
-        raise ValueError(
-            f"dkrosbl needs at least two Kronecker factors (got {kron.n_factors}); for a single "
-            f"dictionary use one of {', '.join(ONE_FACTOR_METHODS)}"
-        )
-    for i, f in enumerate(kron.factors):
-        if not np.all(np.isfinite(f)):
-            raise ValueError(f"factor {i} of the dictionary contains NaN or infinite values")
-    return kron
-
-
-def _check_settings(
-    prune_ratio: float | None,
-    tol: float,
-    max_iter: int,
-    hooi_sweeps: int,
-    refine_method: str,
-    refine_iter: int,
-) -> None:
-    if prune_ratio is not None and not 0 <= prune_ratio < 1:
-        raise ValueError(f"prune_ratio must be in [0, 1) or None, got {prune_ratio!r}")
-    if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
-    for name, value, low in (
-        ("max_iter", max_iter, 1),
-        ("hooi_sweeps", hooi_sweeps, 0),
-        ("refine_iter", refine_iter, 0),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an integer, got {value!r}")
-        if value < low:
-            raise ValueError(f"{name} must be >= {low}, got {value}")
-    if refine_method not in REFINE_METHODS:
-        raise ValueError(f"refine_method must be one of {REFINE_METHODS}, got {refine_method!r}")
-
-
 def _split_noise_var(split: RankOneSplit, out_shape: tuple[int, ...]) -> float:
     """``σ̂² = ‖T − r‖² / (M − (Σ M_i − I + 1))`` (the rank-one model's degrees of freedom)."""
     dof = math.prod(out_shape) - (sum(out_shape) - len(out_shape) + 1)
     return split.residual_sq / max(dof, 1)
-
-
-def _zero_fit(op: Kron, dtype: np.dtype, noise_var: float | None) -> DKroSBLFit:
-    warnings.warn(ZERO_MESSAGE, RuntimeWarning, stacklevel=3)
-    return DKroSBLFit(
-        x=np.zeros(op.shape[1], dtype=dtype),
-        support=np.zeros(0, dtype=np.intp),
-        gammas=[np.zeros(n) for n in op.in_shape],
-        noise_var=noise_var,
-        noise_learned=noise_var is None,
-        n_iter=[0] * op.n_factors,
-        converged=True,
-        time_s=0.0,
-        message=ZERO_MESSAGE,
-    )
 
 
 @dataclass(frozen=True)
@@ -227,8 +174,8 @@ def _refine(
 
 
 def solve_dkrosbl(
-    y: ArrayLike,
-    op: Kron | Sequence[ArrayLike],
+    y: NDArray,
+    op: Kron,
     noise_var: float | None = None,
     *,
     prune_ratio: float | None = 1e-3,
@@ -243,10 +190,11 @@ def solve_dkrosbl(
 
     Parameters
     ----------
-    y : array_like, shape (M,)
-        Measurements, real or complex.
-    op : Kron or sequence of array_like
-        The dictionary ``A_1 ⊗ … ⊗ A_I`` (``I ≥ 2``) or the list of its factors.
+    y : ndarray, shape (M,)
+        Measurements, real or complex, finite and not all zero (checked by
+        :func:`krosbl.recover`, the public entry point: ``method="dkrosbl"``).
+    op : Kron
+        The dictionary ``A_1 ⊗ … ⊗ A_I`` (``I ≥ 2``).
     noise_var : float or None
         Known noise variance ``σ² > 0``; ``None`` estimates it from the rank-one residual.
     prune_ratio : float or None
@@ -276,17 +224,13 @@ def solve_dkrosbl(
 
     Raises
     ------
-    ValueError
-        Fewer than two factors, mismatched shapes, NaN or inf in ``y`` or a factor,
-        ``noise_var ≤ 0``, a setting out of range.
     FloatingPointError
         A factor SBL left floating point.
 
     Warns
     -----
     RuntimeWarning
-        ``y`` is all zeros (the estimate is zero), or ``σ²`` is known and
-        ``‖T − r‖² > 2σ²M``: ``y`` does not look rank one.
+        ``σ²`` is known and ``‖T − r‖² > 2σ²M``: ``y`` does not look rank one.
 
     Notes
     -----
@@ -321,26 +265,19 @@ def solve_dkrosbl(
     Examples
     --------
     >>> import numpy as np
+    >>> from krosbl import Kron
     >>> from krosbl.dkrosbl import solve_dkrosbl
     >>> rng = np.random.default_rng(0)
     >>> A1, A2 = rng.standard_normal((8, 12)), rng.standard_normal((9, 12))
     >>> x = np.kron(np.eye(12)[3], 2.0 * np.eye(12)[7])
-    >>> fit = solve_dkrosbl(np.kron(A1, A2) @ x, [A1, A2])
+    >>> fit = solve_dkrosbl(np.kron(A1, A2) @ x, Kron([A1, A2]))
     >>> fit.support.tolist(), bool(np.allclose(fit.x, x))
     ([43], True)
     """
-    # Imported here: krosbl.validation imports the method registry, which imports this module.
-    from .validation import check_measurements, check_noise_var
-
-    kron = _as_operator(op)
-    y_arr = check_measurements(y, kron.shape[0])
-    sigma2 = check_noise_var(noise_var)
-    _check_settings(prune_ratio, tol, max_iter, hooi_sweeps, refine_method, refine_iter)
-    dtype = np.result_type(y_arr, kron.dtype, np.float64)
-    if not np.any(y_arr):
-        return _zero_fit(kron, dtype, sigma2)
+    kron, sigma2 = op, noise_var
+    dtype = np.result_type(y, kron.dtype, np.float64)
     start = perf_counter()
-    y_arr = y_arr.astype(dtype, copy=False)
+    y_arr = y.astype(dtype, copy=False)
     out_shape = kron.out_shape
     split = rank_one_split(y_arr, out_shape, hooi_sweeps=int(hooi_sweeps))
     split_sigma2 = _split_noise_var(split, out_shape)
@@ -387,16 +324,21 @@ def solve_dkrosbl(
         )
         details["refine_iterations"] = em.n_iter
         details["refine_converged"] = em.converged
-        x, support = em.mean, prior.support()
+        x, x_var, support = em.mean, em.var, prior.support()
         gammas = [_embed(g, k, n) for g, k, n in zip(prior.gammas, prior.keep, prior.in_shape)]
         noise_out: float | None = em.noise_var
     else:
         x = kron_vector(estimates)
+        second = [np.abs(e) ** 2 for e in estimates]
+        x_var = kron_vector(
+            [f.em.var / f.scale**2 + m for f, m in zip(fits, second)]
+        ) - kron_vector(second)
         support = _product_support([f.keep for f in fits], kron.in_shape)
         gammas = [f.gamma / f.scale**2 for f in fits]
         noise_out = used_sigma2
     return DKroSBLFit(
         x=x,
+        x_var=np.maximum(x_var, 0.0),
         support=support,
         gammas=gammas,
         noise_var=noise_out,

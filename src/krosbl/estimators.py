@@ -28,6 +28,7 @@ __all__ = [
     "PCSBL",
     "SBL",
     "AMKroSBL",
+    "DKroSBL",
     "KronOMP",
     "NotFittedError",
     "OracleLS",
@@ -288,6 +289,14 @@ class PCKroSBL(_Recovery):
         + _ATTRIBUTES
     )
     _method = "pc-krosbl"
+
+
+class DKroSBL(_Recovery):
+    __doc__ = (
+        "dKroSBL: a rank-one split of ``y``, then one small SBL per factor (He & Joseph, "
+        "arXiv:2310.07869); for rank-one ``x = x_1 ⊗ … ⊗ x_I``.\n" + _ATTRIBUTES
+    )
+    _method = "dkrosbl"
 
 
 class KronOMP(_Recovery):

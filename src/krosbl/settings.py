@@ -221,7 +221,7 @@ _CATALOGUE = (
         "dKroSBL: the Kronecker method of the refinement ('svd-krosbl' or 'am-krosbl').",
         _choice("svd-krosbl", "am-krosbl"),
     ),
-    Setting("refine_iter", "dKroSBL: iterations of the refinement, ≥ 1.", _integer(1)),
+    Setting("refine_iter", "dKroSBL: iterations of the refinement, ≥ 0.", _integer(0)),
 )
 
 #: Every setting any method reads, by name.

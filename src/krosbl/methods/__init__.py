@@ -9,6 +9,7 @@ it declares the settings it reads with their neutral defaults and builds its
 from __future__ import annotations
 
 from .base import EMMethod, Method
+from .decomposition import DKroSBLMethod
 from .flat import PCSBLMethod, SBLMethod
 from .greedy import KronOMPMethod, OMPMethod, OracleLSMethod
 from .kronecker import AMKroSBLMethod, KSBLMethod, PCKroSBLMethod, SVDKroSBLMethod
@@ -25,6 +26,7 @@ METHODS: dict[str, Method] = {
         SVDKroSBLMethod(),
         PCKroSBLMethod(),
         KSBLMethod(),
+        DKroSBLMethod(),
         KronOMPMethod(),
         OMPMethod(),
         OracleLSMethod(),
