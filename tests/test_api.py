@@ -118,7 +118,7 @@ def test_settings_overrides_and_errors(problem):
         ("pc-sbl", "pc_eta", 3.0, r"'pc_eta' must be finite and in \[0, 1\]"),
         ("pc-sbl", "pc_b", 0.0, r"'pc_b' must be finite and in \(0, inf\)"),
         ("pc-krosbl", "coupled", (0, 0), "'coupled' names a factor twice"),
-        ("kron-omp", "sparsity", 0, "'sparsity' must be ≥ 1"),
+        ("kron-omp", "sparsity", 0, "'sparsity' must be >= 1"),
     ],
 )
 def test_settings_outside_their_range(method, field, value, message):

@@ -131,3 +131,15 @@ def test_unknown_irs_method_lists_the_valid_ones(trial):
         irs.estimate(trial.observe(10.0, rng=0), "oracle")
     with pytest.raises(ValueError, match=r"valid methods are .*'pc-krosbl'"):
         irs.irs_settings("nope", 10.0)
+
+
+@pytest.mark.parametrize("method", ["svd-krosbl", "dkrosbl", "oracle-ls"])
+def test_estimate_carries_the_posterior_variance_of_z(trial, method):
+    obs = trial.observe(snr_db=12.0, rng=np.random.default_rng(2))
+    est = irs.estimate(obs, method)
+    if method == "oracle-ls":
+        assert est.z_var is None
+        return
+    assert est.z_var is not None and est.z_var.shape == est.z.shape
+    assert np.all(est.z_var >= 0)
+    assert np.all(est.z_var[est.z == 0] == 0)

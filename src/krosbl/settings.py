@@ -80,7 +80,7 @@ def _integer(low: int, *, per_factor: bool = False, optional: bool = False) -> C
             if isinstance(v, bool) or not isinstance(v, Integral):
                 raise TypeError(f"setting {name!r} must be an integer, got {v!r}")
             if v < low:
-                raise ValueError(f"setting {name!r} must be ≥ {low}, got {v!r}")
+                raise ValueError(f"setting {name!r} must be >= {low}, got {v!r}")
         return value
 
     return check

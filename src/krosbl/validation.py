@@ -91,7 +91,7 @@ def check_int(name: str, value: object, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
 
@@ -124,7 +124,8 @@ def check_real(
         raise TypeError(f"{name} must be a real number, got {value!r}")
     out = float(value)
     if not math.isfinite(out) or not low <= out <= high:
-        raise ValueError(f"{name} must be finite and in [{low:g}, {high:g}], got {value!r}")
+        bounds = "" if (low, high) == (-math.inf, math.inf) else f" and in [{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be finite{bounds}, got {value!r}")
     return out
 
 

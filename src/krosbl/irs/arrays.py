@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from krosbl.irs._validate import check_int
+from krosbl.validation import check_int
 
 __all__ = ["array_dictionary", "array_response", "grid_angles", "wrap_angles"]
 

@@ -42,6 +42,23 @@ class Estimate:
     paths: Paths
 
     @property
+    def z_var(self) -> NDArray[np.float64] | None:
+        """Posterior marginal variance of each entry of ``ẑ`` (SBL-family methods), shape
+        ``(G, G, G)``; ``None`` for greedy and path estimates.
+
+        Notes
+        -----
+        The variance of the channel ``Ĥ`` itself is not returned: every entry of ``Ĥ_k`` is a
+        linear functional ``c_kᴴ z`` that mixes many entries of ``z``, so its variance
+        ``c_kᴴ Σ_z c_k`` needs the posterior covariance between entries, not only the
+        marginals. Under a Kronecker prior that covariance is never formed (it is
+        ``G³ × G³``); each functional would cost a full pass of mode products, ``K_2 N_b N_m``
+        of them per estimate, several times the solve itself.
+        """
+        var = self.result.x_var
+        return None if var is None or self.z is None else var.reshape(self.z.shape)
+
+    @property
     def method(self) -> str:
         """The method that produced the estimate."""
         return self.result.method

@@ -9,7 +9,6 @@ import numpy as np
 
 from krosbl import presets
 from krosbl.api import recover
-from krosbl.irs._validate import check_finite
 from krosbl.irs.channel_estimate import Estimate
 from krosbl.irs.offgrid import offgrid_estimate
 from krosbl.irs.oracle import oracle_angles
@@ -17,6 +16,7 @@ from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
 from krosbl.methods import get_method, methods
 from krosbl.settings import SolverSettings
+from krosbl.validation import check_real
 
 __all__ = ["HIGH_SNR_DB", "IRS_METHODS", "Estimate", "estimate", "irs_methods", "irs_settings"]
 
@@ -79,7 +79,7 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     -----
     Spec §9, IRS rows; Appendix A, R10.
     """
-    snr_db = check_finite("snr_db", snr_db)
+    snr_db = check_real("snr_db", snr_db)
     if _irs_method(method) is not None:
         return None
     method = get_method(method).name

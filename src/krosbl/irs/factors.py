@@ -7,8 +7,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from krosbl.irs._validate import check_int
 from krosbl.irs.arrays import array_dictionary, array_response
+from krosbl.validation import check_int
 
 __all__ = [
     "Factors",

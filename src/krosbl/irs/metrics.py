@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from krosbl.irs._validate import check_int
 from krosbl.irs.paths import Paths
 from krosbl.irs.training import draw_patterns
+from krosbl.validation import check_int
 
 __all__ = [
     "DEFAULT_HELDOUT_PATTERNS",

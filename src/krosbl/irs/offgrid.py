@@ -11,13 +11,13 @@ from numpy.typing import NDArray
 
 from krosbl.api import Result
 from krosbl.decomposition import rank_one_split
-from krosbl.irs._validate import check_int
 from krosbl.irs.arrays import array_response
 from krosbl.irs.channel_estimate import Estimate
 from krosbl.irs.factors import pattern_atoms, pilot_atoms
 from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
 from krosbl.linespectral import AtomFunction, LineSpectralFit, fit_line_spectrum
+from krosbl.validation import check_int
 
 __all__ = ["OFFGRID_CANDIDATES", "offgrid_estimate"]
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from krosbl.irs._validate import check_int
 from krosbl.irs.arrays import array_response, grid_angles, wrap_angles
 from krosbl.irs.factors import pattern_atoms, pilot_atoms
 from krosbl.irs.geometry import Geometry
 from krosbl.irs.scenario import Scenario
+from krosbl.validation import check_int
 
 __all__ = ["Paths", "true_paths"]
 

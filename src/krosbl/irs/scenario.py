@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from krosbl.irs._validate import check_finite, check_int, check_interval
+from krosbl.validation import check_int, check_real
 
 __all__ = ["Scenario"]
 
@@ -106,11 +106,13 @@ class Scenario:
             )
         if isinstance(self.snr_db, str) or not isinstance(self.snr_db, Iterable):
             raise TypeError(f"snr_db must be a sequence of numbers, got {self.snr_db!r}")
-        snrs = tuple(check_finite("snr_db", v) for v in self.snr_db)
+        snrs = tuple(check_real("snr_db", v) for v in self.snr_db)
         if not snrs:
             raise ValueError("snr_db must hold at least one SNR")
         object.__setattr__(self, "snr_db", snrs)
-        object.__setattr__(self, "off_grid", check_interval("off_grid", self.off_grid, 0.0, 1.0))
+        object.__setattr__(
+            self, "off_grid", check_real("off_grid", self.off_grid, low=0.0, high=1.0)
+        )
 
     @classmethod
     def paper(cls) -> Scenario:

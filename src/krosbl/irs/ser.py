@@ -9,8 +9,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import erfc
 
 from krosbl.irs._random import complex_normal
-from krosbl.irs._validate import check_finite, check_int
 from krosbl.irs.metrics import matching_channels
+from krosbl.validation import check_int, check_real
 
 __all__ = ["QPSK", "draw_symbols", "qpsk_ser", "symbol_error_rate"]
 
@@ -113,7 +113,7 @@ def symbol_error_rate(
     :func:`qpsk_ser`.
     """
     h_hat, h_true = matching_channels(estimate, truth)
-    snr = 10.0 ** (check_finite("snr_db", snr_db) / 10.0)
+    snr = 10.0 ** (check_real("snr_db", snr_db) / 10.0)
     gen = np.random.default_rng(rng)
     q = draw_symbols(gen, n_symbols) if symbols is None else _checked_symbols(symbols)
     u, s, vh = np.linalg.svd(h_hat)

@@ -8,7 +8,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from krosbl.irs._random import complex_normal
-from krosbl.irs._validate import check_finite
 from krosbl.irs.arrays import array_dictionary
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
 from krosbl.irs.factors import Factors, build_factors, rebuild_channels
@@ -22,6 +21,7 @@ from krosbl.irs.geometry import (
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.scenario import Scenario
 from krosbl.operators import Kron
+from krosbl.validation import check_real
 
 __all__ = ["Observation", "Trial", "simulate_trial"]
 
@@ -123,7 +123,7 @@ class Trial:
         -----
         Spec §8.3: the SNR is relative to the mean power of this trial's ``y_0``.
         """
-        return self.signal_power / 10.0 ** (check_finite("snr_db", snr_db) / 10.0)
+        return self.signal_power / 10.0 ** (check_real("snr_db", snr_db) / 10.0)
 
     def observe(self, snr_db: float, rng: np.random.Generator | int | None = None) -> Observation:
         """Return a noisy observation ``y = y_0 + CN(0, σ² I)`` at one SNR.
