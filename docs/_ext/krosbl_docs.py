@@ -7,6 +7,7 @@
   or as ``docs/figures/NAME*.png``.
 * ``.. krosbl-cli::`` renders ``krosbl --help`` and the help of every subcommand.
 * ``.. krosbl-methods::`` renders the table of :func:`krosbl.methods`.
+* ``.. krosbl-method-settings::`` renders every method's settings and neutral defaults.
 * ``.. krosbl-presets::`` renders the table of :mod:`krosbl.presets` (``theory-settings``).
 
 Each directive writes reStructuredText and parses it in place, so use them in ``.rst`` pages
@@ -311,13 +312,35 @@ class PresetsDirective(_RstDirective):
         return self._parse([*lines, ""])
 
 
+class MethodSettingsDirective(_RstDirective):
+    """``.. krosbl-method-settings::``: every method's settings and neutral defaults, read from
+    the registry (so the page cannot drift from the code)."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from krosbl.methods import METHODS
+
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 80", ""]
+        lines += ["   * - method", "     - settings it reads (neutral default)"]
+        for name, method in METHODS.items():
+            cells = ", ".join(f"``{k}={v!r}``" for k, v in method.defaults.items()) or "none"
+            lines += [f"   * - ``{name}``", f"     - {cells}"]
+        return self._parse([*lines, ""])
+
+
 class GalleryOrder:
     """sphinx-gallery sort key: the examples in reading order, then any others by name.
 
     Used as ``sphinx_gallery_conf["within_subsection_order"] = "krosbl_docs.GalleryOrder"``.
     """
 
-    ORDER = ("plot_quickstart.py", "plot_methods_comparison.py", "plot_irs_channel.py")
+    ORDER = (
+        "plot_quickstart.py",
+        "plot_methods_comparison.py",
+        "plot_dkrosbl.py",
+        "plot_irs_channel.py",
+    )
 
     def __init__(self, src_dir: str) -> None:
         self.src_dir = src_dir
@@ -352,4 +375,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("krosbl-cli", CliDirective)
     app.add_directive("krosbl-methods", MethodsDirective)
     app.add_directive("krosbl-presets", PresetsDirective)
+    app.add_directive("krosbl-method-settings", MethodSettingsDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -39,7 +39,6 @@ from numpy.typing import NDArray
 
 import krosbl
 from krosbl import irs
-from krosbl.dkrosbl import solve_dkrosbl
 from krosbl.experiments import synthetic_data as sd
 from krosbl.metrics import support_recovery_rate
 
@@ -86,7 +85,7 @@ def irs_methods(refine_iter: int) -> dict[str, Callable[[irs.Observation], NDArr
     def dk(**kw: object) -> Callable[[irs.Observation], NDArray]:
         def run(obs: irs.Observation) -> NDArray:
             trial = obs.trial
-            fit = solve_dkrosbl(obs.y, trial.operator, obs.noise_var, **kw)  # type: ignore[arg-type]
+            fit = krosbl.recover(obs.y, trial.operator, "dkrosbl", obs.noise_var, **kw)
             return trial.rebuild(np.asarray(fit.x).reshape(trial.scenario.unknown_shape))
 
         return run
@@ -138,10 +137,10 @@ def run_synthetic(
     tallies = {name: {snr: Tally() for snr in SYNTHETIC_SNRS} for name in names}
 
     def dk(y: NDArray, a: list[NDArray], sigma2: float) -> NDArray:
-        return solve_dkrosbl(y, a, sigma2).x
+        return krosbl.recover(y, a, "dkrosbl", sigma2).x
 
     def dk_refined(y: NDArray, a: list[NDArray], sigma2: float) -> NDArray:
-        return solve_dkrosbl(y, a, sigma2, refine=True, refine_iter=refine_iter).x
+        return krosbl.recover(y, a, "dkrosbl", sigma2, refine=True, refine_iter=refine_iter).x
 
     def svd(y: NDArray, a: list[NDArray], sigma2: float) -> NDArray:
         return krosbl.recover(y, a, "svd-krosbl", sigma2, settings="synthetic").x
