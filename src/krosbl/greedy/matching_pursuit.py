@@ -69,7 +69,8 @@ def omp(
     The loop also stops when the residual is zero to working precision
     (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
     already selected, since no further atom could reduce it.  The paper uses no OMP
-    experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in docs/reproduction.md).
+    experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in
+    docs/reproduction.md).
 
     References
     ----------
