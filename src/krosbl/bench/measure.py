@@ -432,7 +432,7 @@ def measure_in_child(
     case : str
         Case name.
     spec : ProblemSpec
-        The problem; each child builds it from the spec (not timed, not traced).
+        The problem; each child builds it from ``spec`` (not timed, not traced).
     solver : Solver
         What to run; ``solver.timeout_s`` bounds one solve (the child is terminated).
     repeat, budget_s : int, float

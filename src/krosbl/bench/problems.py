@@ -1,7 +1,7 @@
 """Benchmark problems: reproducible specifications (data) and the problems they build.
 
 A *spec* is a small frozen dataclass (picklable, so a child process can rebuild the same
-problem from it); :meth:`build` draws everything from the spec's seed and returns a
+problem from it); :meth:`build` draws everything from the specification's seed and returns a
 :class:`Problem`: measurements, factors, truth, the known noise variance and the solver
 settings each method uses on it.
 """
