@@ -59,7 +59,7 @@ _DEFINITIONS = (
     Experiment(
         name="synthetic-measurements",
         description="NMSE, SRR and time vs M_1 (K = 3, 25 dB; σ² from the 14-row A_1)",
-        reproduces="Fig. 3 (b); departure R5 (docs/reproduction.md)",
+        reproduces="Fig. 3 (b), departure R5 of docs/reproduction.md",
         axis="m1",
         axis_label="measurement ratio M_1 M_2 M_3 / N³",
         algorithms=_SYNTHETIC_ALGORITHMS,
@@ -73,7 +73,7 @@ _DEFINITIONS = (
     Experiment(
         name="synthetic-sparsity",
         description="NMSE, SRR and time vs K (M_1 = 8, 25 dB; nested supports)",
-        reproduces="Fig. 3 (c); departure R6 (docs/reproduction.md)",
+        reproduces="Fig. 3 (c), departure R6 of docs/reproduction.md",
         axis="k",
         axis_label="non-zeros per factor K",
         algorithms=_SYNTHETIC_ALGORITHMS,
@@ -86,7 +86,7 @@ _DEFINITIONS = (
     Experiment(
         name="convergence",
         description="NMSE of the E-step mean and cost per iteration, without / with pruning",
-        reproduces="Fig. 2; departure R8 (docs/reproduction.md)",
+        reproduces="Fig. 2, departure R8 of docs/reproduction.md",
         axis="pruning",
         axis_label="pruning",
         algorithms=_by_variant(convergence.CONVERGENCE_PRESETS),
@@ -121,7 +121,7 @@ _DEFINITIONS = (
     Experiment(
         name="synthetic-unknown-noise-measurements",
         description="NMSE, SRR, time and learned σ² vs M_1, every method learning σ² (25 dB)",
-        reproduces="Fig. 5; departure R5 (docs/reproduction.md)",
+        reproduces="Fig. 5, departure R5 of docs/reproduction.md",
         axis="m1",
         axis_label="measurement ratio M_1 M_2 M_3 / N³",
         algorithms=_same_preset(_SBL_METHODS, "learned-noise-measurements"),
