@@ -50,7 +50,7 @@ def test_defaults_are_valid_and_use_existing_presets(name: str) -> None:
     assert resolve(experiment, paper=True).trials == experiment.trials.paper
 
 
-def test_paper_settings_match_the_spec() -> None:
+def test_default_settings_are_the_papers() -> None:
     snr = resolve(get_experiment("synthetic-snr")).settings
     assert snr.model_dump(exclude={"algorithms", "seed", "trials"}) == {
         "n": [15, 15, 15],

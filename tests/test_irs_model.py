@@ -79,7 +79,7 @@ def test_channels_rebuilt_from_true_z(sizes):
 
 
 @pytest.mark.parametrize("sizes", SIZES, ids=IDS)
-def test_physical_channels_match_spec_formulas(sizes):
+def test_physical_channels_are_rank_one_cluster_sums(sizes):
     for trial in trials(sizes):
         sc, geo = trial.scenario, trial.geometry
         s, grid = sc.spread, sc.grid
@@ -103,7 +103,7 @@ def test_physical_channels_match_spec_formulas(sizes):
 
 
 @pytest.mark.parametrize("sizes", SIZES, ids=IDS)
-def test_support_is_spec_8_4(sizes):
+def test_support_and_values_of_the_angular_channel(sizes):
     for trial in trials(sizes):
         sc, geo = trial.scenario, trial.geometry
         grid, s = sc.grid, sc.spread
@@ -126,7 +126,7 @@ def test_support_is_spec_8_4(sizes):
 
 
 @pytest.mark.parametrize("sizes", SIZES, ids=IDS)
-def test_factors_match_spec_8_2(sizes):
+def test_factors_match_their_closed_forms(sizes):
     trial = trials(sizes)[0]
     sc = trial.scenario
     L, grid = sc.n_irs, sc.grid

@@ -95,7 +95,7 @@ def test_factors(ref):
     np.testing.assert_allclose(f3, ref["A2"], atol=1e-13)
 
 
-def test_training_signals_have_the_spec_law(ref):
+def test_training_signals_are_scaled_signs(ref):
     np.testing.assert_allclose(np.abs(ref["irs_pattern"]), 1 / 16)
     np.testing.assert_allclose(np.abs(ref["X"].real), 1 / np.sqrt(12))
     np.testing.assert_allclose(np.abs(ref["X"].imag), 1 / np.sqrt(12))

@@ -128,7 +128,7 @@ def recover(
         One of :func:`krosbl.methods` (``"svd-krosbl"``, ``"am-krosbl"``, ``"pc-krosbl"``,
         ``"ksbl"``, ``"sbl"``, ``"pc-sbl"``, ``"kron-omp"``, ``"omp"``, ``"oracle-ls"``).
     noise_var : float or None
-        Known noise variance ``σ² > 0``; ``None`` learns it (SBL family; spec §2.5). OMP
+        Known noise variance ``σ² > 0``; ``None`` learns it by EM (SBL family). OMP
         stops at ``‖r‖ ≤ σ√M``; Kronecker OMP and oracle least squares do not use it.
     settings : SolverSettings or str, optional
         Solver settings of this method or the name of a preset (see :mod:`krosbl.presets`,

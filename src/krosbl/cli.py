@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"krosbl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("presets", help="list the solver presets or print one (spec §9)")
+    p = sub.add_parser("presets", help="list the paper's solver presets or print one")
     p.add_argument("experiment", nargs="?", help="preset experiment, e.g. irs or synthetic")
     p.add_argument("method", nargs="?", help="method, e.g. am-krosbl")
     p.set_defaults(func=_presets_command)

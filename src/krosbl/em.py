@@ -1,8 +1,13 @@
-"""The one EM loop shared by every SBL-family method (spec §2.1, §2.5, §4.2).
+"""The one EM loop shared by every SBL-family method (docs/theory.md, "The EM loop").
 
 Each iteration: prune, E-step on the kept columns, the method's M-step, the learned-noise
 update, and the stopping test; after the loop, one more E-step with the final hyperparameters.
 The method enters only through its prior (structure, pruning, E-step) and its update rule.
+The stopping test is the relative change of the embedded ``γ``,
+``‖embed(⊗γ_i) − g_old‖ / ‖g_old‖ ≤ tol``, except for PC-SBL, which stops on the relative
+change of the posterior mean. A learned noise variance is updated after each E-step by
+``σ² ← (‖y − A_K μ‖² + σ²_old Σ_{j∈K} (1 − d_j/γ_j)) / M`` (docs/theory.md, "Learned noise
+variance").
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ class EMOutput:
 
 
 def initial_noise_var(y: NDArray) -> float:
-    """Initial learned noise variance ``0.1 · var(y)`` (unbiased, mean removed; spec §2.5)."""
+    """Initial learned noise variance ``0.1 · var(y)`` (unbiased, ``ddof=1``, mean removed)."""
     return 0.1 * float(np.var(y, ddof=1)) if len(y) > 1 else 0.1 * float(np.abs(y[0]) ** 2)
 
 
@@ -97,7 +102,7 @@ def run_em(
         Initial hyperparameters; updated in place.
     rule : UpdateRule
         The method's M-step; ``rule.stop_on`` chooses the stopping statistic: the relative
-        change of the embedded ``γ`` (spec §2.1) or of the posterior mean (PC-SBL, §4.2).
+        change of the embedded ``γ`` (all but PC-SBL) or of the posterior mean (PC-SBL).
     prune_ratios, prune_abs : tuple of float or None, float
         Pruning thresholds (``None`` = no pruning).
     tol : float
@@ -105,7 +110,8 @@ def run_em(
     max_iter : int
         ``R_max``.
     noise_var : float or None
-        Known ``σ²``, ``None`` to learn it (spec §2.5), or ``0`` for the noiseless limit (§2.6).
+        Known ``σ²``, ``None`` to learn it, or ``0`` for the noiseless limit ``σ² → 0``
+        (docs/theory.md, "Noiseless limit").
     record_history : bool
         Keep the E-step mean of every iteration (full length).
     callback : callable, optional

@@ -1,4 +1,4 @@
-"""Recovery metrics (spec §6.1-6.2)."""
+"""Recovery metrics (docs/theory.md, "Metrics")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ __all__ = ["nmse", "support_recovery_rate"]
 
 
 def nmse(x_hat: ArrayLike, x: ArrayLike) -> float:
-    """Normalised mean squared error ``‖x̂ − x‖² / ‖x‖²`` (spec §6.1).
+    """Normalised mean squared error ``‖x̂ − x‖² / ‖x‖²`` of one run.
 
     Parameters
     ----------
@@ -35,7 +35,7 @@ def nmse(x_hat: ArrayLike, x: ArrayLike) -> float:
 
 
 def support_recovery_rate(x_hat: ArrayLike, x: ArrayLike, rel_threshold: float = 1e-3) -> float:
-    """Support recovery rate ``|Ŝ ∩ S| / |Ŝ ∪ S|`` (spec §6.2).
+    """Support recovery rate ``|Ŝ ∩ S| / |Ŝ ∪ S|`` (intersection over union of the supports).
 
     Parameters
     ----------

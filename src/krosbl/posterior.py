@@ -99,7 +99,8 @@ def kron_posterior(
     ``μ = (⊗G_i)(w ⊙ (⊗U_iᴴ) y)``, ``d = γ − (⊗|G_i|²) w``,
     ``log det Σ_y = Σ log(σ² + P)``, ``yᴴΣ_y⁻¹y = Σ w |(⊗U_iᴴ)y|²``,
     ``‖y − Aμ‖² = σ⁴ Σ w² |(⊗U_iᴴ)y|²`` and ``Σ_j (1 − d_j/γ_j) = Σ w P``
-    (because ``Σ_n γ_i[n] |(A_iᴴU_i)[n, m]|² = p_i[m]``; spec §3). Memory ``O(ΠN + ΠM)``.
+    (because ``Σ_n γ_i[n] |(A_iᴴU_i)[n, m]|² = p_i[m]``; docs/theory.md, "Kronecker prior:
+    per-factor eigendecompositions"). Memory ``O(ΠN + ΠM)``.
 
     References
     ----------
@@ -160,7 +161,7 @@ def flat_posterior(
     Notes
     -----
     Measurement-space form (``M ≤ |K|``): ``Σ_y = σ²I + A_K Γ A_Kᴴ = LLᴴ``,
-    ``μ = Γ A_Kᴴ Σ_y⁻¹ y``, ``d = γ − γ² ⊙ diag(A_Kᴴ Σ_y⁻¹ A_K)`` (spec §3). On a ``Kron``,
+    ``μ = Γ A_Kᴴ Σ_y⁻¹ y``, ``d = γ − γ² ⊙ diag(A_Kᴴ Σ_y⁻¹ A_K)``. On a ``Kron``,
     ``A Γ Aᴴ`` and ``diag(Aᴴ W A)`` are contractions of the factors with ``γ`` and ``W``
     (:meth:`Kron.weighted_gram`, :meth:`Kron.adjoint_quadratic_diag`). Once pruning leaves
     fewer columns than measurements (``|K| < M``) the kept columns are formed and the
@@ -296,13 +297,13 @@ def _noiseless_finish(
 def noiseless_kron_posterior(
     y: NDArray, factors: Sequence[NDArray], gammas: Sequence[NDArray]
 ) -> Posterior:
-    """E-step in the noiseless limit ``σ² → 0`` under a Kronecker prior (spec §2.6).
+    """E-step in the noiseless limit ``σ² → 0`` under a Kronecker prior.
 
     Notes
     -----
     ``P_i = Γ_i^½ (A_i Γ_i^½)⁺``, ``μ = (P_1 ⊗ … ⊗ P_I) y`` by mode products and
     ``Σ_x = Γ − ⊗_i P_i A_i Γ_i`` (diagonal ``γ − ⊗ diag(P_i A_i Γ_i)``). The cost is
-    undefined (``nan``).
+    undefined (``nan``). See docs/theory.md, "Noiseless limit".
     """
     parts = [_noiseless_moments(a, g) for a, g in zip(factors, gammas)]
     out_shape = tuple(a.shape[0] for a in factors)
@@ -316,7 +317,7 @@ def noiseless_kron_posterior(
 def noiseless_flat_posterior(
     y: NDArray, A: NDArray | Kron, gamma: NDArray, keep: NDArray
 ) -> Posterior:
-    """E-step in the noiseless limit under an unstructured prior (spec §2.6).
+    """E-step in the noiseless limit ``σ² → 0`` under an unstructured prior.
 
     Notes
     -----

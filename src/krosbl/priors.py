@@ -30,7 +30,7 @@ __all__ = ["FlatPrior", "KronPrior", "coupling_matrix"]
 
 
 def coupling_matrix(n: int, beta: float) -> NDArray:
-    """Tridiagonal coupling ``C = I + β(E₊ + E₋)`` of size ``n`` (spec §4.1)."""
+    """Tridiagonal coupling ``C = I + β(E₊ + E₋)`` of size ``n`` (PC-KroSBL's ``C_i``)."""
     c = np.eye(n)
     idx = np.arange(n - 1)
     c[idx, idx + 1] = beta
@@ -137,7 +137,7 @@ class KronPrior:
         return math.sqrt(kron_distance(self.gammas, kept) ** 2 + lost) / math.sqrt(norm_sq)
 
     def prune(self, ratios: Sequence[float] | None, absolute: float) -> None:
-        """Drop factor entries below ``max(r_i · max γ_i, r_abs)`` (spec §2.1 step 2)."""
+        """Drop factor entries below ``max(r_i · max γ_i, r_abs)`` (docs/theory.md, "Pruning")."""
         if ratios is None:
             return
         for i, (g, r) in enumerate(zip(self.gammas, ratios)):
@@ -154,7 +154,8 @@ class KronPrior:
                 self.couplings[i] = c[np.ix_(mask, mask)]
 
     def posterior(self, y: NDArray, op: LinearOperator, noise_var: float) -> Posterior:
-        """E-step on the kept columns (spec §3); ``noise_var = 0`` is the noiseless limit (§2.6)."""
+        """E-step on the kept columns (per-factor eigendecompositions); ``noise_var = 0`` is the
+        noiseless limit ``σ² → 0``."""
         assert isinstance(op, Kron)
         if self._columns is None or self._columns[0] is not op:
             factors = [
@@ -215,7 +216,7 @@ class FlatPrior:
         return self.keep.copy()
 
     def prune(self, ratios: Sequence[float] | None, absolute: float) -> None:
-        """Keep only ``γ_j > r · max γ`` (spec §2.1 step 2, classic SBL; ``absolute`` unused)."""
+        """Keep only ``γ_j > r · max γ`` (classic SBL pruning; ``absolute`` unused)."""
         if ratios is None:
             return
         mask = self.gamma > ratios[0] * self.gamma.max(initial=0.0)
@@ -225,7 +226,8 @@ class FlatPrior:
             self.keep = self.keep[mask]
 
     def posterior(self, y: NDArray, op: LinearOperator | NDArray, noise_var: float) -> Posterior:
-        """E-step on the kept columns (spec §3); ``noise_var = 0`` is the noiseless limit (§2.6)."""
+        """E-step on the kept columns (Cholesky form); ``noise_var = 0`` is the noiseless limit
+        ``σ² → 0``."""
         if noise_var == 0:
             return noiseless_flat_posterior(y, op, self.gamma, self.keep)
         return flat_posterior(y, op, self.gamma, self.keep, noise_var)

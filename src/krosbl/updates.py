@@ -1,12 +1,16 @@
 """M-step rules of the SBL family: each maps the posterior statistics to new hyperparameters.
 
-A rule never loops over EM iterations; :func:`krosbl.em.run_em` does.  Rules:
+A rule never loops over EM iterations; :func:`krosbl.em.run_em` does.  Each rule minimises,
+exactly or approximately, the EM surrogate ``Q(γ) = Σ_j (log γ_j + Λ_j/γ_j)`` with
+``Λ = d + |μ|²`` from the E-step (docs/theory.md, "M-steps").  Rules:
 
-* :class:`ClassicUpdate` — classic SBL, ``γ ← Λ`` (spec §2);
-* :class:`SweepUpdate` — Gauss–Seidel sweeps over the factors: AM-KroSBL (§2.2),
-  KSBL (§2.4, one sweep, no normalisation) and PC-KroSBL (§4.1, coupled factors by NNLS);
-* :class:`SVDUpdate` — SVD-KroSBL (§2.3);
-* :class:`PCSBLUpdate` — pattern-coupled SBL on an unstructured prior (§4.2).
+* :class:`ClassicUpdate` — classic SBL, ``γ ← Λ``;
+* :class:`SweepUpdate` — Gauss–Seidel sweeps over the factors: AM-KroSBL, KSBL (one sweep, no
+  normalisation) and PC-KroSBL (coupled factors by NNLS);
+* :class:`SVDUpdate` — SVD-KroSBL (successive rank-one SVDs of ``Λ``);
+* :class:`PCSBLUpdate` — pattern-coupled SBL on an unstructured prior (PC-SBL).
+
+The theory page (docs/theory.md) has one section per rule under "M-steps".
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ __all__ = ["ClassicUpdate", "PCSBLUpdate", "SVDUpdate", "SweepUpdate", "factor_t
 
 def _weights(g: NDArray) -> NDArray:
     """``1/(l γ)`` for a factor of length ``l``, with ``1/0`` taken as 0 (an underflowed entry
-    contributes nothing, spec §9); the ``1/l`` is the averaging of :func:`factor_target`."""
+    contributes nothing; docs/theory.md, "AM-KroSBL"); the ``1/l`` is the averaging of
+    :func:`factor_target`."""
     scale = 1.0 / len(g)
     if g.min() > 0:
         return scale / g
@@ -72,7 +77,8 @@ def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDAr
     Returns
     -------
     ndarray
-        ``T_i[a] = (1/Π_{k≠i} l_k) Σ_{index_i = a} Λ[…] / Π_{k≠i} γ_k[index_k]`` (spec §2.2).
+        ``T_i[a] = (1/Π_{k≠i} l_k) Σ_{index_i = a} Λ[…] / Π_{k≠i} γ_k[index_k]``, with
+        ``l_k`` the kept length of factor ``k`` (docs/theory.md, "AM-KroSBL").
     """
     return _contract_others(second_moment, [_weights(g) for g in gammas], i)
 
@@ -124,7 +130,8 @@ class SweepUpdate:
     -----
     For an uncoupled factor, ``γ_i ← T_i(γ)`` (:func:`factor_target`); for a coupled one,
     ``g_i = argmin_{g ≥ 0} ‖C_i g − T_i(γ)‖`` (Lawson–Hanson NNLS) and ``γ̃_i = ε + C_i g_i``
-    (spec §2.2, §2.4, §4.1). With ``I = 1`` the sweep is the classic SBL update.
+    (docs/theory.md, "AM-KroSBL", "KSBL" and "PC-KroSBL"). With ``I = 1`` the sweep is the
+    classic SBL update.
     """
 
     normalise: bool = True
@@ -172,7 +179,7 @@ class SweepUpdate:
         so ``⊗γ_i``, ``δ`` and the normalised result do not depend on when the rescaling
         happens, and AM-KroSBL normalises once, after its last sweep. The floor ``ε`` of a
         coupled factor breaks this equivariance, so PC-KroSBL normalises after every sweep
-        (spec §4.1).
+        (docs/theory.md, "PC-KroSBL").
         """
         lam = post.second_moment.reshape(prior.kept_shape)
         cap = self.max_sweeps if self.max_sweeps is not None else SAFETY_MAX_SWEEPS
@@ -220,13 +227,13 @@ def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, float, NDArray]
 
 
 class SVDUpdate:
-    """SVD-KroSBL M-step: rank-one factorisation of ``Λ`` by successive SVDs (spec §2.3).
+    """SVD-KroSBL M-step: rank-one factorisation of ``Λ`` by successive SVDs.
 
     Notes
     -----
     ``U, S, Vᴴ = svd(Λ.reshape(l_1, l_2⋯l_I))``; ``γ_1 = |u_1|``, ``r = s_1 |v_1|``; then for
     ``i = 2 … I−1`` the same on ``r.reshape(l_i, −1)``; ``γ_I = r``. Not guaranteed to
-    decrease the SBL cost.
+    decrease the SBL cost (docs/theory.md, "SVD-KroSBL").
     """
 
     stop_on: Literal["gamma", "mean"] = "gamma"
@@ -244,7 +251,7 @@ class SVDUpdate:
 
 @dataclass
 class PCSBLUpdate:
-    """Pattern-coupled SBL M-step as the paper's authors modified Fang et al. (spec §4.2).
+    """Pattern-coupled SBL M-step as the paper's authors modified Fang et al. (PC-SBL).
 
     Parameters
     ----------
@@ -253,16 +260,17 @@ class PCSBLUpdate:
     eta : float
         Coupling of each entry with its neighbours.
     shape : tuple of int or None
-        ``None`` (the reference's choice, Appendix A R12): the two neighbours along the flat
-        C-order index, across block boundaries. A tensor shape ``(N_1, …, N_I)``: the
-        neighbours along each axis of ``x.reshape(shape)`` (two per axis), never across
-        boundaries.
+        ``None`` (the reference's choice, departure R12 in docs/reproduction.md): the two
+        neighbours along the flat C-order index, across block boundaries. A tensor shape
+        ``(N_1, …, N_I)``: the neighbours along each axis of ``x.reshape(shape)`` (two per
+        axis), never across boundaries.
 
     Notes
     -----
     ``e = |μ|² + d``; ``E_j = e_j + η(e_{j−1} + e_{j+1})`` (zero-padded);
     ``α = (a + ½)/(½E + b)``; ``α_j ← 10¹⁰`` where ``α_j > 10³ min α``;
-    ``D_j = α_j + η(α_{j−1} + α_{j+1})``; the new prior variance is ``1/D``.
+    ``D_j = α_j + η(α_{j−1} + α_{j+1})``; the new prior variance is ``1/D``
+    (docs/theory.md, "PC-SBL").
 
     References
     ----------

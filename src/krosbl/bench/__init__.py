@@ -6,7 +6,7 @@ Cases (:data:`CASES`; choose with ``--cases``):
     IRS-sized complex problem, every SBL-family solver; ratios to classic SBL on the dense
     Kronecker matrix.
 ``synthetic``
-    The real problem of spec §7.1 with AM/SVD/KSBL, dense classic SBL, scikit-learn's
+    The real problem of the paper's Fig. 3 with AM/SVD/KSBL, dense classic SBL, scikit-learn's
     ``ARDRegression``, Kronecker OMP and OMP.
 ``scale``
     10⁶ unknowns: SVD- and AM-KroSBL full solves in child processes, with peak memory.

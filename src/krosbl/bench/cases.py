@@ -138,7 +138,7 @@ SYNTHETIC_QUICK = SyntheticSpec(
 )
 SCALE = SyntheticSpec("scale-1e6", (100, 100, 100), (50, 50, 50), k=3, snr_db=20.0, seed=6)
 SCALE_QUICK = SyntheticSpec("scale-quick", (20, 20, 20), (10, 10, 10), k=3, snr_db=20.0, seed=6)
-#: The paper's SNR grid (spec §8).
+#: The paper's SNR grid (IRS experiment, Figs. 6–8).
 IRS_SNRS = (4.0, 8.0, 12.0, 16.0, 20.0)
 IRS_SIZED_SNRS = tuple(IRSSpec(f"irs-sized-{s:g}dB", snr_db=s, seed=2024) for s in IRS_SNRS)
 IRS_SIZED_SNRS_QUICK = tuple(
@@ -200,7 +200,7 @@ CASES: dict[str, Case] = {
                 _SVD_VS_DENSE,
             ),
             notes=(
-                "NMSE is of the angular channel x = z; ch. NMSE is the channel NMSE (§6.3).",
+                "NMSE is of the angular channel x = z; ch. NMSE is the channel NMSE.",
                 "ksbl has no IRS preset and runs with krosbl's default (synthetic) settings.",
             ),
         ),
@@ -223,8 +223,8 @@ CASES: dict[str, Case] = {
         ),
         Case(
             "synthetic",
-            "Synthetic problem of spec §7.1 (real Gaussian factors, K non-zeros per factor), "
-            "synthetic presets; ratio to dense classic SBL",
+            "Synthetic problem of the paper's Fig. 3 (real Gaussian factors, K non-zeros per "
+            "factor), synthetic presets; ratio to dense classic SBL",
             "compare",
             (SYNTHETIC,),
             (SYNTHETIC_QUICK,),
@@ -289,7 +289,7 @@ CASES: dict[str, Case] = {
                 ),
             ),
             notes=(
-                "time: one EM iteration (prune + E-step + M-step, spec §6.5); the ratio "
+                "time: one EM iteration (prune + E-step + M-step, Result.time_s); the ratio "
                 "column is iteration / posterior; sweeps: AM inner sweeps in that iteration.",
                 "solve: the mean iteration of a full solve (Result.time_s / n_iter) and the "
                 "mean kron_posterior re-run on the kept factors and γ of each of its "
@@ -300,7 +300,7 @@ CASES: dict[str, Case] = {
         ),
         Case(
             "irs",
-            "IRS experiment (spec §8): one trial at 4 dB, every IRS algorithm with its IRS "
+            "IRS experiment (Figs. 6–8): one trial at 4 dB, every IRS algorithm with its IRS "
             "preset, full solves (R_max 150); ratio to dense classic SBL",
             "compare",
             (IRS_PAPER,),

@@ -4,7 +4,7 @@ Two measurements per method and problem:
 
 * the first iteration from the method's initial ``γ`` (``recover(..., max_iter=1)``) against
   :func:`krosbl.posterior.kron_posterior` on the same factors and ``γ``;
-* the mean iteration of a full solve (``Result.time_s / n_iter``, spec §6.5) against the mean
+* the mean iteration of a full solve (``Result.time_s / n_iter``) against the mean
   time of ``kron_posterior`` re-run on the kept factors and ``γ`` of every iteration of that
   solve, recorded through the solver's callback.
 
@@ -112,7 +112,7 @@ def measure_iteration(
     -------
     Row
         ``time_s``: median ``Result.time_s`` of ``recover(..., max_iter=1)`` — one iteration
-        from the method's initial ``γ`` (prune, E-step, M-step; spec §6.5);
+        from the method's initial ``γ`` (prune, E-step, M-step);
         ``extra["posterior_s"]``: median wall time of
         :func:`krosbl.posterior.kron_posterior` on the same factors and initial ``γ_i``;
         ``ratio`` = iteration / posterior; ``extra["sweeps"]``: inner sweeps (AM);

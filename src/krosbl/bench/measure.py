@@ -6,7 +6,8 @@
 
 Every solve is timed with :func:`time.perf_counter` around the solver call only (the problem,
 the dense matrix and the settings are prepared before the clock starts); krosbl's own
-iteration time (``Result.time_s``, spec §6.5) is recorded beside it.
+iteration time (``Result.time_s``: pruning, E-step, M-step and noise update of every
+iteration, as the paper times its solvers) is recorded beside it.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class Row:
         Median wall time per solve (``None`` if the row failed or was skipped); for
         ``iteration`` rows, the median time of one EM iteration (``Result.time_s``).
     solver_time_s : float or None
-        Median ``Result.time_s`` (spec §6.5: iterations only).
+        Median ``Result.time_s`` (the iterations only).
     n_solves : int
         Solves timed (``--repeat``, fewer when a row exceeds the time budget).
     nmse : float or None
@@ -431,7 +432,7 @@ def measure_in_child(
     case : str
         Case name.
     spec : ProblemSpec
-        The problem; each child builds it from the spec (not timed, not traced).
+        The problem; each child builds it from ``spec`` (not timed, not traced).
     solver : Solver
         What to run; ``solver.timeout_s`` bounds one solve (the child is terminated).
     repeat, budget_s : int, float

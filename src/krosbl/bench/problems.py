@@ -1,7 +1,7 @@
 """Benchmark problems: reproducible specifications (data) and the problems they build.
 
 A *spec* is a small frozen dataclass (picklable, so a child process can rebuild the same
-problem from it); :meth:`build` draws everything from the spec's seed and returns a
+problem from it); :meth:`build` draws everything from the specification's seed and returns a
 :class:`Problem`: measurements, factors, truth, the known noise variance and the solver
 settings each method uses on it.
 """
@@ -41,12 +41,12 @@ class Problem:
     noise_var : float
         The noise variance ``σ²`` of the draw, passed to the solvers as known.
     preset : {"synthetic", "irs"}
-        Which presets the solvers use (spec §9); IRS problems pick
+        Which presets the solvers use; IRS problems pick
         :func:`krosbl.irs.irs_settings` at the problem's SNR.
     snr_db : float
         SNR of the draw.
     trial : krosbl.irs.Trial or None
-        The IRS trial, for the channel NMSE (spec §6.3); ``None`` otherwise.
+        The IRS trial, for the channel NMSE; ``None`` otherwise.
     info : dict
         JSON-ready description (sizes, seed, SNR, …).
     """
@@ -91,7 +91,7 @@ class Problem:
         return row[method] if method in row else None
 
     def channel_nmse(self, x_hat: NDArray) -> float | None:
-        """Channel NMSE of an estimate (IRS problems; spec §6.3), else ``None``."""
+        """Channel NMSE of an estimate (IRS problems), else ``None``."""
         if self.trial is None:
             return None
         from krosbl import irs
@@ -102,11 +102,12 @@ class Problem:
 
 @dataclass(frozen=True)
 class SyntheticSpec:
-    """A real Gaussian problem as in spec §7.1.
+    """A real Gaussian problem as in the paper's synthetic experiments (Fig. 3).
 
     Factors i.i.d. N(0, 1) (``drawn_rows[i]`` rows drawn, the first ``out_shape[i]`` kept,
-    as §7.1 draws ``A_1`` with 14 rows), ``x = x_1 ⊗ … ⊗ x_I`` with a random ``k``-subset
-    support and N(0, 1) values per factor, ``σ² = mean|y_0|² / 10^{SNR/10}``.
+    as the paper's measurement sweep draws ``A_1`` with 14 rows), ``x = x_1 ⊗ … ⊗ x_I`` with
+    a random ``k``-subset support and N(0, 1) values per factor,
+    ``σ² = mean|y_0|² / 10^{SNR/10}``.
 
     Parameters
     ----------
@@ -133,7 +134,7 @@ class SyntheticSpec:
     drawn_rows: tuple[int, ...] | None = None
 
     def build(self) -> Problem:
-        """Draw the problem (matrices, then ``x``, then the noise; spec §7.1 order)."""
+        """Draw the problem (matrices, then ``x``, then the noise, as the synthetic experiments)."""
         rng = np.random.default_rng(self.seed)
         rows = self.drawn_rows or self.out_shape
         drawn = synthetic_data.draw_matrices(rng, rows, self.in_shape)
@@ -142,7 +143,7 @@ class SyntheticSpec:
         y0 = truth.measure(factors)
         noise_var = synthetic_data.noise_variance(y0, self.snr_db)
         y = synthetic_data.noisy(rng, y0, noise_var)
-        info = {"kind": "synthetic (spec §7.1)", **dataclasses.asdict(self)}
+        info = {"kind": "synthetic (as the paper's Fig. 3)", **dataclasses.asdict(self)}
         info["n_unknowns"] = int(np.prod(self.in_shape))
         info["n_measurements"] = int(np.prod(self.out_shape))
         return Problem(
@@ -159,7 +160,7 @@ class SyntheticSpec:
 
 @dataclass(frozen=True)
 class IRSSpec:
-    """One observation of one trial of the IRS-MIMO experiment (spec §8).
+    """One observation of one trial of the paper's IRS-MIMO experiment (Figs. 6–8).
 
     Parameters
     ----------
@@ -190,7 +191,7 @@ class IRSSpec:
         )
         trial = irs.Run(scenario, seed=self.seed).trial(self.trial)
         obs = trial.observe(self.snr_db, rng=np.random.default_rng(self.seed + 1))
-        info = {"kind": "IRS-MIMO trial (spec §8)", **dataclasses.asdict(self)}
+        info = {"kind": "IRS-MIMO trial (as the paper's Figs. 6–8)", **dataclasses.asdict(self)}
         info["scenario"] = dict(self.scenario)
         info["n_unknowns"] = int(np.prod(scenario.unknown_shape))
         info["n_measurements"] = scenario.n_measurements

@@ -80,7 +80,7 @@ COLUMNS = (
     Column("solve: iteration", "solve_iteration_s", _time),
     Column("solve: posterior", "solve_posterior_s", _time),
     Column("solve ratio", "solve_ratio", _ratio),
-    Column("§6.5 time", "solver_time_s", _time, kinds=("compare", "scale")),
+    Column("Result.time_s", "solver_time_s", _time, kinds=("compare", "scale")),
     Column("solves", "n_solves", str, True),
     Column("peak RSS", "peak_rss", _bytes),
     Column("RSS@start", "rss_before_solve", _bytes),

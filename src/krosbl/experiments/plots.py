@@ -111,7 +111,7 @@ def _history_figures(experiment: Experiment, results: pd.DataFrame) -> dict[str,
 
 
 def _support_figure(experiment: Experiment, results: pd.DataFrame, values: list[Any]) -> Figure:
-    """The final ``γ``'s support (entries > 1e-4) against the true one, first trial (§7.2)."""
+    """The final ``γ``'s support (entries > 1e-4) against the true one, first trial (Fig. 2)."""
     first = results[results["trial"] == results["trial"].min()]
     fig = Figure(figsize=(4.6 * len(values), 3.8), layout="constrained")
     axes = fig.subplots(1, len(values), squeeze=False)[0]

@@ -46,7 +46,7 @@ _DEFINITIONS = (
     Experiment(
         name="synthetic-snr",
         description="NMSE, SRR and time vs SNR (M_1 = 8, K = 3), five algorithms + oracle LS",
-        reproduces="Fig. 3 (a), spec §7.1",
+        reproduces="Fig. 3 (a)",
         axis="snr_db",
         axis_label="SNR (dB)",
         algorithms=_SYNTHETIC_ALGORITHMS,
@@ -59,7 +59,7 @@ _DEFINITIONS = (
     Experiment(
         name="synthetic-measurements",
         description="NMSE, SRR and time vs M_1 (K = 3, 25 dB; σ² from the 14-row A_1)",
-        reproduces="Fig. 3 (b), spec §7.1 (R5)",
+        reproduces="Fig. 3 (b), departure R5 of docs/reproduction.md",
         axis="m1",
         axis_label="measurement ratio M_1 M_2 M_3 / N³",
         algorithms=_SYNTHETIC_ALGORITHMS,
@@ -73,7 +73,7 @@ _DEFINITIONS = (
     Experiment(
         name="synthetic-sparsity",
         description="NMSE, SRR and time vs K (M_1 = 8, 25 dB; nested supports)",
-        reproduces="Fig. 3 (c), spec §7.1 (R6)",
+        reproduces="Fig. 3 (c), departure R6 of docs/reproduction.md",
         axis="k",
         axis_label="non-zeros per factor K",
         algorithms=_SYNTHETIC_ALGORITHMS,
@@ -86,7 +86,7 @@ _DEFINITIONS = (
     Experiment(
         name="convergence",
         description="NMSE of the E-step mean and cost per iteration, without / with pruning",
-        reproduces="Fig. 2, spec §7.2 (R8)",
+        reproduces="Fig. 2, departure R8 of docs/reproduction.md",
         axis="pruning",
         axis_label="pruning",
         algorithms=_by_variant(convergence.CONVERGENCE_PRESETS),
@@ -105,7 +105,7 @@ _DEFINITIONS = (
     Experiment(
         name="unknown-noise",
         description="convergence with known vs learned noise variance (block-sparse x)",
-        reproduces="Fig. 4, spec §7.3",
+        reproduces="Fig. 4",
         axis="learned_noise",
         axis_label="noise variance",
         algorithms=_by_variant(convergence.NOISE_PRESETS),
@@ -121,7 +121,7 @@ _DEFINITIONS = (
     Experiment(
         name="synthetic-unknown-noise-measurements",
         description="NMSE, SRR, time and learned σ² vs M_1, every method learning σ² (25 dB)",
-        reproduces="Fig. 5, spec §7.4 (R5)",
+        reproduces="Fig. 5, departure R5 of docs/reproduction.md",
         axis="m1",
         axis_label="measurement ratio M_1 M_2 M_3 / N³",
         algorithms=_same_preset(_SBL_METHODS, "learned-noise-measurements"),
@@ -144,7 +144,7 @@ _DEFINITIONS = (
     Experiment(
         name="rank",
         description="rank of Λ and of the second-stage SVD matrix per iteration, noiseless",
-        reproduces="spec §7.5",
+        reproduces="the paper's rank study",
         axis="m1",
         axis_label="M_1",
         algorithms=_same_preset(("am-krosbl", "svd-krosbl", "sbl"), "rank"),
@@ -168,11 +168,11 @@ _DEFINITIONS = (
     Experiment(
         name="irs-snr",
         description="IRS-MIMO channel NMSE, SER and run time vs SNR, six estimators",
-        reproduces="Fig. 6-8, spec §8",
+        reproduces="Figs. 6–8",
         axis="snr_db",
         axis_label="SNR (dB)",
         algorithms=(
-            # SVD-KroSBL prunes relatively from 25 dB (spec §9; krosbl.irs.irs_settings)
+            # SVD-KroSBL prunes relatively from 25 dB ("irs-high-snr"; krosbl.irs.irs_settings)
             Algorithm("svd-krosbl", "svd-krosbl", "irs", {HIGH_SNR_DB: "irs-high-snr"}),
             Algorithm("am-krosbl", "am-krosbl", "irs"),
             Algorithm("pc-sbl", "pc-sbl", "irs"),

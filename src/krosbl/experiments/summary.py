@@ -50,7 +50,7 @@ def summarize(results: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.Dat
 
     Notes
     -----
-    The mean is arithmetic, also for NMSE (spec §6.1).
+    The mean is arithmetic, also for NMSE (as the paper averages it).
     """
     present = [m for m in metrics if m in results and results[m].astype(float).notna().any()]
     order = {a: i for i, a in enumerate(pd.unique(results["algorithm"]))}

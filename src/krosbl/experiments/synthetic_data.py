@@ -1,8 +1,10 @@
-"""Synthetic data of the paper's real-valued experiments (spec §7.1-7.3).
+"""Synthetic data of the paper's real-valued experiments (Figs. 2–5).
 
-Every function takes a :class:`numpy.random.Generator`; the experiments decide which draws
-are shared (Appendix A, R14): one ``x`` and one set of matrices per trial, fresh noise per
-sweep value.  Two of the authors' choices are reproduced (spec §10):
+The data models are stated in docs/theory.md, section "The paper's experiments".  Every
+function takes a :class:`numpy.random.Generator`; the experiments decide which draws are
+shared (departure R14 in docs/reproduction.md): one ``x`` and one set of matrices per trial,
+fresh noise per sweep value.  Two of the authors' choices are reproduced (departures of
+docs/reproduction.md):
 
 - R5: in the measurement sweep the noise variance is computed once from the noiseless
   measurement of the full 14-row ``A_1`` and reused for every ``M_1``
@@ -95,7 +97,7 @@ class KronSparse:
         return kron_vector([a @ x for a, x in zip(matrices, self.factors(), strict=True)])
 
     def grow(self, rng: np.random.Generator) -> KronSparse:
-        """Add one uniformly random new index per factor, with a new N(0, 1) value (R6).
+        """Add one uniformly random new index per factor, with a new N(0, 1) value (departure R6).
 
         The new indices are drawn first (one per factor), then the values; the old entries
         are kept.
@@ -122,7 +124,7 @@ def _product_support(
 def draw_kron_sparse(rng: np.random.Generator, sizes: Sequence[int], k: int) -> KronSparse:
     """Draw ``x = x_1 ⊗ … ⊗ x_I`` with a uniformly random ``k``-subset support per factor.
 
-    The supports are drawn first (factor by factor), then the N(0, 1) values (spec §7.1).
+    The supports are drawn first (factor by factor), then the N(0, 1) values, as the reference code.
     """
     supports = tuple(np.sort(rng.choice(n, size=k, replace=False)).astype(np.intp) for n in sizes)
     values = tuple(rng.standard_normal(k) for _ in sizes)
@@ -134,7 +136,8 @@ def block_sparse(
 ) -> tuple[FloatArray, NDArray[np.intp]]:
     """Draw ``x`` on a product support ``S_1 × … × S_I`` with i.i.d. N(0, variance) values.
 
-    Spec §7.3: ``|S_i| = k``, the ``k^I`` values are independent, so ``x`` is not rank-one.
+    ``|S_i| = k``, the ``k^I`` values are independent, so ``x`` is not rank-one (the data of
+    the paper's Fig. 4).
 
     Returns
     -------
@@ -151,7 +154,7 @@ def block_sparse(
 
 
 def noise_variance(y0: FloatArray, snr_db: float) -> float:
-    """``σ² = (‖y_0‖² / len(y_0)) / 10^{SNR/10}`` (spec §7.1)."""
+    """``σ² = (‖y_0‖² / len(y_0)) / 10^{SNR/10}``: the SNR is per measurement."""
     return float(np.mean(np.abs(y0) ** 2)) / 10.0 ** (snr_db / 10.0)
 
 

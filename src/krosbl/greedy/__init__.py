@@ -1,4 +1,6 @@
-"""Greedy and oracle baselines: OMP, Kronecker OMP and oracle least squares (spec §5).
+"""Greedy and oracle baselines: OMP, Kronecker OMP and oracle least squares.
+
+The paper's baselines (docs/theory.md, "Greedy and oracle baselines").
 
 All three return a :class:`GreedyFit`.  Indices are 0-based flat indices into ``x`` in
 ``numpy.kron`` order (the first factor varies slowest): for factors of sizes ``(N_1, …, N_I)``

@@ -33,7 +33,7 @@ class GreedyFit:
         the last one (which may have added nothing).  Oracle LS: 1 (a single solve).
     time_s : float
         Wall-clock seconds of the solve (``time.perf_counter``).  Kronecker OMP and OMP are
-        timed whole; oracle LS reports 0.0, as the paper's timing convention does (spec §6.5).
+        timed whole; oracle LS reports 0.0, as the paper's timing convention does.
     residual_norm : float
         ``‖y − A x‖₂`` of the returned estimate.
     factor_support : tuple of ndarray of int64, or None

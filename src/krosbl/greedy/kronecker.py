@@ -1,4 +1,4 @@
-"""Kronecker orthogonal matching pursuit (:func:`kron_omp`, spec §5).
+"""Kronecker orthogonal matching pursuit (:func:`kron_omp`; Caiafa & Cichocki 2013).
 
 Selects one index per factor per iteration from the correlations of the residual tensor
 with every factor, and refits on the grid of the selections with per-factor
@@ -58,7 +58,7 @@ def kron_omp(
 
     Notes
     -----
-    With ``Y = y.reshape(M_1, …, M_I)`` and empty ordered lists ``S_i`` (spec §5), repeat:
+    With ``Y = y.reshape(M_1, …, M_I)`` and empty ordered lists ``S_i``, repeat:
 
     1. correlations ``C = R ×_1 A_1ᴴ ⋯ ×_I A_Iᴴ`` with ``R`` the residual tensor (``Y`` at
        the start);

@@ -1,4 +1,4 @@
-"""Orthogonal matching pursuit (:func:`omp`, spec §5) on any dictionary.
+"""Orthogonal matching pursuit (:func:`omp`) on any dictionary.
 
 Selects one column per iteration by its correlation with the residual and keeps the
 least-squares fit on the selected columns up to date by Gram–Schmidt with
@@ -69,7 +69,8 @@ def omp(
     The loop also stops when the residual is zero to working precision
     (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
     already selected, since no further atom could reduce it.  The paper uses no OMP
-    experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (spec §5).
+    experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in
+    docs/reproduction.md).
 
     References
     ----------

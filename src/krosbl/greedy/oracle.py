@@ -38,8 +38,7 @@ def oracle_ls(
     Returns
     -------
     GreedyFit
-        ``n_iter`` is 1 and ``time_s`` is 0.0 (the paper reports no time for the oracle,
-        spec §6.5).
+        ``n_iter`` is 1 and ``time_s`` is 0.0 (the paper reports no time for the oracle).
 
     Raises
     ------
@@ -51,7 +50,7 @@ def oracle_ls(
     -----
     ``x̂_S = A_S⁺ y`` (the minimum-norm least-squares solution, as the reference's
     ``pinv(A(:, S)) * y``), ``x̂`` zero off ``S``.  The support recovery rate of the oracle
-    is 1 by definition (spec §5).
+    is 1 by definition.
     """
     dic = _Dictionary(A)
     n_rows, n_cols = dic.shape

@@ -1,10 +1,11 @@
-"""IRS-MIMO uplink channel estimation (He & Joseph, IEEE TSP 2024, Section VI; spec §8).
+"""IRS-MIMO uplink channel estimation (He & Joseph, IEEE TSP 2024, Section VI).
 
 A mobile station (``N_m`` antennas) sends pilots ``X`` through an intelligent reflecting
 surface (``L`` elements, a uniform linear array) to a base station (``N_b`` antennas), once per
 IRS phase pattern ``ψ_k``. On an angular grid of ``G`` points the ``K2·K1·N_b`` measurements are
 ``y = (F1 ⊗ F2 ⊗ F3) z + n`` with a sparse angular channel ``z`` of shape ``(G, G, G)``, so
-the Kronecker solvers of :mod:`krosbl` apply.
+the Kronecker solvers of :mod:`krosbl` apply. The model is stated in docs/theory.md, section
+"IRS-MIMO channel estimation", and the simulation in docs/irs.md.
 
 Examples
 --------

@@ -1,4 +1,4 @@
-"""Uniform linear array responses, on the angular grid (spec §8.1) and at any angle."""
+"""Uniform linear array responses, on the angular grid and at any angle."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def grid_angles(grid: int) -> NDArray[np.float64]:
 
     Notes
     -----
-    Spec §8.1 (the authors' ``Res1`` grid).
+    ``θ_g = 2g/G − 1``, ``g = 0, …, G−1`` (the authors' ``Res1`` grid; docs/theory.md, "Arrays
+    and grid").
     """
     grid = check_int("grid", grid, minimum=1)
     return 2.0 * np.arange(grid) / grid - 1.0
@@ -48,7 +49,7 @@ def array_dictionary(n: int, grid: int) -> NDArray[np.complex128]:
 
     Notes
     -----
-    Spec §8.1: half-wavelength uniform linear arrays for the MS, the BS and the IRS (the IRS is
+    Half-wavelength uniform linear arrays for the MS, the BS and the IRS (the IRS is
     linear as well; 256 = 16² is only its element count). The phase ``πθ_g k`` is reduced
     modulo ``2π`` in integer arithmetic, ``πθ_g k = π((2g − G)k mod 2G)/G``, so large arrays
     keep full precision.

@@ -1,4 +1,4 @@
-"""Physical MS→IRS→BS channels and the cascaded channel of each IRS pattern (spec §8.3)."""
+"""Physical MS→IRS→BS channels and the cascaded channel of each IRS pattern."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Frobenius norm below which a pattern's cascaded channel counts as vanishing (spec §8.3).
+#: Frobenius norm below which a pattern's cascaded channel counts as vanishing.
 WEAK_CHANNEL_THRESHOLD = 1e-5
 
 _MAX_REDRAWS = 1000
@@ -48,10 +48,10 @@ def physical_channels(
 
     Notes
     -----
-    Spec §8.3: rank-one channels, one departure angle and an arrival cluster of ``s`` angles
-    per hop. On-grid geometries use the grid dictionaries (phases reduced in integers, as
-    before); with off-grid offsets the responses are taken at the continuous angles
-    ``geometry.angles(G)`` (He & Joseph, arXiv:2412.00310).
+    Rank-one channels, one departure angle and an arrival cluster of ``s`` angles per hop
+    (docs/theory.md, "Channels and measurements"). On-grid geometries use the grid
+    dictionaries (phases reduced in integers, as before); with off-grid offsets the responses
+    are taken at the continuous angles ``geometry.angles(G)`` (He & Joseph, arXiv:2412.00310).
     """
     s = geometry.spread
     c1 = np.sqrt(scenario.n_ms * scenario.n_irs / s)
@@ -97,7 +97,7 @@ def cascaded_channels(
 
     Notes
     -----
-    Spec §8.3.
+    ``H_k = H2 diag(ψ_k) H1`` for every pattern ``ψ_k`` (column ``k`` of ``Ψ``).
     """
     return np.einsum("bl,lk,ln->kbn", h2, patterns, h1, optimize=True)
 
@@ -137,9 +137,9 @@ def redraw_weak_patterns(
 
     Notes
     -----
-    Spec §8.3 and Appendix A, R2: the authors' redraw line has an operator-precedence slip and
-    writes entries in ``{−1, −0.875}``; krosbl redraws ``±1/√L`` as intended. With the paper's
-    sizes it never fires.
+    Departure R2 in docs/reproduction.md: the authors' redraw line has an operator-precedence
+    slip and writes entries in ``{−1, −0.875}``; krosbl redraws ``±1/√L`` as intended. With
+    the paper's sizes it never fires.
     """
     norms = np.linalg.norm(cascaded_channels(h1, h2, patterns), axis=(1, 2))
     weak = np.flatnonzero(norms < threshold)

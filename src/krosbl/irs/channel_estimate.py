@@ -21,7 +21,8 @@ class Estimate:
     Parameters
     ----------
     H : ndarray of complex128, shape (K2, N_b, N_m)
-        Rebuilt cascaded channels ``Ĥ_k`` (spec §8.4).
+        Rebuilt cascaded channels ``Ĥ_k`` (from ``ẑ`` by :func:`krosbl.irs.rebuild_channels`,
+        or from the estimated paths).
     z : ndarray of complex128, shape (G, G, G), or None
         Angular estimate ``ẑ`` (the solver's ``x`` reshaped); ``None`` for an estimate made of
         continuous paths (``"offgrid"``, ``"oracle-angles"``).

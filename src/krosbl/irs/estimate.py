@@ -1,4 +1,4 @@
-"""Channel estimation: run a krosbl solver on an IRS observation (spec §8.5, §9)."""
+"""Channel estimation: run a krosbl solver on an IRS observation, with the paper's IRS presets."""
 
 from __future__ import annotations
 
@@ -77,7 +77,8 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
 
     Notes
     -----
-    Spec §9, IRS rows; Appendix A, R10.
+    The IRS rows of the presets (docs/theory.md, "Per-experiment settings"). The reference
+    code runs KSBL and OMP in no IRS experiment (departure R10 in docs/reproduction.md).
     """
     snr_db = check_real("snr_db", snr_db)
     if _irs_method(method) is not None:
@@ -126,9 +127,10 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
 
     Notes
     -----
-    Spec §8.5 and §9. Runs ``krosbl.recover(obs.y, Kron(F1, F2, F3), method,
+    Runs ``krosbl.recover(obs.y, Kron(F1, F2, F3), method,
     noise_var=obs.noise_var, settings=irs_settings(method, obs.snr_db), **options)``; the
-    noise variance is the known ``σ²``, as in the paper.
+    noise variance is the known ``σ²``, as in the paper's IRS experiment (docs/theory.md,
+    "IRS-MIMO against SNR").
 
     Examples
     --------

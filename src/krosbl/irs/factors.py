@@ -1,4 +1,8 @@
-"""The three Kronecker factors of the IRS measurement and the channel rebuild (spec §8.2, §8.4)."""
+"""The three Kronecker factors of the IRS measurement and the channel rebuild.
+
+The model and the rebuild are stated in docs/theory.md, sections "The Kronecker model" and
+"True angular channel and rebuild".
+"""
 
 from __future__ import annotations
 
@@ -56,9 +60,10 @@ def pattern_factor(patterns: ArrayLike, grid: int) -> NDArray[np.complex128]:
 
     Notes
     -----
-    Spec §8.2. ``a_L(a) ⊙ conj a_L(d)`` depends only on ``(a − d) mod G``, so column ``g``
-    stands for every IRS (arrival, departure) pair with ``d − a ≡ g (mod G)``; the IRS cannot
-    tell those pairs apart. The exponent ``ℓg`` is reduced modulo ``G`` in integers.
+    ``F1[k, g] = (1/L) Σ_{ℓ<L} ψ_k[ℓ] e^{−j2πℓg/G}``. ``a_L(a) ⊙ conj a_L(d)`` depends only
+    on ``(a − d) mod G``, so column ``g`` stands for every IRS (arrival, departure) pair with
+    ``d − a ≡ g (mod G)``; the IRS cannot tell those pairs apart. The exponent ``ℓg`` is
+    reduced modulo ``G`` in integers.
     """
     psi = np.asarray(patterns)
     if psi.ndim != 2:
@@ -86,7 +91,7 @@ def pilot_factor(pilots: ArrayLike, grid: int) -> NDArray[np.complex128]:
 
     Notes
     -----
-    Spec §8.2: ``(H_k X)ᵀ`` involves ``Xᵀ conj(a_{N_m}(m))`` for the MS departure ``m``.
+    ``(H_k X)ᵀ`` involves ``Xᵀ conj(a_{N_m}(m))`` for the MS departure ``m``.
     """
     x = np.asarray(pilots)
     if x.ndim != 2:
@@ -178,7 +183,9 @@ def build_factors(patterns: ArrayLike, pilots: ArrayLike, n_bs: int, grid: int) 
 
     Notes
     -----
-    Spec §8.2.
+    ``F1 ∈ ℂ^{K2×G}`` (:func:`pattern_factor`), ``F2 = Xᵀ conj(A_{N_m}) ∈ ℂ^{K1×G}``
+    (:func:`pilot_factor`) and ``F3 = A_{N_b}``; the axes of ``z`` are (IRS angle difference,
+    MS departure, BS arrival).
     """
     return Factors(
         pattern_factor(patterns, grid),
@@ -213,7 +220,7 @@ def rebuild_channels(
 
     Notes
     -----
-    Spec §8.4; one ``einsum`` (mode products), exact for ``ẑ = z``. The pilots do not enter:
+    One ``einsum`` (mode products), exact for ``ẑ = z``. The pilots do not enter:
     the MS factor of the channel is ``conj(A_{N_m})``, not ``F2``.
     """
     f1, a_ms, a_bs = np.asarray(f1), np.asarray(ms_dictionary), np.asarray(bs_dictionary)

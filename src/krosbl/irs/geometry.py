@@ -1,4 +1,8 @@
-"""Per-trial geometry, its continuous angles and the angular (sparse) channel (spec §8.3-8.4)."""
+"""Per-trial geometry, its continuous angles and the angular (sparse) channel.
+
+The model is stated in docs/theory.md, sections "Channels and measurements" and "True angular
+channel and rebuild".
+"""
 
 from __future__ import annotations
 
@@ -94,7 +98,7 @@ class Geometry:
 
     Notes
     -----
-    Spec §8.3. Clusters never wrap around the grid (spec Appendix A, R4). The gains are
+    Clusters never wrap around the grid (departure R4 in docs/reproduction.md). The gains are
     stored as read-only complex arrays.
     """
 
@@ -162,7 +166,7 @@ class Geometry:
 
 
 def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
-    """Draw the geometry of one trial, in the order of spec §8.3.
+    """Draw the geometry of one trial, in the reference code's order.
 
     Parameters
     ----------
@@ -181,7 +185,7 @@ def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
 
     Notes
     -----
-    Spec §8.3 (draw order) and Appendix A, R4 (clusters start in ``0..G−s``, no wrap). The
+    Clusters start in ``0..G−s`` and never wrap (departure R4 in docs/reproduction.md). The
     offsets come last, so ``ρ = 0`` draws exactly what the on-grid model draws and a trial with
     ``ρ > 0`` has the grid indices and gains of the same trial at ``ρ = 0`` (paired
     comparisons); the offsets of two ``ρ > 0`` runs are proportional. Off-grid model:
@@ -229,8 +233,9 @@ def angular_channel(geometry: Geometry, scenario: Scenario) -> NDArray[np.comple
 
     Notes
     -----
-    Spec §8.4. The IRS axis holds angle differences because
-    ``a_L(d)ᴴ diag(ψ) a_L(a) = F1[k, (d − a) mod G]`` depends on ``d − a`` only (spec §8.2).
+    The IRS axis holds angle differences because
+    ``a_L(d)ᴴ diag(ψ) a_L(a) = F1[k, (d − a) mod G]`` depends on ``d − a`` only (docs/theory.md,
+    "The Kronecker model").
     Off-grid offsets are ignored: for ``Scenario.off_grid > 0`` this is the channel on the
     grid angles the trial was drawn from, which no longer gives ``y_0`` exactly.
     """
@@ -264,7 +269,7 @@ def angular_support(geometry: Geometry, grid: int) -> NDArray[np.intp]:
 
     Notes
     -----
-    Spec §8.4. The support is that of :func:`angular_channel` whenever the gains are non-zero
+    The support is that of :func:`angular_channel` whenever the gains are non-zero
     (with probability one).
     """
     rows = _difference_indices(geometry, grid)

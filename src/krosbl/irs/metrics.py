@@ -1,4 +1,4 @@
-"""Channel NMSE of an IRS estimate: per pattern (spec §6.3), pooled, and on held-out patterns."""
+"""Channel NMSE of an IRS estimate: per pattern (the paper's), pooled, and held out."""
 
 from __future__ import annotations
 
@@ -119,7 +119,8 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
 
     Notes
     -----
-    Spec §6.3 (the authors' per-pattern normalisation); experiments average it over trials.
+    ``(1/K2) Σ_k ‖Ĥ_k − H_k‖_F² / ‖H_k‖_F²``, the authors' per-pattern normalisation
+    (docs/theory.md, "Channel NMSE"); experiments average it over trials.
     """
     h_hat, h = matching_channels(estimate, truth)
     err = np.linalg.norm(h_hat - h, axis=(1, 2)) ** 2

@@ -1,4 +1,4 @@
-"""A run of the IRS experiment: shared training signals and reproducible trials (spec §8.3)."""
+"""A run of the IRS experiment: shared training signals and reproducible trials."""
 
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ class Run:
 
     Notes
     -----
-    Spec §8.3 and Appendix A, R3: by default the pilots and the patterns are drawn once per run
-    and shared by all trials, as in the authors' code. A pattern whose cascaded channel
-    vanishes is redrawn and, as in the reference, kept for the later trials (R2); so that
-    ``run.trial(i)`` does not depend on the order of calls, the pattern state at trial ``i`` is
-    derived from trials ``0..i−1`` (simulated on demand, cheap, and cached).
+    By default the pilots and the patterns are drawn once per run and shared by all trials,
+    as in the authors' code (departure R3 in docs/reproduction.md). A pattern whose cascaded
+    channel vanishes is redrawn and, as in the reference, kept for the later trials (departure
+    R2); so that ``run.trial(i)`` does not depend on the order of calls, the pattern state at
+    trial ``i`` is derived from trials ``0..i−1`` (simulated on demand, cheap, and cached).
 
     Examples
     --------
@@ -122,9 +122,9 @@ class Run:
 
         Notes
         -----
-        Spec §8.3. Draws per trial, from the trial's own generator: (``X``, ``Ψ`` if
-        ``redraw_per_trial``), then ``m``, ``a_0``, ``d``, ``b_0``, ``α_a``, ``α_b``, then any
-        pattern redraw.
+        Draws per trial, in the reference code's order, from the trial's own generator:
+        (``X``, ``Ψ`` if ``redraw_per_trial``), then ``m``, ``a_0``, ``d``, ``b_0``, ``α_a``,
+        ``α_b``, then any pattern redraw.
         """
         if isinstance(index, bool) or not isinstance(index, Integral):
             raise TypeError(f"index must be an integer, got {index!r}")

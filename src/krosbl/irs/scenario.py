@@ -1,4 +1,4 @@
-"""The settings of an IRS-MIMO uplink experiment (spec §8.1, §8.3)."""
+"""The settings of an IRS-MIMO uplink experiment."""
 
 from __future__ import annotations
 
@@ -65,8 +65,9 @@ class Scenario:
 
     Notes
     -----
-    Spec §8.1 and §8.3; He & Joseph (IEEE TSP 2024), Section VI. The measurement has
-    ``K2·K1·N_b`` entries (288 in the paper) and the angular unknown ``G³`` (5832).
+    He & Joseph (IEEE TSP 2024), Section VI; docs/theory.md, "IRS-MIMO channel estimation".
+    The measurement has ``K2·K1·N_b`` entries (288 in the paper) and the angular unknown
+    ``G³`` (5832).
     With ``off_grid > 0`` the grid dictionaries no longer fit the channel exactly: real angles
     are continuous (He & Joseph, "Efficient off-grid Bayesian parameter estimation for
     Kronecker-structured signals", arXiv:2412.00310).
@@ -126,7 +127,7 @@ class Scenario:
 
         Notes
         -----
-        Spec §8.1, §8.3; the authors' ``PC-KroSBL/main.m``.
+        The paper's IRS experiment (Figs. 6–8), as in the authors' ``PC-KroSBL/main.m``.
         """
         return cls(
             n_ms=6,

@@ -1,4 +1,7 @@
-"""Symbol error rate of QPSK over the beamformed channel of an estimate (spec §6.4)."""
+"""Symbol error rate of QPSK over the beamformed channel of an estimate.
+
+The metric is stated in docs/theory.md, section "Symbol error rate".
+"""
 
 from __future__ import annotations
 
@@ -36,8 +39,9 @@ def draw_symbols(rng: np.random.Generator, n_symbols: int = 100_000) -> NDArray[
 
     Notes
     -----
-    Spec §6.4 and Appendix A, R14: in an experiment one set of symbols per (trial, SNR) is
-    shared by all algorithms; pass it to :func:`symbol_error_rate` as ``symbols``.
+    In an experiment one set of symbols per (trial, SNR) is shared by all algorithms, as in
+    the reference code (departure R14 in docs/reproduction.md); pass it to
+    :func:`symbol_error_rate` as ``symbols``.
     """
     n_symbols = check_int("n_symbols", n_symbols, minimum=1)
     return rng.integers(0, 4, size=n_symbols).astype(np.intp)
@@ -58,7 +62,7 @@ def qpsk_ser(snr_db: float | ArrayLike) -> NDArray[np.float64] | float:
 
     Notes
     -----
-    Spec §6.4: the value of :func:`symbol_error_rate` when ``Ĥ_k = H_k``.
+    The value of :func:`symbol_error_rate` when ``Ĥ_k = H_k``.
     """
     q = 0.5 * erfc(np.sqrt(10.0 ** (np.asarray(snr_db, dtype=float) / 10.0)) / np.sqrt(2.0))
     out = 2.0 * q - q**2
@@ -103,14 +107,14 @@ def symbol_error_rate(
 
     Notes
     -----
-    Spec §6.4, vectorised over patterns and symbols. Per pattern ``k``: ``Ĥ_k = Û Ŝ V̂ᴴ``,
+    Vectorised over patterns and symbols. Per pattern ``k``: ``Ĥ_k = Û Ŝ V̂ᴴ``,
     ``u = Û[:, 0]``, ``v = V̂[:, 0]``, ``ŝ = Ŝ[0]``; ``h = uᴴ H_k v``;
     ``r_n = h c_{q_n} + w_n`` with ``w_n ~ CN(0, σ_s²)``,
     ``σ_s² = mean_n |h c_{q_n}|² / 10^{SNR/10}`` (fresh noise per pattern and call);
     ``q̂_n = argmin_q |r_n − ŝ c_q| = argmax_q Re(conj(ŝ c_q) r_n)`` (``|c_q| = 1``).
-    The noise is scaled to the *beamformed true* power ``|h|²`` (Appendix A, R13, as the paper
-    plots), so a poor estimate loses only through ``h`` and ``ŝ``; with ``Ĥ = H`` the SER is
-    :func:`qpsk_ser`.
+    The noise is scaled to the *beamformed true* power ``|h|²`` (departure R13 in
+    docs/reproduction.md, as the paper plots), so a poor estimate loses only through ``h`` and
+    ``ŝ``; with ``Ĥ = H`` the SER is :func:`qpsk_ser`.
     """
     h_hat, h_true = matching_channels(estimate, truth)
     snr = 10.0 ** (check_real("snr_db", snr_db) / 10.0)

@@ -1,4 +1,4 @@
-"""Training signals: MS pilots and IRS phase patterns (spec §8.3)."""
+"""Training signals: MS pilots and IRS phase patterns, as the paper's IRS experiment draws them."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def draw_pilots(rng: np.random.Generator, n_ms: int, n_pilots: int) -> NDArray[n
 
     Notes
     -----
-    Spec §8.3.
+    The paper's IRS experiment draws ``X`` once per run (departure R3 in docs/reproduction.md).
     """
     re = random_signs(rng, (n_ms, n_pilots))
     im = random_signs(rng, (n_ms, n_pilots))
@@ -55,6 +55,7 @@ def draw_patterns(rng: np.random.Generator, n_irs: int, n_patterns: int) -> NDAr
 
     Notes
     -----
-    Spec §8.3; a redraw uses the same law (spec Appendix A, R2).
+    A redraw of a pattern whose channel vanishes uses the same law (departure R2 in
+    docs/reproduction.md).
     """
     return random_signs(rng, (n_irs, n_patterns)) / np.sqrt(n_irs)

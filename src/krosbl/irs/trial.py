@@ -1,4 +1,8 @@
-"""One channel realisation (a trial) and its noisy observations (spec §8.3-8.4)."""
+"""One channel realisation (a trial) and its noisy observations.
+
+The model is stated in docs/theory.md, sections "Channels and measurements" and "True angular
+channel and rebuild".
+"""
 
 from __future__ import annotations
 
@@ -61,10 +65,11 @@ class Trial:
 
     Notes
     -----
-    Spec §8.3-8.4. ``y0`` is computed from the physical channels, not from ``z``; the two agree
-    to rounding (tested) on the grid. With ``scenario.off_grid > 0`` the channels are built
-    from the continuous angles (:attr:`angles`) while ``z`` and ``support`` stay those of the
-    grid angles the trial was drawn from, so ``y0`` differs from ``Kron(factors) @ z``.
+    ``Y_0[k, t, b] = (H_k X)[b, t]`` and ``y0 = Y_0.ravel()``. ``y0`` is computed from the
+    physical channels, not from ``z``; the two agree to rounding (tested) on the grid. With
+    ``scenario.off_grid > 0`` the channels are built from the continuous angles
+    (:attr:`angles`) while ``z`` and ``support`` stay those of the grid angles the trial was
+    drawn from, so ``y0`` differs from ``Kron(factors) @ z``.
     """
 
     scenario: Scenario
@@ -98,7 +103,7 @@ class Trial:
 
     @property
     def signal_power(self) -> float:
-        """Mean power of the noiseless measurement, ``P = ‖y_0‖² / len(y_0)`` (spec §8.3)."""
+        """Mean power of the noiseless measurement, ``P = ‖y_0‖² / len(y_0)``."""
         return float(np.vdot(self.y0, self.y0).real / self.y0.size)
 
     @property
@@ -121,7 +126,8 @@ class Trial:
 
         Notes
         -----
-        Spec §8.3: the SNR is relative to the mean power of this trial's ``y_0``.
+        ``σ² = P / 10^{SNR/10}``: the SNR is relative to the mean power ``P`` of this trial's
+        ``y_0``.
         """
         return self.signal_power / 10.0 ** (check_real("snr_db", snr_db) / 10.0)
 
@@ -149,8 +155,9 @@ class Trial:
 
         Notes
         -----
-        Spec §8.3 and Appendix A, R14: in an experiment one noise draw per (trial, SNR) is shared
-        by every algorithm, so call this once per SNR and pass the observation to each method.
+        In an experiment one noise draw per (trial, SNR) is shared by every algorithm
+        (departure R14 in docs/reproduction.md), so call this once per SNR and pass the
+        observation to each method.
         """
         noise_var = self.noise_variance(snr_db)
         if noise_var == 0:
@@ -175,7 +182,8 @@ class Trial:
         Returns
         -------
         ndarray of complex128, shape (K2, N_b, N_m)
-            ``Ĥ_k`` of spec §8.4 (:func:`krosbl.irs.rebuild_channels`).
+            ``Ĥ_k[b, n] = Σ F1[k, g1] conj(A_{N_m})[n, g2] A_{N_b}[b, g3] ẑ[g1, g2, g3]``
+            (:func:`krosbl.irs.rebuild_channels`).
         """
         sc = self.scenario
         return rebuild_channels(
@@ -224,7 +232,8 @@ def simulate_trial(
     index : int
         Trial index (recorded only).
     rng : numpy.random.Generator
-        The trial's generator: geometry draws (spec §8.3 order), then any pattern redraws.
+        The trial's generator: geometry draws (:func:`draw_geometry`), then any pattern
+        redraws.
     pilots : ndarray, shape (N_m, K1)
         Pilot matrix ``X``.
     patterns : ndarray, shape (L, K2)
@@ -237,7 +246,8 @@ def simulate_trial(
 
     Notes
     -----
-    Spec §8.3-8.4.
+    ``H_k = H2 diag(ψ_k) H1`` from the trial's geometry, ``Y_0[k, t, b] = (H_k X)[b, t]``, and
+    the angular truth ``z`` with its support (docs/theory.md, "Channels and measurements").
     """
     geometry = draw_geometry(rng, scenario)
     h1, h2 = physical_channels(geometry, scenario)

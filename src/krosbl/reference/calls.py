@@ -22,7 +22,8 @@ from .fixtures import Fixture
 __all__ = ["Case", "cases", "solve"]
 
 
-# tag -> (method, learned noise, fixed overrides); spec §7, §8.5 and the fixtures' README.
+# tag -> (method, learned noise, fixed overrides); docs/theory.md, "The paper's experiments",
+# and the fixtures' README.
 _SYNTHETIC_TAGS: dict[str, tuple[str, bool, dict[str, Any]]] = {
     "csbl": ("sbl", False, {}),
     "am": ("am-krosbl", False, {}),
@@ -120,7 +121,7 @@ def cases(fixture: Fixture) -> list[Case]:
     Notes
     -----
     Synthetic rows use the ``"synthetic"`` preset (known ``σ²``) or
-    ``"learned-noise-measurements"`` (``*_un``, spec §9 row 7.4); IRS rows use
+    ``"learned-noise-measurements"`` (``*_un``, the settings of the paper's Fig. 5); IRS rows use
     :func:`krosbl.irs.irs_settings` (``"irs-high-snr"`` for SVD-KroSBL at ≥ 25 dB). The
     iteration cap is the JSON's ``args.R_max`` (synthetic) or ``numItr`` (IRS).
     """

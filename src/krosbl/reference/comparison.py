@@ -74,8 +74,9 @@ def compare(
         krosbl's output for that row (from :func:`solve`).
     target : {"auto", "sym", "plain"}
         Which reference keys to compare against. ``"auto"`` takes the ``sym_`` keys where the
-        fixture has them (the Hermitian-eigensolver arithmetic of spec §3, Appendix A R1) and
-        the plain keys otherwise; ``"plain"`` forces the authors' published outputs.
+        fixture has them (the Hermitian-eigensolver arithmetic, departure R1 in
+        docs/reproduction.md) and the plain keys otherwise; ``"plain"`` forces the authors'
+        published outputs.
     seconds : float, optional
         Solve time to record.
 

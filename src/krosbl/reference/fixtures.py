@@ -38,7 +38,7 @@ class Fixture:
     name : str
         File stem, e.g. ``"irs_p01"``.
     kind : {"irs", "synthetic"}
-        Which experiment the problem belongs to (spec §8 or §7).
+        Which experiment the problem belongs to (the paper's IRS or synthetic experiments).
     arrays : mapping of str to ndarray
         Every array of the ``.npz`` file.
     params : dict

@@ -18,7 +18,7 @@ __all__ = ["DENSE_HIGH_SNR_DB", "DENSE_HIGH_SNR_RTOL", "RTOL", "Row"]
 #: Relative tolerance of every comparison (README "How to compare").
 RTOL = 1e-6
 #: Tolerance for classic SBL at high SNR, where the reference's ``pinv``/``inv`` loses digits
-#: (spec Appendix A, R15).
+#: (departure R15 in docs/reproduction.md).
 DENSE_HIGH_SNR_RTOL = 1e-4
 #: SNR (dB) from which :data:`DENSE_HIGH_SNR_RTOL` applies to classic SBL.
 DENSE_HIGH_SNR_DB = 30.0
@@ -55,8 +55,8 @@ class Row:
         Largest relative error of the final ``γ`` (full length) and of the factor ``γ_i`` on
         their kept indices.
     nmse, nmse_ref : float or None
-        NMSE recomputed from krosbl's estimate (synthetic: spec §6.1, in the fixture's
-        convention, i.e. unsquared for ``omp``; IRS: channel NMSE, spec §6.3) and the stored one.
+        NMSE recomputed from krosbl's estimate (synthetic: ``‖x̂ − x‖²/‖x‖²`` in the fixture's
+        convention, i.e. unsquared for ``omp``; IRS: channel NMSE) and the stored one.
     nmse_rel_error : float or None
         Relative difference of the two (IRS: also over the per-pattern terms).
     srr_equal : bool or None

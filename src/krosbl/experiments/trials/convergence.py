@@ -1,10 +1,11 @@
-"""Per-iteration experiments: convergence with/without pruning (§7.2), known vs learned σ² (§7.3).
+"""Per-iteration experiments: convergence with/without pruning (Fig. 2), known/learned σ² (Fig. 4).
 
-Each row carries the per-iteration paths ``nmse_path`` (NMSE of the E-step mean ``μ_t``,
-squared, Appendix A R8) and ``cost_path`` (the SBL cost at each E-step); the sweep axis is the
-variant (0/1), and each algorithm's preset follows it (spec §9 rows 7.2, 7.3; the definitions
-map variant 1 to the second preset with ``Algorithm.preset_from``).  §7.2 rows also carry the
-support of the final ``γ`` (entries > 1e-4, :data:`SUPPORT_THRESHOLD`) and the true support.
+Each row carries the per-iteration paths ``nmse_path`` (NMSE ``‖μ_t − x‖²/‖x‖²`` of the
+E-step mean ``μ_t``, squared: departure R8 in docs/reproduction.md) and ``cost_path`` (the SBL
+cost at each E-step); the sweep axis is the variant (0/1), and each algorithm's preset follows
+it (:data:`CONVERGENCE_PRESETS`, :data:`NOISE_PRESETS`; the definitions map variant 1 to the
+second preset with ``Algorithm.preset_from``).  Convergence rows also carry the support of the
+final ``γ`` (entries > 1e-4, :data:`SUPPORT_THRESHOLD`) and the true support.
 Generator 0 of the trial draws the matrices and ``x``, generator 1 the noise.
 """
 
@@ -33,11 +34,11 @@ __all__ = [
     "unknown_noise_trial",
 ]
 
-#: Sweep value -> preset: 0 = without pruning, 1 = with pruning (spec §9, rows 7.2).
+#: Sweep value -> preset: 0 = without pruning, 1 = with pruning (Fig. 2).
 CONVERGENCE_PRESETS = {0: "convergence-no-pruning", 1: "convergence-pruning"}
-#: Sweep value -> preset: 0 = known σ², 1 = learned σ² (spec §9, rows 7.3).
+#: Sweep value -> preset: 0 = known σ², 1 = learned σ² (Fig. 4).
 NOISE_PRESETS = {0: "unknown-noise-known", 1: "unknown-noise-learned"}
-#: Entries of the final ``γ`` counted as its support in the §7.2 figure.
+#: Entries of the final ``γ`` counted as its support in the convergence figure.
 SUPPORT_THRESHOLD = 1e-4
 
 
@@ -57,11 +58,11 @@ class _VariantSettings(ProblemSettings):
 
 
 class ConvergenceSettings(_VariantSettings):
-    """§7.2: ``M_1 = 14``, ``K = 4``, 30 dB, rank-one ``x``; values 0 (no pruning), 1 (pruning)."""
+    """Fig. 2: ``M_1 = 14``, ``K = 4``, 30 dB, rank-one ``x``; 0 (no pruning), 1 (pruning)."""
 
 
 class UnknownNoiseSettings(_VariantSettings):
-    """§7.3: as §7.2 with ``k^3`` i.i.d. N(0, ``value_variance``) values; 0 known, 1 learned σ²."""
+    """Fig. 4: as Fig. 2, ``k^3`` i.i.d. N(0, ``value_variance``) values; 0 known, 1 learned σ²."""
 
     value_variance: float = Field(default=0.05, gt=0)
 
@@ -79,7 +80,7 @@ def _gamma_support(result: Any) -> list[int]:
 
 
 def convergence_trial(ctx: TrialContext) -> list[Row]:
-    """One realisation, every method with and without pruning, no early stop (spec §7.2)."""
+    """One realisation, every method with and without pruning, no early stop (Fig. 2)."""
     s = ctx.settings
     assert isinstance(s, ConvergenceSettings)
     data, noise = ctx.generators(2)
@@ -107,7 +108,7 @@ def convergence_trial(ctx: TrialContext) -> list[Row]:
 
 
 def unknown_noise_trial(ctx: TrialContext) -> list[Row]:
-    """One realisation, every method with known and with learned σ², no pruning (spec §7.3)."""
+    """One realisation, every method with known and with learned σ², no pruning (Fig. 4)."""
     s = ctx.settings
     assert isinstance(s, UnknownNoiseSettings)
     data, noise = ctx.generators(2)

@@ -1,12 +1,13 @@
-"""The IRS-MIMO experiment of spec §8 (the paper's Fig. 6-8): channel NMSE, SER, time vs SNR.
+"""The paper's IRS-MIMO experiment (Figs. 6–8): channel NMSE, SER, time vs SNR.
 
-Randomness (Appendix A, R3, R14): the pilots, patterns and channels come from
-``krosbl.irs.Run(scenario, seed=seed)`` (pilots and patterns shared by every trial); the
+Randomness (departures R3 and R14 in docs/reproduction.md): the pilots, patterns and
+channels come from ``krosbl.irs.Run(scenario, seed=seed)`` (pilots and patterns shared by
+every trial); the
 trial's own generators draw, in order of SNR, the noise (one draw per SNR, shared by all
 algorithms), the 1e5 QPSK symbols (one set per SNR, shared) and the SER noise (fresh per call).
 Every estimator gets exactly its algorithm's preset at the SNR (``Algorithm.settings``): the
 ``"irs"`` rows, ``"irs-beta-0.5"`` for PC-KroSBL with β = 0.5, and ``"irs-high-snr"`` for
-SVD-KroSBL from 25 dB (spec §9).
+SVD-KroSBL from 25 dB (docs/theory.md, "Per-experiment settings").
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from ..definitions import Row, TrialContext
 
 __all__ = ["IrsSettings", "irs_trial"]
 
-#: The paper's scenario (spec §8.1, §8.3): the defaults of :class:`IrsSettings`.
+#: The paper's scenario (:meth:`krosbl.irs.Scenario.paper`): the defaults of :class:`IrsSettings`.
 _PAPER = irs.Scenario.paper()
 
 
 class IrsSettings(ExperimentSettings):
-    """Settings of the IRS experiment; the defaults are the paper's (spec §8.1, §8.3).
+    """Settings of the IRS experiment; the defaults are the paper's.
 
     ``values`` are the SNRs (dB); the scenario fields are those of :class:`krosbl.irs.Scenario`.
     """

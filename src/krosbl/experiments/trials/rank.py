@@ -1,19 +1,21 @@
-"""The rank experiment of spec §7.5: ranks of ``Λ`` per EM iteration in the noiseless limit.
+"""The paper's rank study: ranks of ``Λ`` per EM iteration in the noiseless limit.
 
-One realisation (``M_1 = 14``, ``K = 4``), noiseless measurements ``y = y_0`` and the §2.6
-posterior (``σ² → 0``; the ``"rank"`` presets set ``noiseless=True``, so the solvers get
-``noise_var=None``).  AM-KroSBL, SVD-KroSBL and classic SBL run 150 iterations without pruning.
-After every E-step a :func:`krosbl.recover` callback records
+One realisation (``M_1 = 14``, ``K = 4``), noiseless measurements ``y = y_0`` and the
+noiseless-limit posterior (``σ² → 0``, docs/theory.md, "Noiseless limit"; the ``"rank"``
+presets set ``noiseless=True``, so the solvers get ``noise_var=None``).  AM-KroSBL,
+SVD-KroSBL and classic SBL run 150 iterations without pruning.  After every E-step a
+:func:`krosbl.recover` callback records
 
 - ``rank(Λ.reshape(N_1, N_2 N_3))`` (``rank_lambda_path``), and
 - the rank of SVD-KroSBL's second-stage matrix: with ``U S Vᴴ`` the SVD of that reshape,
-  ``r = s_1 |v_1|`` reshaped ``(N_2, N_3)`` (``rank_stage2_path``, spec §2.3),
+  ``r = s_1 |v_1|`` reshaped ``(N_2, N_3)`` (``rank_stage2_path``; docs/theory.md,
+  "SVD-KroSBL"),
 
 both with :func:`numpy.linalg.matrix_rank`'s default tolerance (= MATLAB ``rank``), and their
 maximum (``rank_path``, what the figure plots).  The sweep axis is ``M_1`` (default only 14);
 ``A_1`` is the first ``M_1`` rows of one ``m[0]``-row draw, as in the measurement sweep.
 Generator 0 of the trial draws the matrices and ``x`` exactly as the convergence experiment
-does (§7.2), so for the same seed both see the same problem (here without noise).
+does (Fig. 2), so for the same seed both see the same problem (here without noise).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ __all__ = ["RankRecorder", "RankSettings", "rank_trial", "stage_ranks"]
 
 
 class RankSettings(ProblemSettings):
-    """§7.5: ``M_1 = 14`` (``values``), ``K = 4``, noiseless; ``m[0]`` rows are drawn."""
+    """The rank study: ``M_1 = 14`` (``values``), ``K = 4``, noiseless; ``m[0]`` rows are drawn."""
 
     m: list[int] = Field(default=[14, 12, 15], min_length=3, max_length=3)
     k: int = Field(default=4, ge=1)
@@ -63,7 +65,7 @@ def stage_ranks(second_moment: NDArray[np.float64], sizes: Sequence[int]) -> tup
         ``matrix_rank(Λ.reshape(N_1, N_2 N_3))``.
     rank_stage2 : int
         ``matrix_rank((s_1 |v_1|).reshape(N_2, N_3))``, ``s_1, v_1`` the leading singular
-        value and right singular vector of that reshape (spec §2.3).
+        value and right singular vector of that reshape (SVD-KroSBL's second stage).
 
     Examples
     --------
@@ -137,7 +139,7 @@ def rank_trial(ctx: TrialContext) -> list[Row]:
                 matrices,
                 truth,
                 support,
-                None,  # the "rank" presets are noiseless (σ² → 0, spec §2.6)
+                None,  # the "rank" presets are noiseless (σ² → 0)
                 record_history=True,
                 callback=recorder,
             )

@@ -1,9 +1,11 @@
-"""The synthetic sweeps of spec §7.1 (the paper's Fig. 3): NMSE, SRR and time vs SNR, M_1, K.
+"""The paper's synthetic sweeps (Fig. 3): NMSE, SRR and time vs SNR, M_1, K.
 
 Per trial, from the trial's seed sequence: generator 0 draws the matrices, then ``x`` (then,
 for the sparsity sweep, each growth step); generator 1 draws the noise, fresh for every
-sweep value and shared by all algorithms.  The learned-noise ``M_1`` sweep (§7.4, Fig. 5)
+sweep value and shared by all algorithms.  The learned-noise ``M_1`` sweep (Fig. 5)
 draws exactly as the known-noise one, so for the same seed both see the same problems.
+R5 and R6 are departures listed in docs/reproduction.md; the data models are in
+docs/theory.md, "Synthetic sweeps (Fig. 3)".
 """
 
 from __future__ import annotations
@@ -132,16 +134,16 @@ def measurements_trial(ctx: TrialContext) -> list[Row]:
     """One trial of the ``M_1`` sweep: ``A_1`` = the first ``M_1`` rows of one ``m[0]``-row draw.
 
     σ² comes from the noiseless measurement of the full ``m[0]``-row ``A_1`` and is reused for
-    every ``M_1`` (Appendix A, R5); the solvers know it.
+    every ``M_1`` (departure R5); the solvers know it.
     """
     return _measurements(ctx, learn_noise=False)
 
 
 def learned_noise_measurements_trial(ctx: TrialContext) -> list[Row]:
-    """One trial of the ``M_1`` sweep with σ² learned by every method (spec §7.4).
+    """One trial of the ``M_1`` sweep with σ² learned by every method (Fig. 5).
 
     The data are those of :func:`measurements_trial` (same draws, the R5 σ²); the solvers get
-    ``noise_var=None`` and learn σ² (spec §2.5).  ``noise_var`` is the learned σ²,
+    ``noise_var=None`` and learn σ² by EM.  ``noise_var`` is the learned σ²,
     ``true_noise_var`` the σ² of the noise added.
     """
     return _measurements(ctx, learn_noise=True)
