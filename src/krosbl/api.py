@@ -188,14 +188,14 @@ def recover(
     >>> int(np.argmax(np.abs(res.x)))
     43
     """
-    spec = get_method(method)
-    resolved = resolve_settings(spec, settings, overrides)
-    problem = check_problem(spec, y, A, noise_var, support)
+    solver = get_method(method)
+    resolved = resolve_settings(solver, settings, overrides)
+    problem = check_problem(solver, y, A, noise_var, support)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     if not np.any(problem.y):
-        return _zero_result(spec, problem, resolved)
-    return spec.solve(problem, resolved, record_history=record_history, callback=callback)
+        return _zero_result(solver, problem, resolved)
+    return solver.solve(problem, resolved, record_history=record_history, callback=callback)
 
 
 def memory_estimate(A: Any, method: str = "svd-krosbl") -> int:
@@ -220,5 +220,5 @@ def memory_estimate(A: Any, method: str = "svd-krosbl") -> int:
     >>> krosbl.memory_estimate(f, "svd-krosbl") < 2**30
     True
     """
-    spec = get_method(method)
-    return spec.memory(check_dictionary(A, kronecker=spec.kronecker, operator=spec.operator))
+    solver = get_method(method)
+    return solver.memory(check_dictionary(A, kronecker=solver.kronecker, operator=solver.operator))
