@@ -174,6 +174,7 @@ def test_methods_listing():
         "svd-krosbl",
         "pc-krosbl",
         "ksbl",
+        "dkrosbl",
         "kron-omp",
         "omp",
         "oracle-ls",
