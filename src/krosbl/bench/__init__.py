@@ -8,6 +8,9 @@ Cases (:data:`CASES`; choose with ``--cases``):
 ``synthetic``
     The real problem of spec §7.1 with AM/SVD/KSBL, dense classic SBL, scikit-learn's
     ``ARDRegression``, Kronecker OMP and OMP.
+``synthetic-sbl``
+    Classic SBL on five draws of the synthetic problem, on the ``Kron`` and on the dense
+    matrix, against a plain dense EM implementation; medians over the draws.
 ``scale``
     10⁶ unknowns: SVD- and AM-KroSBL full solves in child processes, with peak memory.
 ``iteration``

@@ -31,6 +31,7 @@ from krosbl.methods import METHODS
 from krosbl.metrics import nmse
 from krosbl.operators import Kron
 
+from .plain import plain_dense_sbl
 from .problems import Problem, ProblemSpec
 
 __all__ = [
@@ -59,8 +60,9 @@ class Solver:
     label : str
         Name in the table (unique within a case).
     method : str
-        A method of :func:`krosbl.methods`, or ``"ard"`` for scikit-learn's
-        ``ARDRegression``.
+        A method of :func:`krosbl.methods`, ``"ard"`` for scikit-learn's
+        ``ARDRegression``, or ``"plain-sbl"`` for :func:`~krosbl.bench.plain.plain_dense_sbl`
+        (classic SBL with the problem's ``"sbl"`` settings, on the dense matrix).
     dense : bool
         Pass the dense ``ΠM × ΠN`` matrix instead of the :class:`~krosbl.Kron`.
     options : tuple of (str, value) pairs
@@ -223,10 +225,35 @@ def _prepare_ard(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
     return run
 
 
+def _prepare_plain(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
+    A = problem.dense
+    settings = problem.settings_for("sbl")
+    assert settings is not None
+    ratio = settings.prune_ratio
+    prune = ratio if ratio is None or isinstance(ratio, float) else float(ratio[0])
+
+    def run() -> Outcome:
+        start = time.perf_counter()
+        res = plain_dense_sbl(
+            problem.y,
+            A,
+            problem.noise_var,
+            prune_ratio=prune,
+            tol=settings.tol,
+            max_iter=settings.max_iter,
+        )
+        wall = time.perf_counter() - start
+        return Outcome(wall, None, res.n_iter, nmse(res.x, problem.x))
+
+    return run
+
+
 def _prepare(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
     """Everything but the solve itself, done now; the returned call times only the solve."""
     if solver.method == "ard":
         return _prepare_ard(problem, solver)
+    if solver.method == "plain-sbl":
+        return _prepare_plain(problem, solver)
     return _prepare_krosbl(problem, solver)
 
 
