@@ -20,7 +20,7 @@ from typing import Any, Literal
 from krosbl.api import memory_estimate
 
 from .iteration import measure_iteration
-from .measure import Row, Solver, measure_in_child, measure_solver
+from .measure import Row, Solver, measure_in_child, measure_in_turn, measure_solver
 from .problems import IRSSpec, ProblemSpec, SyntheticSpec
 
 __all__ = ["CASES", "MEDIAN", "Case", "CaseResult", "Target", "run_case"]
@@ -112,6 +112,9 @@ class Case:
     median : bool
         Add one row per solver with the medians over the problems (``compare`` cases with
         several problems): time, ratio (the median of the per-problem ratios) and NMSE.
+    in_turn : bool
+        ``compare``: the solvers take turns, solve by solve
+        (:func:`~krosbl.bench.measure.measure_in_turn`), instead of one row after another.
     """
 
     name: str
@@ -124,6 +127,7 @@ class Case:
     targets: tuple[Target, ...] = ()
     notes: tuple[str, ...] = ()
     median: bool = False
+    in_turn: bool = False
 
 
 @dataclass
@@ -291,9 +295,11 @@ CASES: dict[str, Case] = {
                 "solve against A_K) with krosbl's pruning, stopping test and final E-step; "
                 "it runs the same iterations and returns the same estimate.",
                 "median rows: the median over the problems of the time, of the per-problem "
-                "ratio and of the NMSE.",
+                "ratio and of the NMSE. The three solvers take turns, solve by solve, so "
+                "that a change of the machine's load reaches every row alike.",
             ),
             median=True,
+            in_turn=True,
         ),
         Case(
             "scale",
@@ -467,6 +473,12 @@ def run_case(
                 add(Row(case.name, spec.name, solver.label, error=error))
             continue
         infos.append(problem.info)
+        if case.kind == "compare" and case.in_turn:
+            for row in measure_in_turn(
+                case.name, problem, case.solvers, repeat=repeat, budget_s=budget_s
+            ):
+                add(row)
+            continue
         for solver in case.solvers:
             if case.kind == "compare":
                 add(measure_solver(case.name, problem, solver, repeat=repeat, budget_s=budget_s))

@@ -1,6 +1,7 @@
 """The measurements: one function per kind of number the benchmark reports.
 
 * :func:`measure_solver` — median wall time of full solves of one solver on one problem;
+* :func:`measure_in_turn` — the same for several solvers taking turns, solve by solve;
 * :func:`measure_in_child` — the same in a fresh child process, with its peak memory;
 * :func:`measure_iteration` — one EM iteration against one posterior evaluation.
 
@@ -40,6 +41,7 @@ __all__ = [
     "Solver",
     "limit_threads",
     "measure_in_child",
+    "measure_in_turn",
     "measure_solver",
     "warm_up",
 ]
@@ -357,6 +359,62 @@ def measure_solver(
     except Exception as exc:  # a failing row must not stop the benchmark
         return _failed(case, problem.name, solver, f"{type(exc).__name__}: {exc}")
     return _row(case, problem.name, solver, outcomes)
+
+
+def measure_in_turn(
+    case: str, problem: Problem, solvers: tuple[Solver, ...], *, repeat: int, budget_s: float
+) -> list[Row]:
+    """Median wall times of full solves of several solvers on one problem, taking turns.
+
+    Round ``r`` runs solve ``r`` of every solver, one after the other, so that a change of
+    the machine's load during the measurement reaches every row alike and the ratios between
+    rows stay meaningful on a shared machine (one row after another would put a busy minute
+    into one row only).
+
+    Parameters
+    ----------
+    case : str
+        Case name.
+    problem : Problem
+        The problem.
+    solvers : tuple of Solver
+        The rows, in table order.
+    repeat : int
+        Rounds (the median of each row is reported).
+    budget_s : float
+        A solver whose solves so far took this long sits out the further rounds (every
+        solver runs at least once).
+
+    Returns
+    -------
+    list of Row
+        One per solver, in order; ``error`` set for a solver that raised.
+    """
+    runs: dict[str, Callable[[], Outcome]] = {}
+    errors: dict[str, str] = {}
+    for solver in solvers:
+        try:
+            runs[solver.label] = _prepare(problem, solver)
+        except Exception as exc:  # a failing row must not stop the benchmark
+            errors[solver.label] = f"{type(exc).__name__}: {exc}"
+    outcomes: dict[str, list[Outcome]] = {label: [] for label in runs}
+    gc.collect()
+    with _gc_paused():
+        for _ in range(repeat):
+            for label, run in runs.items():
+                done = outcomes[label]
+                if label in errors or (done and sum(o.wall_s for o in done) >= budget_s):
+                    continue
+                try:
+                    done.append(run())
+                except Exception as exc:  # a failing row must not stop the benchmark
+                    errors[label] = f"{type(exc).__name__}: {exc}"
+    return [
+        _failed(case, problem.name, solver, errors[solver.label])
+        if solver.label in errors
+        else _row(case, problem.name, solver, outcomes[solver.label])
+        for solver in solvers
+    ]
 
 
 # --------------------------------------------------------------------------------------------
