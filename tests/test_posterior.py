@@ -251,3 +251,42 @@ def test_noiseless_flat_posterior_keeps_the_pseudo_inverse_when_ill_conditioned(
         post = noiseless_flat_posterior(y, A if dense else Kron(f), gamma, keep)
         assert np.allclose(post.mean, mean, rtol=0, atol=1e-10 * np.abs(mean).max())
         assert np.allclose(post.var, var, rtol=0, atol=1e-10 * gamma.max())
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_noiseless_flat_posterior_by_qr_between_the_regimes(dense, is_complex, monkeypatch):
+    """A_K Γ A_Kᴴ too ill-conditioned for its Cholesky factor, A_K Γ^½ still of full row
+    rank far from the pseudo-inverse's cutoff: the QR path, equal to the SVD one."""
+    import krosbl.posterior as posterior
+
+    f, _, A, y = _problem((3, 4), (4, 5), is_complex, 26)
+    rng = np.random.default_rng(5)
+    keep = np.sort(rng.choice(A.shape[1], 16, replace=False))
+    gamma = rng.random(16) + 0.2
+    gamma[10:] *= 1e-9  # κ(A_K Γ A_Kᴴ) ≈ 10¹⁰: too much for a Cholesky solve, fine for QR
+    mean, var = _pinv_reference(y, A[:, keep], gamma)
+    used = []
+    original = posterior._noiseless_qr
+    monkeypatch.setattr(posterior, "_noiseless_qr", lambda *a: used.append("qr") or original(*a))
+    monkeypatch.setattr(np.linalg, "pinv", lambda *a, **k: pytest.fail("pinv was called"))
+    post = posterior.noiseless_flat_posterior(y, A if dense else Kron(f), gamma, keep)
+    assert used == ["qr"]
+    # κ(A_K Γ^½) ≈ 10⁶: in exact rational arithmetic both the SVD and the QR answers are
+    # within 6·10⁻⁸ (relative to max |μ|) of the true mean
+    assert np.allclose(post.mean, mean, rtol=0, atol=1e-6 * np.abs(mean).max())
+    assert np.allclose(post.var, var, rtol=0, atol=1e-6 * gamma.max())
+
+
+def test_noiseless_flat_posterior_rank_deficient_uses_the_pseudo_inverse(monkeypatch):
+    """Numerically rank-deficient A_K Γ^½: the pseudo-inverse, nothing else."""
+    import krosbl.posterior as posterior
+
+    f, _, A, y = _problem((3, 4), (4, 5), False, 27)
+    gamma = np.random.default_rng(6).random(20) + 0.2
+    gamma[6:] *= 1e-30
+    calls = []
+    original = np.linalg.pinv
+    monkeypatch.setattr(np.linalg, "pinv", lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(posterior, "_noiseless_qr", lambda *a: pytest.fail("QR was used"))
+    posterior.noiseless_flat_posterior(y, Kron(f), gamma, np.arange(20))
+    assert calls == [1]

@@ -192,9 +192,8 @@ def flat_posterior(
         return kron_posterior(y, A.factors, gammas, noise_var)
     cols = _KeptColumns(A, keep)
     if len(keep) >= A.shape[0]:
-        post = _measurement_form(y, cols, gamma, noise_var)
-        assert post is not None  # only the noiseless limit asks for a condition check
-        return post
+        chol = _cholesky(_covariance(cols, gamma, noise_var))
+        return _measurement_form(y, cols, gamma, noise_var, chol)
     return _coefficient_form(y, cols, gamma, noise_var)
 
 
@@ -205,9 +204,13 @@ RESCALE_HINT = (
 )
 
 #: Smallest reciprocal condition number of ``A_K Γ A_Kᴴ`` for which the noiseless E-step
-#: solves with its Cholesky factor instead of forming ``(A_K Γ^½)⁺`` (see
-#: :func:`noiseless_flat_posterior`).
+#: solves with its Cholesky factor (see :func:`noiseless_flat_posterior`).
 NOISELESS_MIN_RCOND = 1e-7
+
+#: How far below the pseudo-inverse's cutoff ``max(M, |K|)·ε`` the smallest relative
+#: singular value of ``A_K Γ^½`` must stay for the noiseless E-step to use a QR
+#: factorisation instead of the pseudo-inverse (see :func:`noiseless_flat_posterior`).
+NOISELESS_QR_MARGIN = 100.0
 
 
 def kron_kept_gram(op: Kron, keep: NDArray) -> NDArray:
@@ -312,17 +315,17 @@ def _cholesky(matrix: NDArray) -> NDArray:
     return sla.cholesky(matrix, lower=True, check_finite=False)
 
 
-def _conditioned_cholesky(matrix: NDArray, min_rcond: float) -> NDArray | None:
-    """Lower Cholesky factor if ``matrix`` is positive definite with an estimated reciprocal
-    condition number (1-norm, LAPACK ``?pocon``) of at least ``min_rcond``; else ``None``."""
+def _cholesky_rcond(matrix: NDArray) -> tuple[NDArray | None, float]:
+    """Lower Cholesky factor and its estimated reciprocal condition number (1-norm, LAPACK
+    ``?pocon``); ``(None, 0.0)`` when ``matrix`` is not numerically positive definite."""
     try:
         chol = _cholesky(matrix)
     except np.linalg.LinAlgError:
-        return None
+        return None, 0.0
     (pocon,) = sla.get_lapack_funcs(("pocon",), (chol,))
     anorm = float(np.abs(matrix).sum(axis=0).max())
     rcond, info = pocon(chol, anorm, uplo="L")
-    return chol if info == 0 and rcond >= min_rcond else None
+    return (chol, float(rcond)) if info == 0 else (None, 0.0)
 
 
 def _inverse_from_cholesky(chol: NDArray) -> NDArray:
@@ -363,28 +366,21 @@ def _finish(
     )
 
 
-def _measurement_form(
-    y: NDArray,
-    cols: _KeptColumns,
-    gamma: NDArray,
-    noise_var: float,
-    min_rcond: float | None = None,
-) -> Posterior | None:
-    """Posterior from the ``M × M`` factorisation ``Σ_y = σ²I + A_K Γ A_Kᴴ = LLᴴ``.
-
-    ``μ = Γ A_Kᴴ Σ_y⁻¹ y``, ``γ − d = γ² ⊙ diag(A_Kᴴ Σ_y⁻¹ A_K)``, cost
-    ``log det Σ_y + yᴴ Σ_y⁻¹ y`` (``nan`` at ``σ² = 0``). With ``min_rcond``, ``None`` when
-    ``Σ_y`` is not positive definite or its estimated reciprocal condition number is smaller.
-    """
+def _covariance(cols: _KeptColumns, gamma: NDArray, noise_var: float) -> NDArray:
+    """``Σ_y = σ²I + A_K Γ A_Kᴴ`` (``M × M``)."""
     sigma_y = cols.weighted_gram(gamma)
     sigma_y[np.diag_indices_from(sigma_y)] += noise_var
-    if min_rcond is None:
-        chol = _cholesky(sigma_y)
-    else:
-        found = _conditioned_cholesky(sigma_y, min_rcond)
-        if found is None:
-            return None
-        chol = found
+    return sigma_y
+
+
+def _measurement_form(
+    y: NDArray, cols: _KeptColumns, gamma: NDArray, noise_var: float, chol: NDArray
+) -> Posterior:
+    """Posterior from the lower Cholesky factor ``L`` of ``Σ_y = σ²I + A_K Γ A_Kᴴ``.
+
+    ``μ = Γ A_Kᴴ Σ_y⁻¹ y``, ``γ − d = γ² ⊙ diag(A_Kᴴ Σ_y⁻¹ A_K)``, cost
+    ``log det Σ_y + yᴴ Σ_y⁻¹ y`` (``nan`` at ``σ² = 0``).
+    """
     v = sla.cho_solve((chol, True), y, check_finite=False)
     if noise_var > 0:
         cost = float(2 * np.sum(np.log(np.abs(np.diag(chol)))) + np.real(np.vdot(y, v)))
@@ -474,33 +470,55 @@ def noiseless_flat_posterior(
     Notes
     -----
     The ``σ² → 0`` limit of the posterior is ``μ = Γ^½ B⁺ y`` and
-    ``Σ_x = Γ − Γ^½ B⁺ A_K Γ`` with ``B = A_K Γ^½``. When ``B`` has full row rank
-    (``|K| ≥ M``), ``B⁺ = Bᴴ(BBᴴ)⁻¹`` and this is the measurement form of
-    :func:`flat_posterior` at ``σ² = 0``: ``μ = Γ A_Kᴴ S⁻¹ y``,
-    ``Σ_x = Γ − Γ A_Kᴴ S⁻¹ A_K Γ`` with ``S = A_K Γ A_Kᴴ = LLᴴ`` — one ``M × M`` Cholesky
-    factorisation (on a ``Kron``, with ``S`` and ``diag(A_KᴴS⁻¹A_K)`` from the factors)
-    instead of the SVD of the ``M × |K|`` matrix ``B``. That path is taken only when ``S``
-    is positive definite with a reciprocal condition number (LAPACK ``?pocon`` estimate) of
-    at least :data:`NOISELESS_MIN_RCOND`, so that the squared condition number of ``B``
-    costs at most about ``10⁻⁹`` in relative accuracy. Otherwise — ``|K| < M``, ``S``
-    singular or nearly so — ``B⁺`` is the pseudo-inverse of :func:`numpy.linalg.pinv`
-    (an SVD, singular values below ``max(M, |K|)·ε·s_max`` treated as zero), the reference
-    behaviour: where ``B`` is numerically rank-deficient the two differ, and the
-    pseudo-inverse is kept.
+    ``Σ_x = Γ − Γ^½ B⁺ B Γ^½`` with ``B = A_K Γ^½``. Three computations of it, by the
+    conditioning of ``S = BBᴴ = A_K Γ A_Kᴴ`` (LAPACK ``?pocon`` estimate ``r`` of its
+    reciprocal condition number, from its Cholesky factor; ``|K| ≥ M``):
+
+    * ``r ≥`` :data:`NOISELESS_MIN_RCOND`: ``B`` has full row rank, ``B⁺ = Bᴴ S⁻¹``, and
+      this is the measurement form of :func:`flat_posterior` at ``σ² = 0`` — one ``M × M``
+      Cholesky factorisation (on a ``Kron``, ``S`` and ``diag(A_KᴴS⁻¹A_K)`` from the
+      factors); squaring the condition number of ``B`` costs at most ``~10⁻⁹`` relative.
+    * ``r`` smaller, yet the smallest singular value of ``B`` provably (with the factor
+      :data:`NOISELESS_QR_MARGIN`) above the pseudo-inverse's cutoff: the thin QR
+      factorisation ``Bᴴ = QR`` gives ``B⁺ = QR⁻ᴴ`` and ``B⁺B = QQᴴ``, so
+      ``μ = Γ^½ Q R⁻ᴴ y`` and ``d = γ ⊙ (1 − ‖Q_{j,:}‖²)``: backward stable like the SVD,
+      at a sixth of its cost (``|K| = 3375, M = 2520``: 1.9 s against 12 s).
+    * otherwise — ``|K| < M``, ``S`` singular or nearly so — ``B⁺`` is the pseudo-inverse
+      of :func:`numpy.linalg.pinv` (an SVD; singular values below ``max(M, |K|)·ε·s_max``
+      are treated as zero), the reference behaviour. Where ``B`` is numerically rank
+      deficient the truncated pseudo-inverse differs from any solve, and it is kept.
 
     References
     ----------
     .. [1] Y. He and G. Joseph, IEEE Trans. Signal Process., 2024, arXiv:2307.14719.
+    .. [2] D. P. Wipf and B. D. Rao, "Sparse Bayesian learning for basis selection",
+       IEEE Trans. Signal Process. 52(8), 2004.
     """
     cols = _KeptColumns(A, keep)
-    if len(keep) >= A.shape[0]:
-        post = _measurement_form(y, cols, gamma, 0.0, min_rcond=NOISELESS_MIN_RCOND)
-        if post is not None:
-            return post
+    m, k = A.shape[0], len(keep)
+    rcond = 0.0
+    if k >= m:
+        chol, rcond = _cholesky_rcond(_covariance(cols, gamma, 0.0))
+        if chol is not None and rcond >= NOISELESS_MIN_RCOND:
+            return _measurement_form(y, cols, gamma, 0.0, chol)
     dense = cols.matrix()
+    # κ₂(B)² = κ₂(S) ≤ M κ₁(S), and ?pocon underestimates κ₁ by at most a small factor (3).
+    cutoff = NOISELESS_QR_MARGIN * max(m, k) * np.finfo(float).eps
+    if rcond > 0 and rcond >= 3 * m * cutoff**2:
+        return _noiseless_qr(y, dense, gamma)
     p, shrink = _noiseless_moments(dense, gamma)
     mean = p @ y
     return _finish(y, mean, dense @ mean, gamma, shrink, float("nan"))
+
+
+def _noiseless_qr(y: NDArray, A: NDArray, gamma: NDArray) -> Posterior:
+    """Noiseless posterior from the thin QR factorisation ``(A Γ^½)ᴴ = QR`` (full row rank)."""
+    root = np.sqrt(gamma)
+    q, r = sla.qr((A * root).conj().T, mode="economic", check_finite=False)
+    z = sla.solve_triangular(r, y, trans="C", lower=False, check_finite=False)
+    mean = root * (q @ z)
+    shrink = gamma * np.sum(np.abs(q) ** 2, axis=1)
+    return _finish(y, mean, A @ mean, gamma, shrink, float("nan"))
 
 
 def posterior_memory(
