@@ -281,7 +281,7 @@ def test_noiseless_flat_posterior_rank_deficient_uses_the_pseudo_inverse(monkeyp
     """Numerically rank-deficient A_K Γ^½: the pseudo-inverse, nothing else."""
     import krosbl.posterior as posterior
 
-    f, _, A, y = _problem((3, 4), (4, 5), False, 27)
+    f, _, _A, y = _problem((3, 4), (4, 5), False, 27)
     gamma = np.random.default_rng(6).random(20) + 0.2
     gamma[6:] *= 1e-30
     calls = []

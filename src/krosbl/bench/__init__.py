@@ -16,8 +16,8 @@ Cases (:data:`CASES`; choose with ``--cases``):
 ``iteration``
     One EM iteration against one posterior evaluation (SVD, AM) at IRS size and at 10⁶.
 ``irs``
-    One trial of the paper's IRS experiment at 4 dB, every IRS algorithm; also divided by
-    the authors' published times (a cross-machine comparison).
+    Five trials of the paper's IRS experiment at 4 dB (medians over them), every IRS
+    algorithm; also divided by the authors' published times (a cross-machine comparison).
 
 Times are medians of ``--repeat`` solves, wall clock (:func:`time.perf_counter`) around
 the solver call only; every problem is drawn from a fixed seed. By default the BLAS thread
