@@ -253,30 +253,6 @@ def test_noiseless_flat_posterior_keeps_the_pseudo_inverse_when_ill_conditioned(
         assert np.allclose(post.var, var, rtol=0, atol=1e-10 * gamma.max())
 
 
-@pytest.mark.parametrize("dense", [False, True])
-def test_noiseless_flat_posterior_by_qr_between_the_regimes(dense, is_complex, monkeypatch):
-    """A_K Γ A_Kᴴ too ill-conditioned for its Cholesky factor, A_K Γ^½ still of full row
-    rank far from the pseudo-inverse's cutoff: the QR path, equal to the SVD one."""
-    import krosbl.posterior as posterior
-
-    f, _, A, y = _problem((3, 4), (4, 5), is_complex, 26)
-    rng = np.random.default_rng(5)
-    keep = np.sort(rng.choice(A.shape[1], 16, replace=False))
-    gamma = rng.random(16) + 0.2
-    gamma[10:] *= 1e-9  # κ(A_K Γ A_Kᴴ) ≈ 10¹⁰: too much for a Cholesky solve, fine for QR
-    mean, var = _pinv_reference(y, A[:, keep], gamma)
-    used = []
-    original = posterior._noiseless_qr
-    monkeypatch.setattr(posterior, "_noiseless_qr", lambda *a: used.append("qr") or original(*a))
-    monkeypatch.setattr(np.linalg, "pinv", lambda *a, **k: pytest.fail("pinv was called"))
-    post = posterior.noiseless_flat_posterior(y, A if dense else Kron(f), gamma, keep)
-    assert used == ["qr"]
-    # κ(A_K Γ^½) ≈ 10⁶: in exact rational arithmetic both the SVD and the QR answers are
-    # within 6·10⁻⁸ (relative to max |μ|) of the true mean
-    assert np.allclose(post.mean, mean, rtol=0, atol=1e-6 * np.abs(mean).max())
-    assert np.allclose(post.var, var, rtol=0, atol=1e-6 * gamma.max())
-
-
 def test_noiseless_flat_posterior_rank_deficient_uses_the_pseudo_inverse(monkeypatch):
     """Numerically rank-deficient A_K Γ^½: the pseudo-inverse, nothing else."""
     import krosbl.posterior as posterior
@@ -284,9 +260,32 @@ def test_noiseless_flat_posterior_rank_deficient_uses_the_pseudo_inverse(monkeyp
     f, _, _A, y = _problem((3, 4), (4, 5), False, 27)
     gamma = np.random.default_rng(6).random(20) + 0.2
     gamma[6:] *= 1e-30
+    monkeypatch.setattr(posterior, "_cholesky_rcond", lambda *a: pytest.fail("S was formed"))
     calls = []
     original = np.linalg.pinv
     monkeypatch.setattr(np.linalg, "pinv", lambda *a, **k: calls.append(1) or original(*a, **k))
-    monkeypatch.setattr(posterior, "_noiseless_qr", lambda *a: pytest.fail("QR was used"))
     posterior.noiseless_flat_posterior(y, Kron(f), gamma, np.arange(20))
     assert calls == [1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("split", [False, True])
+def test_courant_fischer_gate_is_sound(seed, split, is_complex):
+    """The gate that skips forming S only fires when κ₂(S) really is that large, and it
+    fires when fewer than M columns carry the weight."""
+    from krosbl.posterior import NOISELESS_MIN_RCOND, _surely_ill_conditioned
+
+    rng = np.random.default_rng(seed)
+    m, k = 8, 14
+    a = random_factors(rng, (m,), (k,), is_complex)[0]
+    gamma = 10.0 ** rng.uniform(-10, 0, k)  # κ(S) ≲ 1e12: eigvalsh resolves λ_min
+    if split:  # m − 1 columns carry the weight
+        gamma = np.where(np.arange(k) < m - 1, 1.0, 1e-9) * rng.uniform(0.5, 1.0, k)
+    norms = np.sum(np.abs(a) ** 2, axis=0)
+    eig = np.linalg.eigvalsh((a * gamma) @ a.conj().T)
+    lower_bound = (gamma * norms).max() / np.sort(gamma * norms)[: k - (m - 1)].sum()
+    assert eig[-1] / eig[0] >= lower_bound * (1 - 1e-9)
+    fired = _surely_ill_conditioned(gamma * norms, m)
+    assert fired or not split
+    if fired:
+        assert eig[-1] * NOISELESS_MIN_RCOND > m * eig[0] * (1 - 1e-9)

@@ -207,11 +207,6 @@ RESCALE_HINT = (
 #: solves with its Cholesky factor (see :func:`noiseless_flat_posterior`).
 NOISELESS_MIN_RCOND = 1e-7
 
-#: How far below the pseudo-inverse's cutoff ``max(M, |K|)·ε`` the smallest relative
-#: singular value of ``A_K Γ^½`` must stay for the noiseless E-step to use a QR
-#: factorisation instead of the pseudo-inverse (see :func:`noiseless_flat_posterior`).
-NOISELESS_QR_MARGIN = 100.0
-
 
 def kron_kept_gram(op: Kron, keep: NDArray) -> NDArray:
     """Gram matrix ``A_KᴴA_K`` of the kept columns of a ``Kron``, from the factor Grams.
@@ -277,6 +272,14 @@ class _KeptColumns:
             return self.kron.rmatvec(v)[self.keep]
         assert self.dense is not None
         return self.dense.conj().T @ v
+
+    def column_norms_sq(self) -> NDArray:
+        """``‖a_j‖²`` of the kept columns (on a ``Kron``, products of factor column norms)."""
+        if self.kron is not None:
+            norms = [np.sum(np.abs(f) ** 2, axis=0) for f in self.kron.factors]
+            return reduce(np.multiply.outer, norms).ravel()[self.keep]
+        assert self.dense is not None
+        return np.sum(np.abs(self.dense) ** 2, axis=0)
 
     def gram(self) -> NDArray:
         """``A_KᴴA_K`` (``K × K``)."""
@@ -415,6 +418,16 @@ def _coefficient_form(
     return _finish(y, mean, cols.apply(mean), gamma, gamma - sigma_diag, float(logdet + quad))
 
 
+def _surely_ill_conditioned(weights: NDArray, m: int) -> bool:
+    """Whether ``S = Σ_j w_j a_j a_jᴴ / ‖a_j‖²`` (``M × M``) has ``κ₂(S) > M /``
+    :data:`NOISELESS_MIN_RCOND` for certain, by the Courant–Fischer bound ``λ_max ≥ max w`` and
+    ``λ_min ≤ Σ w`` over all but the ``M − 1`` largest ``w`` (a unit vector orthogonal to
+    those ``M − 1`` columns)."""
+    w = np.sort(weights)
+    rest = float(w[: len(w) - (m - 1)].sum())
+    return bool(w[-1] * NOISELESS_MIN_RCOND > m * rest)
+
+
 def _noiseless_moments(A: NDArray, gamma: NDArray) -> tuple[NDArray, NDArray]:
     """``P = Γ^½ (A Γ^½)⁺`` and ``diag(P A Γ)`` for one (factor) matrix."""
     root = np.sqrt(gamma)
@@ -470,23 +483,25 @@ def noiseless_flat_posterior(
     Notes
     -----
     The ``σ² → 0`` limit of the posterior is ``μ = Γ^½ B⁺ y`` and
-    ``Σ_x = Γ − Γ^½ B⁺ B Γ^½`` with ``B = A_K Γ^½``. Three computations of it, by the
-    conditioning of ``S = BBᴴ = A_K Γ A_Kᴴ`` (LAPACK ``?pocon`` estimate ``r`` of its
-    reciprocal condition number, from its Cholesky factor; ``|K| ≥ M``):
+    ``Σ_x = Γ − Γ^½ B⁺ B Γ^½`` with ``B = A_K Γ^½``. When ``B`` has full row rank
+    (``|K| ≥ M``), ``B⁺ = Bᴴ S⁻¹`` with ``S = BBᴴ = A_K Γ A_Kᴴ``, and this is the
+    measurement form of :func:`flat_posterior` at ``σ² = 0``: one ``M × M`` Cholesky
+    factorisation (on a ``Kron``, ``S`` and ``diag(A_KᴴS⁻¹A_K)`` from the factors) instead of
+    the SVD of the ``M × |K|`` matrix ``B``. It is taken when the LAPACK ``?pocon`` estimate of
+    the reciprocal condition number of ``S`` is at least :data:`NOISELESS_MIN_RCOND`, so
+    that squaring the condition number of ``B`` costs at most about ``10⁻⁹`` in relative
+    accuracy. (``S`` is not formed when its condition number is certainly too large:
+    with ``w_j = γ_j ‖a_j‖²``, Courant–Fischer gives ``κ₂(S) ≥ max w / Σ' w``, ``Σ'`` over all
+    but the ``M − 1`` largest ``w_j`` — in the ``rank`` experiment after a few iterations.)
 
-    * ``r ≥`` :data:`NOISELESS_MIN_RCOND`: ``B`` has full row rank, ``B⁺ = Bᴴ S⁻¹``, and
-      this is the measurement form of :func:`flat_posterior` at ``σ² = 0`` — one ``M × M``
-      Cholesky factorisation (on a ``Kron``, ``S`` and ``diag(A_KᴴS⁻¹A_K)`` from the
-      factors); squaring the condition number of ``B`` costs at most ``~10⁻⁹`` relative.
-    * ``r`` smaller, yet the smallest singular value of ``B`` provably (with the factor
-      :data:`NOISELESS_QR_MARGIN`) above the pseudo-inverse's cutoff: the thin QR
-      factorisation ``Bᴴ = QR`` gives ``B⁺ = QR⁻ᴴ`` and ``B⁺B = QQᴴ``, so
-      ``μ = Γ^½ Q R⁻ᴴ y`` and ``d = γ ⊙ (1 − ‖Q_{j,:}‖²)``: backward stable like the SVD,
-      at a sixth of its cost (``|K| = 3375, M = 2520``: 1.9 s against 12 s).
-    * otherwise — ``|K| < M``, ``S`` singular or nearly so — ``B⁺`` is the pseudo-inverse
-      of :func:`numpy.linalg.pinv` (an SVD; singular values below ``max(M, |K|)·ε·s_max``
-      are treated as zero), the reference behaviour. Where ``B`` is numerically rank
-      deficient the truncated pseudo-inverse differs from any solve, and it is kept.
+    Otherwise — ``|K| < M``, ``S`` singular or ill-conditioned — ``B⁺`` is the
+    pseudo-inverse of :func:`numpy.linalg.pinv` (an SVD; singular values below
+    ``max(M, |K|)·ε·s_max`` are treated as zero), the reference behaviour. Where ``B`` is
+    numerically rank deficient the truncated pseudo-inverse differs from any solve. Where it
+    is merely ill-conditioned a QR factorisation ``Bᴴ = QR`` (``B⁺ = QR⁻ᴴ``) would be as
+    accurate at a sixth of the cost, but its different rounding, amplified by the
+    conditioning, changed a rank of the ``rank`` experiment (a quantity decided at the
+    rounding level) in a test run, so the pseudo-inverse is kept there too.
 
     References
     ----------
@@ -495,30 +510,15 @@ def noiseless_flat_posterior(
        IEEE Trans. Signal Process. 52(8), 2004.
     """
     cols = _KeptColumns(A, keep)
-    m, k = A.shape[0], len(keep)
-    rcond = 0.0
-    if k >= m:
+    m = A.shape[0]
+    if len(keep) >= m and not _surely_ill_conditioned(gamma * cols.column_norms_sq(), m):
         chol, rcond = _cholesky_rcond(_covariance(cols, gamma, 0.0))
         if chol is not None and rcond >= NOISELESS_MIN_RCOND:
             return _measurement_form(y, cols, gamma, 0.0, chol)
     dense = cols.matrix()
-    # κ₂(B)² = κ₂(S) ≤ M κ₁(S), and ?pocon underestimates κ₁ by at most a small factor (3).
-    cutoff = NOISELESS_QR_MARGIN * max(m, k) * np.finfo(float).eps
-    if rcond > 0 and rcond >= 3 * m * cutoff**2:
-        return _noiseless_qr(y, dense, gamma)
     p, shrink = _noiseless_moments(dense, gamma)
     mean = p @ y
     return _finish(y, mean, dense @ mean, gamma, shrink, float("nan"))
-
-
-def _noiseless_qr(y: NDArray, A: NDArray, gamma: NDArray) -> Posterior:
-    """Noiseless posterior from the thin QR factorisation ``(A Γ^½)ᴴ = QR`` (full row rank)."""
-    root = np.sqrt(gamma)
-    q, r = sla.qr((A * root).conj().T, mode="economic", check_finite=False)
-    z = sla.solve_triangular(r, y, trans="C", lower=False, check_finite=False)
-    mean = root * (q @ z)
-    shrink = gamma * np.sum(np.abs(q) ** 2, axis=1)
-    return _finish(y, mean, A @ mean, gamma, shrink, float("nan"))
 
 
 def posterior_memory(
