@@ -161,7 +161,7 @@ def flat_posterior(
     Notes
     -----
     The posterior of Tipping (2001), ``Σ_x = (Γ⁻¹ + A_KᴴA_K/σ²)⁻¹`` and
-    ``μ = Σ_x A_Kᴴ y/σ²`` (paper [1]_, eq. (5)), is computed in whichever of two equivalent
+    ``μ = Σ_x A_Kᴴ y/σ²`` ([1]_, [2]_), is computed in whichever of two equivalent
     forms is cheaper:
 
     * measurement space while ``|K| ≥ M`` (:func:`_measurement_form`):
@@ -438,7 +438,7 @@ def _noiseless_moments(A: NDArray, gamma: NDArray) -> tuple[NDArray, NDArray]:
 def noiseless_kron_posterior(
     y: NDArray, factors: Sequence[NDArray], gammas: Sequence[NDArray]
 ) -> Posterior:
-    """E-step in the noiseless limit ``σ² → 0`` under a Kronecker prior (paper [1]_, Sec. III-D).
+    """E-step in the noiseless limit ``σ² → 0`` under a Kronecker prior ([1]_).
 
     Notes
     -----
