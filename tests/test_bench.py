@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +84,8 @@ def test_baselines(quick_run: tuple[dict[str, Any], str]) -> None:
         assert {r["method"] for r in base} == {case["baseline"]}
         base_time = {r["problem"]: r["time_s"] for r in base}
         for r in rows:
+            if r["problem"] == "median":  # the median of the ratios (tested below)
+                continue
             assert r["ratio"] == pytest.approx(r["time_s"] / base_time[r["problem"]])
 
 
@@ -181,3 +184,67 @@ def test_published_time_ratio_only_on_the_paper_size() -> None:
     quick = rows()
     _set_ratios(quick, "sbl (dense)", paper_sized=False)
     assert all("faster_than_paper" not in r.extra for r in quick)
+
+
+def test_plain_dense_sbl_runs_the_same_iterations_as_krosbl(is_complex: bool) -> None:
+    """The bench's plain dense EM is classic SBL: same iterations, same estimate."""
+    import numpy as np
+    from conftest import random_factors
+
+    from krosbl import Kron, recover
+    from krosbl.bench.plain import plain_dense_sbl
+
+    rng = np.random.default_rng(3)
+    factors = random_factors(rng, (4, 5), (6, 7), is_complex)
+    A = Kron(factors).todense()
+    x = np.zeros(42, dtype=A.dtype)
+    x[[3, 17, 30]] = [1.0, -2.0, 0.5]
+    y = A @ x + 0.01 * rng.standard_normal(20)
+    res = recover(
+        y, Kron(factors), "sbl", 1e-4, prune_ratio=1e-3, tol=1e-4, max_iter=60, normalize=False
+    )
+    plain = plain_dense_sbl(y, A, 1e-4, prune_ratio=1e-3, tol=1e-4, max_iter=60)
+    assert plain.n_iter == res.n_iter
+    assert np.allclose(plain.x, res.x, rtol=0, atol=1e-9 * np.abs(res.x).max())
+
+
+def test_synthetic_sbl_rows_take_turns_and_have_medians(
+    quick_run: tuple[dict[str, Any], str],
+) -> None:
+    doc, _ = quick_run
+    rows = [r for r in doc["rows"] if r["case"] == "synthetic-sbl"]
+    problems = [r["problem"] for r in rows]
+    assert problems.count("median") == 3
+    per_problem = [r for r in rows if r["problem"] != "median"]
+    medians = {r["method"]: r for r in rows if r["problem"] == "median"}
+    kron = [r["ratio"] for r in per_problem if r["method"] == "sbl (Kron)"]
+    assert medians["sbl (Kron)"]["ratio"] == pytest.approx(statistics.median(kron))
+    assert medians["plain dense EM"]["ratio"] == 1.0
+    # same iterations and accuracy as the baseline on every problem
+    for problem in {r["problem"] for r in per_problem}:
+        mine = [r for r in per_problem if r["problem"] == problem]
+        assert len({r["n_iter"] for r in mine}) == 1
+        assert max(r["nmse"] for r in mine) <= 1.000001 * min(r["nmse"] for r in mine)
+
+
+def test_measure_in_turn_alternates_solvers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from krosbl.bench import measure
+
+    order: list[str] = []
+
+    def fake_prepare(problem: Any, solver: Solver) -> Any:
+        def run() -> measure.Outcome:
+            order.append(solver.label)
+            if solver.label == "bad":
+                raise RuntimeError("boom")
+            return measure.Outcome(0.01, None, 1, 0.0)
+
+        return run
+
+    monkeypatch.setattr(measure, "_prepare", fake_prepare)
+    problem = type("P", (), {"name": "p"})()
+    solvers = (Solver("a", "sbl"), Solver("bad", "sbl"), Solver("b", "sbl"))
+    rows = measure.measure_in_turn("c", problem, solvers, repeat=3, budget_s=10.0)
+    assert order == ["a", "bad", "b", "a", "b", "a", "b"]
+    assert [r.method for r in rows] == ["a", "bad", "b"]
+    assert rows[1].error == "RuntimeError: boom" and rows[0].n_solves == 3

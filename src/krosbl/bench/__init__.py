@@ -8,13 +8,16 @@ Cases (:data:`CASES`; choose with ``--cases``):
 ``synthetic``
     The real problem of the paper's Fig. 3 with AM/SVD/KSBL, dense classic SBL, scikit-learn's
     ``ARDRegression``, Kronecker OMP and OMP.
+``synthetic-sbl``
+    Classic SBL on five draws of the synthetic problem, on the ``Kron`` and on the dense
+    matrix, against a plain dense EM implementation; medians over the draws.
 ``scale``
     10⁶ unknowns: SVD- and AM-KroSBL full solves in child processes, with peak memory.
 ``iteration``
     One EM iteration against one posterior evaluation (SVD, AM) at IRS size and at 10⁶.
 ``irs``
-    One trial of the paper's IRS experiment at 4 dB, every IRS algorithm; also divided by
-    the authors' published times (a cross-machine comparison).
+    Five trials of the paper's IRS experiment at 4 dB (medians over them), every IRS
+    algorithm; also divided by the authors' published times (a cross-machine comparison).
 
 Times are medians of ``--repeat`` solves, wall clock (:func:`time.perf_counter`) around
 the solver call only; every problem is drawn from a fixed seed. By default the BLAS thread

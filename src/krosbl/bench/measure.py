@@ -1,6 +1,7 @@
 """The measurements: one function per kind of number the benchmark reports.
 
 * :func:`measure_solver` — median wall time of full solves of one solver on one problem;
+* :func:`measure_in_turn` — the same for several solvers taking turns, solve by solve;
 * :func:`measure_in_child` — the same in a fresh child process, with its peak memory;
 * :func:`measure_iteration` — one EM iteration against one posterior evaluation.
 
@@ -32,6 +33,7 @@ from krosbl.methods import METHODS
 from krosbl.metrics import nmse
 from krosbl.operators import Kron
 
+from .plain import plain_dense_sbl
 from .problems import Problem, ProblemSpec
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "Solver",
     "limit_threads",
     "measure_in_child",
+    "measure_in_turn",
     "measure_solver",
     "warm_up",
 ]
@@ -60,8 +63,9 @@ class Solver:
     label : str
         Name in the table (unique within a case).
     method : str
-        A method of :func:`krosbl.methods`, or ``"ard"`` for scikit-learn's
-        ``ARDRegression``.
+        A method of :func:`krosbl.methods`, ``"ard"`` for scikit-learn's
+        ``ARDRegression``, or ``"plain-sbl"`` for :func:`~krosbl.bench.plain.plain_dense_sbl`
+        (classic SBL with the problem's ``"sbl"`` settings, on the dense matrix).
     dense : bool
         Pass the dense ``ΠM × ΠN`` matrix instead of the :class:`~krosbl.Kron`.
     options : tuple of (str, value) pairs
@@ -225,10 +229,35 @@ def _prepare_ard(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
     return run
 
 
+def _prepare_plain(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
+    A = problem.dense
+    settings = problem.settings_for("sbl")
+    assert settings is not None
+    ratio = settings.prune_ratio
+    prune = ratio if ratio is None or isinstance(ratio, float) else float(ratio[0])
+
+    def run() -> Outcome:
+        start = time.perf_counter()
+        res = plain_dense_sbl(
+            problem.y,
+            A,
+            problem.noise_var,
+            prune_ratio=prune,
+            tol=settings.tol,
+            max_iter=settings.max_iter,
+        )
+        wall = time.perf_counter() - start
+        return Outcome(wall, None, res.n_iter, nmse(res.x, problem.x))
+
+    return run
+
+
 def _prepare(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
     """Everything but the solve itself, done now; the returned call times only the solve."""
     if solver.method == "ard":
         return _prepare_ard(problem, solver)
+    if solver.method == "plain-sbl":
+        return _prepare_plain(problem, solver)
     return _prepare_krosbl(problem, solver)
 
 
@@ -332,6 +361,62 @@ def measure_solver(
     except Exception as exc:  # a failing row must not stop the benchmark
         return _failed(case, problem.name, solver, f"{type(exc).__name__}: {exc}")
     return _row(case, problem.name, solver, outcomes)
+
+
+def measure_in_turn(
+    case: str, problem: Problem, solvers: tuple[Solver, ...], *, repeat: int, budget_s: float
+) -> list[Row]:
+    """Median wall times of full solves of several solvers on one problem, taking turns.
+
+    Round ``r`` runs solve ``r`` of every solver, one after the other, so that a change of
+    the machine's load during the measurement reaches every row alike and the ratios between
+    rows stay meaningful on a shared machine (one row after another would put a busy minute
+    into one row only).
+
+    Parameters
+    ----------
+    case : str
+        Case name.
+    problem : Problem
+        The problem.
+    solvers : tuple of Solver
+        The rows, in table order.
+    repeat : int
+        Rounds (the median of each row is reported).
+    budget_s : float
+        A solver whose solves so far took this long sits out the further rounds (every
+        solver runs at least once).
+
+    Returns
+    -------
+    list of Row
+        One per solver, in order; ``error`` set for a solver that raised.
+    """
+    runs: dict[str, Callable[[], Outcome]] = {}
+    errors: dict[str, str] = {}
+    for solver in solvers:
+        try:
+            runs[solver.label] = _prepare(problem, solver)
+        except Exception as exc:  # a failing row must not stop the benchmark
+            errors[solver.label] = f"{type(exc).__name__}: {exc}"
+    outcomes: dict[str, list[Outcome]] = {label: [] for label in runs}
+    gc.collect()
+    with _gc_paused():
+        for _ in range(repeat):
+            for label, run in runs.items():
+                done = outcomes[label]
+                if label in errors or (done and sum(o.wall_s for o in done) >= budget_s):
+                    continue
+                try:
+                    done.append(run())
+                except Exception as exc:  # a failing row must not stop the benchmark
+                    errors[label] = f"{type(exc).__name__}: {exc}"
+    return [
+        _failed(case, problem.name, solver, errors[solver.label])
+        if solver.label in errors
+        else _row(case, problem.name, solver, outcomes[solver.label])
+        for solver in solvers
+    ]
 
 
 # --------------------------------------------------------------------------------------------
