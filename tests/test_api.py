@@ -198,3 +198,10 @@ def test_presets_cover_every_row():
         presets.get("rank", "pc-sbl")
     assert presets.get("irs", "svd-krosbl").prune_ratio == 0.0
     assert presets.get("irs-high-snr", "svd-krosbl").prune_ratio == 1e-3
+
+
+def test_memory_estimate_reads_only_shapes():
+    factors = [np.full((5, 8), np.nan)] * 3  # values are never read
+    assert krosbl.memory_estimate(factors, "svd-krosbl") > 0
+    with pytest.raises(ValueError, match="unknown method"):
+        krosbl.memory_estimate(factors, "magic")

@@ -221,4 +221,5 @@ def memory_estimate(A: Any, method: str = "svd-krosbl") -> int:
     True
     """
     solver = get_method(method)
-    return solver.memory(check_dictionary(A, kronecker=solver.kronecker, operator=solver.operator))
+    op = check_dictionary(A, kronecker=solver.kronecker, operator=solver.operator, finite=False)
+    return solver.memory(op)

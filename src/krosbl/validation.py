@@ -147,8 +147,9 @@ def check_array(a: ArrayLike, what: str) -> NDArray:
     return arr
 
 
-def check_factors(factors: Kron | Sequence[ArrayLike]) -> Kron:
-    """The Kronecker dictionary of ``factors``, each checked for finite numeric entries.
+def check_factors(factors: Kron | Sequence[ArrayLike], *, finite: bool = True) -> Kron:
+    """The Kronecker dictionary of ``factors``, each checked for finite numeric entries
+    (``finite=False``: shapes only, for a caller that never reads the values).
 
     Raises
     ------
@@ -159,7 +160,8 @@ def check_factors(factors: Kron | Sequence[ArrayLike]) -> Kron:
     """
     if isinstance(factors, Kron):
         for i, f in enumerate(factors.factors):
-            check_array(f, f"factor {i} of the dictionary")
+            if finite:
+                check_array(f, f"factor {i} of the dictionary")
         return factors
     if isinstance(factors, LinearOperator | np.ndarray) or not isinstance(factors, Sequence):
         raise TypeError(
@@ -170,12 +172,14 @@ def check_factors(factors: Kron | Sequence[ArrayLike]) -> Kron:
         raise ValueError("the list of Kronecker factors is empty")
     mats = [np.asarray(f) for f in factors]
     for i, f in enumerate(mats):
-        if f.ndim == 2 and f.size:
+        if finite and f.ndim == 2 and f.size:
             check_array(f, f"factor {i} of the dictionary")
     return Kron(mats)  # checks shapes and emptiness
 
 
-def check_dictionary(A: Any, *, kronecker: bool = False, operator: bool = True) -> Dictionary:
+def check_dictionary(
+    A: Any, *, kronecker: bool = False, operator: bool = True, finite: bool = True
+) -> Dictionary:
     """Turn ``A`` into a :class:`Kron`, a dense matrix or a linear operator, and check it.
 
     Parameters
@@ -187,6 +191,8 @@ def check_dictionary(A: Any, *, kronecker: bool = False, operator: bool = True) 
     operator : bool
         Whether a generic ``LinearOperator`` will do (methods that form a Gram need a
         ``Kron`` or a matrix).
+    finite : bool
+        Check that the entries are finite (``False``: shapes and types only).
 
     Returns
     -------
@@ -200,7 +206,7 @@ def check_dictionary(A: Any, *, kronecker: bool = False, operator: bool = True) 
         Empty or non-finite factors, or a dense matrix where factors are needed.
     """
     if isinstance(A, Kron) or (isinstance(A, Sequence) and not isinstance(A, str)):
-        return check_factors(A)
+        return check_factors(A, finite=finite)
     if isinstance(A, LinearOperator):
         if not operator:
             raise TypeError("this method needs a krosbl.Kron or a dense matrix, not an operator")
@@ -208,7 +214,7 @@ def check_dictionary(A: Any, *, kronecker: bool = False, operator: bool = True) 
     elif isinstance(A, np.ndarray) and A.ndim == 2:
         if A.size == 0:
             raise ValueError(f"the dictionary is empty (shape {A.shape})")
-        op = check_array(A, "the dictionary")
+        op = check_array(A, "the dictionary") if finite else A
     else:
         shape = f" of shape {A.shape}" if isinstance(A, np.ndarray) else ""
         raise TypeError(
