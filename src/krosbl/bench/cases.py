@@ -185,6 +185,8 @@ _KRON_SBL = (Solver("sbl (Kron)", "sbl"), Solver("pc-sbl (Kron)", "pc-sbl"))
 _SVD = Solver("svd-krosbl", "svd-krosbl")
 _AM = Solver("am-krosbl", "am-krosbl")
 _KSBL = Solver("ksbl", "ksbl")
+#: dKroSBL (beyond the paper), on its neutral defaults.
+_DK = Solver("dkrosbl", "dkrosbl")
 
 _SVD_VS_DENSE = Target(
     "SVD-KroSBL ≥ 100× faster than dense classic SBL", "speedup", ">=", 100.0, "svd-krosbl"
@@ -261,6 +263,7 @@ CASES: dict[str, Case] = {
                 _AM,
                 _SVD,
                 _KSBL,
+                _DK,
                 DENSE_SBL,
                 Solver("ARD (sklearn, dense)", "ard", dense=True, options=(("max_iter", 150),)),
                 Solver("kron-omp", "kron-omp"),
@@ -315,10 +318,12 @@ CASES: dict[str, Case] = {
             (
                 Solver("svd-krosbl", "svd-krosbl", timeout_s=600.0),
                 Solver("am-krosbl", "am-krosbl", timeout_s=60.0),
+                Solver("dkrosbl", "dkrosbl", timeout_s=60.0),
             ),
             baseline="svd-krosbl",
             targets=(
                 Target("SVD-KroSBL ≤ 15 s per solve at 10^6", "time_s", "<=", 15.0, "svd-krosbl"),
+                Target("dKroSBL ≤ 0.1 s per solve at 10^6", "time_s", "<=", 0.1, "dkrosbl"),
                 Target(
                     "SVD-KroSBL peak RSS < 2 GiB at 10^6", "peak_rss", "<", 2.0 * GIB, "svd-krosbl"
                 ),
@@ -372,6 +377,7 @@ CASES: dict[str, Case] = {
                 _paper(_AM),
                 _paper(_pc_krosbl(0.8)),
                 _paper(_pc_krosbl(0.5)),
+                _DK,
                 *(_paper(s) for s in _KRON_SBL),
                 _paper(DENSE_SBL),
             ),
