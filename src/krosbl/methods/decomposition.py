@@ -77,7 +77,8 @@ class DKroSBLMethod(Method):
         )
 
     def memory(self, op: Any) -> int:
-        """The split's SVD of an ``M_1 × M/M_1`` matrix and ``I`` factor SBLs."""
+        """The split's SVD of an ``M_1 × M/M_1`` matrix, ``I`` factor SBLs, and four
+        length-``N`` vectors (the estimate, its variance and their Kronecker products)."""
         itemsize = np.dtype(op.dtype).itemsize
         if not isinstance(op, Kron):
             return super().memory(op)
@@ -85,4 +86,4 @@ class DKroSBLMethod(Method):
         factor = max(
             4 * mi * mi + 3 * mi * ni + 8 * ni for mi, ni in zip(op.out_shape, op.in_shape)
         )
-        return itemsize * (3 * m + factor + 2 * op.shape[1])
+        return itemsize * (3 * m + factor + 4 * op.shape[1])
