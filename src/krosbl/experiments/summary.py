@@ -14,7 +14,7 @@ from scipy.special import stdtrit
 __all__ = ["METRICS", "POOLED", "print_summary", "summarize"]
 
 #: The scalar metrics summarised (those with no value in a table are left out).
-METRICS: tuple[str, ...] = ("nmse", "srr", "ser", "time_s", "n_iter", "noise_var")
+METRICS: tuple[str, ...] = ("nmse", "heldout_nmse", "srr", "ser", "time_s", "n_iter", "noise_var")
 
 #: Metrics with a pooled value over trials, ``Σ err / Σ ref``, and the columns of the per-trial
 #: error and truth energies it sums: for ``nmse`` ``‖x̂ − x‖²`` and ``‖x‖²`` (synthetic),
