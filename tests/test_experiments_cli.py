@@ -63,6 +63,7 @@ def test_list() -> None:
         "synthetic-unknown-noise-measurements",
         "rank",
         "irs-snr",
+        "irs-offgrid",
     ]
 
 

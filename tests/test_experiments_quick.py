@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from krosbl import presets
-from krosbl.experiments import get_experiment, run_experiment
+from krosbl.experiments import get_experiment, run_experiment, summarize
 from krosbl.experiments import synthetic_data as sd
 from krosbl.experiments.trials.rank import stage_ranks
 
@@ -49,6 +49,11 @@ def test_quick_runs(name: str, tmp_path: Path) -> None:
         assert df["ser"].between(0, 1).all()
         beta = df[df["algorithm"].str.startswith("pc-krosbl")]
         assert set(beta["algorithm"]) == {"pc-krosbl-0.8", "pc-krosbl-0.5"}
+        dkrosbl = df[df["algorithm"] == "dkrosbl"]  # beyond the paper, beside its curves
+        assert len(dkrosbl) == 2 and np.isfinite(dkrosbl["nmse"]).all()
+    if name != "irs-snr":  # every synthetic sweep has the dKroSBL curve
+        assert (df["algorithm"] == "dkrosbl").sum() == 2 * len(set(df["value"]))
+    assert np.isfinite(df["err_sq"]).all() and (df["ref_sq"] > 0).all()
     if name == "synthetic-measurements":
         # R5: one σ² per trial (from the full-row A_1), reused for every M_1
         assert (df.groupby("trial")["noise_var"].nunique() == 1).all()
@@ -57,7 +62,41 @@ def test_quick_runs(name: str, tmp_path: Path) -> None:
         assert (df.groupby("trial")["true_noise_var"].nunique() == 1).all()
         assert (df["noise_var"] > 0).all() and (df["noise_var"] != df["true_noise_var"]).all()
         assert (tmp_path / name / "noise_var.png").exists()
-        assert set(df["algorithm"]) == {"sbl", "am-krosbl", "svd-krosbl", "ksbl"}
+        assert set(df["algorithm"]) == {"sbl", "am-krosbl", "svd-krosbl", "ksbl", "dkrosbl"}
+
+
+def test_quick_irs_offgrid_runs_summarises_and_resumes(tmp_path: Path) -> None:
+    """irs-offgrid --quick: every (ρ, K2) condition, algorithm and SNR; summary columns;
+    re-running computes nothing."""
+    out = tmp_path / "offgrid"
+    experiment = get_experiment("irs-offgrid")
+    df = run_experiment("irs-offgrid", quick=True, out=out, workers=1, progress=False)
+    quick = experiment.quick
+    conditions = {(rho, k2) for rho in (0.0, 0.5) for k2 in quick["n_patterns"]}
+    assert set(zip(df["off_grid"], df["n_patterns"], strict=True)) == conditions
+    assert len(df) == len(conditions) * len(quick["values"]) * len(experiment.algorithms)
+    for column in ("nmse", "heldout_nmse", "ser", "err_sq", "ref_sq"):
+        assert np.isfinite(df[column]).all(), column
+    # the oracle knows the continuous angles: its held-out NMSE beats the on-grid methods off
+    # the grid
+    at = df[(df["off_grid"] == 0.5) & (df["value"] == 20.0)].groupby("algorithm")["heldout_nmse"]
+    assert at.max()["oracle-angles"] < at.min()[["pc-krosbl-0.8", "svd-krosbl", "dkrosbl"]].min()
+
+    table = summarize(df)
+    assert len(table) == len(df)  # one trial: one summary row per row
+    for column in ("nmse_mean", "nmse_median", "nmse_pooled", "heldout_nmse_median"):
+        assert np.isfinite(table[column]).all(), column
+    rows = table.merge(df, on=["algorithm", "value", "off_grid", "n_patterns"])
+    np.testing.assert_allclose(rows["nmse_pooled"], rows["err_sq"] / rows["ref_sq"])
+    for stem in ("nmse", "nmse_pooled", "heldout_nmse", "ser", "time_s"):
+        assert (out / f"{stem}.png").exists(), stem
+
+    parts = {p.name: p.stat().st_mtime_ns for p in (out / "parts").iterdir()}
+    again = run_experiment(
+        "irs-offgrid", quick=True, out=out, workers=1, progress=False, plot=False
+    )
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "parts").iterdir()} == parts
+    pd.testing.assert_frame_equal(again, df)
 
 
 def test_learned_noise_sweep_sees_the_known_noise_problems(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_run_layout_and_columns(tiny_run: tuple[Path, pd.DataFrame]) -> None:
     assert manifest["experiment"] == "synthetic-snr" and len(manifest["fingerprint"]) == 64
     assert list(df.columns[: len(COLUMNS)]) == list(COLUMNS)
     # one row per (trial, algorithm, sweep value)
-    assert len(df) == 3 * 6 * 2
+    assert len(df) == 3 * 7 * 2
     assert not df.duplicated(["trial", "algorithm", "value"]).any()
     assert set(df["param"]) == {"snr_db"} and set(df["experiment"]) == {"synthetic-snr"}
     assert df["ser"].isna().all()  # not applicable to synthetic runs
@@ -69,14 +69,17 @@ def test_summary_statistics(tiny_run: tuple[Path, pd.DataFrame]) -> None:
     half = 4.302652729911275 * values.std(ddof=1) / np.sqrt(3)  # t_{0.975, 2}
     assert row["nmse_hi"] - row["nmse_mean"] == pytest.approx(half)
     assert "ser_mean" not in table  # all-NaN metrics are left out
-    assert list(table["algorithm"][:6]) == [
+    assert list(table["algorithm"][:7]) == [
         "sbl",
         "am-krosbl",
         "svd-krosbl",
         "ksbl",
         "kron-omp",
+        "dkrosbl",
         "oracle-ls",
     ]
+    # the energies: one trial's pooled NMSE is its NMSE
+    np.testing.assert_allclose(df["err_sq"] / df["ref_sq"], df["nmse"], rtol=1e-10)
 
 
 def test_rerun_is_a_no_op_and_more_trials_extend(tiny_run: tuple[Path, pd.DataFrame]) -> None:

@@ -36,6 +36,8 @@ FIGURE_DIR = Path("figures") / "experiments"
 #: Figure order and captions for the files ``krosbl run`` writes.
 _FIGURE_CAPTIONS = {
     "nmse": "NMSE",
+    "nmse_pooled": "NMSE pooled over trials (Σ error energy / Σ true energy)",
+    "heldout_nmse": "NMSE on held-out IRS patterns",
     "srr": "support recovery rate",
     "ser": "symbol error rate",
     "time_s": "run time",
@@ -96,14 +98,20 @@ class ExperimentDirective(_RstDirective):
             extra = []
             if a.method != a.name:
                 extra.append(f"method ``{a.method}``")
-            extra.append("preset " + " / ".join(f"``{p}``" for p in a.preset_keys))
+            if a.preset_keys:
+                extra.append("preset " + " / ".join(f"``{p}``" for p in a.preset_keys))
+            else:
+                extra.append("no solver settings")
+            if a.beyond_paper:
+                extra.append("beyond the paper")
             if not a.plotted:
                 extra.append("computed, not plotted")
             if extra:
                 text += " (" + "; ".join(extra) + ")"
             algos.append(text)
         metrics = ", ".join(
-            f"{_rst_escape(m.label)} (``{m.column}``{', log axis' if m.log else ''})"
+            f"{_rst_escape(m.label)} (``{m.column}``"
+            f"{'' if m.statistic == 'mean' else f', {m.statistic}'}{', log axis' if m.log else ''})"
             for m in exp.metrics
         )
         presets = ", ".join(f"``{p}``" for p in exp.presets)
@@ -122,6 +130,9 @@ class ExperimentDirective(_RstDirective):
             ),
             ("Solver presets", presets + " (print them with ``krosbl presets NAME``)"),
         ]
+        if exp.panels:
+            conditions = " × ".join(f"{sym} (``{col}``)" for col, sym in exp.panels.items())
+            rows.append(("Conditions", f"one panel per {conditions}"))
         if getattr(exp, "kind", "sweep") == "history":
             rows.append(
                 (

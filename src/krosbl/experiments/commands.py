@@ -57,12 +57,13 @@ def _print_summary(results: Any, experiment: Experiment, title: str) -> None:
 
     columns = [m.column for m in experiment.metrics]
     columns += [m.reference for m in experiment.metrics if m.reference]
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = Console(width=None if sys.stdout.isatty() else 200)
     print_summary(
-        summarize(results, [*columns, "n_iter"]),
+        summarize(results, list(dict.fromkeys([*columns, "n_iter"]))),
         console,
         title=title,
         value_label=dict(experiment.value_labels),
+        algorithm_label={a.name: a.label for a in experiment.algorithms},
     )
 
 

@@ -32,8 +32,9 @@ __all__ = [
     "resolve",
 ]
 
-#: Version of the on-disk results layout; part of every fingerprint.
-RESULTS_FORMAT = 1
+#: Version of the on-disk results layout; part of every fingerprint, so that resuming a folder
+#: of another layout is refused naming it (2: the rows hold ``err_sq`` and ``ref_sq``).
+RESULTS_FORMAT = 2
 
 #: An SNR in dB, within what the noise variance ``P / 10^(SNR/10)`` can represent.
 SnrDb = Annotated[float, Field(ge=-100.0, le=200.0)]

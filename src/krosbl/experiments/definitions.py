@@ -41,35 +41,49 @@ class Algorithm:
     Parameters
     ----------
     name : str
-        Label in the results (``algorithm`` column) and legends, e.g. ``"pc-krosbl-0.8"``.
+        Name in the results (``algorithm`` column), e.g. ``"pc-krosbl-0.8"``.
     method : str
         The krosbl method it runs (a ``krosbl.recover`` / ``krosbl.irs.estimate`` name).
-    preset : str
-        The :data:`krosbl.presets.PRESETS` row of its settings.
+    preset : str or None
+        The :data:`krosbl.presets.PRESETS` row of its settings; ``None`` for the IRS module's
+        own estimators (``"offgrid"``, ``"oracle-angles"``), which take no solver settings.
     preset_from : mapping of float to str
         Rows that replace ``preset`` from a sweep value upward: at value ``v`` the row of the
         largest threshold ``≤ v``, e.g. ``{25.0: "irs-high-snr"}``.
     plotted : bool
         Whether the figures show it (oracle LS is stored, not plotted).
+    beyond_paper : bool
+        Not one of the paper's algorithms (e.g. dKroSBL): its legend and summary label says so
+        (:attr:`label`), and where the paper's algorithms share a random stream in a fixed
+        order (the IRS symbol-error noise) it draws from a stream of its own, so that adding it
+        leaves the paper's curves unchanged for the same seed.
 
     Examples
     --------
     >>> a = Algorithm("svd-krosbl", "svd-krosbl", "irs", preset_from={25.0: "irs-high-snr"})
     >>> a.preset_for(20.0), a.preset_for(25.0)
     ('irs', 'irs-high-snr')
+    >>> Algorithm("dkrosbl", "dkrosbl", "irs", beyond_paper=True).label
+    'dkrosbl (beyond the paper)'
     """
 
     name: str
     method: str
-    preset: str
+    preset: str | None
     preset_from: Mapping[float, str] = field(default_factory=_empty)
     plotted: bool = True
+    beyond_paper: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "preset_from", MappingProxyType(dict(self.preset_from)))
 
-    def preset_for(self, value: float) -> str:
-        """The preset row at sweep value ``value``."""
+    @property
+    def label(self) -> str:
+        """How legends and summary tables name it: ``name``, marked if beyond the paper."""
+        return f"{self.name} (beyond the paper)" if self.beyond_paper else self.name
+
+    def preset_for(self, value: float) -> str | None:
+        """The preset row at sweep value ``value`` (``None``: the method takes no settings)."""
         key = self.preset
         for threshold in sorted(self.preset_from):
             if value >= threshold:
@@ -80,17 +94,19 @@ class Algorithm:
     def preset_keys(self) -> tuple[str, ...]:
         """Every preset row the algorithm may use, ``preset`` first."""
         keys = [self.preset, *(self.preset_from[t] for t in sorted(self.preset_from))]
-        return tuple(dict.fromkeys(keys))
+        return tuple(dict.fromkeys(k for k in keys if k is not None))
 
-    def settings(self, value: float) -> SolverSettings:
-        """The solver settings at sweep value ``value``: ``presets.get(row, method)``, unchanged.
+    def settings(self, value: float) -> SolverSettings | None:
+        """The solver settings at sweep value ``value``: ``presets.get(row, method)``, unchanged
+        (``None`` for a method without a preset row).
 
         Raises
         ------
         ValueError
             If the row has no settings for the method (or is not a preset).
         """
-        return presets.get(self.preset_for(value), self.method)
+        key = self.preset_for(value)
+        return None if key is None else presets.get(key, self.method)
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,11 @@ class Metric:
     reference : str or None
         A column drawn in the same figure as a dashed black line (its mean per sweep value),
         e.g. the true ``σ²`` beside the learned one; ``reference_label`` is its legend entry.
+    statistic : {"mean", "median", "pooled"}
+        What is plotted per sweep value (:func:`~krosbl.experiments.summarize`): the mean over
+        trials with its 95 % interval, the median, or the pooled ratio (``nmse`` only:
+        ``Σ err_sq / Σ ref_sq`` over trials). The figure is ``<column>`` for the mean,
+        ``<column>_<statistic>`` otherwise (:attr:`stem`).
     """
 
     column: str
@@ -124,6 +145,12 @@ class Metric:
     log: bool = False
     reference: str | None = None
     reference_label: str = "reference"
+    statistic: Literal["mean", "median", "pooled"] = "mean"
+
+    @property
+    def stem(self) -> str:
+        """File name of its figure, without the extension."""
+        return self.column if self.statistic == "mean" else f"{self.column}_{self.statistic}"
 
 
 @dataclass(frozen=True)
@@ -158,6 +185,10 @@ class Experiment:
     plot_x : callable or None
         ``plot_x(value, settings_dict) -> float``: a sweep value's x coordinate in the figures
         (e.g. ``M_1`` to ``M/N``); ``None`` plots the value itself.
+    panels : mapping of str to str
+        Result columns that split the sweep into conditions, with their symbols, e.g.
+        ``{"off_grid": "ρ", "n_patterns": "K2"}``: the summary has a row per condition, and
+        each figure one panel per condition (rows: the first column's values).
     """
 
     name: str
@@ -177,6 +208,7 @@ class Experiment:
     value_labels: Mapping[float, str] = field(default_factory=_empty)
     value_format: str = "{:g}"
     plot_x: Callable[[float, Mapping[str, Any]], float] | None = None
+    panels: Mapping[str, str] = field(default_factory=_empty)
 
     @property
     def presets(self) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .definitions import Experiment
+from .definitions import Experiment, Metric
 from .errors import ExperimentError
 from .registry import get_experiment
 from .storage import ResultStore
@@ -31,45 +31,85 @@ def _plotted(experiment: Experiment, results: pd.DataFrame) -> list[str]:
     return [a.name for a in experiment.algorithms if a.plotted and a.name in present]
 
 
+def _conditions(experiment: Experiment, summary: pd.DataFrame) -> list[list[dict[str, Any]]]:
+    """The panels of a sweep figure as rows of conditions (``[[{}]]`` without panels)."""
+    columns = [c for c in experiment.panels if c in summary]
+    if not columns:
+        return [[{}]]
+    first, rest = columns[0], columns[1:]
+    combos = summary[rest].drop_duplicates().sort_values(rest) if rest else pd.DataFrame([{}])
+    return [
+        [{first: v, **combo} for combo in combos.to_dict("records")]
+        for v in sorted(summary[first].unique())
+    ]
+
+
 def _sweep_figures(
     experiment: Experiment, results: pd.DataFrame, settings: Mapping[str, Any]
 ) -> dict[str, Figure]:
     references = [m.reference for m in experiment.metrics if m.reference]
-    summary = summarize(results, [*(m.column for m in experiment.metrics), *references])
+    columns = dict.fromkeys([*(m.column for m in experiment.metrics), *references])
+    summary = summarize(results, list(columns))
+    grid = _conditions(experiment, summary)
+    figures = {}
+    for metric in experiment.metrics:
+        if f"{metric.column}_{metric.statistic}" not in summary:
+            continue
+        n_rows, n_cols = len(grid), len(grid[0])
+        fig = Figure(figsize=(1.0 + 4.0 * n_cols, 0.8 + 3.0 * n_rows), layout="constrained")
+        axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
+        for ax_row, conditions in zip(axes, grid, strict=True):
+            for ax, condition in zip(ax_row, conditions, strict=True):
+                mask = np.ones(len(summary), dtype=bool)
+                for column, value in condition.items():
+                    mask &= (summary[column] == value).to_numpy()
+                _draw(ax, experiment, metric, summary[mask], settings)
+                ax.set_title(
+                    ", ".join(f"{experiment.panels[c]} = {v:g}" for c, v in condition.items())
+                )
+                _finish(ax, experiment, experiment.axis_label, metric.label, results)
+        for ax in axes.flat[1:]:  # one legend: the panels share their curves
+            ax.get_legend().remove()
+        figures[metric.stem] = fig
+    return figures
+
+
+def _draw(
+    ax: Axes,
+    experiment: Experiment,
+    metric: Metric,
+    summary: pd.DataFrame,
+    settings: Mapping[str, Any],
+) -> None:
+    """One panel: a curve per plotted algorithm (the mean with its interval, or a statistic)."""
 
     def x_of(values: Any) -> np.ndarray:
         return np.array(
             [experiment.plot_x(v, settings) if experiment.plot_x else v for v in values]
         )
 
-    figures = {}
-    for metric in experiment.metrics:
-        if f"{metric.column}_mean" not in summary:
+    for name in _plotted(experiment, summary):
+        rows = summary[summary["algorithm"] == name].sort_values("value")
+        x = x_of(rows["value"])
+        y = rows[f"{metric.column}_{metric.statistic}"].to_numpy(float)
+        if metric.log:  # zeros (e.g. no symbol errors) end the line instead of diving
+            y = np.where(y > 0, y, np.nan)
+        label = experiment.algorithm(name).label
+        (line,) = ax.plot(x, y, marker="o", label=label)
+        if metric.statistic != "mean":
             continue
-        fig = Figure(figsize=(5.0, 3.8), layout="constrained")
-        ax = fig.add_subplot()
-        for name in _plotted(experiment, results):
-            rows = summary[summary["algorithm"] == name].sort_values("value")
-            x = x_of(rows["value"])
-            mean = rows[f"{metric.column}_mean"].to_numpy(float)
-            lo = rows[f"{metric.column}_lo"].to_numpy(float)
-            hi = rows[f"{metric.column}_hi"].to_numpy(float)
-            if metric.log:  # zeros (e.g. no symbol errors) end the line instead of diving
-                mean = np.where(mean > 0, mean, np.nan)
-            (line,) = ax.plot(x, mean, marker="o", label=name)
-            ok = np.isfinite(lo) & np.isfinite(hi) & ((lo > 0) | (not metric.log))
-            if ok.any():
-                ax.fill_between(x[ok], lo[ok], hi[ok], color=line.get_color(), alpha=0.15, lw=0)
-        reference = f"{metric.reference}_mean"
-        if metric.reference and reference in summary:
-            # one reference curve: its mean per sweep value (equal for every algorithm)
-            ref = summary.groupby("value", sort=True)[reference].mean()
-            ax.plot(x_of(ref.index), ref.to_numpy(float), "k--", label=metric.reference_label)
-        if metric.log:
-            ax.set_yscale("log")
-        _finish(ax, experiment, experiment.axis_label, metric.label, results)
-        figures[metric.column] = fig
-    return figures
+        lo = rows[f"{metric.column}_lo"].to_numpy(float)
+        hi = rows[f"{metric.column}_hi"].to_numpy(float)
+        ok = np.isfinite(lo) & np.isfinite(hi) & ((lo > 0) | (not metric.log))
+        if ok.any():
+            ax.fill_between(x[ok], lo[ok], hi[ok], color=line.get_color(), alpha=0.15, lw=0)
+    reference = f"{metric.reference}_mean"
+    if metric.reference and reference in summary:
+        # one reference curve: its mean per sweep value (equal for every algorithm)
+        ref = summary.groupby("value", sort=True)[reference].mean()
+        ax.plot(x_of(ref.index), ref.to_numpy(float), "k--", label=metric.reference_label)
+    if metric.log:
+        ax.set_yscale("log")
 
 
 def _mean_path(paths: Sequence[Any]) -> np.ndarray:
@@ -97,7 +137,8 @@ def _history_figures(experiment: Experiment, results: pd.DataFrame) -> dict[str,
             for name in _plotted(experiment, at_value):
                 path = _mean_path(list(at_value.loc[at_value["algorithm"] == name, column]))
                 if path.size:
-                    ax.plot(np.arange(1, path.size + 1), path, label=name)
+                    label = experiment.algorithm(name).label
+                    ax.plot(np.arange(1, path.size + 1), path, label=label)
             if experiment.history_log_x:
                 ax.set_xscale("log")
             if log:

@@ -9,7 +9,7 @@ from krosbl.irs.estimate import HIGH_SNR_DB
 
 from .definitions import Algorithm, Experiment, Metric, TrialCounts
 from .errors import ExperimentError
-from .trials import convergence, irs, rank, synthetic
+from .trials import convergence, irs, irs_offgrid, rank, synthetic
 
 __all__ = ["EXPERIMENTS", "get_experiment", "list_experiments"]
 
@@ -25,14 +25,33 @@ def _by_variant(presets: Mapping[int, str]) -> tuple[Algorithm, ...]:
     return tuple(Algorithm(m, m, presets[0], preset_from={1.0: presets[1]}) for m in _SBL_METHODS)
 
 
+def _dkrosbl(preset: str) -> Algorithm:
+    """dKroSBL (He & Joseph, arXiv:2310.07869), a curve beside the paper's where the signal is
+    rank one; its settings are the same in every row that has it (``presets._dkrosbl``)."""
+    return Algorithm("dkrosbl", "dkrosbl", preset, beyond_paper=True)
+
+
 _SYNTHETIC_ALGORITHMS = (
     *_same_preset((*_SBL_METHODS, "kron-omp"), "synthetic"),
+    _dkrosbl("synthetic"),
     Algorithm("oracle-ls", "oracle-ls", "synthetic", plotted=False),
 )
 _SYNTHETIC_METRICS = (
     Metric("nmse", "NMSE", log=True),
     Metric("srr", "support recovery rate"),
     Metric("time_s", "run time (s)", log=True),
+)
+_IRS_QUICK = MappingProxyType(
+    {
+        "n_ms": 3,
+        "n_bs": 4,
+        "n_irs": 32,
+        "grid": 8,
+        "spread": 2,
+        "n_pilots": 2,
+        "values": [10.0, 20.0],
+        "n_symbols": 2000,
+    }
 )
 _PATHS = (
     Metric("nmse_path", "NMSE of the E-step mean", log=True),
@@ -124,7 +143,10 @@ _DEFINITIONS = (
         reproduces="Fig. 5, departure R5 of docs/reproduction.md",
         axis="m1",
         axis_label="measurement ratio M_1 M_2 M_3 / N³",
-        algorithms=_same_preset(_SBL_METHODS, "learned-noise-measurements"),
+        algorithms=(
+            *_same_preset(_SBL_METHODS, "learned-noise-measurements"),
+            _dkrosbl("learned-noise-measurements"),
+        ),
         trials=TrialCounts(default=10, quick=2, paper=200),
         settings=synthetic.MeasurementsSettings,
         trial_function=synthetic.learned_noise_measurements_trial,
@@ -179,26 +201,43 @@ _DEFINITIONS = (
             Algorithm("pc-krosbl-0.8", "pc-krosbl", "irs"),
             Algorithm("pc-krosbl-0.5", "pc-krosbl", "irs-beta-0.5"),
             Algorithm("sbl", "sbl", "irs"),
+            _dkrosbl("irs"),
         ),
         trials=TrialCounts(default=16, quick=1, paper=50),
         settings=irs.IrsSettings,
         trial_function=irs.irs_trial,
-        quick={
-            "n_ms": 3,
-            "n_bs": 4,
-            "n_irs": 32,
-            "grid": 8,
-            "spread": 2,
-            "n_pilots": 2,
-            "n_patterns": 3,
-            "values": [10.0, 20.0],
-            "n_symbols": 2000,
-        },
+        quick={**_IRS_QUICK, "n_patterns": 3},
         metrics=(
             Metric("nmse", "channel NMSE", log=True),
             Metric("ser", "symbol error rate", log=True),
             Metric("time_s", "run time (s)", log=True),
         ),
+    ),
+    Experiment(
+        name="irs-offgrid",
+        description="IRS channels off the grid: training and held-out NMSE, SER vs SNR per ρ, K2",
+        reproduces="beyond the paper: off-grid angles (arXiv 2412.00310)",
+        axis="snr_db",
+        axis_label="SNR (dB)",
+        algorithms=(
+            Algorithm("pc-krosbl-0.8", "pc-krosbl", "irs"),
+            Algorithm("svd-krosbl", "svd-krosbl", "irs", {HIGH_SNR_DB: "irs-high-snr"}),
+            _dkrosbl("irs"),
+            Algorithm("offgrid", "offgrid", None, beyond_paper=True),
+            Algorithm("oracle-angles", "oracle-angles", None, beyond_paper=True),
+        ),
+        trials=TrialCounts(default=16, quick=1, paper=50),
+        settings=irs_offgrid.OffgridSettings,
+        trial_function=irs_offgrid.offgrid_trial,
+        quick={**_IRS_QUICK, "n_patterns": [4, 12], "heldout_patterns": 20},
+        metrics=(
+            Metric("nmse", "training NMSE (mean over patterns, the paper's)", log=True),
+            Metric("nmse", "training NMSE (pooled over trials)", log=True, statistic="pooled"),
+            Metric("heldout_nmse", "held-out NMSE (fresh patterns)", log=True),
+            Metric("ser", "symbol error rate", log=True),
+            Metric("time_s", "run time (s)", log=True),
+        ),
+        panels={"off_grid": "ρ", "n_patterns": "K2"},
     ),
 )
 

@@ -53,6 +53,8 @@ COLUMNS: dict[str, str] = {
     "n_iter": "float64",
     "converged": "boolean",
     "noise_var": "float64",
+    "err_sq": "float64",
+    "ref_sq": "float64",
 }
 
 _PART = re.compile(r"^trial-(\d{6,})\.parquet$")

@@ -62,7 +62,8 @@ def solve(
     -------
     row : dict
         ``algorithm``, ``value``, ``nmse``, ``srr``, ``time_s``, ``n_iter``, ``converged``,
-        ``noise_var``.
+        ``noise_var``, and the energies ``err_sq = ‖x̂ − x‖²`` and ``ref_sq = ‖x‖²`` of the
+        pooled NMSE.
     result : krosbl.Result
         The solver's output.
     """
@@ -87,5 +88,7 @@ def solve(
         "n_iter": float("nan") if oracle else result.n_iter,
         "converged": None if oracle else bool(result.converged),
         "noise_var": float("nan") if result.noise_var is None else result.noise_var,
+        "err_sq": float(np.sum(np.abs(result.x - x) ** 2)),
+        "ref_sq": float(np.sum(np.abs(x) ** 2)),
     }
     return row, result

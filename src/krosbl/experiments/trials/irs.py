@@ -1,10 +1,11 @@
 """The paper's IRS-MIMO experiment (Figs. 6–8): channel NMSE, SER, time vs SNR.
 
-Randomness (departures R3 and R14 in docs/reproduction.md): the pilots, patterns and
-channels come from ``krosbl.irs.Run(scenario, seed=seed)`` (pilots and patterns shared by
-every trial); the
-trial's own generators draw, in order of SNR, the noise (one draw per SNR, shared by all
-algorithms), the 1e5 QPSK symbols (one set per SNR, shared) and the SER noise (fresh per call).
+Randomness (departures R3 and R14 in docs/reproduction.md): the pilots, patterns and channels come from
+``krosbl.irs.Run(scenario, seed=seed)`` (pilots and patterns shared by every trial); the
+trial's own generators (:data:`STREAMS` of them) draw, in order of SNR, the noise (one draw per
+SNR, shared by all algorithms), the 1e5 QPSK symbols (one set per SNR, shared) and the SER noise
+(fresh per call: the paper's algorithms from one stream in legend order, those beyond the paper
+from another, so that adding one leaves the paper's numbers unchanged).
 Every estimator gets exactly its algorithm's preset at the SNR (``Algorithm.settings``): the
 ``"irs"`` rows, ``"irs-beta-0.5"`` for PC-KroSBL with β = 0.5, and ``"irs-high-snr"`` for
 SVD-KroSBL from 25 dB (docs/theory.md, "Per-experiment settings").
@@ -12,6 +13,9 @@ SVD-KroSBL from 25 dB (docs/theory.md, "Per-experiment settings").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 from pydantic import Field, model_validator
 
 from krosbl import irs
@@ -19,16 +23,21 @@ from krosbl import irs
 from ..config import ExperimentSettings, SnrDb
 from ..definitions import Row, TrialContext
 
-__all__ = ["IrsSettings", "irs_trial"]
+__all__ = ["STREAMS", "IrsScenarioSettings", "IrsSettings", "irs_rows", "irs_trial", "simulate"]
 
 #: The paper's scenario (:meth:`krosbl.irs.Scenario.paper`): the defaults of :class:`IrsSettings`.
 _PAPER = irs.Scenario.paper()
 
+#: Generators one scenario's rows draw from (:func:`irs_rows`): noise, QPSK symbols, SER noise
+#: of the paper's algorithms, SER noise of the others, seeds of the held-out patterns.
+STREAMS = 5
 
-class IrsSettings(ExperimentSettings):
-    """Settings of the IRS experiment; the defaults are the paper's.
 
-    ``values`` are the SNRs (dB); the scenario fields are those of :class:`krosbl.irs.Scenario`.
+class IrsScenarioSettings(ExperimentSettings):
+    """The scenario settings every IRS experiment shares; the defaults are the paper's.
+
+    ``values`` are the SNRs (dB); the scenario fields are those of :class:`krosbl.irs.Scenario`
+    (the pattern count ``n_patterns`` is the subclasses').
     """
 
     n_ms: int = _PAPER.n_ms
@@ -37,10 +46,31 @@ class IrsSettings(ExperimentSettings):
     grid: int = _PAPER.grid
     spread: int = _PAPER.spread
     n_pilots: int = _PAPER.n_pilots
-    n_patterns: int = _PAPER.n_patterns
     redraw_per_trial: bool = False
     n_symbols: int = Field(default=100_000, ge=1)
     values: list[SnrDb] = Field(default=list(_PAPER.snr_db), min_length=1)
+
+    def scenario_with(self, n_trials: int, n_patterns: int, off_grid: float = 0.0) -> irs.Scenario:
+        """The :class:`krosbl.irs.Scenario` of these settings with ``K2 = n_patterns``, off-grid
+        level ``off_grid`` and ``n_trials`` trials."""
+        return irs.Scenario(
+            n_ms=self.n_ms,
+            n_bs=self.n_bs,
+            n_irs=self.n_irs,
+            grid=self.grid,
+            spread=self.spread,
+            n_pilots=self.n_pilots,
+            n_patterns=n_patterns,
+            snr_db=tuple(self.values),
+            n_trials=n_trials,
+            off_grid=off_grid,
+        )
+
+
+class IrsSettings(IrsScenarioSettings):
+    """Settings of the IRS experiment; the defaults are the paper's scenario."""
+
+    n_patterns: int = _PAPER.n_patterns
 
     @model_validator(mode="after")
     def _check(self) -> IrsSettings:
@@ -52,43 +82,77 @@ class IrsSettings(ExperimentSettings):
 
     def scenario(self, n_trials: int) -> irs.Scenario:
         """The :class:`krosbl.irs.Scenario` of these settings with ``n_trials`` trials."""
-        return irs.Scenario(
-            n_ms=self.n_ms,
-            n_bs=self.n_bs,
-            n_irs=self.n_irs,
-            grid=self.grid,
-            spread=self.spread,
-            n_pilots=self.n_pilots,
-            n_patterns=self.n_patterns,
-            snr_db=tuple(self.values),
-            n_trials=n_trials,
-        )
+        return self.scenario_with(n_trials, self.n_patterns)
+
+
+def simulate(settings: IrsScenarioSettings, scenario: irs.Scenario, index: int) -> irs.Trial:
+    """Trial ``index`` of the run of ``scenario`` from the settings' seed."""
+    run = irs.Run(scenario, seed=settings.seed, redraw_per_trial=settings.redraw_per_trial)
+    return run.trial(index)
+
+
+def irs_rows(
+    ctx: TrialContext,
+    trial: irs.Trial,
+    streams: Sequence[np.random.Generator],
+    heldout_patterns: int | None = None,
+) -> list[Row]:
+    """Observe one channel realisation at every SNR and score every algorithm on it.
+
+    Parameters
+    ----------
+    ctx : TrialContext
+        The trial (its settings give the SNRs and the symbol count).
+    trial : krosbl.irs.Trial
+        The channel realisation.
+    streams : sequence of numpy.random.Generator
+        :data:`STREAMS` generators, in the order of :data:`STREAMS`.
+    heldout_patterns : int or None
+        Score also the NMSE on this many fresh patterns (:func:`krosbl.irs.heldout_nmse`, the
+        same patterns for every algorithm at an SNR); ``None``: no held-out column.
+
+    Returns
+    -------
+    list of dict
+        Per SNR and algorithm: ``nmse`` (the paper's per-pattern mean), ``ser``, ``time_s``,
+        ``n_iter``, ``converged``, ``noise_var``, the training energies
+        ``err_sq = Σ_k ‖Ĥ_k − H_k‖²`` and ``ref_sq = Σ_k ‖H_k‖²``, and ``heldout_nmse``.
+    """
+    s = ctx.settings
+    assert isinstance(s, IrsScenarioSettings)
+    noise, symbols_rng, ser_noise, beyond_ser_noise, heldout_seeds = streams
+    rows: list[Row] = []
+    for snr in s.values:
+        obs = trial.observe(snr, rng=noise)
+        symbols = irs.draw_symbols(symbols_rng, s.n_symbols)
+        heldout_seed = int(heldout_seeds.integers(2**63)) if heldout_patterns else None
+        for algorithm in ctx.algorithms:
+            est = irs.estimate(obs, algorithm.method, settings=algorithm.settings(snr))
+            result = est.result
+            ser_rng = beyond_ser_noise if algorithm.beyond_paper else ser_noise
+            row: Row = {
+                "algorithm": algorithm.name,
+                "value": float(snr),
+                "nmse": irs.channel_nmse(est, trial),
+                "ser": irs.symbol_error_rate(est, trial, snr, rng=ser_rng, symbols=symbols),
+                "time_s": result.time_s,
+                "n_iter": result.n_iter,
+                "converged": bool(result.converged),
+                "noise_var": obs.noise_var,
+                "err_sq": float(np.sum(np.abs(est.H - trial.H) ** 2)),
+                "ref_sq": float(np.sum(np.abs(trial.H) ** 2)),
+            }
+            if heldout_patterns:
+                row["heldout_nmse"] = irs.heldout_nmse(
+                    est, trial, n_patterns=heldout_patterns, rng=heldout_seed
+                )
+            rows.append(row)
+    return rows
 
 
 def irs_trial(ctx: TrialContext) -> list[Row]:
     """One channel realisation, every SNR and algorithm."""
     s = ctx.settings
     assert isinstance(s, IrsSettings)
-    run = irs.Run(s.scenario(ctx.trial + 1), seed=s.seed, redraw_per_trial=s.redraw_per_trial)
-    trial = run.trial(ctx.trial)
-    noise, symbols_rng, ser_noise = ctx.generators(3)
-    rows: list[Row] = []
-    for snr in s.values:
-        obs = trial.observe(snr, rng=noise)
-        symbols = irs.draw_symbols(symbols_rng, s.n_symbols)
-        for algorithm in ctx.algorithms:
-            est = irs.estimate(obs, algorithm.method, settings=algorithm.settings(snr))
-            result = est.result
-            rows.append(
-                {
-                    "algorithm": algorithm.name,
-                    "value": float(snr),
-                    "nmse": irs.channel_nmse(est, trial),
-                    "ser": irs.symbol_error_rate(est, trial, snr, rng=ser_noise, symbols=symbols),
-                    "time_s": result.time_s,
-                    "n_iter": result.n_iter,
-                    "converged": bool(result.converged),
-                    "noise_var": obs.noise_var,
-                }
-            )
-    return rows
+    trial = simulate(s, s.scenario(ctx.trial + 1), ctx.trial)
+    return irs_rows(ctx, trial, ctx.generators(STREAMS))
