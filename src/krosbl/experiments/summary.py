@@ -85,8 +85,8 @@ def summarize(
 
     Notes
     -----
-    The mean is arithmetic, also for NMSE (as the paper averages it). Results stored before the energy
-    columns existed are summarised without ``m_pooled``.
+    The mean is arithmetic, also for NMSE (as the paper averages it). Results stored before
+    the energy columns existed are summarised without ``m_pooled``.
     """
     present = [m for m in metrics if m in results and results[m].astype(float).notna().any()]
     pooled = {

@@ -1,7 +1,7 @@
 """The paper's IRS-MIMO experiment (Figs. 6–8): channel NMSE, SER, time vs SNR.
 
-Randomness (departures R3 and R14 in docs/reproduction.md): the pilots, patterns and channels come from
-``krosbl.irs.Run(scenario, seed=seed)`` (pilots and patterns shared by every trial); the
+Randomness (departures R3 and R14 in docs/reproduction.md): the pilots, patterns and channels
+come from ``krosbl.irs.Run(scenario, seed=seed)`` (pilots and patterns shared by every trial); the
 trial's own generators (:data:`STREAMS` of them) draw, in order of SNR, the noise (one draw per
 SNR, shared by all algorithms), the 1e5 QPSK symbols (one set per SNR, shared) and the SER noise
 (fresh per call: the paper's algorithms from one stream in legend order, those beyond the paper
