@@ -1,4 +1,4 @@
-"""The off-grid estimator against the oracle and the on-grid methods (docs/irs.md, measured).
+"""The off-grid estimator against the oracle and the on-grid methods (docs/offgrid.md, measured).
 
 Paper scenario (seed 7) with ``K2`` patterns and off-grid level ρ: for each SNR, the mean over
 the trials of the per-pattern training NMSE (the paper's), the pooled training NMSE and the

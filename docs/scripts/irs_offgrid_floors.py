@@ -1,4 +1,4 @@
-"""What off-grid angles cost the on-grid estimators (docs/irs.md, "Off-grid channels").
+"""What off-grid angles cost the on-grid estimators (docs/offgrid.md).
 
 For each off-grid level ρ, over the trials of the paper's scenario (seed 7) at one SNR: the mean
 per-pattern training NMSE (the paper's), the pooled training NMSE and the held-out-pattern NMSE
