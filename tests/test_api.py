@@ -85,8 +85,12 @@ def test_real_dictionary_complex_measurements(problem):
     rng = np.random.default_rng(1)
     phase = np.exp(1j * 0.3)
     yc = y * phase + 1e-3 * (rng.standard_normal(20) + 1j * rng.standard_normal(20))
-    for method in ("svd-krosbl", "am-krosbl", "sbl"):
+    for method in ("svd-krosbl", "am-krosbl", "sbl", "dkrosbl"):
         res = krosbl.recover(yc, f, method, 1e-5)
+        assert np.iscomplexobj(res.x)
+        assert krosbl.metrics.nmse(res.x, x * phase) < 1e-2
+    for dense_method in ("sbl", "pc-sbl"):  # real dense matrix, complex data, both forms
+        res = krosbl.recover(yc, np.kron(*f), dense_method, 1e-5)
         assert np.iscomplexobj(res.x)
         assert krosbl.metrics.nmse(res.x, x * phase) < 1e-2
 
