@@ -56,3 +56,16 @@ def test_subpackages_are_attributes_after_import() -> None:
     code = "import krosbl; print(krosbl.irs.Scenario.paper().grid, krosbl.experiments.__name__)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["18", "krosbl.experiments"], done.stderr
+
+
+def test_a_reader_that_goes_away_is_not_an_error() -> None:
+    """``krosbl presets | head -c 0``: the pipe is closed before krosbl writes; the command
+    ends quietly with status 0 (``pipefail`` reports krosbl's status)."""
+    done = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m krosbl.cli presets | head -c 0",
+        shell=True,
+        capture_output=True,
+        text=True,
+        executable="/bin/bash",
+    )
+    assert done.returncode == 0 and "BrokenPipeError" not in done.stderr, done.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -69,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    return call_handler(args.func, args, f"krosbl {args.command}")
+    try:
+        return call_handler(args.func, args, f"krosbl {args.command}")
+    except BrokenPipeError:  # the reader went away (``krosbl presets | head``): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
