@@ -42,6 +42,28 @@ class Estimate:
     observation: Observation
     paths: Paths
 
+    @classmethod
+    def from_paths(cls, obs: Observation, paths: Paths, result: Result) -> Estimate:
+        """The estimate made of continuous ``paths``: the channels rebuilt on the training
+        patterns, no angular ``z``.
+
+        Parameters
+        ----------
+        obs : Observation
+            What was estimated from.
+        paths : Paths
+            The estimated paths.
+        result : krosbl.Result
+            The estimator's output (``x``: the path gains).
+
+        Returns
+        -------
+        Estimate
+        """
+        trial, sc = obs.trial, obs.trial.scenario
+        channels = paths.channels(trial.patterns, n_ms=sc.n_ms, n_bs=sc.n_bs)
+        return cls(H=channels, z=None, result=result, observation=obs, paths=paths)
+
     @property
     def z_var(self) -> NDArray[np.float64] | None:
         """Posterior marginal variance of each entry of ``ẑ`` (SBL-family methods), shape

@@ -190,10 +190,4 @@ def offgrid_estimate(
             "factor_residuals": [f.residual_sq for f in fits],
         },
     )
-    return Estimate(
-        H=paths.channels(trial.patterns, n_ms=sc.n_ms, n_bs=sc.n_bs),
-        z=None,
-        result=result,
-        observation=obs,
-        paths=paths,
-    )
+    return Estimate.from_paths(obs, paths, result)

@@ -66,10 +66,4 @@ def oracle_angles(obs: Observation) -> Estimate:
         time_s=elapsed,
         message="least squares on the true continuous angles",
     )
-    return Estimate(
-        H=paths.channels(trial.patterns, n_ms=sc.n_ms, n_bs=sc.n_bs),
-        z=None,
-        result=result,
-        observation=obs,
-        paths=paths,
-    )
+    return Estimate.from_paths(obs, paths, result)
