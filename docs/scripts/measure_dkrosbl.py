@@ -192,6 +192,18 @@ def table(title: str, tallies: dict[str, dict[float, Tally]], with_srr: bool) ->
     return "\n".join(lines)
 
 
+def rows(tallies: dict[str, dict[float, Tally]]) -> dict[str, dict[str, dict[str, float]]]:
+    """The statistics of every method and SNR, for the JSON output."""
+    return {name: {f"{snr:g}": t.row() for snr, t in per.items()} for name, per in tallies.items()}
+
+
+def write_json(path: str | None, results: dict[str, Any]) -> None:
+    """Write ``results`` to ``path`` (nothing without a path)."""
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=50)
@@ -217,12 +229,8 @@ def main() -> None:
         tallies = runner(trials, args.refine_iter)
         with_srr = suite != "irs"
         print(table(title.format(trials), tallies, with_srr), flush=True)
-        results[suite] = {
-            name: {f"{snr:g}": t.row() for snr, t in per.items()} for name, per in tallies.items()
-        }
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(results, fh, indent=1)
+        results[suite] = rows(tallies)
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,10 @@ Prints Markdown tables (mean / median / pooled NMSE in dB per method, SNR and se
 from __future__ import annotations
 
 import argparse
-import json
 from functools import partial
 
 import numpy as np
-from measure_dkrosbl import Tally, _timed, table
+from measure_dkrosbl import Tally, _timed, rows, table, write_json
 
 import krosbl
 from krosbl import irs
@@ -97,12 +96,8 @@ def main() -> None:
     ):
         tallies = runner(args.trials)
         print(table(title.format(args.trials), tallies, with_srr=False), flush=True)
-        results[suite] = {
-            name: {f"{snr:g}": t.row() for snr, t in per.items()} for name, per in tallies.items()
-        }
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(results, fh, indent=1)
+        results[suite] = rows(tallies)
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":
