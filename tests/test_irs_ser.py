@@ -74,3 +74,16 @@ def test_ser_is_vectorised(trial):
     start = time.perf_counter()
     irs.symbol_error_rate(trial, trial, 8.0, np.random.default_rng(0), n_symbols=N_SYMBOLS)
     assert time.perf_counter() - start < 2.0
+
+
+def test_detection_is_the_first_maximum_of_the_four_scores() -> None:
+    """The closed-form QPSK decision equals ``argmax`` of the stacked scores, ties included."""
+    from krosbl.irs.ser import _detect
+
+    rng = np.random.default_rng(0)
+    t = rng.standard_normal(4000) + 1j * rng.standard_normal(4000)
+    v = rng.standard_normal(8)
+    ties = np.concatenate([v + 1j * v, v - 1j * v, -v + 1j * v, -v - 1j * v, [0j, 1 + 0j, 1j]])
+    t = np.concatenate([t, ties])
+    scores = np.stack([t.real, t.imag, -t.real, -t.imag], axis=-1)
+    np.testing.assert_array_equal(_detect(t), np.argmax(scores, axis=-1))
