@@ -22,13 +22,22 @@ import numpy as np
 import scipy.linalg as sla
 from numpy.typing import NDArray
 
-__all__ = ["hermitian_eig", "kron_distance", "leading_eigenpair"]
+__all__ = ["hermitian_eig", "kron_distance", "lapack", "leading_eigenpair"]
 
 
 @cache
+def lapack(name: str, dtype: np.dtype | type) -> Callable[..., Any]:
+    """The LAPACK routine ``name`` (without its type prefix) for ``dtype``, looked up once.
+
+    Calling LAPACK directly skips the argument handling of the ``scipy.linalg`` and NumPy
+    wrappers, which dominates the small matrices of every iteration.
+    """
+    return sla.get_lapack_funcs((name,), dtype=np.dtype(dtype))[0]
+
+
 def _eig_driver(complex_: bool, partial: bool) -> Callable[..., Any]:
     name = ("he" if complex_ else "sy") + ("evr" if partial else "evd")
-    return sla.get_lapack_funcs(name, dtype=np.complex128 if complex_ else np.float64)
+    return lapack(name, np.complex128 if complex_ else np.float64)
 
 
 def hermitian_eig(matrix: NDArray) -> tuple[NDArray, NDArray]:

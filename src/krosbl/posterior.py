@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, reduce
-from typing import Any
+from functools import reduce
 
 import numpy as np
-import scipy.linalg as sla
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from .linalg import hermitian_eig
+from .linalg import hermitian_eig, lapack
 from .operators import Kron, multi_mode_product
 
 __all__ = [
@@ -310,17 +308,9 @@ class _KeptColumns:
             inverse = _inverse_from_cholesky(chol)
             return np.real(self.kron.adjoint_quadratic_diag(inverse))[self.keep]
         dtype = np.result_type(chol, self.dense)
-        trtrs = _lapack_for("trtrs", dtype)
+        trtrs = lapack("trtrs", dtype)
         whitened = trtrs(chol.astype(dtype, copy=False), self.dense, lower=1)[0]
         return np.sum(np.abs(whitened) ** 2, axis=0)
-
-
-@cache
-def _lapack_for(name: str, dtype: np.dtype) -> Any:
-    """The LAPACK routine ``name`` for ``dtype``, called directly: the iterations of small
-    problems (dKroSBL's factors, pruned classic SBL) spent a third of their time in the
-    argument handling of the ``scipy.linalg`` wrappers, which call the same routines."""
-    return sla.get_lapack_funcs((name,), dtype=dtype)[0]
 
 
 def _cholesky(matrix: NDArray) -> NDArray:
@@ -328,7 +318,7 @@ def _cholesky(matrix: NDArray) -> NDArray:
     ``FloatingPointError``, one that is not positive definite a ``LinAlgError``."""
     if not np.isfinite(matrix).all():
         raise FloatingPointError(f"the posterior's covariance is not finite: {RESCALE_HINT}")
-    chol, info = _lapack_for("potrf", matrix.dtype)(matrix, lower=1, clean=1)
+    chol, info = lapack("potrf", matrix.dtype)(matrix, lower=1, clean=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
     return chol
@@ -338,7 +328,7 @@ def _cho_solve(chol: NDArray, b: NDArray) -> NDArray:
     """``(LLᴴ)⁻¹ b`` from the lower Cholesky factor (LAPACK ``?potrs``), in the dtype of
     ``L`` and ``b`` together (a real factor with complex data solves in complex)."""
     dtype = np.result_type(chol, b)
-    x, info = _lapack_for("potrs", dtype)(chol.astype(dtype, copy=False), b, lower=1)
+    x, info = lapack("potrs", dtype)(chol.astype(dtype, copy=False), b, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"Cholesky solve failed (LAPACK info {info})")
     return x
@@ -351,7 +341,7 @@ def _cholesky_rcond(matrix: NDArray) -> tuple[NDArray | None, float]:
         chol = _cholesky(matrix)
     except np.linalg.LinAlgError:
         return None, 0.0
-    (pocon,) = sla.get_lapack_funcs(("pocon",), (chol,))
+    pocon = lapack("pocon", chol.dtype)
     anorm = float(np.abs(matrix).sum(axis=0).max())
     rcond, info = pocon(chol, anorm, uplo="L")
     return (chol, float(rcond)) if info == 0 else (None, 0.0)
@@ -363,7 +353,7 @@ def _inverse_from_cholesky(chol: NDArray) -> NDArray:
     LAPACK ``?potri`` (``L⁻¹``, then ``L⁻ᴴL⁻¹``) does a third of the work of solving against
     the identity; it fills the lower triangle, and the upper one is its conjugate transpose.
     """
-    (potri,) = sla.get_lapack_funcs(("potri",), (chol,))
+    potri = lapack("potri", chol.dtype)
     lower, info = potri(chol, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"inverse from the Cholesky factor failed (LAPACK info {info})")
@@ -375,7 +365,7 @@ def _inverse_from_cholesky(chol: NDArray) -> NDArray:
 def _triangular_inverse(chol: NDArray) -> NDArray:
     """``L⁻¹`` of a lower triangular ``L`` by LAPACK ``?trtri`` (``K³/3``, a third of a
     triangular solve against the identity)."""
-    (trtri,) = sla.get_lapack_funcs(("trtri",), (chol,))
+    trtri = lapack("trtri", chol.dtype)
     inverse, info = trtri(chol, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"triangular inverse failed (LAPACK info {info})")
