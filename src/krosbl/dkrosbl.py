@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from .decomposition import RankOneSplit, rank_one_split
 from .em import EMOutput, run_em
 from .operators import Kron, kron_vector
-from .priors import FlatPrior, KronPrior
+from .priors import FlatPrior, KronPrior, product_support
 from .updates import ClassicUpdate, SVDUpdate, SweepUpdate
 
 __all__ = ["NOISE_FLOOR", "REFINE_METHODS", "DKroSBLFit", "solve_dkrosbl"]
@@ -133,11 +133,6 @@ def _factor_sbl(
         noise_floor=NOISE_FLOOR * float(np.vdot(balanced, balanced).real) / m_i,
     )
     return _FactorFit(out.mean, prior.embedded(), prior.support(), scale, out)
-
-
-def _product_support(keeps: Sequence[NDArray], in_shape: tuple[int, ...]) -> NDArray:
-    grids = np.meshgrid(*keeps, indexing="ij")
-    return np.ravel_multi_index([g.ravel() for g in grids], in_shape)
 
 
 def _refine(
@@ -325,7 +320,7 @@ def solve_dkrosbl(
         details["refine_iterations"] = em.n_iter
         details["refine_converged"] = em.converged
         x, x_var, support = em.mean, em.var, prior.support()
-        gammas = [_embed(g, k, n) for g, k, n in zip(prior.gammas, prior.keep, prior.in_shape)]
+        gammas = prior.full_gammas()
         noise_out: float | None = em.noise_var
     else:
         x = kron_vector(estimates)
@@ -333,7 +328,7 @@ def solve_dkrosbl(
         x_var = kron_vector(
             [f.em.var / f.scale**2 + m for f, m in zip(fits, second)]
         ) - kron_vector(second)
-        support = _product_support([f.keep for f in fits], kron.in_shape)
+        support = product_support([f.keep for f in fits], kron.in_shape)
         gammas = [f.gamma / f.scale**2 for f in fits]
         noise_out = used_sigma2
     return DKroSBLFit(
@@ -349,9 +344,3 @@ def solve_dkrosbl(
         details=details,
         message=message,
     )
-
-
-def _embed(values: NDArray, keep: NDArray, n: int) -> NDArray:
-    full = np.zeros(n)
-    full[keep] = values
-    return full

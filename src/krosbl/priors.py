@@ -26,7 +26,7 @@ from .posterior import (
     noiseless_kron_posterior,
 )
 
-__all__ = ["FlatPrior", "KronPrior", "coupling_matrix"]
+__all__ = ["FlatPrior", "KronPrior", "coupling_matrix", "product_support"]
 
 
 def coupling_matrix(n: int, beta: float) -> NDArray:
@@ -36,6 +36,13 @@ def coupling_matrix(n: int, beta: float) -> NDArray:
     c[idx, idx + 1] = beta
     c[idx + 1, idx] = beta
     return c
+
+
+def product_support(keeps: Sequence[NDArray], in_shape: Sequence[int]) -> NDArray:
+    """Flat indices (``numpy.kron`` order) of the product ``K_1 × … × K_I`` of kept index sets,
+    ascending when each set is."""
+    grids = np.meshgrid(*keeps, indexing="ij")
+    return np.ravel_multi_index([g.ravel() for g in grids], tuple(in_shape))
 
 
 def _check_survivors(mask: NDArray, what: str) -> None:
@@ -97,8 +104,16 @@ class KronPrior:
 
     def support(self) -> NDArray:
         """Flat indices (``numpy.kron`` order) of the kept entries, ascending."""
-        grids = np.meshgrid(*self.keep, indexing="ij")
-        return np.ravel_multi_index([g.ravel() for g in grids], self.in_shape)
+        return product_support(self.keep, self.in_shape)
+
+    def full_gammas(self) -> list[NDArray]:
+        """Each factor's hyperparameters on its full length ``N_i``, zeros at pruned entries."""
+        out = []
+        for g, k, n in zip(self.gammas, self.keep, self.in_shape):
+            full = np.zeros(n)
+            full[k] = g
+            out.append(full)
+        return out
 
     def snapshot(self) -> tuple[list[NDArray], list[NDArray]]:
         """The current kept sets and factors, for :meth:`relative_change` (no copy is needed:

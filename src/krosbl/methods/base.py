@@ -183,11 +183,7 @@ class EMMethod(Method):
         power = scale**2
         gammas = None
         if isinstance(prior, KronPrior):
-            gammas = []
-            for g, k, n in zip(prior.gammas, prior.keep, prior.in_shape):
-                full = np.zeros(n)
-                full[k] = g
-                gammas.append(full)
+            gammas = prior.full_gammas()
             gammas[-1] *= power
         return Result(
             x=out.mean * scale,
