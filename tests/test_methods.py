@@ -172,3 +172,25 @@ def test_grid_search_tunes_a_method_setting():
         assert est.result_.settings.init == params["init"]
         errors[tuple(params.values())] = krosbl.metrics.nmse(est.coef_, x)
     assert len(errors) == 4
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_zero_y_result_carries_variances_like_a_solve(method):
+    rng = np.random.default_rng(13)
+    f, x, _, _ = _problem(rng, 2, False)
+    support = np.flatnonzero(x) if method == "oracle-ls" else None
+    with pytest.warns(RuntimeWarning, match="all zeros"):
+        res = krosbl.recover(np.zeros(16), f, method, support=support)
+    assert (res.x_var is not None) == METHODS[method].variances
+    if res.x_var is not None:
+        assert res.x_var.shape == (25,) and not res.x_var.any()
+
+
+@pytest.mark.parametrize("method", ["dkrosbl", "kron-omp", "omp"])
+def test_history_and_callback_need_the_em_loop(method):
+    rng = np.random.default_rng(14)
+    f, _, y, nv = _problem(rng, 2, False)
+    with pytest.raises(ValueError, match="has no EM iterations to record or call back"):
+        krosbl.recover(y, f, method, nv, record_history=True)
+    with pytest.raises(ValueError, match="has no EM iterations"):
+        krosbl.recover(y, f, method, nv, callback=lambda *a: None)

@@ -96,7 +96,7 @@ def _zero_result(method: Method, problem: Problem, settings: SolverSettings) -> 
         noise_var=problem.noise_var,
         noise_learned=False,
         time_s=0.0,
-        x_var=np.zeros(n) if isinstance(method, EMMethod) else None,
+        x_var=np.zeros(n) if method.variances else None,
         settings=settings,
         message=msg,
     )
@@ -193,6 +193,8 @@ def recover(
     problem = check_problem(solver, y, A, noise_var, support)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if (record_history or callback is not None) and not isinstance(solver, EMMethod):
+        raise ValueError(f"method {solver.name!r} has no EM iterations to record or call back")
     if not np.any(problem.y):
         return _zero_result(solver, problem, resolved)
     return solver.solve(problem, resolved, record_history=record_history, callback=callback)

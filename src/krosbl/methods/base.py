@@ -63,6 +63,8 @@ class Method(ABC):
         Whether it needs the true support (``support=``).
     uses_noise_var : bool
         Whether a known ``noise_var`` changes its result.
+    variances : bool
+        Whether its :class:`Result` carries the posterior variances ``x_var``.
     defaults : mapping
         The settings it reads, with their neutral defaults.
     """
@@ -74,6 +76,7 @@ class Method(ABC):
     operator: ClassVar[bool] = False
     takes_support: ClassVar[bool] = False
     uses_noise_var: ClassVar[bool] = True
+    variances: ClassVar[bool] = False
     defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     @abstractmethod
@@ -118,6 +121,7 @@ class EMMethod(Method):
     """
 
     defaults = EM_DEFAULTS
+    variances = True
 
     @abstractmethod
     def build(self, op: Any, settings: SolverSettings) -> tuple[KronPrior | FlatPrior, UpdateRule]:

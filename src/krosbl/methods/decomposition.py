@@ -32,6 +32,7 @@ class DKroSBLMethod(Method):
     summary = "decomposition KroSBL: rank-one split, one SBL per factor (beyond the paper)"
     kronecker = True
     min_factors = 2
+    variances = True
     defaults = MappingProxyType(
         {
             "prune_ratio": 1e-3,
@@ -53,8 +54,6 @@ class DKroSBLMethod(Method):
         callback: Callback | None = None,
     ) -> Result:
         """Run :func:`~krosbl.dkrosbl.solve_dkrosbl` and wrap it in a :class:`Result`."""
-        if record_history or callback is not None:
-            raise ValueError("method 'dkrosbl' runs one EM per factor: no history or callback")
         assert isinstance(problem.op, Kron)
         if not isinstance(settings.prune_ratio, float | int | None):
             raise ValueError("setting 'prune_ratio' of dkrosbl is one value (or None)")

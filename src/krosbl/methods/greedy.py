@@ -34,8 +34,6 @@ class GreedyMethod(Method):
     ) -> Result:
         """Run :meth:`fit` and wrap it in a :class:`Result` (``details``: ``residual_norm``,
         ``factor_support``)."""
-        if record_history or callback is not None:
-            raise ValueError(f"method {self.name!r} has no EM iterations to record or call back")
         fit = self.fit(problem, settings)
         details: dict[str, Any] = {"residual_norm": fit.residual_norm}
         if fit.factor_support is not None:
