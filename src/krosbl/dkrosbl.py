@@ -26,14 +26,11 @@ from .operators import Kron, kron_vector
 from .priors import FlatPrior, KronPrior, product_support
 from .updates import ClassicUpdate, SVDUpdate, SweepUpdate
 
-__all__ = ["NOISE_FLOOR", "REFINE_METHODS", "DKroSBLFit", "solve_dkrosbl"]
+__all__ = ["NOISE_FLOOR", "DKroSBLFit", "solve_dkrosbl"]
 
 #: Relative floor on every learned noise variance: ``σ² ≥ NOISE_FLOOR · ‖v‖²/len(v)`` for the
 #: data ``v`` it is learned on (keeps ``Σ_y`` invertible on noise-free data).
 NOISE_FLOOR = 1e-10
-
-#: The Kronecker SBL methods the optional refinement can run.
-REFINE_METHODS = ("svd-krosbl", "am-krosbl")
 
 
 @dataclass(frozen=True, eq=False)
