@@ -149,12 +149,12 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
         if options.get("settings", None) is None:
             options.pop("settings", None)
         return IRS_METHODS[irs_method](obs, **options)
-    method = get_method(method).name
+    solver = get_method(method)
     trial = obs.trial
-    options.setdefault("settings", irs_settings(method, obs.snr_db))
-    if method == "oracle-ls":
+    options.setdefault("settings", irs_settings(solver.name, obs.snr_db))
+    if solver.takes_support:
         options.setdefault("support", trial.support)
-    result = recover(obs.y, trial.operator, method, noise_var=obs.noise_var, **options)
+    result = recover(obs.y, trial.operator, solver.name, noise_var=obs.noise_var, **options)
     z = np.asarray(result.x).reshape(trial.scenario.unknown_shape)
     paths = Paths.from_grid(z, trial.scenario.grid)
     return Estimate(H=trial.rebuild(z), z=z, result=result, observation=obs, paths=paths)
