@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+
+from .validation import check_int, check_real
 
 __all__ = ["SAFETY_MAX_SWEEPS", "SETTINGS", "Setting", "SolverSettings"]
 
@@ -47,8 +48,6 @@ def _real(
     optional: bool = False,
 ) -> Callable[[str, Any], Any]:
     """A checker of real numbers in an interval (a tuple of them when ``per_factor``)."""
-    closed_high = not open_high and math.isfinite(high)
-    interval = f"{'(' if open_low else '['}{low:g}, {high:g}{']' if closed_high else ')'}"
 
     def check(name: str, value: Any) -> Any:
         if optional and value is None:
@@ -56,13 +55,9 @@ def _real(
         if isinstance(value, tuple) and not per_factor:
             raise TypeError(f"setting {name!r} must be a single real number, got {value!r}")
         for v in _values(value):
-            if isinstance(v, bool) or not isinstance(v, Real):
-                raise TypeError(f"setting {name!r} must be a real number, got {v!r}")
-            x = float(v)
-            below = x <= low if open_low else x < low
-            above = x >= high if open_high else x > high
-            if not math.isfinite(x) or below or above:
-                raise ValueError(f"setting {name!r} must be finite and in {interval}, got {v!r}")
+            check_real(
+                f"setting {name!r}", v, low=low, high=high, open_low=open_low, open_high=open_high
+            )
         return value
 
     return check
@@ -77,10 +72,7 @@ def _integer(low: int, *, per_factor: bool = False, optional: bool = False) -> C
         if isinstance(value, tuple) and not per_factor:
             raise TypeError(f"setting {name!r} must be a single integer, got {value!r}")
         for v in _values(value):
-            if isinstance(v, bool) or not isinstance(v, Integral):
-                raise TypeError(f"setting {name!r} must be an integer, got {v!r}")
-            if v < low:
-                raise ValueError(f"setting {name!r} must be >= {low}, got {v!r}")
+            check_int(f"setting {name!r}", v, minimum=low)
         return value
 
     return check

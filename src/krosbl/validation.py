@@ -96,9 +96,15 @@ def check_int(name: str, value: object, *, minimum: int) -> int:
 
 
 def check_real(
-    name: str, value: object, *, low: float = -math.inf, high: float = math.inf
+    name: str,
+    value: object,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    open_low: bool = False,
+    open_high: bool = False,
 ) -> float:
-    """``value`` as a ``float`` after checking that it is a finite real number in ``[low, high]``.
+    """``value`` as a ``float`` after checking that it is a finite real number in an interval.
 
     Parameters
     ----------
@@ -107,7 +113,9 @@ def check_real(
     value : object
         The value to check.
     low, high : float
-        Closed bounds.
+        The bounds, closed unless ``open_low`` / ``open_high``.
+    open_low, open_high : bool
+        Exclude that bound.
 
     Returns
     -------
@@ -118,13 +126,20 @@ def check_real(
     TypeError
         Not a real number.
     ValueError
-        NaN, infinite or out of bounds.
+        NaN, infinite or out of bounds (the message names the interval).
     """
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     out = float(value)
-    if not math.isfinite(out) or not low <= out <= high:
-        bounds = "" if (low, high) == (-math.inf, math.inf) else f" and in [{low:g}, {high:g}]"
+    below = out <= low if open_low else out < low
+    above = out >= high if open_high else out > high
+    if not math.isfinite(out) or below or above:
+        bounds = ""
+        if (low, high) != (-math.inf, math.inf):
+            closed_high = not open_high and math.isfinite(high)
+            bounds = (
+                f" and in {'(' if open_low else '['}{low:g}, {high:g}{']' if closed_high else ')'}"
+            )
         raise ValueError(f"{name} must be finite{bounds}, got {value!r}")
     return out
 
