@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["nmse", "support_recovery_rate"]
+__all__ = ["error_energy", "nmse", "support_recovery_rate"]
 
 
 def nmse(x_hat: ArrayLike, x: ArrayLike) -> float:
@@ -25,13 +25,33 @@ def nmse(x_hat: ArrayLike, x: ArrayLike) -> float:
     >>> nmse([1.0, 0.0], [2.0, 0.0])
     0.25
     """
+    err, ref = error_energy(x_hat, x)
+    if ref == 0:
+        raise ValueError("NMSE is undefined for an all-zero true vector")
+    return err / ref
+
+
+def error_energy(x_hat: ArrayLike, x: ArrayLike) -> tuple[float, float]:
+    """The error and true energies ``(‖x̂ − x‖², ‖x‖²)``, the two sums a pooled NMSE adds up.
+
+    Parameters
+    ----------
+    x_hat, x : array_like
+        Estimate and truth, same shape.
+
+    Returns
+    -------
+    tuple of float
+
+    Examples
+    --------
+    >>> error_energy([1.0, 0.0], [2.0, 0.0])
+    (1.0, 4.0)
+    """
     a, b = np.asarray(x_hat), np.asarray(x)
     if a.shape != b.shape:
         raise ValueError(f"x_hat has shape {a.shape} but x has shape {b.shape}")
-    denom = float(np.sum(np.abs(b) ** 2))
-    if denom == 0:
-        raise ValueError("NMSE is undefined for an all-zero true vector")
-    return float(np.sum(np.abs(a - b) ** 2)) / denom
+    return float(np.sum(np.abs(a - b) ** 2)), float(np.sum(np.abs(b) ** 2))
 
 
 def support_recovery_rate(x_hat: ArrayLike, x: ArrayLike, rel_threshold: float = 1e-3) -> float:

@@ -88,7 +88,6 @@ def solve(
         "n_iter": float("nan") if oracle else result.n_iter,
         "converged": None if oracle else bool(result.converged),
         "noise_var": float("nan") if result.noise_var is None else result.noise_var,
-        "err_sq": float(np.sum(np.abs(result.x - x) ** 2)),
-        "ref_sq": float(np.sum(np.abs(x) ** 2)),
     }
+    row["err_sq"], row["ref_sq"] = metrics.error_energy(result.x, x)
     return row, result

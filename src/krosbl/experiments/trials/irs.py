@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from krosbl import irs
+from krosbl.metrics import error_energy
 
 from ..config import ExperimentSettings, SnrDb
 from ..definitions import Row, TrialContext
@@ -139,9 +140,8 @@ def irs_rows(
                 "n_iter": result.n_iter,
                 "converged": bool(result.converged),
                 "noise_var": obs.noise_var,
-                "err_sq": float(np.sum(np.abs(est.H - trial.H) ** 2)),
-                "ref_sq": float(np.sum(np.abs(trial.H) ** 2)),
             }
+            row["err_sq"], row["ref_sq"] = error_energy(est.H, trial.H)
             if heldout_patterns:
                 row["heldout_nmse"] = irs.heldout_nmse(
                     est, trial, n_patterns=heldout_patterns, rng=heldout_seed
