@@ -19,6 +19,7 @@ from krosbl import bench
 from krosbl.bench.cases import SCALE_QUICK
 from krosbl.bench.measure import Row, Solver, measure_in_child
 from krosbl.cli import build_parser
+from krosbl.experiments.registry import list_experiments
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +56,16 @@ def test_json_layout(quick_run: tuple[dict[str, Any], str]) -> None:
         assert case["problems"], case["name"]
         assert case["checks"] == []  # targets are for the full-size run only
         expected = {s.label for s in bench.CASES[case["name"]].solvers}
+        if case["name"] == "paper":
+            expected = {"run", "run all --paper"}
         assert {r["method"] for r in doc["rows"] if r["case"] == case["name"]} == expected
 
 
 def test_rows_have_positive_times_and_ratios(quick_run: tuple[dict[str, Any], str]) -> None:
     doc, _ = quick_run
     for row in doc["rows"]:
+        if row["case"] == "paper":  # trial times and estimates (test_paper_estimates)
+            continue
         assert row["error"] is None, row
         assert row["n_solves"] == 1 or row["case"] == "iteration"  # iterations: ≥ 0.25 s
         assert _finite_positive(row["time_s"]), row
@@ -75,6 +80,15 @@ def test_baselines(quick_run: tuple[dict[str, Any], str]) -> None:
     for case in doc["cases"]:
         rows = [r for r in doc["rows"] if r["case"] == case["name"]]
         base = [r for r in rows if r["baseline"]]
+        if case["name"] == "batch":  # each batched row against its method's one-by-one row
+            assert {r["method"] for r in base} == {r["method"] for r in rows} - {
+                r["method"] for r in rows if r["method"].endswith("batched")
+            }
+            times = {(r["problem"], r["method"]): r["time_s"] for r in rows}
+            for r in rows:
+                one_by_one = r["method"].replace("batched", "one by one")
+                assert r["ratio"] == pytest.approx(r["time_s"] / times[r["problem"], one_by_one])
+            continue
         if case["baseline"] is None:
             assert base == []
             continue
@@ -120,6 +134,19 @@ def test_case_specific_fields(quick_run: tuple[dict[str, Any], str]) -> None:
         assert math.isfinite(r["extra"]["channel_nmse"])
     ard = [r for r in by_case["synthetic"] if r["method"].startswith("ARD")]
     assert len(ard) == 1 and ard[0]["n_iter"] <= 150
+
+
+def test_paper_estimates(quick_run: tuple[dict[str, Any], str]) -> None:
+    doc, _ = quick_run
+    rows = [r for r in doc["rows"] if r["case"] == "paper"]
+    names = [e.name for e in list_experiments()]
+    assert [r["problem"] for r in rows] == [*names, "total"]
+    for r in rows[:-1]:
+        assert _finite_positive(r["time_s"]) and r["n_solves"] == 1
+        expected = r["extra"]["trials"] * r["time_s"] / bench.paper.PAPER_WORKERS
+        assert r["extra"]["estimate_s"] == pytest.approx(expected)
+    total = sum(r["extra"]["estimate_s"] for r in rows[:-1])
+    assert rows[-1]["extra"]["estimate_s"] == pytest.approx(total)
 
 
 def test_table_printed(quick_run: tuple[dict[str, Any], str]) -> None:
@@ -181,11 +208,11 @@ def test_published_time_ratio_only_on_the_paper_size() -> None:
         ]
 
     full = rows()
-    _set_ratios(full, "sbl (dense)", paper_sized=True)
+    _set_ratios(full, "sbl (dense)", {}, paper_sized=True)
     assert full[0].extra["faster_than_paper"] == pytest.approx(750.0)
     assert full[0].ratio == pytest.approx(0.002) and full[1].baseline
     quick = rows()
-    _set_ratios(quick, "sbl (dense)", paper_sized=False)
+    _set_ratios(quick, "sbl (dense)", {}, paper_sized=False)
     assert all("faster_than_paper" not in r.extra for r in quick)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from . import metrics, presets
 from .api import memory_estimate, recover
+from .batch import recover_batch
 from .estimators import (
     KSBL,
     OMP,
@@ -64,4 +65,5 @@ __all__ = [
     "metrics",
     "presets",
     "recover",
+    "recover_batch",
 ]

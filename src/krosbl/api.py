@@ -83,7 +83,8 @@ def check_problem(
     return problem
 
 
-def _zero_result(method: Method, problem: Problem, settings: SolverSettings) -> Result:
+def zero_result(method: Method, problem: Problem, settings: SolverSettings) -> Result:
+    """The result for an all-zero ``y`` (zero estimate, no solver run), with a warning."""
     msg = "y is all zeros: the estimate is zero and no solver was run"
     warnings.warn(msg, RuntimeWarning, stacklevel=3)
     n = problem.op.shape[1]
@@ -196,7 +197,7 @@ def recover(
     if (record_history or callback is not None) and not isinstance(solver, EMMethod):
         raise ValueError(f"method {solver.name!r} has no EM iterations to record or call back")
     if not np.any(problem.y):
-        return _zero_result(solver, problem, resolved)
+        return zero_result(solver, problem, resolved)
     return solver.solve(problem, resolved, record_history=record_history, callback=callback)
 
 

@@ -25,7 +25,7 @@ from scipy.sparse.linalg import LinearOperator
 from .posterior import RESCALE_HINT, Posterior
 from .priors import FlatPrior, KronPrior
 
-__all__ = ["EMOutput", "initial_noise_var", "run_em"]
+__all__ = ["EMOutput", "check_finite_scalars", "initial_noise_var", "next_noise_var", "run_em"]
 
 
 class UpdateRule(Protocol):
@@ -56,6 +56,21 @@ def initial_noise_var(y: NDArray) -> float:
     return 0.1 * float(np.var(y, ddof=1)) if len(y) > 1 else 0.1 * float(np.abs(y[0]) ** 2)
 
 
+def next_noise_var(residual_sq: Any, noise_var: Any, dof: Any, m: int, floor: float) -> Any:
+    """The learned-noise update ``max((‖y − A_K μ‖² + σ² Σ_j (1 − d_j/γ_j)) / M, floor)``; the
+    arguments may be floats or arrays (one entry per problem of a batch)."""
+    return np.maximum((residual_sq + noise_var * dof) / m, floor)
+
+
+def check_finite_scalars(finite: bool, t: int, sigma2: float, problem: str = "") -> None:
+    """Raise the loop's error for a non-finite E-step ``t`` (``problem`` names a batch row)."""
+    if not finite:
+        raise FloatingPointError(
+            f"the posterior{problem} became non-finite in E-step {t} (σ² = {sigma2:.3g}): "
+            f"{RESCALE_HINT}"
+        )
+
+
 def _relative_change(new: NDArray, old: NDArray) -> float:
     denom = np.linalg.norm(old)
     return float(np.linalg.norm(new - old) / denom) if denom > 0 else float("inf")
@@ -68,10 +83,8 @@ def _check_finite_posterior(post: Posterior, t: int, sigma2: float, *, whole: bo
     non-finite ``γ`` or ``σ²`` reaches; ``whole`` also checks every entry of the mean.
     """
     scalars = (post.residual_sq, post.dof, sigma2)
-    if not all(map(math.isfinite, scalars)) or (whole and not np.isfinite(post.mean).all()):
-        raise FloatingPointError(
-            f"the posterior became non-finite in E-step {t} (σ² = {sigma2:.3g}): {RESCALE_HINT}"
-        )
+    finite = all(map(math.isfinite, scalars)) and (not whole or np.isfinite(post.mean).all())
+    check_finite_scalars(bool(finite), t, sigma2)
 
 
 def run_em(
@@ -164,7 +177,7 @@ def run_em(
             start += perf_counter() - paused
         rule.update(prior, post)
         if noise_var is None:
-            sigma2 = max((post.residual_sq + sigma2 * post.dof) / len(y), noise_floor)
+            sigma2 = float(next_noise_var(post.residual_sq, sigma2, post.dof, len(y), noise_floor))
         elapsed += perf_counter() - start
         if snapshot is not None and prior.relative_change(snapshot) <= tol:
             converged, n_iter = True, t

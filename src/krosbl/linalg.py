@@ -22,7 +22,13 @@ import numpy as np
 import scipy.linalg as sla
 from numpy.typing import NDArray
 
-__all__ = ["hermitian_eig", "kron_distance", "lapack", "leading_eigenpair"]
+__all__ = [
+    "hermitian_eig",
+    "kron_distance",
+    "kron_distances",
+    "lapack",
+    "leading_eigenpair",
+]
 
 
 @cache
@@ -132,16 +138,50 @@ def kron_distance(a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool 
     Every term of ``‖D_i‖²`` carries the differences, so a small distance keeps its relative
     accuracy (no cancellation of ``‖⊗a‖²`` against ``‖⊗b‖²``). Cost ``O(Σ len(a_i))``.
     """
-    dist_sq, cross, norm_sq = 0.0, 0.0, 1.0  # ‖D‖², ⟨D, B⟩, ‖B‖² of the empty product
+    grams = []
     for ai, bi in zip(a, b, strict=True):
         stacked = np.empty((3, len(ai)))
         stacked[0] = ai
         stacked[1] = bi
         np.subtract(ai, bi, out=stacked[2])
-        (aa, ab, ad), (_, bb, bd), (_, _, dd) = (stacked @ stacked.T).tolist()
-        dist_sq, cross = dist_sq * aa + norm_sq * dd + 2 * cross * ad, cross * ab + norm_sq * bd
-        norm_sq *= bb
+        grams.append((stacked @ stacked.T).tolist())
+    dist_sq, norm_sq = _distance_recursion(grams)
     dist = math.sqrt(max(dist_sq, 0.0))
     if not relative:
         return dist
     return dist / math.sqrt(norm_sq) if norm_sq > 0 else (0.0 if dist == 0 else math.inf)
+
+
+def _distance_recursion(grams: Sequence[Any]) -> tuple[Any, Any]:
+    """``(‖⊗a − ⊗b‖², ‖⊗b‖²)`` from each factor's Gram of ``(a_i, b_i, a_i − b_i)``, by the
+    recursion of :func:`kron_distance`; entries may be floats or arrays of a batch."""
+    dist_sq, cross, norm_sq = 0.0, 0.0, 1.0  # ‖D‖², ⟨D, B⟩, ‖B‖² of the empty product
+    for g in grams:
+        aa, ab, ad, bb, bd, dd = g[0][0], g[0][1], g[0][2], g[1][1], g[1][2], g[2][2]
+        dist_sq, cross = dist_sq * aa + norm_sq * dd + 2 * cross * ad, cross * ab + norm_sq * bd
+        norm_sq = norm_sq * bb
+    return dist_sq, norm_sq
+
+
+def kron_distances(
+    a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool = False
+) -> NDArray[np.float64]:
+    """:func:`kron_distance` of every row: ``a_i``, ``b_i`` of shape ``(B, n_i)``.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+        ``‖a_1[r] ⊗ … ⊗ a_I[r] − b_1[r] ⊗ … ⊗ b_I[r]‖`` (divided by ``‖⊗b_i[r]‖`` when
+        ``relative``, with the conventions of :func:`kron_distance`).
+    """
+    grams = []
+    for ai, bi in zip(a, b, strict=True):
+        stacked = np.stack([ai, bi, ai - bi], axis=1)  # (B, 3, n)
+        grams.append((stacked @ stacked.transpose(0, 2, 1)).transpose(1, 2, 0))
+    dist_sq, norm_sq = _distance_recursion(grams)
+    dist = np.sqrt(np.maximum(dist_sq, 0.0))
+    if not relative:
+        return dist
+    out = np.divide(dist, np.sqrt(norm_sq), out=np.zeros_like(dist), where=norm_sq > 0)
+    out[(norm_sq <= 0) & (dist != 0)] = math.inf
+    return out

@@ -15,7 +15,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator
 
-__all__ = ["Kron", "kron_vector", "mode_product", "multi_mode_product"]
+__all__ = [
+    "Kron",
+    "batched_multi_mode_product",
+    "kron_vector",
+    "mode_product",
+    "multi_mode_product",
+]
 
 
 def mode_product(tensor: NDArray, matrix: NDArray, axis: int) -> NDArray:
@@ -77,12 +83,47 @@ def multi_mode_product(tensor: NDArray, matrices: Sequence[NDArray]) -> NDArray:
     expanding ones by increasing growth). For the posterior mean of the IRS problem this is a
     fourth of the work of the natural order.
     """
-    order = sorted(
-        range(len(matrices)), key=lambda i: 1 / matrices[i].shape[1] - 1 / matrices[i].shape[0]
-    )
     out = tensor
-    for axis in order:
+    for axis in _cheapest_order(matrices):
         out = mode_product(out, matrices[axis], axis)
+    return out
+
+
+def _cheapest_order(matrices: Sequence[NDArray]) -> list[int]:
+    """Axes sorted by ``1/n_i − 1/P_i`` of their ``P_i × n_i`` matrices (the last two axes of
+    each), the order of least arithmetic (:func:`multi_mode_product`)."""
+    return sorted(
+        range(len(matrices)), key=lambda i: 1 / matrices[i].shape[-1] - 1 / matrices[i].shape[-2]
+    )
+
+
+def batched_multi_mode_product(tensors: NDArray, matrices: Sequence[NDArray]) -> NDArray:
+    """:func:`multi_mode_product` of a stack of tensors, each with its own matrices.
+
+    Parameters
+    ----------
+    tensors : ndarray, shape (B, n_1, …, n_I)
+        ``B`` tensors along the first axis.
+    matrices : sequence of ndarray
+        ``M_i`` of shape ``(B, P_i, n_i)`` (one per tensor) or ``(1, P_i, n_i)`` (shared).
+
+    Returns
+    -------
+    ndarray, shape (B, P_1, …, P_I)
+        ``tensors[b] ×_1 M_1[b] ⋯ ×_I M_I[b]`` for every ``b``.
+
+    Notes
+    -----
+    Each mode product is one broadcast ``matmul`` of ``(B, 1, P_i, n_i)`` with the
+    ``(B, before, n_i, after)`` unfolding, in the order of :func:`multi_mode_product`.
+    """
+    out = tensors
+    for axis in _cheapest_order(matrices):
+        shape = out.shape
+        before, after = math.prod(shape[1 : axis + 1]), math.prod(shape[axis + 2 :])
+        matrix = matrices[axis]
+        out = matrix[:, None] @ out.reshape(shape[0], before, shape[axis + 1], after)
+        out = out.reshape((*shape[: axis + 1], matrix.shape[-2], *shape[axis + 2 :]))
     return out
 
 

@@ -15,6 +15,13 @@ Cases (:data:`CASES`; choose with ``--cases``):
     10⁶ unknowns: SVD- and AM-KroSBL full solves in child processes, with peak memory.
 ``iteration``
     One EM iteration against one posterior evaluation (SVD, AM) at IRS size and at 10⁶.
+``paper``
+    ``krosbl run all --paper --workers 2``, extrapolated from the first ``--repeat`` trials of
+    every experiment at the paper's settings (the estimate is the paper's trial count times
+    the median trial time over two workers).
+``batch``
+    One IRS trial at 4 dB observed B = 5 and 20 times: one ``recover_batch`` call against one
+    ``recover`` per problem (SVD-, AM-, PC-KroSBL).
 ``irs``
     Five trials of the paper's IRS experiment at 4 dB (medians over them), every IRS
     algorithm; also divided by the authors' published times (a cross-machine comparison).

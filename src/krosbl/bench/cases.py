@@ -21,6 +21,7 @@ from krosbl.api import memory_estimate
 
 from .iteration import measure_iteration
 from .measure import Row, Solver, measure_in_child, measure_in_turn, measure_solver
+from .paper import TOTAL, measure_paper
 from .problems import IRSSpec, ProblemSpec, SyntheticSpec
 
 __all__ = ["CASES", "MEDIAN", "Case", "CaseResult", "Target", "run_case"]
@@ -119,7 +120,7 @@ class Case:
 
     name: str
     title: str
-    kind: Literal["compare", "scale", "iteration"]
+    kind: Literal["compare", "scale", "iteration", "paper"]
     problems: tuple[ProblemSpec, ...]
     quick: tuple[ProblemSpec, ...]
     solvers: tuple[Solver, ...]
@@ -395,6 +396,51 @@ CASES: dict[str, Case] = {
             ),
             median=True,
         ),
+        Case(
+            "paper",
+            "The whole paper (krosbl run all --paper --workers 2), extrapolated: the first "
+            "--repeat trials of every experiment at the paper's settings, timed as a worker "
+            "runs them; estimate = paper trials × median trial time / 2 workers",
+            "paper",
+            (),
+            (),
+            (),
+            targets=(
+                Target(
+                    "krosbl run all --paper --workers 2 in at most 10 minutes (estimate)",
+                    "estimate_s",
+                    "<=",
+                    600.0,
+                    problem=TOTAL,
+                ),
+            ),
+            notes=(
+                "Not counted: storage, process start-up, plots; a trial's time varies, so the "
+                "estimate is as good as the first trials are typical.",
+            ),
+        ),
+        Case(
+            "batch",
+            "Many problems per call: a trial of the paper's IRS scenario observed at 4 dB "
+            "B times (B noise draws, known σ², IRS presets), solved by one recover_batch "
+            "call against one recover per problem; times per problem",
+            "compare",
+            tuple(IRSSpec(f"irs-4dB-B{b}", 4.0, seed=7, draws=b) for b in (5, 20)),
+            (IRSSpec("irs-quick-B3", 4.0, seed=7, scenario=_SMALL_IRS, draws=3),),
+            tuple(
+                row
+                for method in ("svd-krosbl", "am-krosbl", "pc-krosbl")
+                for row in (
+                    Solver(f"{method} one by one", method),
+                    Solver(f"{method} batched", method, batch=True, versus=f"{method} one by one"),
+                )
+            ),
+            notes=(
+                "ratio: the batched row's time over its method's one-by-one row (< 1: the "
+                "batch is faster); the answers agree to rounding (tests/test_batch.py).",
+                "NMSE: the mean over the B problems; iterations: their sum (extra).",
+            ),
+        ),
     )
 }
 
@@ -403,15 +449,20 @@ CASES: dict[str, Case] = {
 # running a case
 
 
-def _set_ratios(rows: list[Row], baseline: str | None, *, paper_sized: bool) -> None:
-    """Each row's time over the baseline row's time on the same problem.
+def _set_ratios(
+    rows: list[Row], baseline: str | None, versus: dict[str, str], *, paper_sized: bool
+) -> None:
+    """Each row's time over the baseline row's time on the same problem (``versus``: the
+    rows whose baseline is another row, by label).
 
     On the paper's problem size (not ``--quick``) a row with a published time also gets
     ``faster_than_paper`` = published time / time per solve (a cross-machine comparison).
     """
-    bases = {r.problem: r for r in rows if r.method == baseline}
+    by_label = {(r.problem, r.method): r for r in rows}
+    own_bases = set(versus.values())
     for row in rows:
-        base = bases.get(row.problem)
+        label = row.method if row.method in own_bases else versus.get(row.method, baseline)
+        base = by_label.get((row.problem, label or ""))
         row.baseline = row is base
         if base is not None and base.time_s and row.time_s is not None:
             row.ratio = row.time_s / base.time_s
@@ -484,6 +535,12 @@ def run_case(
     -------
     CaseResult
     """
+    if case.kind == "paper":
+        infos, estimates = measure_paper(case.name, quick=quick, repeat=repeat, budget_s=budget_s)
+        for row in estimates:
+            progress(row)
+        checks = [] if quick else [v for t in case.targets for v in t.check(estimates)]
+        return CaseResult(case, infos, estimates, checks)
     specs = case.quick if quick else case.problems
     rows: list[Row] = []
     infos = []
@@ -530,7 +587,8 @@ def run_case(
                     )
                 )
     if case.kind != "iteration":
-        _set_ratios(rows, case.baseline, paper_sized=not quick)
+        versus = {s.label: s.versus for s in case.solvers if s.versus is not None}
+        _set_ratios(rows, case.baseline, versus, paper_sized=not quick)
     if case.median and len(specs) > 1:
         rows += [_median_row(case, solver, rows) for solver in case.solvers]
     checks = [] if quick else [v for t in case.targets for v in t.check(rows)]

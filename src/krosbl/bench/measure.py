@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from krosbl.api import recover
+from krosbl.batch import recover_batch
 from krosbl.methods import METHODS
 from krosbl.metrics import nmse
 from krosbl.operators import Kron
@@ -76,6 +77,11 @@ class Solver:
     timeout_s : float or None
         In a child process: give up (and report the row as skipped) when one solve takes
         longer.
+    batch : bool
+        On a batch of problems: one :func:`krosbl.recover_batch` call instead of one
+        :func:`krosbl.recover` per problem.
+    versus : str or None
+        Label of the row this one's ratio is taken to (default: the case's baseline).
     """
 
     label: str
@@ -84,6 +90,8 @@ class Solver:
     options: tuple[tuple[str, Any], ...] = ()
     paper_s: float | None = None
     timeout_s: float | None = None
+    batch: bool = False
+    versus: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,9 @@ def _prepare_krosbl(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
     settings = problem.settings_for(solver.method)
     overrides = dict(solver.options)
 
+    if problem.y.ndim == 2:
+        return _prepare_batch(problem, solver, A, settings, overrides)
+
     def run() -> Outcome:
         start = time.perf_counter()
         res = recover(
@@ -204,6 +215,32 @@ def _prepare_krosbl(problem: Problem, solver: Solver) -> Callable[[], Outcome]:
         if (channel := problem.channel_nmse(res.x)) is not None:
             extra["channel_nmse"] = channel
         return Outcome(wall, res.time_s, res.n_iter, nmse(res.x, problem.x), extra)
+
+    return run
+
+
+def _prepare_batch(
+    problem: Problem, solver: Solver, A: Any, settings: Any, overrides: dict[str, Any]
+) -> Callable[[], Outcome]:
+    """A batch of problems (rows of ``y``) in one :func:`krosbl.recover_batch` call or one
+    :func:`krosbl.recover` each; the time, NMSE and iterations are per problem (mean)."""
+
+    def run() -> Outcome:
+        start = time.perf_counter()
+        if solver.batch:
+            results = recover_batch(
+                problem.y, A, solver.method, problem.noise_var, settings=settings, **overrides
+            )
+        else:
+            results = [
+                recover(y, A, solver.method, problem.noise_var, settings=settings, **overrides)
+                for y in problem.y
+            ]
+        wall = (time.perf_counter() - start) / len(results)
+        errors = [nmse(r.x, problem.x) for r in results]
+        extra = {"problems": len(results), "iterations": sum(r.n_iter for r in results)}
+        solver_s = statistics.mean(r.time_s for r in results)
+        return Outcome(wall, solver_s, results[0].n_iter, statistics.mean(errors), extra)
 
     return run
 

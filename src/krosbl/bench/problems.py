@@ -33,7 +33,7 @@ class Problem:
     name : str
         Short name (shown in the table).
     y : ndarray
-        Measurements.
+        Measurements; shape ``(B, M)`` for a batch of ``B`` problems with one truth.
     factors : tuple of ndarray
         The Kronecker factors ``A_i``.
     x : ndarray
@@ -174,6 +174,9 @@ class IRSSpec:
         Trial index within the run.
     scenario : tuple of (str, value) pairs
         Overrides of :meth:`krosbl.irs.Scenario.paper` (e.g. a smaller grid for ``--quick``).
+    draws : int
+        Observations of the trial at ``snr_db`` (noise from seeds ``seed + 1``, ``seed + 2``,
+        …); more than one makes ``y`` a ``(draws, M)`` batch of problems with one truth.
     """
 
     name: str
@@ -181,6 +184,7 @@ class IRSSpec:
     seed: int
     trial: int = 0
     scenario: tuple[tuple[str, Any], ...] = ()
+    draws: int = 1
 
     def build(self) -> Problem:
         """Simulate the trial and observe it at ``snr_db`` (truth: the angular channel ``z``)."""
@@ -190,7 +194,11 @@ class IRSSpec:
             irs.Scenario.paper(), n_trials=self.trial + 1, **dict(self.scenario)
         )
         trial = irs.Run(scenario, seed=self.seed).trial(self.trial)
-        obs = trial.observe(self.snr_db, rng=np.random.default_rng(self.seed + 1))
+        draws = [
+            trial.observe(self.snr_db, rng=np.random.default_rng(self.seed + 1 + d))
+            for d in range(self.draws)
+        ]
+        obs = draws[0]
         info = {"kind": "IRS-MIMO trial (as the paper's Figs. 6–8)", **dataclasses.asdict(self)}
         info["scenario"] = dict(self.scenario)
         info["n_unknowns"] = int(np.prod(scenario.unknown_shape))
@@ -199,7 +207,7 @@ class IRSSpec:
         info["in_shape"] = [int(f.shape[1]) for f in trial.factors]
         return Problem(
             name=self.name,
-            y=np.array(obs.y),
+            y=np.array(obs.y) if self.draws == 1 else np.array([d.y for d in draws]),
             factors=tuple(np.array(f) for f in trial.factors),
             x=np.array(trial.z).ravel(),
             noise_var=obs.noise_var,

@@ -62,7 +62,7 @@ class Column:
     key: str
     fmt: Callable[[Any], str] = str
     always: bool = False
-    kinds: tuple[str, ...] = ("compare", "scale", "iteration")
+    kinds: tuple[str, ...] = ("compare", "scale", "iteration", "paper")
 
 
 COLUMNS = (
@@ -70,18 +70,22 @@ COLUMNS = (
     Column("problem", "problem"),
     Column("method", "method", always=True),
     Column("time/solve", "time_s", _time, True, ("compare", "scale")),
+    Column("time/trial", "time_s", _time, True, ("paper",)),
+    Column("paper trials", "trials", str, kinds=("paper",)),
+    Column("estimate", "estimate_s", _time, True, ("paper",)),
     Column("EM iteration", "time_s", _time, True, ("iteration",)),
     Column("posterior", "posterior_s", _time),
-    Column("ratio", "ratio", _ratio, True),
+    Column("ratio", "ratio", _ratio, True, ("compare", "scale", "iteration")),
     Column("NMSE", "nmse", _sci, True, ("compare", "scale")),
     Column("ch. NMSE", "channel_nmse", _sci),
-    Column("n_iter", "n_iter", str, True),
+    Column("n_iter", "n_iter", str, True, ("compare", "scale", "iteration")),
     Column("sweeps", "sweeps", str),
     Column("solve: iteration", "solve_iteration_s", _time),
     Column("solve: posterior", "solve_posterior_s", _time),
     Column("solve ratio", "solve_ratio", _ratio),
     Column("Result.time_s", "solver_time_s", _time, kinds=("compare", "scale")),
-    Column("solves", "n_solves", str, True),
+    Column("solves", "n_solves", str, True, ("compare", "scale", "iteration")),
+    Column("trials timed", "n_solves", str, True, ("paper",)),
     Column("peak RSS", "peak_rss", _bytes),
     Column("RSS@start", "rss_before_solve", _bytes),
     Column("traced", "traced_peak", _bytes),
@@ -106,7 +110,7 @@ def _columns(result: CaseResult) -> list[Column]:
         if kind not in col.kinds:
             continue
         if col.key == "problem":
-            if len(result.problems) > 1:
+            if len(result.problems) > 1 or kind == "paper":
                 shown.append(col)
         elif col.always or any(r.value(col.key) is not None for r in rows):
             shown.append(col)

@@ -11,7 +11,8 @@ posterior variances. A new method is one module with a subclass and one line in 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -19,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ..em import UpdateRule, run_em
+from ..em import EMOutput, UpdateRule, run_em
 from ..operators import Kron
 from ..posterior import RESCALE_HINT, posterior_memory
 from ..priors import FlatPrior, KronPrior
@@ -27,7 +28,13 @@ from ..result import Result
 from ..settings import SolverSettings
 from ..validation import Problem
 
-__all__ = ["EM_DEFAULTS", "EMMethod", "Method", "normalized_problem"]
+__all__ = [
+    "EM_DEFAULTS",
+    "EMMethod",
+    "Method",
+    "normalized_problem",
+    "numerical_breakdown",
+]
 
 Callback = Callable[[int, Any, Any], None]
 
@@ -156,23 +163,15 @@ class EMMethod(Method):
         scale = 1.0
         if settings.normalize:
             problem, scale = normalized_problem(problem)
-        sigma2 = problem.noise_var
-        if settings.noiseless:
-            if sigma2 is not None:
-                raise ValueError("noiseless settings use the σ² → 0 limit: pass noise_var=None")
-            sigma2 = 0.0
+        sigma2 = self.loop_noise_var(problem, settings)
         prior, rule = self.build(problem.op, settings)
-        ratios = None
-        if settings.prune_ratio is not None:
-            n = problem.n_factors if prior.structured else 1
-            ratios = settings.per_factor("prune_ratio", n)
-        try:
+        with numerical_breakdown(self.name):
             out = run_em(
                 problem.y,
                 problem.op,
                 prior,
                 rule,
-                prune_ratios=ratios,
+                prune_ratios=self.prune_ratios(prior, problem, settings),
                 prune_abs=settings.prune_abs,
                 tol=settings.tol,
                 max_iter=settings.max_iter,
@@ -180,10 +179,38 @@ class EMMethod(Method):
                 record_history=record_history,
                 callback=callback,
             )
-        except (np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as err:
-            raise FloatingPointError(
-                f"{self.name} broke down numerically ({type(err).__name__}: {err}); {RESCALE_HINT}"
-            ) from err
+        return self.result(problem, settings, scale, out, prior, rule)
+
+    @staticmethod
+    def loop_noise_var(problem: Problem, settings: SolverSettings) -> float | None:
+        """The ``σ²`` the loop runs with: the given one, ``None`` (learn it) or ``0`` for
+        ``noiseless`` settings (ValueError if a ``noise_var`` is given with them)."""
+        if not settings.noiseless:
+            return problem.noise_var
+        if problem.noise_var is not None:
+            raise ValueError("noiseless settings use the σ² → 0 limit: pass noise_var=None")
+        return 0.0
+
+    @staticmethod
+    def prune_ratios(
+        prior: KronPrior | FlatPrior, problem: Problem, settings: SolverSettings
+    ) -> tuple[float, ...] | None:
+        """``prune_ratio`` per factor of a structured prior (one for a flat one), or ``None``."""
+        if settings.prune_ratio is None:
+            return None
+        return settings.per_factor("prune_ratio", problem.n_factors if prior.structured else 1)
+
+    def result(
+        self,
+        problem: Problem,
+        settings: SolverSettings,
+        scale: float,
+        out: EMOutput,
+        prior: KronPrior | FlatPrior,
+        rule: Any,
+    ) -> Result:
+        """The :class:`Result` of a run of the (normalised by ``scale``) ``problem``, back in
+        the units of ``y``."""
         power = scale**2
         gammas = None
         if isinstance(prior, KronPrior):
@@ -206,3 +233,15 @@ class EMMethod(Method):
             settings=settings,
             details=self.details(rule, power),
         )
+
+
+@contextmanager
+def numerical_breakdown(name: str) -> Iterator[None]:
+    """Turn a failed factorisation, an overflow or a division by zero inside method ``name``
+    into the :class:`FloatingPointError` every solver raises for it."""
+    try:
+        yield
+    except (np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as err:
+        raise FloatingPointError(
+            f"{name} broke down numerically ({type(err).__name__}: {err}); {RESCALE_HINT}"
+        ) from err

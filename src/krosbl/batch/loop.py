@@ -1,0 +1,132 @@
+"""The EM loop of a batch of Kronecker-prior problems, stepped together.
+
+:func:`krosbl.em.run_em` for ``B`` problems at once: each iteration prunes, runs the E-step
+and the M-step of every problem still running in one set of batched calls, and each problem
+stops on its own tolerance and then drops out of the batch. Every problem follows the
+iterations it would follow alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from time import perf_counter
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..em import EMOutput, check_finite_scalars, initial_noise_var, next_noise_var
+from .posterior import BatchPosterior
+from .prior import BatchKronPrior
+from .rules import BatchSVDUpdate, BatchSweepUpdate
+
+__all__ = ["run_em_batch"]
+
+
+def _check_finite(
+    post: BatchPosterior, rows: NDArray, t: int, sigma2: NDArray, *, whole: bool
+) -> None:
+    """The loop's error for the first problem whose E-step ``t`` is not finite."""
+    finite = np.isfinite(post.residual_sq) & np.isfinite(post.dof) & np.isfinite(sigma2)
+    if whole:
+        finite &= np.isfinite(post.mean).all(axis=1)
+    for j in np.flatnonzero(~finite)[:1]:
+        check_finite_scalars(False, t, float(sigma2[j]), f" of problem {rows[j]}")
+
+
+def run_em_batch(
+    Y: NDArray,
+    factors: Sequence[NDArray],
+    prior: BatchKronPrior,
+    rule: BatchSVDUpdate | BatchSweepUpdate,
+    *,
+    prune_ratios: tuple[float, ...] | None,
+    prune_abs: float,
+    tol: float,
+    max_iter: int,
+    noise_var: NDArray | None,
+) -> list[EMOutput]:
+    """Run EM for sparse Bayesian learning on ``B`` problems with Kronecker priors.
+
+    Parameters
+    ----------
+    Y : ndarray, shape (B, M)
+        Measurements, one row per problem.
+    factors : sequence of ndarray
+        ``A_i`` of shape ``(B, M_i, N_i)`` (per problem) or ``(1, M_i, N_i)`` (shared).
+    prior : BatchKronPrior
+        Initial hyperparameters of every problem; updated in place.
+    rule : BatchSVDUpdate or BatchSweepUpdate
+        The batched M-step.
+    prune_ratios, prune_abs, tol, max_iter
+        As :func:`krosbl.em.run_em`, shared by the problems.
+    noise_var : ndarray of shape (B,), or None
+        Known ``σ² > 0`` of each problem, or ``None`` to learn every one (each from
+        :func:`krosbl.em.initial_noise_var` of its ``y``).
+
+    Returns
+    -------
+    list of EMOutput
+        One per problem, as :func:`krosbl.em.run_em` returns it alone; ``time_s`` is the
+        problem's share of the batch: each iteration's time divided among the problems it
+        advanced.
+    """
+    batch, m = Y.shape
+    out_shape = tuple(f.shape[1] for f in factors)
+    tensors = Y.reshape(batch, *out_shape)
+    adjoints = [f.conj().swapaxes(1, 2) for f in factors]
+    per_problem = [f.shape[0] == batch and batch > 1 for f in factors]
+    if noise_var is None:
+        sigma2 = np.array([initial_noise_var(y) for y in Y])
+    else:
+        sigma2 = np.asarray(noise_var, dtype=float).copy()
+    costs: list[list[float]] = [[] for _ in range(batch)]
+    elapsed = np.zeros(batch)
+    converged = np.zeros(batch, dtype=bool)
+    n_iter = np.full(batch, max_iter)
+    running = np.arange(batch)
+    for t in range(1, max_iter + 1):
+        start = perf_counter()
+        part = prior.compact(running)
+        assert part.columns is not None
+        snapshot = part.snapshot()
+        part.prune(prune_ratios, prune_abs)
+        post = part.posterior(
+            tensors[running],
+            [
+                (f[running] if p else f)[:, :, c]
+                for f, p, c in zip(factors, per_problem, part.columns)
+            ],
+            [
+                (a[running] if p else a)[:, c]
+                for a, p, c in zip(adjoints, per_problem, part.columns)
+            ],
+            sigma2[running],
+        )
+        _check_finite(post, part.rows, t, sigma2[running], whole=False)
+        for row, cost in zip(running, post.cost.tolist()):
+            costs[row].append(cost)
+        rule.update(part, post)
+        if noise_var is None:
+            sigma2[running] = next_noise_var(post.residual_sq, sigma2[running], post.dof, m, 0.0)
+        done = part.relative_change(snapshot) <= tol
+        prior.assign(running, part)
+        elapsed[running] += (perf_counter() - start) / len(running)
+        converged[running[done]] = True
+        n_iter[running[done]] = t
+        running = running[~done]
+        if not running.size:
+            break
+    final = prior.posterior(tensors, factors, adjoints, sigma2)
+    _check_finite(final, prior.rows, int(n_iter.max()) + 1, sigma2, whole=True)
+    return [
+        EMOutput(
+            mean=final.mean[b],
+            var=final.var[b],
+            n_iter=int(n_iter[b]),
+            converged=bool(converged[b]),
+            noise_var=float(sigma2[b]),
+            time_s=float(elapsed[b]),
+            cost=np.asarray(costs[b]),
+        )
+        for b in range(batch)
+    ]
