@@ -181,6 +181,12 @@ _CATALOGUE = (
         _factor_indices,
     ),
     Setting("floor", "Floor ε ≥ 0 of a coupled factor, γ̃_i = ε + C_i g_i.", _real()),
+    Setting(
+        "kernel",
+        "The inner sweeps in 'numpy' (the reference) or compiled by 'numba' (the same "
+        "arithmetic in one call; needs pip install 'krosbl[fast]').",
+        _choice("numpy", "numba"),
+    ),
     Setting("pc_a", "PC-SBL Gamma hyperprior shape a ≥ 0.", _real()),
     Setting("pc_b", "PC-SBL Gamma hyperprior rate b > 0.", _real(open_low=True)),
     Setting("pc_eta", "PC-SBL coupling η ∈ [0, 1] of each entry with its neighbours.", _real(0, 1)),

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
+from . import compiled
 from .linalg import kron_distance, leading_eigenpair
 from .posterior import Posterior
 from .priors import FlatPrior, KronPrior
@@ -125,6 +126,9 @@ class SweepUpdate:
         Cap on sweeps; ``None`` applies the safety cap and warns if it binds.
     floor : float
         ``ε`` of the coupled factors, ``γ̃_i = ε + C_i g_i``.
+    kernel : {"numpy", "numba"}
+        Run the sweeps with NumPy (the reference) or as one compiled call
+        (:func:`krosbl.compiled.sweeps`, the same arithmetic).
 
     Notes
     -----
@@ -139,6 +143,7 @@ class SweepUpdate:
     tol_type: Literal["abs", "rel"] = "abs"
     max_sweeps: int | None = None
     floor: float = 1e-5
+    kernel: Literal["numpy", "numba"] = "numpy"
     stop_on: Literal["gamma", "mean"] = "gamma"
 
     def __post_init__(self) -> None:
@@ -183,28 +188,48 @@ class SweepUpdate:
         """
         lam = post.second_moment.reshape(prior.kept_shape)
         cap = self.max_sweeps if self.max_sweeps is not None else SAFETY_MAX_SWEEPS
+        relative = self.tol_type == "rel"
+        if self.kernel == "numba":
+            prior.gammas[:], uncoupled, sweeps, capped = compiled.sweeps(
+                lam,
+                prior.gammas,
+                prior.couplings,
+                floor=self.floor,
+                tol=self.tol,
+                relative=relative,
+                cap=cap,
+                normalise=self.normalise,
+                starts=self.uncoupled,
+            )
+            self.uncoupled.update(uncoupled)
+        else:
+            sweeps, capped = self._sweeps(prior, lam, cap, relative)
+        if capped and self.max_sweeps is None:
+            warnings.warn(
+                f"inner sweeps reached the safety cap of {cap} without meeting "
+                f"inner_tol={self.tol}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        self.n_sweeps.append(sweeps)
+
+    def _sweeps(self, prior: KronPrior, lam: NDArray, cap: int, relative: bool) -> tuple[int, bool]:
+        """The NumPy sweeps; returns how many ran and whether the cap stopped them."""
         weights = [_weights(g) for g in prior.gammas]
         each_sweep = self.normalise and any(c is not None for c in prior.couplings)
-        sweeps = 0
+        sweeps, capped = 0, False
         while True:
             previous = list(prior.gammas)
             self._sweep(prior, lam, weights, each_sweep)
             sweeps += 1
-            delta = kron_distance(prior.gammas, previous, relative=self.tol_type == "rel")
-            if delta <= self.tol:
+            if kron_distance(prior.gammas, previous, relative=relative) <= self.tol:
                 break
             if sweeps == cap:
-                if self.max_sweeps is None:
-                    warnings.warn(
-                        f"inner sweeps reached the safety cap of {cap} without meeting "
-                        f"inner_tol={self.tol}",
-                        RuntimeWarning,
-                        stacklevel=3,
-                    )
+                capped = True
                 break
         if self.normalise and not each_sweep:
             _normalise(prior.gammas)
-        self.n_sweeps.append(sweeps)
+        return sweeps, capped
 
 
 def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, float, NDArray]:

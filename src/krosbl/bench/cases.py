@@ -212,6 +212,12 @@ def _pc_krosbl(beta: float) -> Solver:
     return Solver(f"pc-krosbl β={beta}", "pc-krosbl", options=(("beta", beta),))
 
 
+def _numba(solver: Solver) -> Solver:
+    """``solver`` with the compiled sweeps (``kernel="numba"``, the ``fast`` extra)."""
+    options = (*solver.options, ("kernel", "numba"))
+    return dataclasses.replace(solver, label=f"{solver.label} (numba)", options=options)
+
+
 # --------------------------------------------------------------------------------------------
 # the cases
 
@@ -376,8 +382,11 @@ CASES: dict[str, Case] = {
             (
                 _paper(_SVD),
                 _paper(_AM),
+                _paper(_numba(_AM)),
                 _paper(_pc_krosbl(0.8)),
+                _paper(_numba(_pc_krosbl(0.8))),
                 _paper(_pc_krosbl(0.5)),
+                _paper(_numba(_pc_krosbl(0.5))),
                 _DK,
                 *(_paper(s) for s in _KRON_SBL),
                 _paper(DENSE_SBL),
@@ -393,6 +402,8 @@ CASES: dict[str, Case] = {
                 "median rows: the median over the five trials of the time per solve, of the "
                 "ratio and of the NMSE; × paper there is the published time over the median "
                 "time.",
+                "(numba): the same solver with kernel='numba' (the inner sweeps compiled, "
+                "krosbl[fast]); the NumPy rows are the reference.",
             ),
             median=True,
         ),

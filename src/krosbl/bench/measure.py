@@ -30,6 +30,7 @@ import numpy as np
 
 from krosbl.api import recover
 from krosbl.batch import recover_batch
+from krosbl.compiled import _compiled, available
 from krosbl.methods import METHODS
 from krosbl.metrics import nmse
 from krosbl.operators import Kron
@@ -189,6 +190,8 @@ def warm_up() -> None:
             options = (("max_iter", 2),) if "max_iter" in method.defaults else ()
             for dense in layouts:
                 _prepare_krosbl(problem, Solver(name, name, dense, options))()
+    if available():  # compile the Numba sweeps now (Numba caches them on disk afterwards)
+        _compiled()
 
 
 # --------------------------------------------------------------------------------------------

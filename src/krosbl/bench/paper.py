@@ -75,9 +75,7 @@ def measure_paper(
             "trials": resolved.trials,
             "estimate_s": resolved.trials * per_trial / PAPER_WORKERS,
         }
-        rows.append(
-            Row(case, experiment.name, "run", per_trial, None, len(times), extra=extra)
-        )
+        rows.append(Row(case, experiment.name, "run", per_trial, None, len(times), extra=extra))
     total = sum(r.extra["estimate_s"] for r in rows)
     rows.append(Row(case, TOTAL, "run all --paper", extra={"estimate_s": total}))
     return infos, rows

@@ -24,6 +24,7 @@ _SWEEP_DEFAULTS = {
     "inner_tol": 1e-4,
     "inner_tol_type": "rel",
     "max_sweeps": None,
+    "kernel": "numpy",
 }
 
 
@@ -56,6 +57,7 @@ class _SweepMethod(KronEMMethod):
             tol=settings.inner_tol,
             tol_type=settings.inner_tol_type,
             max_sweeps=settings.max_sweeps,
+            kernel=settings.kernel,
         )
 
     def details(self, rule: SweepUpdate, power: float) -> dict[str, Any]:
@@ -88,11 +90,11 @@ class KSBLMethod(KronEMMethod):
 
     name = "ksbl"
     summary = "earlier Kronecker SBL: one unnormalised sweep per iteration"
-    defaults = MappingProxyType({**_KRON_DEFAULTS, "prune_ratio": 1e-2})
+    defaults = MappingProxyType({**_KRON_DEFAULTS, "prune_ratio": 1e-2, "kernel": "numpy"})
 
     def build(self, op: Kron, settings: SolverSettings) -> tuple[KronPrior, SweepUpdate]:
         """A Kronecker prior from ``init`` and a single unnormalised sweep."""
-        rule = SweepUpdate(normalise=False, max_sweeps=1)
+        rule = SweepUpdate(normalise=False, max_sweeps=1, kernel=settings.kernel)
         return KronPrior(factor_init(op.in_shape, settings.init)), rule
 
 
