@@ -122,11 +122,10 @@ def _nnls(a: NDArray, b: NDArray, max_iter: int, start: NDArray) -> NDArray:
             for c in range(len(cols)):
                 z[cols[c]] = sol[c]
             alpha, blocked = 2.0, False
-            for c in cols:
-                if z[c] <= 0.0:
+            for col in cols:
+                if z[col] <= 0.0:
                     blocked = True
-                    step = x[c] / (x[c] - z[c])
-                    alpha = min(alpha, step)
+                    alpha = min(alpha, x[col] / (x[col] - z[col]))
             if not blocked:
                 x = z
                 break
