@@ -11,11 +11,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import erfc
 
-from krosbl.irs._random import complex_normal
 from krosbl.irs.metrics import matching_channels
 from krosbl.validation import check_int, check_real
 
 __all__ = ["QPSK", "draw_symbols", "qpsk_ser", "symbol_error_rate"]
+
+#: ``√(1/2)``: the standard deviation of each part of a ``CN(0, 1)`` draw, as
+#: :func:`krosbl.irs._random.complex_normal` scales it.
+_HALF_SD = np.sqrt(0.5)
 
 #: The QPSK constellation ``c_q = e^{jπq/2}``, ``q = 0..3`` (``1, j, −1, −j``).
 QPSK: NDArray[np.complex128] = np.exp(0.5j * np.pi * np.arange(4))
@@ -123,23 +126,31 @@ def symbol_error_rate(
     u, s, vh = np.linalg.svd(h_hat)
     s_hat = s[:, 0]
     h = np.einsum("kb,kbn,kn->k", u[:, :, 0].conj(), h_true, vh[:, 0, :].conj())
-    clean = h[:, None] * QPSK[q][None, :]
-    noise_var = np.mean(np.abs(clean) ** 2, axis=1) / snr
-    received = clean + np.sqrt(noise_var)[:, None] * complex_normal(gen, clean.shape)
-    t = np.conj(s_hat)[:, None] * received
-    return float(np.mean(_detect(t) != q[None, :]))
+    received = h[:, None] * QPSK[q][None, :]
+    noise_sd = np.sqrt(np.mean(np.abs(received) ** 2, axis=1) / snr)[:, None]
+    for part in (received.real, received.imag):  # + σ_s w, w ~ CN(0, 1): real parts drawn first
+        draw = gen.standard_normal(received.shape)
+        draw *= _HALF_SD
+        draw *= noise_sd
+        part += draw
+    np.multiply(np.conj(s_hat)[:, None], received, out=received)
+    return float(np.count_nonzero(_detect(received) != q[None, :]) / received.size)
 
 
 def _detect(t: NDArray[np.complex128]) -> NDArray[np.intp]:
     """``argmax_q Re(conj(c_q) t)`` over ``(Re t, Im t, −Re t, −Im t)``, the first on ties.
 
     The largest of the four is ``max(|Re t|, |Im t|)`` exactly (negation and ``abs`` are exact
-    in floating point), so comparing each candidate with it in order reproduces ``argmax``
-    without stacking the four scores.
+    in floating point). Where ``|Re t| ≥ |Im t|`` it is ``Re t`` (0) when ``Re t ≥ 0``, else
+    ``Im t`` (1) if that ties with ``−Re t``, else ``−Re t`` (2); elsewhere it is ``Im t`` (1)
+    when ``Im t > 0``, else ``−Im t`` (3). This reproduces ``argmax`` without the four scores.
     """
     re, im = t.real, t.imag
-    top = np.maximum(np.abs(re), np.abs(im))
-    return np.select([re == top, im == top, -re == top], [0, 1, 2], 3)
+    size = np.abs(re)
+    wide = size >= np.abs(im)
+    out = np.where(wide, np.where(re >= 0, 0, 2), np.where(im > 0, 1, 3))
+    out[wide & (re < 0) & (im == size)] = 1
+    return out
 
 
 def _checked_symbols(symbols: ArrayLike) -> NDArray[np.intp]:
