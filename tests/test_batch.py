@@ -199,3 +199,51 @@ def test_batch_results_do_not_depend_on_the_batch() -> None:
     halves += krosbl.recover_batch(Y[2:], A, "am-krosbl", 1e-4, max_iter=40)
     for a, b in zip(whole, halves):
         _assert_same(a, b)
+
+
+@pytest.mark.parametrize("options", [{}, {"refine": True, "refine_iter": 5}, {"prune_ratio": None}])
+@pytest.mark.parametrize("noise_var", [None, 1e-4])
+def test_dkrosbl_batch_equals_one_at_a_time(options: dict, noise_var, is_complex: bool) -> None:
+    rng = np.random.default_rng(12)
+    factors = random_factors(rng, OUT_SHAPE, IN_SHAPE, is_complex)
+    X = [kron_sparse(rng, IN_SHAPE, 2, is_complex) for _ in range(4)]
+    Y = np.array([Kron(factors) @ x for x in X]) + 0.01 * rng.standard_normal((4, 210))
+    batch = krosbl.recover_batch(Y, factors, "dkrosbl", noise_var, **options)
+    for y, result in zip(Y, batch):
+        alone = krosbl.recover(y, factors, "dkrosbl", noise_var, **options)
+        assert result.details["factor_iterations"] == alone.details["factor_iterations"]
+        np.testing.assert_array_equal(result.support, alone.support)
+        assert np.linalg.norm(result.x - alone.x) <= 1e-10 * np.linalg.norm(alone.x)
+        # a learned σ² of the refinement moves by up to 7e-10 here (rounding of its start)
+        np.testing.assert_allclose(result.noise_var, alone.noise_var, rtol=1e-9)
+
+
+def test_dkrosbl_batch_per_problem_dictionaries() -> None:
+    Y, dictionaries = _problems(13, True, size=3, per_problem=True)
+    batch = krosbl.recover_batch(Y, dictionaries, "dkrosbl", 1e-4)
+    for y, f, result in zip(Y, dictionaries, batch):
+        alone = krosbl.recover(y, f, "dkrosbl", 1e-4)
+        assert np.linalg.norm(result.x - alone.x) <= 1e-10 * np.linalg.norm(alone.x)
+
+
+@pytest.mark.parametrize("method", ["dkrosbl", "svd-krosbl"])
+def test_irs_estimate_batch_equals_estimate(method: str) -> None:
+    from krosbl import irs
+
+    scenario = irs.Scenario.paper()
+    small = irs.Scenario(**{**scenario.__dict__, "n_bs": 8, "grid": 8, "n_irs": 64})
+    trial = irs.Run(small, seed=3).trial(0)
+    observations = [trial.observe(snr, rng=np.random.default_rng(1)) for snr in (4.0, 12.0)]
+    settings = irs.irs_settings(method, 4.0)
+    batch = irs.estimate_batch(observations, method, settings=settings)
+    for obs, est in zip(observations, batch):
+        alone = irs.estimate(obs, method, settings=settings)
+        assert np.linalg.norm(est.H - alone.H) <= 1e-10 * np.linalg.norm(alone.H)
+        assert irs.symbol_error_rate(est, trial, obs.snr_db, rng=5) == irs.symbol_error_rate(
+            alone, trial, obs.snr_db, rng=5
+        )
+    with pytest.raises(ValueError, match="one observation at a time"):
+        irs.estimate_batch(observations, "offgrid")
+    other = irs.Run(small, seed=4).trial(0).observe(4.0, rng=np.random.default_rng(1))
+    with pytest.raises(ValueError, match="one trial"):
+        irs.estimate_batch([observations[0], other], method)

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import metrics, presets
 from .api import memory_estimate, recover
-from .batch import recover_batch
+from .batch.api import recover_batch
 from .estimators import (
     KSBL,
     OMP,

@@ -20,13 +20,16 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .batch.loop import run_em_batch
+from .batch.prior import BatchKronPrior
+from .batch.rules import BatchClassicUpdate
 from .decomposition import RankOneSplit, rank_one_split
 from .em import EMOutput, run_em
 from .operators import Kron, kron_vector
 from .priors import FlatPrior, KronPrior, product_support
 from .updates import ClassicUpdate, SVDUpdate, SweepUpdate
 
-__all__ = ["NOISE_FLOOR", "DKroSBLFit", "solve_dkrosbl"]
+__all__ = ["NOISE_FLOOR", "DKroSBLFit", "solve_dkrosbl", "solve_dkrosbl_batch"]
 
 #: Relative floor on every learned noise variance: ``σ² ≥ NOISE_FLOOR · ‖v‖²/len(v)`` for the
 #: data ``v`` it is learned on (keeps ``Σ_y`` invertible on noise-free data).
@@ -101,23 +104,34 @@ class _FactorFit:
     em: EMOutput
 
 
-def _factor_sbl(
-    y_i: NDArray,
-    a_i: NDArray,
-    noise_var_i: float,
-    prune_ratio: float | None,
-    tol: float,
-    max_iter: int,
-) -> _FactorFit:
-    """Classic SBL with learned noise on the balanced factor ``(ỹ_i, A_i)``."""
+@dataclass(frozen=True)
+class _Balanced:
+    """A factor's data ``ỹ_i = c_i ŷ_i`` with the start and floor of its SBL (step 3)."""
+
+    y: NDArray
+    scale: float
+    gamma0: float
+    noise_var: float
+    noise_floor: float
+
+
+def _balance(y_i: NDArray, a_i: NDArray, noise_var_i: float) -> _Balanced:
     m_i = len(y_i)
     scale = math.sqrt(m_i) / float(np.linalg.norm(y_i))
     balanced = scale * y_i
     column_power = float(np.mean(np.sum(np.abs(a_i) ** 2, axis=0)))
     gamma0 = float(np.mean(np.abs(balanced) ** 2)) / column_power
-    prior = FlatPrior(np.full(a_i.shape[1], gamma0))
+    floor = NOISE_FLOOR * float(np.vdot(balanced, balanced).real) / m_i
+    return _Balanced(balanced, scale, gamma0, noise_var_i, floor)
+
+
+def _factor_sbl(
+    data: _Balanced, a_i: NDArray, prune_ratio: float | None, tol: float, max_iter: int
+) -> _FactorFit:
+    """Classic SBL with learned noise on the balanced factor ``(ỹ_i, A_i)``."""
+    prior = FlatPrior(np.full(a_i.shape[1], data.gamma0))
     out = run_em(
-        balanced,
+        data.y,
         a_i,
         prior,
         ClassicUpdate(),
@@ -126,10 +140,44 @@ def _factor_sbl(
         tol=tol,
         max_iter=max_iter,
         noise_var=None,
-        init_noise_var=noise_var_i,
-        noise_floor=NOISE_FLOOR * float(np.vdot(balanced, balanced).real) / m_i,
+        init_noise_var=data.noise_var,
+        noise_floor=data.noise_floor,
     )
-    return _FactorFit(out.mean, prior.embedded(), prior.support(), scale, out)
+    return _FactorFit(out.mean, prior.embedded(), prior.support(), data.scale, out)
+
+
+def _factor_sbls(
+    data: Sequence[_Balanced],
+    a_i: Sequence[NDArray],
+    prune_ratio: float | None,
+    tol: float,
+    max_iter: int,
+) -> list[_FactorFit]:
+    """:func:`_factor_sbl` of one factor of many problems, stepped together
+    (:func:`krosbl.batch.loop.run_em_batch`, classic SBL as a one-factor prior); ``a_i``: one
+    dictionary shared by every problem, or one per problem."""
+    n = a_i[0].shape[1]
+    gammas = np.array([np.full(n, d.gamma0) for d in data])
+    prior = BatchKronPrior(
+        [gammas], [np.ones(gammas.shape, dtype=bool)], [None], np.arange(len(data)), strict=True
+    )
+    outs = run_em_batch(
+        np.array([d.y for d in data]),
+        [np.stack(a_i)],
+        prior,
+        BatchClassicUpdate(ClassicUpdate(), len(data)),
+        prune_ratios=None if prune_ratio is None else (prune_ratio,),
+        prune_abs=0.0,
+        tol=tol,
+        max_iter=max_iter,
+        noise_var=None,
+        init_noise_var=np.array([d.noise_var for d in data]),
+        noise_floor=np.array([d.noise_floor for d in data]),
+    )
+    return [
+        _FactorFit(out.mean, prior.gammas[0][b], np.flatnonzero(prior.masks[0][b]), d.scale, out)
+        for b, (d, out) in enumerate(zip(data, outs))
+    ]
 
 
 def _refine(
@@ -266,19 +314,112 @@ def solve_dkrosbl(
     >>> fit.support.tolist(), bool(np.allclose(fit.x, x))
     ([43], True)
     """
-    kron, sigma2 = op, noise_var
-    dtype = np.result_type(y, kron.dtype, np.float64)
     start = perf_counter()
-    y_arr = y.astype(dtype, copy=False)
-    out_shape = kron.out_shape
-    split = rank_one_split(y_arr, out_shape, hooi_sweeps=int(hooi_sweeps))
-    split_sigma2 = _split_noise_var(split, out_shape)
-    used_sigma2 = split_sigma2 if sigma2 is None else sigma2
-    scale_sq = float(np.vdot(split.factors[-1], split.factors[-1]).real)  # ‖r‖²
+    stage = _split(y, op, noise_var, hooi_sweeps)
     fits = [
-        _factor_sbl(y_i, a_i, used_sigma2 * len(y_i) / scale_sq, prune_ratio, tol, int(max_iter))
-        for y_i, a_i in zip(split.factors, kron.factors)
+        _factor_sbl(data, a_i, prune_ratio, tol, int(max_iter))
+        for data, a_i in zip(stage.balanced, op.factors)
     ]
+    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
+    return _assemble(stage, op, fits, refinement, prune_ratio, tol, perf_counter() - start)
+
+
+def solve_dkrosbl_batch(
+    Y: Sequence[NDArray],
+    ops: Sequence[Kron],
+    noise_vars: Sequence[float | None],
+    *,
+    prune_ratio: float | None = 1e-3,
+    tol: float = 1e-4,
+    max_iter: int = 150,
+    hooi_sweeps: int = 0,
+    refine: bool = False,
+    refine_method: Literal["svd-krosbl", "am-krosbl"] = "svd-krosbl",
+    refine_iter: int = 10,
+) -> list[DKroSBLFit]:
+    """:func:`solve_dkrosbl` of many problems, each factor's SBLs stepped together.
+
+    Parameters
+    ----------
+    Y : sequence of ndarray
+        The measurements of each problem.
+    ops : sequence of Kron
+        One dictionary per problem, of one shape (the same object repeated when shared).
+    noise_vars : sequence of float or None
+        Each problem's known ``σ²``, or ``None``.
+    prune_ratio, tol, max_iter, hooi_sweeps, refine, refine_method, refine_iter
+        As :func:`solve_dkrosbl`, shared.
+
+    Returns
+    -------
+    list of DKroSBLFit
+        What :func:`solve_dkrosbl` returns for each problem alone (to rounding), but for
+        ``time_s``, the problem's share of the batch's time.
+
+    Notes
+    -----
+    The splits are per problem; the ``I`` factor SBLs of all problems run as ``I`` batched
+    EMs (:func:`krosbl.batch.loop.run_em_batch` with classic SBL as a one-factor prior); a
+    refinement runs per problem.
+    """
+    start = perf_counter()
+    stages = [_split(y, op, nv, hooi_sweeps) for y, op, nv in zip(Y, ops, noise_vars)]
+    fits = [
+        _factor_sbls(
+            [s.balanced[i] for s in stages],
+            [op.factors[i] for op in (ops[:1] if all(o is ops[0] for o in ops) else ops)],
+            prune_ratio,
+            tol,
+            int(max_iter),
+        )
+        for i in range(ops[0].n_factors)
+    ]
+    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
+    share = (perf_counter() - start) / len(stages)
+    return [
+        _assemble(stage, op, [f[b] for f in fits], refinement, prune_ratio, tol, share)
+        for b, (stage, op) in enumerate(zip(stages, ops))
+    ]
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """Steps 1–3 of one problem: the split, ``σ̂²``, the ``σ²`` used and each factor's data."""
+
+    y: NDArray
+    split: RankOneSplit
+    noise_var: float | None
+    split_noise_var: float
+    balanced: list[_Balanced]
+
+
+def _split(y: NDArray, op: Kron, noise_var: float | None, hooi_sweeps: int) -> _Stage:
+    y_arr = y.astype(np.result_type(y, op.dtype, np.float64), copy=False)
+    split = rank_one_split(y_arr, op.out_shape, hooi_sweeps=int(hooi_sweeps))
+    split_sigma2 = _split_noise_var(split, op.out_shape)
+    used_sigma2 = split_sigma2 if noise_var is None else noise_var
+    scale_sq = float(np.vdot(split.factors[-1], split.factors[-1]).real)  # ‖r‖²
+    balanced = [
+        _balance(y_i, a_i, used_sigma2 * len(y_i) / scale_sq)
+        for y_i, a_i in zip(split.factors, op.factors)
+    ]
+    return _Stage(y_arr, split, noise_var, split_sigma2, balanced)
+
+
+def _assemble(
+    stage: _Stage,
+    op: Kron,
+    fits: list[_FactorFit],
+    refinement: dict[str, Any],
+    prune_ratio: float | None,
+    tol: float,
+    elapsed: float,
+) -> DKroSBLFit:
+    """Steps 5–6: the estimate from the factor fits, the rank-one check, the refinement."""
+    start = perf_counter()
+    kron, sigma2, y_arr, split = op, stage.noise_var, stage.y, stage.split
+    split_sigma2 = stage.split_noise_var
+    used_sigma2 = split_sigma2 if sigma2 is None else sigma2
     estimates = [f.mean / f.scale for f in fits]
     message = ""
     details: dict[str, Any] = {
@@ -300,17 +441,17 @@ def solve_dkrosbl(
             "keeps only the rank-one part, consider refine=True"
         )
         details["rank_one_warning"] = True
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
     converged = all(f.em.converged for f in fits)
-    if refine and refine_iter > 0:
+    if refinement["n_iter"] > 0:
         em, prior = _refine(
             y_arr,
             kron,
             estimates,
             sigma2,
             split_sigma2,
-            method=refine_method,
-            n_iter=int(refine_iter),
+            method=refinement["method"],
+            n_iter=refinement["n_iter"],
             prune_ratio=prune_ratio,
             tol=tol,
         )
@@ -337,7 +478,7 @@ def solve_dkrosbl(
         noise_learned=sigma2 is None,
         n_iter=[f.em.n_iter for f in fits],
         converged=converged,
-        time_s=perf_counter() - start,
+        time_s=elapsed + perf_counter() - start,
         details=details,
         message=message,
     )

@@ -56,7 +56,7 @@ def initial_noise_var(y: NDArray) -> float:
     return 0.1 * float(np.var(y, ddof=1)) if len(y) > 1 else 0.1 * float(np.abs(y[0]) ** 2)
 
 
-def next_noise_var(residual_sq: Any, noise_var: Any, dof: Any, m: int, floor: float) -> Any:
+def next_noise_var(residual_sq: Any, noise_var: Any, dof: Any, m: int, floor: Any) -> Any:
     """The learned-noise update ``max((‖y − A_K μ‖² + σ² Σ_j (1 − d_j/γ_j)) / M, floor)``; the
     arguments may be floats or arrays (one entry per problem of a batch)."""
     return np.maximum((residual_sq + noise_var * dof) / m, floor)

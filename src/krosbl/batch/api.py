@@ -9,16 +9,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..api import check_problem, resolve_settings, zero_result
-from ..methods import EMMethod, Method, get_method
-from ..methods.base import normalized_problem, numerical_breakdown
+from ..methods import Method, get_method
 from ..operators import Kron
-from ..priors import KronPrior
 from ..result import Result
 from ..settings import SolverSettings
 from ..validation import Problem
-from .loop import run_em_batch
-from .prior import BatchKronPrior
-from .rules import batched_rule
 
 __all__ = ["recover_batch"]
 
@@ -61,47 +56,6 @@ def _problems(method: Method, Y: ArrayLike, A: Any, noise_var: Any) -> list[Prob
     if len(shapes) > 1:
         raise ValueError(f"the problems' dictionaries differ in shape: {sorted(shapes)}")
     return problems
-
-
-def _solve_together(
-    method: EMMethod, problems: list[Problem], settings: SolverSettings, shared: bool
-) -> list[Result] | None:
-    """Run ``problems`` (non-zero ``y``) through the batched EM, or ``None`` if the method and
-    settings have no batched form."""
-    if not method.kronecker or settings.noiseless:
-        return None
-    prior, rule = method.build(problems[0].op, settings)
-    batch_rule = batched_rule(rule, len(problems))
-    if batch_rule is None:
-        return None
-    scales = [1.0] * len(problems)
-    if settings.normalize:
-        problems, scales = map(list, zip(*map(normalized_problem, problems)))
-    ops = [p.op for p in problems]
-    assert all(isinstance(op, Kron) for op in ops)
-    factors = [
-        f[None] if shared else np.stack([op.factors[i] for op in ops])  # type: ignore[union-attr]
-        for i, f in enumerate(ops[0].factors)  # type: ignore[union-attr]
-    ]
-    known = [p.noise_var for p in problems]
-    assert isinstance(prior, KronPrior)
-    state = BatchKronPrior.stack(prior, len(problems))
-    with numerical_breakdown(method.name):
-        outs = run_em_batch(
-            np.stack([p.y for p in problems]),
-            factors,
-            state,
-            batch_rule,
-            prune_ratios=method.prune_ratios(prior, problems[0], settings),
-            prune_abs=settings.prune_abs,
-            tol=settings.tol,
-            max_iter=settings.max_iter,
-            noise_var=None if known[0] is None else np.array(known, dtype=float),
-        )
-    return [
-        method.result(p, settings, s, out, state.single(b), batch_rule.single(b))
-        for b, (p, s, out) in enumerate(zip(problems, scales, outs))
-    ]
 
 
 def recover_batch(
@@ -188,11 +142,9 @@ def recover_batch(
         [b for b in rest if (problems[b].noise_var is None) == learned] for learned in (True, False)
     ]
     for group in filter(None, groups):
-        together = None
-        if isinstance(solver, EMMethod):
-            together = _solve_together(
-                solver, [problems[b] for b in group], resolved, shared=not _per_problem(A)
-            )
+        together = solver.solve_batch(
+            [problems[b] for b in group], resolved, shared=not _per_problem(A)
+        )
         if together is None:
             together = [solver.solve(problems[b], resolved) for b in group]
         for b, result in zip(group, together):

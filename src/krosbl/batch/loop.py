@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from ..em import EMOutput, check_finite_scalars, initial_noise_var, next_noise_var
 from .posterior import BatchPosterior
 from .prior import BatchKronPrior
-from .rules import BatchSVDUpdate, BatchSweepUpdate
+from .rules import BatchRule
 
 __all__ = ["run_em_batch"]
 
@@ -37,13 +37,15 @@ def run_em_batch(
     Y: NDArray,
     factors: Sequence[NDArray],
     prior: BatchKronPrior,
-    rule: BatchSVDUpdate | BatchSweepUpdate,
+    rule: BatchRule,
     *,
     prune_ratios: tuple[float, ...] | None,
     prune_abs: float,
     tol: float,
     max_iter: int,
     noise_var: NDArray | None,
+    init_noise_var: NDArray | None = None,
+    noise_floor: NDArray | float = 0.0,
 ) -> list[EMOutput]:
     """Run EM for sparse Bayesian learning on ``B`` problems with Kronecker priors.
 
@@ -55,13 +57,17 @@ def run_em_batch(
         ``A_i`` of shape ``(B, M_i, N_i)`` (per problem) or ``(1, M_i, N_i)`` (shared).
     prior : BatchKronPrior
         Initial hyperparameters of every problem; updated in place.
-    rule : BatchSVDUpdate or BatchSweepUpdate
-        The batched M-step.
+    rule : BatchRule
+        The batched M-step (:func:`~krosbl.batch.rules.batched_rule`).
     prune_ratios, prune_abs, tol, max_iter
         As :func:`krosbl.em.run_em`, shared by the problems.
     noise_var : ndarray of shape (B,), or None
-        Known ``σ² > 0`` of each problem, or ``None`` to learn every one (each from
-        :func:`krosbl.em.initial_noise_var` of its ``y``).
+        Known ``σ² > 0`` of each problem, or ``None`` to learn every one.
+    init_noise_var : ndarray of shape (B,), or None
+        Starting values of learned noise variances (``None``: :func:`krosbl.em.initial_noise_var`
+        of each ``y``).
+    noise_floor : float or ndarray of shape (B,)
+        Lower bound on each learned ``σ²``, as :func:`krosbl.em.run_em`.
 
     Returns
     -------
@@ -75,8 +81,10 @@ def run_em_batch(
     tensors = Y.reshape(batch, *out_shape)
     adjoints = [f.conj().swapaxes(1, 2) for f in factors]
     per_problem = [f.shape[0] == batch and batch > 1 for f in factors]
+    floor = np.broadcast_to(np.asarray(noise_floor, dtype=float), (batch,))
     if noise_var is None:
-        sigma2 = np.array([initial_noise_var(y) for y in Y])
+        first = [initial_noise_var(y) for y in Y] if init_noise_var is None else init_noise_var
+        sigma2 = np.maximum(np.asarray(first, dtype=float), floor)
     else:
         sigma2 = np.asarray(noise_var, dtype=float).copy()
     costs: list[list[float]] = [[] for _ in range(batch)]
@@ -107,7 +115,9 @@ def run_em_batch(
             costs[row].append(cost)
         rule.update(part, post)
         if noise_var is None:
-            sigma2[running] = next_noise_var(post.residual_sq, sigma2[running], post.dof, m, 0.0)
+            sigma2[running] = next_noise_var(
+                post.residual_sq, sigma2[running], post.dof, m, floor[running]
+            )
         done = part.relative_change(snapshot) <= tol
         prior.assign(running, part)
         elapsed[running] += (perf_counter() - start) / len(running)

@@ -36,6 +36,9 @@ class BatchKronPrior:
         The problems' positions in the whole batch (to name a problem in an error).
     columns : sequence of ndarray or None
         The entries of each factor these arrays hold (``None``: all); see :meth:`compact`.
+    strict : bool
+        Prune as classic SBL does (:meth:`krosbl.priors.FlatPrior.prune`: keep ``γ > r·max γ``)
+        instead of as a Kronecker prior (keep ``γ ≥ max(r·max γ, r_abs)``); for one factor.
     """
 
     def __init__(
@@ -45,12 +48,14 @@ class BatchKronPrior:
         couplings: Sequence[NDArray | None],
         rows: NDArray,
         columns: Sequence[NDArray] | None = None,
+        strict: bool = False,
     ) -> None:
         self.gammas = list(gammas)
         self.masks = list(masks)
         self.couplings = list(couplings)
         self.rows = rows
         self.columns = None if columns is None else list(columns)
+        self.strict = strict
 
     @classmethod
     def stack(cls, prior: KronPrior, size: int) -> BatchKronPrior:
@@ -70,6 +75,7 @@ class BatchKronPrior:
             self.couplings,
             self.rows[index],
             self.columns,
+            self.strict,
         )
 
     def compact(self, index: NDArray) -> BatchKronPrior:
@@ -87,6 +93,7 @@ class BatchKronPrior:
             [None if k is None else k[np.ix_(c, c)] for k, c in zip(self.couplings, columns)],
             self.rows[index],
             columns,
+            self.strict,
         )
 
     def assign(self, index: NDArray, part: BatchKronPrior) -> None:
@@ -120,9 +127,9 @@ class BatchKronPrior:
         if ratios is None:
             return
         for i, (g, r) in enumerate(zip(self.gammas, ratios)):
-            threshold = np.maximum(r * g.max(axis=1), absolute)
+            threshold = np.maximum(r * g.max(axis=1), absolute)[:, None]
             mask = self.masks[i]
-            below = mask & (g < threshold[:, None])
+            below = mask & ((g <= threshold) if self.strict else (g < threshold))
             if not below.any():
                 continue
             mask &= ~below

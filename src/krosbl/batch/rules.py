@@ -20,11 +20,17 @@ from scipy.optimize import nnls
 
 from ..linalg import kron_distances
 from ..settings import SAFETY_MAX_SWEEPS
-from ..updates import SVDUpdate, SweepUpdate
+from ..updates import ClassicUpdate, SVDUpdate, SweepUpdate
 from .posterior import BatchPosterior, outer_rows
 from .prior import BatchKronPrior
 
-__all__ = ["BatchSVDUpdate", "BatchSweepUpdate", "batched_rule"]
+__all__ = [
+    "BatchClassicUpdate",
+    "BatchRule",
+    "BatchSVDUpdate",
+    "BatchSweepUpdate",
+    "batched_rule",
+]
 
 
 def _weights(g: NDArray, mask: NDArray) -> NDArray:
@@ -179,10 +185,33 @@ class BatchSweepUpdate:
         return out
 
 
-def batched_rule(rule: Any, size: int) -> BatchSVDUpdate | BatchSweepUpdate | None:
+class BatchClassicUpdate:
+    """:class:`krosbl.updates.ClassicUpdate` of every problem, ``γ ← Λ``, on a one-factor
+    prior (classic SBL as a Kronecker prior with ``I = 1``)."""
+
+    def __init__(self, rule: ClassicUpdate, size: int) -> None:
+        self.rule = rule
+
+    def update(self, prior: BatchKronPrior, post: BatchPosterior) -> None:
+        """Apply the M-step to ``prior`` in place."""
+        assert len(prior.gammas) == 1
+        prior.gammas[0] = post.second_moment * prior.masks[0]
+
+    def single(self, row: int) -> ClassicUpdate:
+        """The single-problem rule (it holds no per-problem state)."""
+        return self.rule
+
+
+#: Any batched M-step rule.
+BatchRule = BatchSVDUpdate | BatchSweepUpdate | BatchClassicUpdate
+
+
+def batched_rule(rule: Any, size: int) -> BatchRule | None:
     """The batched twin of a single-problem M-step rule, or ``None`` if it has none."""
     if isinstance(rule, SVDUpdate):
         return BatchSVDUpdate(rule, size)
     if isinstance(rule, SweepUpdate):
         return BatchSweepUpdate(rule, size)
+    if isinstance(rule, ClassicUpdate):
+        return BatchClassicUpdate(rule, size)
     return None

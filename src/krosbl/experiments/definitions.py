@@ -57,6 +57,9 @@ class Algorithm:
         (:attr:`label`), and where the paper's algorithms share a random stream in a fixed
         order (the IRS symbol-error noise) it draws from a stream of its own, so that adding it
         leaves the paper's curves unchanged for the same seed.
+    batched : bool
+        Solve a trial's observations at every sweep value in one :func:`krosbl.recover_batch`
+        call (same results to rounding) where that was measured to pay (the IRS trials).
 
     Examples
     --------
@@ -73,6 +76,7 @@ class Algorithm:
     preset_from: Mapping[float, str] = field(default_factory=_empty)
     plotted: bool = True
     beyond_paper: bool = False
+    batched: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "preset_from", MappingProxyType(dict(self.preset_from)))

@@ -20,7 +20,7 @@ Examples
 
 from krosbl.irs.arrays import array_dictionary, array_response, grid_angles, wrap_angles
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
-from krosbl.irs.estimate import Estimate, estimate, irs_methods, irs_settings
+from krosbl.irs.estimate import Estimate, estimate, estimate_batch, irs_methods, irs_settings
 from krosbl.irs.factors import (
     Factors,
     build_factors,
@@ -68,6 +68,7 @@ __all__ = [
     "draw_pilots",
     "draw_symbols",
     "estimate",
+    "estimate_batch",
     "grid_angles",
     "heldout_nmse",
     "irs_methods",

@@ -20,6 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from ..batch.loop import run_em_batch
+from ..batch.prior import BatchKronPrior
+from ..batch.rules import batched_rule
 from ..em import EMOutput, UpdateRule, run_em
 from ..operators import Kron
 from ..posterior import RESCALE_HINT, posterior_memory
@@ -96,6 +99,16 @@ class Method(ABC):
         callback: Callback | None = None,
     ) -> Result:
         """Solve one checked problem with checked settings."""
+
+    def solve_batch(
+        self, problems: list[Problem], settings: SolverSettings, *, shared: bool
+    ) -> list[Result] | None:
+        """Solve checked problems (non-zero ``y``, dictionaries of one shape) together, or
+        return ``None`` to have :func:`krosbl.recover_batch` call :meth:`solve` on each.
+
+        ``shared``: every problem has the same dictionary.
+        """
+        return None
 
     def memory(self, op: Any) -> int:
         """Bytes one solve is expected to need at its peak (inputs excluded)."""
@@ -180,6 +193,47 @@ class EMMethod(Method):
                 callback=callback,
             )
         return self.result(problem, settings, scale, out, prior, rule)
+
+    def solve_batch(
+        self, problems: list[Problem], settings: SolverSettings, *, shared: bool
+    ) -> list[Result] | None:
+        """Step every problem through the batched EM (:mod:`krosbl.batch`) when the method has
+        a Kronecker prior with a batched M-step and a noise variance (given or learned); each
+        result is the one :meth:`solve` gives (to rounding), but for ``time_s``, the problem's
+        share of the batch."""
+        if not self.kronecker or settings.noiseless:
+            return None
+        prior, rule = self.build(problems[0].op, settings)
+        batch_rule = batched_rule(rule, len(problems))
+        if batch_rule is None or not isinstance(prior, KronPrior):
+            return None
+        scales = [1.0] * len(problems)
+        if settings.normalize:
+            pairs = [normalized_problem(p) for p in problems]
+            problems, scales = [p for p, _ in pairs], [s for _, s in pairs]
+        ops = [p.op for p in problems if isinstance(p.op, Kron)]
+        factors = [  # (1, M_i, N_i) shared, or (B, M_i, N_i)
+            np.stack([op.factors[i] for op in ops[: 1 if shared else None]])
+            for i in range(len(prior.gammas))
+        ]
+        known = [p.noise_var for p in problems]
+        state = BatchKronPrior.stack(prior, len(problems))
+        with numerical_breakdown(self.name):
+            outs = run_em_batch(
+                np.stack([p.y for p in problems]),
+                factors,
+                state,
+                batch_rule,
+                prune_ratios=self.prune_ratios(prior, problems[0], settings),
+                prune_abs=settings.prune_abs,
+                tol=settings.tol,
+                max_iter=settings.max_iter,
+                noise_var=None if known[0] is None else np.array(known, dtype=float),
+            )
+        return [
+            self.result(p, settings, s, out, state.single(b), batch_rule.single(b))
+            for b, (p, s, out) in enumerate(zip(problems, scales, outs))
+        ]
 
     @staticmethod
     def loop_noise_var(problem: Problem, settings: SolverSettings) -> float | None:

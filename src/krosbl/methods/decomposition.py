@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dkrosbl import solve_dkrosbl
+from ..dkrosbl import DKroSBLFit, solve_dkrosbl, solve_dkrosbl_batch
 from ..operators import Kron
 from ..result import Result
 from ..settings import SolverSettings
@@ -55,9 +55,26 @@ class DKroSBLMethod(Method):
     ) -> Result:
         """Run :func:`~krosbl.dkrosbl.solve_dkrosbl` and wrap it in a :class:`Result`."""
         assert isinstance(problem.op, Kron)
-        if not isinstance(settings.prune_ratio, float | int | None):
-            raise ValueError("setting 'prune_ratio' of dkrosbl is one value (or None)")
-        fit = solve_dkrosbl(problem.y, problem.op, problem.noise_var, **settings)
+        _check_prune_ratio(settings)
+        return self._result(
+            solve_dkrosbl(problem.y, problem.op, problem.noise_var, **settings), settings
+        )
+
+    def solve_batch(
+        self, problems: list[Problem], settings: SolverSettings, *, shared: bool
+    ) -> list[Result]:
+        """Run :func:`~krosbl.dkrosbl.solve_dkrosbl_batch` (each factor's SBLs of every
+        problem stepped together) and wrap each fit in a :class:`Result`."""
+        _check_prune_ratio(settings)
+        ops = [p.op for p in problems if isinstance(p.op, Kron)]
+        if shared:
+            ops = [ops[0]] * len(ops)
+        fits = solve_dkrosbl_batch(
+            [p.y for p in problems], ops, [p.noise_var for p in problems], **settings
+        )
+        return [self._result(fit, settings) for fit in fits]
+
+    def _result(self, fit: DKroSBLFit, settings: SolverSettings) -> Result:
         return Result(
             x=fit.x,
             method=self.name,
@@ -86,3 +103,8 @@ class DKroSBLMethod(Method):
             4 * mi * mi + 3 * mi * ni + 8 * ni for mi, ni in zip(op.out_shape, op.in_shape)
         )
         return itemsize * (3 * m + factor + 4 * op.shape[1])
+
+
+def _check_prune_ratio(settings: SolverSettings) -> None:
+    if not isinstance(settings.prune_ratio, float | int | None):
+        raise ValueError("setting 'prune_ratio' of dkrosbl is one value (or None)")

@@ -14,6 +14,7 @@ SVD-KroSBL from 25 dB (docs/theory.md, "Per-experiment settings").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -22,7 +23,7 @@ from krosbl import irs
 from krosbl.metrics import error_energy
 
 from ..config import ExperimentSettings, SnrDb
-from ..definitions import Row, TrialContext
+from ..definitions import Algorithm, Row, TrialContext
 
 __all__ = ["STREAMS", "IrsScenarioSettings", "IrsSettings", "irs_rows", "irs_trial", "simulate"]
 
@@ -122,13 +123,19 @@ def irs_rows(
     s = ctx.settings
     assert isinstance(s, IrsScenarioSettings)
     noise, symbols_rng, ser_noise, beyond_ser_noise, heldout_seeds = streams
+    # each stream is drawn in order of SNR, as when the SNRs are taken one after another
+    observations = [trial.observe(snr, rng=noise) for snr in s.values]
+    all_symbols = [irs.draw_symbols(symbols_rng, s.n_symbols) for _ in s.values]
+    heldout = [int(heldout_seeds.integers(2**63)) if heldout_patterns else None for _ in s.values]
+    batched = {a.name: _estimate_batched(a, observations) for a in ctx.algorithms if a.batched}
     rows: list[Row] = []
-    for snr in s.values:
-        obs = trial.observe(snr, rng=noise)
-        symbols = irs.draw_symbols(symbols_rng, s.n_symbols)
-        heldout_seed = int(heldout_seeds.integers(2**63)) if heldout_patterns else None
+    for k, (snr, obs) in enumerate(zip(s.values, observations)):
+        symbols, heldout_seed = all_symbols[k], heldout[k]
         for algorithm in ctx.algorithms:
-            est = irs.estimate(obs, algorithm.method, settings=algorithm.settings(snr))
+            if algorithm.batched:
+                est = batched[algorithm.name][k]
+            else:
+                est = irs.estimate(obs, algorithm.method, settings=algorithm.settings(snr))
             result = est.result
             ser_rng = beyond_ser_noise if algorithm.beyond_paper else ser_noise
             row: Row = {
@@ -148,6 +155,20 @@ def irs_rows(
                 )
             rows.append(row)
     return rows
+
+
+def _estimate_batched(algorithm: Algorithm, observations: list[irs.Observation]) -> list[Any]:
+    """``algorithm``'s estimates of every observation, one :func:`krosbl.irs.estimate_batch`
+    call per group of SNRs that share its settings."""
+    out: list[Any] = [None] * len(observations)
+    groups: dict[Any, list[int]] = {}
+    for k, obs in enumerate(observations):
+        groups.setdefault(algorithm.settings(obs.snr_db), []).append(k)
+    for settings, ks in groups.items():
+        chosen = [observations[k] for k in ks]
+        for k, est in zip(ks, irs.estimate_batch(chosen, algorithm.method, settings=settings)):
+            out[k] = est
+    return out
 
 
 def irs_trial(ctx: TrialContext) -> list[Row]:
