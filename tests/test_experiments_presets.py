@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import krosbl.api
+import krosbl.batch.api
 from krosbl import presets
 from krosbl.api import Result
 from krosbl.experiments import get_experiment, list_experiments
@@ -125,15 +126,34 @@ class _Spy:
             settings=settings,
         )
 
+    def batch(
+        self,
+        Y: Any,
+        A: Any,
+        method: str = "svd-krosbl",
+        noise_var: Any = None,
+        *,
+        settings: Any = None,
+        **overrides: Any,
+    ) -> list[Result]:
+        """Stands in for ``krosbl.recover_batch``: one recorded call per row."""
+        each = noise_var if isinstance(noise_var, list) else [noise_var] * len(Y)
+        return [self(y, A, method, nv, settings=settings, **overrides) for y, nv in zip(Y, each)]
+
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> _Spy:
-    """Replace ``krosbl.recover`` wherever a krosbl module imported it."""
+    """Replace ``krosbl.recover`` and ``krosbl.recover_batch`` wherever a krosbl module
+    imported them."""
     fake = _Spy()
-    real = krosbl.api.recover
+    real = {"recover": krosbl.api.recover, "recover_batch": krosbl.batch.api.recover_batch}
+    stand_in = {"recover": fake, "recover_batch": fake.batch}
     for module_name, module in list(sys.modules.items()):
-        if module_name.split(".")[0] == "krosbl" and getattr(module, "recover", None) is real:
-            monkeypatch.setattr(module, "recover", fake)
+        if module_name.split(".")[0] != "krosbl":
+            continue
+        for name, function in real.items():
+            if getattr(module, name, None) is function:
+                monkeypatch.setattr(module, name, stand_in[name])
     return fake
 
 

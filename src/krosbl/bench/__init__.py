@@ -21,7 +21,7 @@ Cases (:data:`CASES`; choose with ``--cases``):
     the median trial time over two workers).
 ``batch``
     One IRS trial at 4 dB observed B = 5 and 20 times: one ``recover_batch`` call against one
-    ``recover`` per problem (SVD-, AM-, PC-KroSBL).
+    ``recover`` per problem (SVD-, AM-, PC-KroSBL, dKroSBL).
 ``irs``
     Five trials of the paper's IRS experiment at 4 dB (medians over them), every IRS
     algorithm; also divided by the authors' published times (a cross-machine comparison).

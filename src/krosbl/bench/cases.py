@@ -440,7 +440,7 @@ CASES: dict[str, Case] = {
             (IRSSpec("irs-quick-B3", 4.0, seed=7, scenario=_SMALL_IRS, draws=3),),
             tuple(
                 row
-                for method in ("svd-krosbl", "am-krosbl", "pc-krosbl")
+                for method in ("svd-krosbl", "am-krosbl", "pc-krosbl", "dkrosbl")
                 for row in (
                     Solver(f"{method} one by one", method),
                     Solver(f"{method} batched", method, batch=True, versus=f"{method} one by one"),
