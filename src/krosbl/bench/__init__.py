@@ -17,8 +17,8 @@ Cases (:data:`CASES`; choose with ``--cases``):
     One EM iteration against one posterior evaluation (SVD, AM) at IRS size and at 10⁶.
 ``paper``
     ``krosbl run all --paper --workers 2``, extrapolated from the first ``--repeat`` trials of
-    every experiment at the paper's settings (the estimate is the paper's trial count times
-    the median trial time over two workers).
+    every experiment at the paper's settings (the estimate is the median trial time times
+    the trials each of two workers runs).
 ``batch``
     One IRS trial at 4 dB observed B = 5 and 20 times: one ``recover_batch`` call against one
     ``recover`` per problem (SVD-, AM-, PC-KroSBL, dKroSBL).

@@ -411,7 +411,7 @@ CASES: dict[str, Case] = {
             "paper",
             "The whole paper (krosbl run all --paper --workers 2), extrapolated: the first "
             "--repeat trials of every experiment at the paper's settings, timed as a worker "
-            "runs them; estimate = paper trials × median trial time / 2 workers",
+            "runs them; estimate = median trial time × ⌈paper trials / 2 workers⌉",
             "paper",
             (),
             (),

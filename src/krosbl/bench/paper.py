@@ -2,13 +2,14 @@
 
 Running the whole paper takes far longer than a benchmark should, so each experiment runs its
 first trials at the paper's settings, in this process, one BLAS thread, exactly as a worker
-runs them (:func:`krosbl.experiments.executors.execute_trial`); the estimate is the paper's
-trial count times the median time of a trial, divided by the workers. Storage, start-up and
-plotting are not counted.
+runs them (:func:`krosbl.experiments.executors.execute_trial`); the estimate is the median
+time of a trial times the trials each worker runs, ``⌈trials / workers⌉`` (a single trial
+runs on one worker). Storage, start-up and plotting are not counted.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from typing import Any
@@ -46,7 +47,7 @@ def measure_paper(
         Each experiment's name, paper trial count and settings, for the report.
     rows : list of Row
         One per experiment: ``time_s`` the median time of a trial, extras ``trials``
-        (the paper's trial count) and ``estimate_s`` (``trials × time_s / PAPER_WORKERS``);
+        (the paper's trial count) and ``estimate_s`` (``⌈trials / PAPER_WORKERS⌉ × time_s``);
         then the :data:`TOTAL` row with the summed estimate.
     """
     from krosbl.experiments.config import resolve
@@ -73,7 +74,7 @@ def measure_paper(
         per_trial = statistics.median(times)
         extra = {
             "trials": resolved.trials,
-            "estimate_s": resolved.trials * per_trial / PAPER_WORKERS,
+            "estimate_s": math.ceil(resolved.trials / PAPER_WORKERS) * per_trial,
         }
         rows.append(Row(case, experiment.name, "run", per_trial, None, len(times), extra=extra))
     total = sum(r.extra["estimate_s"] for r in rows)
