@@ -118,6 +118,9 @@ def _columns(result: CaseResult) -> list[Column]:
 
 
 def _problem_line(info: dict[str, Any]) -> str:
+    if "trials" in info:  # an experiment of the ``paper`` case
+        return f"  experiment {info['name']}: {info['trials']} trials at the paper's settings"
+
     def shape(key: str) -> str:
         return "(" + ", ".join(str(v) for v in info.get(key, ())) + ")"
 
