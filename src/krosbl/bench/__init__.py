@@ -20,8 +20,8 @@ Cases (:data:`CASES`; choose with ``--cases``):
     every experiment at the paper's settings (the estimate is the median trial time times
     the trials each of two workers runs).
 ``batch``
-    One IRS trial (trial 1) at 4 dB observed B = 5 and 20 times: one ``recover_batch`` call against one
-    ``recover`` per problem (SVD-, AM-, PC-KroSBL, dKroSBL).
+    One IRS trial (trial 1) at 4 dB observed B = 5 and 20 times: one ``recover_batch`` call
+    against one ``recover`` per problem (SVD-, AM-, PC-KroSBL, dKroSBL).
 ``irs``
     Five trials of the paper's IRS experiment at 4 dB (medians over them), every IRS
     algorithm; also divided by the authors' published times (a cross-machine comparison).
