@@ -25,6 +25,7 @@ __all__ = [
     "noiseless_flat_posterior",
     "noiseless_kron_posterior",
     "posterior_memory",
+    "second_moment",
 ]
 
 
@@ -55,9 +56,14 @@ class Posterior:
     @property
     def second_moment(self) -> NDArray:
         """``Λ = d + |μ|²``, the statistic of every SBL M-step."""
-        if np.iscomplexobj(self.mean):
-            return self.var + self.mean.real**2 + self.mean.imag**2
-        return self.var + self.mean**2
+        return second_moment(self.mean, self.var)
+
+
+def second_moment(mean: NDArray, var: NDArray) -> NDArray:
+    """``Λ = d + |μ|²`` entrywise (without the square root of ``abs`` for complex ``μ``)."""
+    if np.iscomplexobj(mean):
+        return var + mean.real**2 + mean.imag**2
+    return var + mean**2
 
 
 def _dof(gamma: NDArray, shrink: NDArray) -> float:

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..operators import batched_multi_mode_product
+from ..posterior import second_moment
 
 __all__ = ["BatchPosterior", "batched_kron_posterior", "outer_rows"]
 
@@ -40,9 +41,7 @@ class BatchPosterior:
     @property
     def second_moment(self) -> NDArray:
         """``Λ = d + |μ|²`` of every problem, shape ``(B, N)``."""
-        if np.iscomplexobj(self.mean):
-            return self.var + self.mean.real**2 + self.mean.imag**2
-        return self.var + self.mean**2
+        return second_moment(self.mean, self.var)
 
 
 def outer_rows(vectors: Sequence[NDArray]) -> NDArray:
