@@ -125,6 +125,7 @@ def test_zero_row_gets_the_zero_result() -> None:
     ("Y", "A", "noise_var", "error", "match"),
     [
         (np.ones(210), None, None, ValueError, "2-D array"),
+        ([np.ones(210), np.ones(209)], None, None, ValueError, "different lengths"),
         (np.ones((2, 210)), None, [1.0], ValueError, "1 entries for 2 problems"),
         (np.ones((2, 210)), None, [1.0, -1.0], ValueError, "problem 1: noise_var"),
         (np.ones((2, 209)), None, None, ValueError, "problem 0"),

@@ -36,7 +36,10 @@ def _noise_vars(noise_var: Any, batch: int) -> list[Any]:
 
 
 def _problems(method: Method, Y: ArrayLike, A: Any, noise_var: Any) -> list[Problem]:
-    rows = np.asarray(Y)
+    try:
+        rows = np.asarray(Y)
+    except ValueError:
+        raise ValueError("Y must be a 2-D array: its rows have different lengths") from None
     if rows.ndim != 2 or rows.shape[0] == 0:
         raise ValueError(f"Y must be a 2-D array with one problem per row, got shape {rows.shape}")
     batch = rows.shape[0]
