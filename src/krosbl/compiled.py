@@ -140,27 +140,17 @@ def _nnls(a: NDArray, b: NDArray, max_iter: int, start: NDArray) -> NDArray:
 
 def _contract(lam: NDArray, shape: NDArray, weights: NDArray, offsets: NDArray, i: int) -> NDArray:
     """``T[a] = Σ_{index_i = a} Λ[…] Π_{k≠i} weights_k[index_k]`` (``Λ`` flat, C order): the
-    weights before and after axis ``i`` as two Kronecker vectors, two products per entry."""
+    weights before and after axis ``i`` as two Kronecker vectors, two matrix–vector products on
+    unfoldings of ``Λ`` (:func:`krosbl.updates._contract_others`)."""
     left = np.ones(1)
     for k in range(i):
         left = np.outer(left, weights[offsets[k] : offsets[k + 1]]).ravel()
     right = np.ones(1)
     for k in range(i + 1, len(shape)):
         right = np.outer(right, weights[offsets[k] : offsets[k + 1]]).ravel()
-    n, post = shape[i], len(right)
-    out = np.zeros(n)
-    for p in range(len(left)):
-        scale = left[p]
-        if scale == 0.0:
-            continue
-        base = p * n * post
-        for a in range(n):
-            acc = 0.0
-            row = base + a * post
-            for q in range(post):
-                acc += lam[row + q] * right[q]
-            out[a] += scale * acc
-    return out
+    n = shape[i]
+    middle = left @ lam.reshape(len(left), n * len(right))
+    return middle.reshape(n, len(right)) @ right
 
 
 def _set_weights(gamma: NDArray, weights: NDArray, start: int) -> None:
