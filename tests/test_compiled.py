@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from conftest import kron_sparse, random_factors
@@ -92,7 +94,7 @@ def test_compiled_sweeps_equal_one_numpy_m_step() -> None:
             captured.append((copy.deepcopy(prior), post))
 
     krosbl.recover(krosbl.Kron(factors) @ x, factors, "pc-krosbl", 1e-3, callback=keep)
-    for prior, post in captured:
+    for (prior, post), cap in itertools.product(captured, (1, 50)):
         lam = post.second_moment.reshape(prior.kept_shape)
         got, uncoupled, count, capped = compiled.sweeps(
             lam,
@@ -101,14 +103,14 @@ def test_compiled_sweeps_equal_one_numpy_m_step() -> None:
             floor=1e-5,
             tol=1e-4,
             relative=True,
-            cap=50,
+            cap=cap,
             normalise=True,
             starts={},
         )
-        rule = SweepUpdate(tol=1e-4, tol_type="rel", max_sweeps=50)
+        rule = SweepUpdate(tol=1e-4, tol_type="rel", max_sweeps=cap)
         expected = copy.deepcopy(prior)
         rule.update(expected, post)
-        assert (count, capped) == (rule.n_sweeps[-1], False)
+        assert (count, capped) == (rule.n_sweeps[-1], cap == 1)
         for g, e in zip(got, expected.gammas):
             np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14 * e.max())
         assert uncoupled.keys() == rule.uncoupled.keys()

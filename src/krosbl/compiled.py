@@ -206,13 +206,14 @@ def _sweeps(
     normalise: bool,
     starts: NDArray,
 ) -> tuple[NDArray, NDArray, int, bool]:
+    """The loop of :meth:`krosbl.updates.SweepUpdate.update` on concatenated factors."""
     order = len(shape)
     each_sweep = normalise and coupled.any()
     weights = np.zeros(len(gammas))
     for k in range(order):
         _set_weights(gammas[offsets[k] : offsets[k + 1]], weights, offsets[k])
     uncoupled = starts.copy()
-    sweeps = 0
+    sweeps, capped = 0, False
     while True:
         previous = gammas.copy()
         for i in range(order):
@@ -233,12 +234,11 @@ def _sweeps(
         if _kron_distance(gammas, previous, offsets, relative) <= tol:
             break
         if sweeps == cap:
-            if normalise and not each_sweep:
-                _normalise(gammas, offsets)
-            return gammas, uncoupled, sweeps, True
+            capped = True
+            break
     if normalise and not each_sweep:
         _normalise(gammas, offsets)
-    return gammas, uncoupled, sweeps, False
+    return gammas, uncoupled, sweeps, capped
 
 
 @cache
