@@ -36,6 +36,8 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
         "1",
         "--json",
         str(path),
+        "--cases",
+        *bench.CASES,  # the opt-in paper case too (seconds at --quick sizes)
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -155,6 +157,11 @@ def test_table_printed(quick_run: tuple[dict[str, Any], str]) -> None:
         assert f"== {name}:" in out
     for header in ("method", "time/solve", "ratio", "NMSE", "n_iter", "cross-machine".upper()):
         assert header in out
+
+
+def test_the_paper_case_runs_only_when_named() -> None:
+    assert bench.CASES["paper"].opt_in
+    assert [n for n, c in bench.CASES.items() if c.opt_in] == ["paper"]
 
 
 def test_parser_options() -> None:

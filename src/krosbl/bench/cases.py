@@ -116,6 +116,9 @@ class Case:
     in_turn : bool
         ``compare``: the solvers take turns, solve by solve
         (:func:`~krosbl.bench.measure.measure_in_turn`), instead of one row after another.
+    opt_in : bool
+        Run only when named (``--cases``), not by default: a case that takes far longer than
+        the others (``paper``, about 50 minutes at full size).
     """
 
     name: str
@@ -129,6 +132,7 @@ class Case:
     notes: tuple[str, ...] = ()
     median: bool = False
     in_turn: bool = False
+    opt_in: bool = False
 
 
 @dataclass
@@ -429,6 +433,7 @@ CASES: dict[str, Case] = {
                 "Not counted: storage, process start-up, plots; a trial's time varies, so the "
                 "estimate is as good as the first trials are typical.",
             ),
+            opt_in=True,
         ),
         Case(
             "batch",
