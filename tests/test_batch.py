@@ -249,3 +249,31 @@ def test_irs_estimate_batch_equals_estimate(method: str) -> None:
     other = irs.Run(small, seed=4).trial(0).observe(4.0, rng=np.random.default_rng(1))
     with pytest.raises(ValueError, match="one trial"):
         irs.estimate_batch([observations[0], other], method)
+
+
+WITHOUT_NUMBA = """
+import sys
+sys.modules["numba"] = None  # import numba now raises ImportError, as where it is missing
+import numpy as np
+import krosbl
+rng = np.random.default_rng(0)
+factors = [rng.standard_normal((4, 6)), rng.standard_normal((5, 6))]
+Y = rng.standard_normal((2, 20))
+for solve in (krosbl.recover_batch, lambda Y, *a, **k: krosbl.recover(Y[0], *a, **k)):
+    try:
+        solve(Y, factors, "am-krosbl", 1e-2, kernel="numba")
+    except ImportError as exc:
+        print("ImportError:", exc)
+"""
+
+
+def test_the_numba_kernel_without_numba_is_an_error_naming_the_extra() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_NUMBA], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines == ["ImportError: kernel='numba' needs Numba: pip install 'krosbl[fast]'"] * 2

@@ -114,3 +114,35 @@ def test_compiled_sweeps_equal_one_numpy_m_step() -> None:
         for g, e in zip(got, expected.gammas):
             np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14 * e.max())
         assert uncoupled.keys() == rule.uncoupled.keys()
+
+
+@pytest.mark.parametrize("method", ["am-krosbl", "ksbl", "pc-krosbl"])
+@pytest.mark.parametrize("noise_var", [None, 1e-3])
+def test_recover_batch_honours_the_numba_kernel(
+    method: str, noise_var, is_complex: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(5)
+    in_shape, out_shape = (9, 8, 10), (6, 5, 7)
+    factors = random_factors(rng, out_shape, in_shape, is_complex)
+    Y = []
+    for b in range(3):
+        y = krosbl.Kron(factors) @ kron_sparse(rng, in_shape, 2 + b % 2, is_complex, block=b == 1)
+        Y.append(y + 0.03 * rng.standard_normal(y.shape))
+    calls: list[int] = []
+    sweeps = compiled.sweeps
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return sweeps(*args, **kwargs)
+
+    monkeypatch.setattr(compiled, "sweeps", counted)
+    batch = krosbl.recover_batch(np.array(Y), factors, method, noise_var, kernel="numba")
+    assert len(calls) >= sum(r.n_iter for r in batch)  # one call per problem and M-step
+    numpy = krosbl.recover_batch(np.array(Y), factors, method, noise_var)
+    for y, b, n in zip(Y, batch, numpy):
+        alone = krosbl.recover(y, factors, method, noise_var, kernel="numba")
+        for other in (alone, n):
+            assert b.n_iter == other.n_iter
+            assert b.details.get("n_sweeps") == other.details.get("n_sweeps")
+            np.testing.assert_array_equal(b.support, other.support)
+            assert np.linalg.norm(b.x - other.x) <= 1e-9 * np.linalg.norm(other.x)

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
+from .. import compiled
 from ..linalg import kron_distances
 from ..settings import SAFETY_MAX_SWEEPS
 from ..updates import ClassicUpdate, SVDUpdate, SweepUpdate
@@ -101,7 +102,12 @@ class BatchSVDUpdate:
 
 class BatchSweepUpdate:
     """:class:`krosbl.updates.SweepUpdate` of every problem; each stops on its own inner
-    tolerance or the cap, and keeps its own sweep counts and NNLS solutions."""
+    tolerance or the cap, and keeps its own sweep counts and NNLS solutions.
+
+    With ``kernel="numba"`` each problem's sweeps are one compiled call on its kept entries
+    (:func:`krosbl.compiled.sweeps`, as the single-problem rule runs them); an
+    :class:`ImportError` naming the ``fast`` extra where Numba is missing.
+    """
 
     def __init__(self, rule: SweepUpdate, size: int) -> None:
         self.rule = rule
@@ -132,11 +138,45 @@ class BatchSweepUpdate:
             for k, c in enumerate(_normalise(gammas).T):
                 weights[k] = weights[k] / c[:, None]
 
+    def _warn_capped(self, cap: int) -> None:
+        warnings.warn(
+            f"inner sweeps reached the safety cap of {cap} without meeting "
+            f"inner_tol={self.rule.tol}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+    def _compiled_update(self, prior: BatchKronPrior, lam: NDArray, cap: int) -> None:
+        """Each problem's sweeps as one compiled call on its kept entries, in place."""
+        rule = self.rule
+        for j, row in enumerate(prior.rows):
+            alone = prior.single(j)
+            gammas, uncoupled, sweeps, capped = compiled.sweeps(
+                lam[j][np.ix_(*alone.keep)],
+                alone.gammas,
+                alone.couplings,
+                floor=rule.floor,
+                tol=rule.tol,
+                relative=rule.tol_type == "rel",
+                cap=cap,
+                normalise=rule.normalise,
+                starts=self.uncoupled[row],
+            )
+            for g, keep, new in zip(prior.gammas, alone.keep, gammas):
+                g[j] = 0.0
+                g[j, keep] = new
+            self.uncoupled[row].update(uncoupled)
+            self.n_sweeps[row].append(sweeps)
+            if capped and rule.max_sweeps is None:
+                self._warn_capped(cap)
+
     def update(self, prior: BatchKronPrior, post: BatchPosterior) -> None:
         """Run each problem's sweeps until its inner tolerance or the cap; in place."""
         rule = self.rule
         lam = post.second_moment.reshape(len(prior), *(m.shape[1] for m in prior.masks))
         cap = rule.max_sweeps if rule.max_sweeps is not None else SAFETY_MAX_SWEEPS
+        if rule.kernel == "numba":
+            return self._compiled_update(prior, lam, cap)
         each_sweep = rule.normalise and any(c is not None for c in prior.couplings)
         running = np.arange(len(prior))
         part = prior
@@ -157,12 +197,7 @@ class BatchSweepUpdate:
             delta = kron_distances(part.gammas, previous, relative=rule.tol_type == "rel")
             done = (delta <= rule.tol) | (sweeps == cap)
             if sweeps == cap and rule.max_sweeps is None and (delta > rule.tol).any():
-                warnings.warn(
-                    f"inner sweeps reached the safety cap of {cap} without meeting "
-                    f"inner_tol={rule.tol}",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+                self._warn_capped(cap)
             for row in part.rows[done]:
                 self.n_sweeps[row].append(sweeps)
             if part is not prior:

@@ -18,7 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .definitions import Algorithm, Experiment, Metric, TrialContext, TrialCounts
-from .errors import ConfigError, ExperimentError, TrialError
+from .errors import ClusterError, ConfigError, ExperimentError, StorageError, TrialError
 
 if TYPE_CHECKING:
     from .plots import plot_results
@@ -50,10 +50,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "EXPERIMENTS",
     "Algorithm",
+    "ClusterError",
     "ConfigError",
     "Experiment",
     "ExperimentError",
     "Metric",
+    "StorageError",
     "TrialContext",
     "TrialCounts",
     "TrialError",

@@ -2,8 +2,9 @@
 
 ``krosbl.cli`` calls :func:`register` with its subparsers; ``python -m krosbl.experiments``
 builds the same commands on its own parser.  Exit codes: 0 success, 1 a trial failed,
-2 bad input (unknown experiment, invalid setting, unwritable folder, unreachable scheduler,
-configuration mismatch, a missing package of the ``experiments`` extra), 130 interrupted.
+2 bad input (unknown experiment, invalid setting, unwritable folder or full disk, unreachable
+scheduler, configuration mismatch, a missing package of the ``experiments`` extra),
+130 interrupted.
 
 Building the commands and ``list`` import nothing beyond NumPy: the experiment names come from
 :mod:`.catalogue`; ``run`` and ``plot`` import the registry and the runner when they run.
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cli_types import positive_float, positive_int
 from .catalogue import entries
-from .errors import ExperimentError, TrialError
+from .errors import ClusterError, ExperimentError, TrialError
 
 if TYPE_CHECKING:
     from .definitions import Experiment
@@ -91,12 +92,14 @@ def _run_one(name: str, out: Path, args: argparse.Namespace) -> int:
             seed=args.seed,
             plot=not args.no_plot,
             connect_timeout=args.connect_timeout,
+            worker_timeout=args.worker_timeout,
         )
     except ExperimentError as exc:
         _error("run", exc)
         return 2
     except TrialError as exc:
-        _error("run", f"{exc}\nfinished trials are stored in {out}; fix the cause and re-run")
+        remedy = "re-run to resume" if isinstance(exc, ClusterError) else "fix the cause and re-run"
+        _error("run", f"{exc}; finished trials are stored in {out}: {remedy}")
         return 1
     _print_summary(results, experiment, f"{experiment.name} — {experiment.reproduces}")
     print(f"results: {out}")
@@ -223,6 +226,13 @@ def register(subparsers: Any) -> None:
         default=5.0,
         metavar="SECONDS",
         help="seconds to wait for the Dask scheduler (default 5)",
+    )
+    run.add_argument(
+        "--worker-timeout",
+        type=positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="stop when the Dask cluster has had no worker this long (default 60)",
     )
     run.set_defaults(func=run_command)
 

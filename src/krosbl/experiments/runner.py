@@ -12,7 +12,7 @@ import pandas as pd
 
 from .config import ExperimentSettings, fingerprint, fingerprint_payload, resolve
 from .errors import ExperimentError
-from .executors import CONNECT_TIMEOUT, TrialTask, run_trials
+from .executors import CONNECT_TIMEOUT, WORKER_TIMEOUT, TrialTask, run_trials
 from .progress import ProgressMode, check_progress, reporter
 from .registry import get_experiment
 from .storage import ResultStore
@@ -50,6 +50,7 @@ def run_experiment(
     seed: int | None = None,
     plot: bool = True,
     connect_timeout: float = CONNECT_TIMEOUT,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> pd.DataFrame:
     """Run (or resume) an experiment and return its results.
 
@@ -83,6 +84,9 @@ def run_experiment(
         Write the figures (PNG and PDF) into ``out`` at the end.
     connect_timeout : float
         Seconds to wait for the Dask scheduler.
+    worker_timeout : float
+        Seconds a Dask run waits while its cluster has no worker before it stops with a
+        :class:`ClusterError`.
 
     Returns
     -------
@@ -95,8 +99,14 @@ def run_experiment(
         Unknown experiment, invalid settings, ``workers < 1``, unwritable ``out``, ``out``
         holding other files or another configuration's results, another run writing into
         ``out``, or an unreachable scheduler.
+    StorageError
+        A result could not be written, e.g. the disk is full (an :class:`ExperimentError`;
+        every trial stored before it is kept, none partly).
     TrialError
         A trial failed (every trial finished before the failure is stored).
+    ClusterError
+        Trials were lost with their Dask workers, or the cluster had no worker for
+        ``worker_timeout`` seconds (a :class:`TrialError`; re-running resumes).
     ValueError
         ``progress`` is not one of its modes.
 
@@ -140,10 +150,18 @@ def run_experiment(
                     client=client,
                     scheduler=scheduler,
                     timeout=connect_timeout,
+                    worker_timeout=worker_timeout,
                 )
     results = store.load(range(resolved.trials))
     if plot:
         from .plots import plot_results
 
-        plot_results(store.root)
+        try:
+            plot_results(store.root)
+        except OSError as exc:
+            raise ExperimentError(
+                f"every trial is stored in {str(store.root)!r}, but its figures could not be "
+                f"written: {exc.strerror or exc}; free space or fix that, then run "
+                f"'krosbl plot {store.root}'"
+            ) from None
     return results

@@ -15,6 +15,7 @@ the trials in flight, and re-running computes only the trials without a part.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -29,7 +30,7 @@ import pandas as pd
 
 from krosbl import __version__
 
-from .errors import ExperimentError
+from .errors import ExperimentError, StorageError
 
 try:
     import fcntl
@@ -75,17 +76,43 @@ def to_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return frame[[*COLUMNS, *extra]].reset_index(drop=True)
 
 
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` through a temporary file in its folder, fsync and :func:`os.replace`."""
+#: The ``errno`` values of a full disk or an exhausted quota.
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object], what: str) -> None:
+    """Write ``path`` through a temporary file in its folder, fsync and :func:`os.replace`.
+
+    Raises
+    ------
+    StorageError
+        The write failed (``what`` names the content in its message); the temporary file is
+        removed, so ``path`` is either complete or absent.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _storage_error(what, path.parent, exc) from None
         raise
+
+
+def _storage_error(what: str, folder: Path, exc: OSError) -> StorageError:
+    """A one-line :class:`StorageError` for a failed write of ``what`` into ``folder``.
+
+    Some writers (Arrow's) report a full disk without an ``errno``, in their message only.
+    """
+    full = exc.errno in _FULL or "No space left on device" in str(exc)
+    reason = "no space left on the device" if full else (exc.strerror or str(exc))
+    remedy = "free space" if full else "fix that"
+    return StorageError(
+        f"cannot write {what} to {str(folder)!r}: {reason}; {remedy}, then re-run to resume"
+    )
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -176,7 +203,7 @@ class ResultStore:
                 "krosbl_version": __version__,
             }
             text = json.dumps(record, indent=2) + "\n"
-            _atomic_write(self.manifest_path, lambda tmp: tmp.write_text(text))
+            _atomic_write(self.manifest_path, lambda tmp: tmp.write_text(text), "the manifest")
             return
         if manifest.get("experiment") != payload.get("experiment"):
             raise ExperimentError(
@@ -210,9 +237,19 @@ class ResultStore:
         return {int(m.group(1)) for m in matches if m}
 
     def write_trial(self, trial: int, frame: pd.DataFrame) -> Path:
-        """Store one finished trial atomically and return its path."""
+        """Store one finished trial atomically and return its path.
+
+        Raises
+        ------
+        StorageError
+            The part could not be written (e.g. the disk is full); no part of it is stored.
+        """
         path = self.part_path(trial)
-        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+        _atomic_write(
+            path,
+            lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"),
+            f"trial {trial}",
+        )
         return path
 
     def load(self, trials: Iterable[int] | None = None) -> pd.DataFrame:
@@ -249,9 +286,12 @@ class ResultStore:
                         f"another run ({fh.read() or 'host, pid unknown'}) is writing into "
                         f"{str(self.root)!r}; wait for it to finish or use another --out folder"
                     ) from None
-            fh.truncate(0)
-            fh.write(f"host {socket.gethostname()}, pid {os.getpid()}")
-            fh.flush()
+            try:
+                fh.truncate(0)
+                fh.write(f"host {socket.gethostname()}, pid {os.getpid()}")
+                fh.flush()
+            except OSError as exc:
+                raise _storage_error("the lock file", self.root, exc) from None
             try:
                 for stale in self.parts.glob(".trial-*.tmp"):
                     stale.unlink(missing_ok=True)
