@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from krosbl.experiments import (
+    ClusterError,
     ExperimentError,
     TrialContext,
     TrialError,
@@ -187,3 +188,16 @@ def test_a_worker_interrupted_by_the_same_ctrl_c_does_not_stop_the_hand_over() -
     with pytest.raises(KeyboardInterrupt):
         store_as_completed(futures, list(futures), lambda task, _: handed.append(task.trial))
     assert handed == [0, 2]
+
+
+def test_a_trial_whose_dask_workers_died_is_reported_lost_not_failed() -> None:
+    distributed = pytest.importorskip("distributed")
+    settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
+    tasks = [TrialTask("synthetic-snr", settings, t) for t in range(2)]
+    lost = _finished(tasks[1], distributed.KilledWorker("execute_trial-1", "tcp://w:1", 3))
+    futures = {_finished(tasks[0]): tasks[0], lost: tasks[1]}
+    handed: list[int] = []
+    with pytest.raises(ClusterError, match="trial 1 of synthetic-snr was lost") as info:
+        store_as_completed(futures, list(futures), lambda task, _: handed.append(task.trial))
+    assert isinstance(info.value, TrialError) and "KilledWorker" in str(info.value)
+    assert handed == [0]
