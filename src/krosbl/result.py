@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .resultfile import load_result, save_result
 from .settings import SolverSettings
 
 __all__ = ["Result"]
@@ -73,3 +76,51 @@ class Result:
     settings: SolverSettings | None = None
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the result to a ``.npz`` file (appended to ``path`` if missing).
+
+        Every field is kept exactly (arrays bit for bit, the settings, ``details``); nothing
+        is pickled (:mod:`krosbl.resultfile`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import numpy as np, krosbl, tempfile, pathlib
+        >>> res = krosbl.recover(np.ones(4), [np.eye(2), np.eye(2)], "svd-krosbl", 1e-2)
+        >>> path = res.save(pathlib.Path(tempfile.mkdtemp()) / "res")
+        >>> back = krosbl.Result.load(path)
+        >>> bool(np.array_equal(back.x, res.x)) and back.settings == res.settings
+        True
+        """
+        return save_result(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Result:
+        """Read a result written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A ``.npz`` file of :meth:`save`.
+
+        Returns
+        -------
+        Result
+
+        Raises
+        ------
+        krosbl.resultfile.ResultFileError
+            Not a krosbl result, a damaged file, or one written in a newer format version
+            (the message says which krosbl wrote it).
+        """
+        return load_result(path)
