@@ -176,3 +176,16 @@ def test_a_real_full_disk_mid_run_stops_cleanly_and_resumes(tmp_path: Path) -> N
         _assert_full_disk_error(done, out)
         filler.unlink()
         _assert_resumes(tmp_path, out, 1, stored)
+
+
+def test_figures_that_cannot_be_written_after_every_trial_is_stored(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = _args(tmp_path, out, 1)
+    assert _krosbl(*args).returncode == 0
+    (out / "nmse.png").mkdir()  # a figure's path that cannot be written
+    done = _krosbl(*[a for a in args if a != "--no-plot"])
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"every trial is stored in '{out}'" in errors[0] and "nmse.png" in errors[0]
+    assert errors[0].endswith(f"then run 'krosbl plot {out}'"), errors[0]

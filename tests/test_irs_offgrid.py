@@ -14,6 +14,9 @@ import pytest
 from krosbl import irs
 
 DATA = Path(__file__).parent / "data" / "irs" / "on_grid_trials.npz"
+#: The draws (indices, gains, pilots, patterns) are compared exactly; products of them (``H``,
+#: ``y``) to a few ulps, because another BLAS build or thread count may round them differently.
+ROUNDING = 1e-12
 SMALL = {
     "n_ms": 3,
     "n_bs": 4,
@@ -41,7 +44,8 @@ def stored() -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("off_grid", [0, 0.0])
 def test_on_grid_paper_trials_are_unchanged(stored, off_grid):
-    """ρ = 0 reproduces, bit for bit, trials stored before the off-grid scenario existed."""
+    """ρ = 0 reproduces trials stored before the off-grid scenario existed (the draws bit for
+    bit, their products to rounding)."""
     run = irs.Run(irs.Scenario(off_grid=off_grid), seed=7)
     for i in range(3):
         trial = run.trial(i)
@@ -51,18 +55,22 @@ def test_on_grid_paper_trials_are_unchanged(stored, off_grid):
         np.testing.assert_array_equal(indices, stored[f"paper_{i}_indices"])
         np.testing.assert_array_equal(g.irs_gains, stored[f"paper_{i}_irs_gains"])
         np.testing.assert_array_equal(g.bs_gains, stored[f"paper_{i}_bs_gains"])
-        np.testing.assert_array_equal(trial.H, stored[f"paper_{i}_H"])
-        np.testing.assert_array_equal(trial.y0, stored[f"paper_{i}_y0"])
+        np.testing.assert_allclose(trial.H, stored[f"paper_{i}_H"], rtol=ROUNDING)
+        np.testing.assert_allclose(trial.y0, stored[f"paper_{i}_y0"], rtol=ROUNDING)
         y = trial.observe(12.0, rng=np.random.default_rng(100 + i)).y
-        np.testing.assert_array_equal(y, stored[f"paper_{i}_y12"])
+        np.testing.assert_allclose(y, stored[f"paper_{i}_y12"], rtol=ROUNDING)
 
 
 def test_on_grid_small_trials_are_unchanged(stored):
     run = irs.Run(irs.Scenario(**SMALL), seed=11, redraw_per_trial=True)
     for i in range(2):
         trial = run.trial(i)
-        for name in ("H1", "H2", "H", "y0", "pilots", "patterns"):
+        for name in ("pilots", "patterns"):
             np.testing.assert_array_equal(getattr(trial, name), stored[f"small_{i}_{name}"])
+        for name in ("H1", "H2", "H", "y0"):
+            np.testing.assert_allclose(
+                getattr(trial, name), stored[f"small_{i}_{name}"], rtol=ROUNDING
+            )
 
 
 @pytest.mark.parametrize("off_grid", [0.25, 0.5, 1.0])

@@ -2,7 +2,8 @@
 
 Subcommands are contributed by the modules that own them, each through a
 ``register(subparsers)`` function: experiments (``run``, ``list``, ``plot``), benchmarks
-(``bench``), reference verification (``verify-reference``) and ``presets`` (here).
+(``bench``), reference verification (``verify-reference``), ``solve`` (a data file) and
+``presets`` (here).
 
 Registering imports no optional dependency: a command imports what it needs when it runs, and
 :func:`krosbl.extras.call_handler` turns a missing package of an extra into a one-line error
@@ -21,9 +22,14 @@ from collections.abc import Sequence
 from . import __version__, presets
 from .extras import call_handler
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "discard_stdout", "main"]
 
-_COMMAND_MODULES = ("krosbl.experiments.commands", "krosbl.bench", "krosbl.reference")
+_COMMAND_MODULES = (
+    "krosbl.experiments.commands",
+    "krosbl.bench",
+    "krosbl.reference",
+    "krosbl.solve_command",
+)
 
 
 def _presets_command(args: argparse.Namespace) -> int:
@@ -44,6 +50,15 @@ def _presets_command(args: argparse.Namespace) -> int:
         for key, value in settings.as_dict().items():
             print(f"  {key:15s} = {value!r}")
     return 0
+
+
+def discard_stdout() -> None:
+    """Send the rest of stdout to ``os.devnull``: its reader went away (``krosbl … | head``).
+
+    Call it on a ``BrokenPipeError`` from stdout; without it Python meets the closed pipe again
+    when it flushes stdout at exit.
+    """
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return call_handler(args.func, args, f"krosbl {args.command}")
     except BrokenPipeError:  # the reader went away (``krosbl presets | head``): not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        discard_stdout()
         return 0
 
 

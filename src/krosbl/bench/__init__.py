@@ -117,15 +117,16 @@ def run_benchmark(
     if repeat < 1:
         raise ValueError(f"repeat must be ≥ 1, got {repeat}")
     start = time.perf_counter()
-    meta: dict[str, Any] = {
-        "cases": names,
-        "quick": quick,
-        "repeat": repeat,
-        "budget_s": budget_s,
-        **machine_info(threads),
-    }
-    report = Report(meta=meta)
     with limit_threads(threads):
+        # inside the limit: ``threadpools`` shows the thread counts the solves run with
+        meta: dict[str, Any] = {
+            "cases": names,
+            "quick": quick,
+            "repeat": repeat,
+            "budget_s": budget_s,
+            **machine_info(threads),
+        }
+        report = Report(meta=meta)
         warm_up()
         for name in names:
             report.results.append(
@@ -148,7 +149,14 @@ def run_benchmark(
 
 
 def _threads(text: str) -> int | None:
-    return None if text == "auto" else positive_int(text)
+    if text == "auto":
+        return None
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'auto', got {text!r}"
+        ) from None
 
 
 def _print_progress(row: Row) -> None:
@@ -165,10 +173,10 @@ def handler(args: argparse.Namespace) -> int:
         threads=args.threads,
         progress=None if args.quiet else _print_progress,
     )
-    report.print(plain=args.plain)
-    if args.json:
+    if args.json:  # before the tables: a reader that stops early loses no file
         report.write_json(args.json)
         print(f"wrote {args.json}", file=sys.stderr)
+    report.print(plain=args.plain)
     return 0
 
 

@@ -175,7 +175,19 @@ def limit_threads(threads: int | None) -> contextlib.AbstractContextManager[Any]
 
 
 def warm_up() -> None:
-    """Run every krosbl method once on a tiny problem (first-call costs off the clock)."""
+    """Run every krosbl method once on a tiny problem (first-call costs off the clock).
+
+    The answers are discarded, and so are the warnings they raise (dKroSBL's "not rank one"
+    on this problem): they would appear on stderr as if about a benchmarked problem.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _warm_up_methods()
+    if available():  # compile the Numba sweeps now (Numba caches them on disk afterwards)
+        _compiled()
+
+
+def _warm_up_methods() -> None:
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.complex128):
         factors = tuple(rng.standard_normal((4, 10)).astype(dtype) for _ in range(3))
@@ -190,8 +202,6 @@ def warm_up() -> None:
             options = (("max_iter", 2),) if "max_iter" in method.defaults else ()
             for dense in layouts:
                 _prepare_krosbl(problem, Solver(name, name, dense, options))()
-    if available():  # compile the Numba sweeps now (Numba caches them on disk afterwards)
-        _compiled()
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .definitions import Experiment, Metric
-from .errors import ExperimentError
+from .errors import ExperimentError, StorageError
 from .registry import get_experiment
 from .storage import ResultStore
 from .summary import summarize
@@ -213,6 +213,8 @@ def plot_results(directory: str | Path, formats: Sequence[str] = ("png", "pdf"))
     ------
     ExperimentError
         If the folder holds no results, or a format is not one matplotlib writes.
+    StorageError
+        A figure file cannot be written (an :class:`ExperimentError`).
     """
     supported = Figure().canvas.get_supported_filetypes()
     unknown = [f for f in formats if f not in supported]
@@ -235,6 +237,9 @@ def plot_results(directory: str | Path, formats: Sequence[str] = ("png", "pdf"))
     for stem, fig in figures.items():
         for fmt in formats:
             path = store.root / f"{stem}.{fmt}"
-            fig.savefig(path, format=fmt)
+            try:
+                fig.savefig(path, format=fmt)
+            except OSError as exc:  # e.g. a read-only results folder
+                raise StorageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
             written.append(path)
     return written

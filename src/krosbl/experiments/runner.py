@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from .config import ExperimentSettings, fingerprint, fingerprint_payload, resolve
-from .errors import ExperimentError
+from .errors import ExperimentError, StorageError
 from .executors import CONNECT_TIMEOUT, WORKER_TIMEOUT, TrialTask, run_trials
 from .progress import ProgressMode, check_progress, reporter
 from .registry import get_experiment
@@ -158,10 +158,9 @@ def run_experiment(
 
         try:
             plot_results(store.root)
-        except OSError as exc:
-            raise ExperimentError(
-                f"every trial is stored in {str(store.root)!r}, but its figures could not be "
-                f"written: {exc.strerror or exc}; free space or fix that, then run "
-                f"'krosbl plot {store.root}'"
+        except StorageError as exc:
+            raise StorageError(
+                f"every trial is stored in {str(store.root)!r}, but {exc}; free space or fix "
+                f"that, then run 'krosbl plot {store.root}'"
             ) from None
     return results

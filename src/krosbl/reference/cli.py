@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..cli import discard_stdout
 from ..cli_types import output_dir, output_file
 from .fixtures import FIXTURES_DIR, find_fixtures
 from .report import format_table, rows_to_json
@@ -41,11 +42,14 @@ def _command(args: argparse.Namespace) -> int:
     rows: list[Row] = []
     for npz in fixtures:
         rows.extend(verify_fixture(npz, estimates_dir=args.estimates))
-    print(format_table(rows))
-    if args.json is not None:
+    if args.json is not None:  # before the table: a reader that stops early loses no file
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(rows_to_json(rows), indent=2) + "\n", encoding="utf-8")
+    try:
+        print(format_table(rows), flush=True)
+    except BrokenPipeError:  # ``… | head``: the exit code still says whether every row is ok
+        discard_stdout()
     return 0 if all(r.ok for r in rows) else 1
 
 

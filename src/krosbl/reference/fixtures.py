@@ -10,6 +10,8 @@ one by the factor arrays it holds. The six fixtures of the authors' code ship wi
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["FIXTURES_DIR", "Fixture", "Kind", "find_fixtures", "load_fixture"]
+
+#: The arrays every solver row reads besides the factors: data, ``σ²`` and SNR.
+_REQUIRED = ("y", "noise_var", "SNR")
 
 #: The reference fixtures installed with krosbl (package data): the default of
 #: :func:`find_fixtures`, :func:`krosbl.reference.verify_directory` and ``krosbl
@@ -100,6 +105,32 @@ def find_fixtures(directory: str | Path = FIXTURES_DIR) -> list[Path]:
     return sorted(path.glob("*.npz"))
 
 
+def _read_arrays(npz: Path) -> dict[str, NDArray[Any]]:
+    """Every array of a ``.npz`` file; a damaged archive is a ``ValueError``."""
+    try:
+        with np.load(npz, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, zlib.error) as exc:  # truncated or corrupted
+        raise ValueError(f"{npz.name}: not a readable .npz archive: {exc}") from None
+
+
+def _read_params(meta: Path) -> dict[str, Any]:
+    """``params`` of a fixture's JSON file; a malformed file is a ``ValueError``."""
+    try:
+        document = json.loads(meta.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{meta.name}: not valid JSON: {exc}") from None
+    params = document.get("params", {}) if isinstance(document, dict) else None
+    solvers = params.get("solvers", {}) if isinstance(params, dict) else None
+    if not isinstance(params, dict) or not (
+        isinstance(solvers, dict) and all(isinstance(v, dict) for v in solvers.values())
+    ):
+        raise ValueError(
+            f"{meta.name}: expected a JSON object whose 'params.solvers' maps tags to objects"
+        )
+    return params
+
+
 def load_fixture(path: str | Path) -> Fixture:
     """Load one fixture.
 
@@ -117,7 +148,9 @@ def load_fixture(path: str | Path) -> Fixture:
     FileNotFoundError
         If either file of the pair is missing.
     ValueError
-        If the arrays are neither an IRS nor a synthetic problem.
+        If a file is malformed (not a ``.npz`` archive, not a JSON object whose
+        ``params.solvers`` maps solver tags to objects), the arrays are neither an IRS nor a
+        synthetic problem, or an array of ``y``, ``noise_var``, ``SNR`` is missing.
     """
     p = Path(path)
     stem = p.with_suffix("") if p.suffix in (".npz", ".json") else p
@@ -125,13 +158,14 @@ def load_fixture(path: str | Path) -> Fixture:
     for f in (npz, meta):
         if not f.is_file():
             raise FileNotFoundError(f"fixture file missing: {f}")
-    with np.load(npz, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    params = json.loads(meta.read_text(encoding="utf-8")).get("params", {})
+    arrays, params = _read_arrays(npz), _read_params(meta)
     if {"H_p1", "H_p2", "A2"} <= arrays.keys():
         kind: Kind = "irs"
     elif {"A1", "A2", "A3"} <= arrays.keys():
         kind = "synthetic"
     else:
         raise ValueError(f"{npz.name}: neither an IRS (H_p1, H_p2, A2) nor a synthetic fixture")
+    missing = [k for k in _REQUIRED if k not in arrays]
+    if missing:
+        raise ValueError(f"{npz.name}: missing array(s) {', '.join(missing)}")
     return Fixture(stem.name, kind, arrays, params)

@@ -59,7 +59,8 @@ def verify_fixture(
     Returns
     -------
     list of Row
-        One per solver row; a solver that raises gives a failing row, not an exception.
+        One per solver row; a solver that raises gives a failing row, not an exception, and
+        so does a fixture that cannot be loaded or has no solver row (one row, solver ``"*"``).
     """
     if not isinstance(fixture, Fixture):
         path = Path(fixture)
@@ -67,6 +68,8 @@ def verify_fixture(
             fixture = load_fixture(path)
         except (OSError, ValueError) as exc:
             return [_failed(path.with_suffix("").name, "*", f"cannot load fixture: {exc}")]
+    if not fixture.tags:
+        return [_failed(fixture.name, "*", "no solver rows (params.solvers is empty)")]
     out_dir = None
     if estimates_dir is not None:
         out_dir = Path(estimates_dir)
