@@ -28,8 +28,10 @@ def test_mismatched_shapes(problem):
     f, y, _ = problem
     with pytest.raises(ValueError, match="y has length 19 but the dictionary has 20 rows"):
         krosbl.recover(y[:-1], f, "svd-krosbl", 0.1)
-    with pytest.raises(ValueError, match="1-D"):
+    with pytest.raises(ValueError, match=r"snapshots are the columns of y.*\(20\)"):
         krosbl.recover(np.ones((4, 5)), f, "svd-krosbl", 0.1)
+    with pytest.raises(ValueError, match="1-D"):
+        krosbl.recover(np.ones((4, 5, 2)), f, "svd-krosbl", 0.1)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

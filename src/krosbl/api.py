@@ -68,7 +68,14 @@ def check_problem(
         As :func:`recover` documents.
     """
     op = check_dictionary(A, kronecker=method.kronecker, operator=method.operator)
-    y_arr = check_measurements(y, op.shape[0])
+    shape = np.shape(y)
+    if len(shape) == 2 and min(shape) > 1 and not method.snapshots:
+        takers = sorted(n for n, m in METHODS.items() if m.snapshots)
+        raise ValueError(
+            f"method {method.name!r} takes one measurement vector, got y of shape {shape}; "
+            f"the methods that take several snapshots sharing one support are {takers}"
+        )
+    y_arr = check_measurements(y, op.shape[0], snapshots=method.snapshots)
     problem = Problem(y=y_arr, op=op, noise_var=check_noise_var(noise_var))
     if problem.n_factors < method.min_factors:
         takers = sorted(n for n, m in METHODS.items() if not m.kronecker)
@@ -89,7 +96,7 @@ def zero_result(method: Method, problem: Problem, settings: SolverSettings) -> R
     warnings.warn(msg, RuntimeWarning, stacklevel=3)
     n = problem.op.shape[1]
     return Result(
-        x=np.zeros(n, dtype=problem.dtype),
+        x=np.zeros((n, *problem.y.shape[1:]), dtype=problem.dtype),
         method=method.name,
         support=np.zeros(0, dtype=np.intp),
         n_iter=0,

@@ -52,8 +52,13 @@ class EMOutput:
 
 
 def initial_noise_var(y: NDArray) -> float:
-    """Initial learned noise variance ``0.1 · var(y)`` (unbiased, ``ddof=1``, mean removed)."""
-    return 0.1 * float(np.var(y, ddof=1)) if len(y) > 1 else 0.1 * float(np.abs(y[0]) ** 2)
+    """Initial learned noise variance ``0.1 · var(y)`` (unbiased, ``ddof=1``, mean removed);
+    for snapshots ``(M, T)``, the mean over the snapshots of each one's variance."""
+    if len(y) == 1:
+        return 0.1 * float(np.mean(np.abs(y[0]) ** 2))
+    if y.ndim == 2:
+        return 0.1 * float(np.mean(np.var(y, axis=0, ddof=1)))
+    return 0.1 * float(np.var(y, ddof=1))
 
 
 def next_noise_var(residual_sq: Any, noise_var: Any, dof: Any, m: int, floor: Any) -> Any:
@@ -107,8 +112,9 @@ def run_em(
 
     Parameters
     ----------
-    y : ndarray
-        Measurements.
+    y : ndarray, shape (M,) or (M, T)
+        Measurements: one vector, or ``T`` snapshots that share the prior (M-SBL); the
+        learned ``σ²`` then uses the residual averaged over the snapshots.
     op : Kron or ndarray
         The dictionary.
     prior : KronPrior or FlatPrior

@@ -162,8 +162,9 @@ class _Recovery:
         ----------
         A : Kron, list of array_like or ndarray
             Dictionary or its Kronecker factors.
-        y : array_like, shape (M,)
-            Measurements.
+        y : array_like, shape (M,) or (M, T)
+            Measurements; ``T`` columns are snapshots sharing one support (SBL methods),
+            and ``coef_`` then has shape ``(N, T)``.
 
         Returns
         -------
@@ -204,7 +205,7 @@ class _Recovery:
 
         Returns
         -------
-        ndarray, shape (M,)
+        ndarray, shape (M,) or (M, T)
 
         Raises
         ------

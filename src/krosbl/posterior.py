@@ -1,7 +1,9 @@
 """Gaussian posterior of SBL: the E-step, for Kronecker-structured and unstructured priors.
 
 Both functions return a :class:`Posterior` with the statistics every M-step and the noise
-update need, so the EM loop never looks inside.
+update need, so the EM loop never looks inside. The measurements are one vector ``y`` of
+shape ``(M,)`` or ``T`` snapshots ``Y`` of shape ``(M, T)`` that share the prior (M-SBL,
+Wipf & Rao 2007): every factorisation is computed once and applied to the ``T`` columns.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "noiseless_kron_posterior",
     "posterior_memory",
     "second_moment",
+    "snapshot_count",
 ]
 
 
@@ -35,14 +38,16 @@ class Posterior:
 
     Attributes
     ----------
-    mean : ndarray
-        Posterior mean ``μ`` (flat, over the kept columns, C order of the kept tensor).
-    var : ndarray
-        Diagonal ``d`` of the posterior covariance (real).
+    mean : ndarray, shape (K,) or (K, T)
+        Posterior mean ``μ`` (over the kept columns, C order of the kept tensor); one column
+        per snapshot when the measurements are ``(M, T)``.
+    var : ndarray, shape (K,)
+        Diagonal ``d`` of the posterior covariance (real), the same for every snapshot.
     cost : float
-        SBL objective ``log det Σ_y + yᴴ Σ_y⁻¹ y`` at the prior used.
+        SBL objective ``log det Σ_y + (1/T) Σ_t y_tᴴ Σ_y⁻¹ y_t`` at the prior used
+        (``T = 1`` for one vector).
     residual_sq : float
-        ``‖y − A_K μ‖²``.
+        ``(1/T) Σ_t ‖y_t − A_K μ_t‖²``.
     dof : float
         ``Σ_j (1 − d_j/γ_j)`` over the kept columns with ``γ_j > 0`` (the learned-noise term).
     """
@@ -55,8 +60,11 @@ class Posterior:
 
     @property
     def second_moment(self) -> NDArray:
-        """``Λ = d + |μ|²``, the statistic of every SBL M-step."""
-        return second_moment(self.mean, self.var)
+        """``Λ = d + |μ|²`` (snapshots: ``d + (1/T) Σ_t |μ_t|²``), the statistic of every SBL
+        M-step."""
+        if self.mean.ndim == 1:
+            return second_moment(self.mean, self.var)
+        return second_moment(self.mean, self.var[:, None]).mean(axis=1)
 
 
 def second_moment(mean: NDArray, var: NDArray) -> NDArray:
@@ -64,6 +72,17 @@ def second_moment(mean: NDArray, var: NDArray) -> NDArray:
     if np.iscomplexobj(mean):
         return var + mean.real**2 + mean.imag**2
     return var + mean**2
+
+
+def snapshot_count(y: NDArray) -> int:
+    """``T`` of measurements ``(M, T)``; 1 for a vector ``(M,)``."""
+    return y.shape[1] if y.ndim == 2 else 1
+
+
+def _per_row(values: NDArray, like: NDArray) -> NDArray:
+    """``values`` (one per row) shaped to broadcast against ``like`` of shape ``(K,)`` or
+    ``(K, T)``."""
+    return values if like.ndim == 1 else values[:, None]
 
 
 def _dof(gamma: NDArray, shrink: NDArray) -> float:
@@ -83,8 +102,8 @@ def kron_posterior(
 
     Parameters
     ----------
-    y : ndarray, shape (prod(M_i),)
-        Measurements.
+    y : ndarray, shape (prod(M_i),) or (prod(M_i), T)
+        Measurements: one vector, or ``T`` snapshots sharing the prior.
     factors : sequence of ndarray
         Kept columns of each factor, ``A_i[:, K_i]`` of shape ``(M_i, l_i)``.
     gammas : sequence of ndarray
@@ -106,7 +125,9 @@ def kron_posterior(
     ``log det Σ_y = Σ log(σ² + P)``, ``yᴴΣ_y⁻¹y = Σ w |(⊗U_iᴴ)y|²``,
     ``‖y − Aμ‖² = σ⁴ Σ w² |(⊗U_iᴴ)y|²`` and ``Σ_j (1 − d_j/γ_j) = Σ w P``
     (because ``Σ_n γ_i[n] |(A_iᴴU_i)[n, m]|² = p_i[m]``; docs/theory.md, "Kronecker prior:
-    per-factor eigendecompositions"). Memory ``O(ΠN + ΠM)``.
+    per-factor eigendecompositions"). Memory ``O(ΠN + ΠM)``. With ``T`` snapshots the
+    eigendecompositions, ``w`` and ``d`` are shared; only the mode products of ``y`` and
+    ``μ`` carry the ``T`` columns, and the quadratic terms are averaged over them.
 
     References
     ----------
@@ -125,19 +146,21 @@ def kron_posterior(
         gains.append(gain)
         gains_sq.append(np.abs(gain) ** 2)
     out_shape = tuple(a.shape[0] for a in factors)
-    y_rot = multi_mode_product(y.reshape(out_shape), rotations)
+    columns, t = y.shape[1:], snapshot_count(y)
+    y_rot = multi_mode_product(y.reshape(out_shape + columns), rotations)
     power = reduce(np.multiply.outer, powers)
     total = power + noise_var
     w = 1.0 / total
-    mean = multi_mode_product(w * y_rot, gains)
+    w_each = w.reshape(w.shape + (1,) * len(columns))  # the same weights for every snapshot
+    mean = multi_mode_product(w_each * y_rot, gains)
     shrink = multi_mode_product(w, gains_sq)
     gamma = reduce(np.multiply.outer, gammas)
-    w_y_sq = w * np.abs(y_rot) ** 2
+    w_y_sq = w_each * np.abs(y_rot) ** 2
     return Posterior(
-        mean=mean.ravel(),
+        mean=mean.reshape((-1, *columns)),
         var=(gamma - shrink).ravel(),
-        cost=float(np.log(total).sum() + w_y_sq.sum()),
-        residual_sq=float(noise_var**2 * (w * w_y_sq).sum()),
+        cost=float(np.log(total).sum() + w_y_sq.sum() / t),
+        residual_sq=float(noise_var**2 * (w_each * w_y_sq).sum() / t),
         dof=float((w * power).sum()),
     )
 
@@ -149,8 +172,8 @@ def flat_posterior(
 
     Parameters
     ----------
-    y : ndarray, shape (M,)
-        Measurements.
+    y : ndarray, shape (M,) or (M, T)
+        Measurements: one vector, or ``T`` snapshots sharing the prior.
     A : ndarray or Kron
         The dictionary, dense ``(M, N)`` or a :class:`~krosbl.Kron`.
     gamma : ndarray, shape (len(keep),)
@@ -184,6 +207,8 @@ def flat_posterior(
     (:func:`kron_kept_gram`). While every column is kept with one common variance ``c``
     (the first iteration of classic SBL), the prior is the Kronecker prior
     ``c·1 ⊗ 1 ⊗ … ⊗ 1`` and :func:`kron_posterior` gives the same posterior from the factors.
+    With ``T`` snapshots either factorisation is computed once and solved against the ``T``
+    columns (M-SBL, [3]_).
 
     References
     ----------
@@ -192,6 +217,8 @@ def flat_posterior(
        Process., 2024, arXiv:2307.14719.
     .. [2] M. E. Tipping, "Sparse Bayesian learning and the relevance vector machine",
        J. Mach. Learn. Res. 1, 2001.
+    .. [3] D. P. Wipf and B. D. Rao, "An empirical Bayesian strategy for solving the
+       simultaneous sparse approximation problem", IEEE Trans. Signal Process. 55(7), 2007.
     """
     if isinstance(A, Kron) and len(keep) == A.shape[1] and np.all(gamma == gamma[0]):
         gammas = [np.full(n, float(gamma[0]) if i == 0 else 1.0) for i, n in enumerate(A.in_shape)]
@@ -264,18 +291,19 @@ class _KeptColumns:
         return self.dense
 
     def apply(self, x: NDArray) -> NDArray:
-        """``A_K x``."""
+        """``A_K x`` (``x`` of shape ``(K,)`` or ``(K, T)``)."""
         if self.kron is not None:
-            full = np.zeros(self.kron.shape[1], dtype=x.dtype)
+            full = np.zeros((self.kron.shape[1], *x.shape[1:]), dtype=x.dtype)
             full[self.keep] = x
-            return self.kron.matvec(full)
+            return self.kron.matvec(full) if x.ndim == 1 else self.kron.matmat(full)
         assert self.dense is not None
         return self.dense @ x
 
     def adjoint(self, v: NDArray) -> NDArray:
-        """``A_Kᴴ v``."""
+        """``A_Kᴴ v`` (``v`` of shape ``(M,)`` or ``(M, T)``)."""
         if self.kron is not None:
-            return self.kron.rmatvec(v)[self.keep]
+            product = self.kron.rmatvec(v) if v.ndim == 1 else self.kron.rmatmat(v)
+            return product[self.keep]
         assert self.dense is not None
         return self.dense.conj().T @ v
 
@@ -391,7 +419,7 @@ def _finish(
         mean=mean,
         var=gamma - shrink,
         cost=cost,
-        residual_sq=float(np.sum(np.abs(y - fitted) ** 2)),
+        residual_sq=float(np.sum(np.abs(y - fitted) ** 2)) / snapshot_count(y),
         dof=_dof(gamma, shrink),
     )
 
@@ -413,10 +441,11 @@ def _measurement_form(
     """
     v = _cho_solve(chol, y)
     if noise_var > 0:
-        cost = float(2 * np.sum(np.log(np.abs(np.diag(chol)))) + np.real(np.vdot(y, v)))
+        quad = np.real(np.vdot(y, v)) / snapshot_count(y)
+        cost = float(2 * np.sum(np.log(np.abs(np.diag(chol)))) + quad)
     else:
         cost = float("nan")
-    mean = gamma * cols.adjoint(v)
+    mean = _per_row(gamma, v) * cols.adjoint(v)
     shrink = gamma**2 * cols.inverse_quadratic_diag(chol)
     return _finish(y, mean, cols.apply(mean), gamma, shrink, cost)
 
@@ -437,11 +466,13 @@ def _coefficient_form(
     _add_to_diagonal(inner, 1.0)
     chol = _cholesky(inner)
     aty = cols.adjoint(y)
-    core = _cho_solve(chol, root * aty)
-    mean = root * core / noise_var
+    root_each = _per_row(root, aty)
+    core = _cho_solve(chol, root_each * aty)
+    mean = root_each * core / noise_var
     sigma_diag = gamma * np.sum(np.abs(_triangular_inverse(chol)) ** 2, axis=0)
     logdet = len(y) * np.log(noise_var) + 2 * np.sum(np.log(np.abs(np.diag(chol))))
     quad = (np.sum(np.abs(y) ** 2) - np.real(np.vdot(aty, mean))) / noise_var
+    quad /= snapshot_count(y)
     return _finish(y, mean, cols.apply(mean), gamma, gamma - sigma_diag, float(logdet + quad))
 
 
@@ -479,8 +510,11 @@ def noiseless_kron_posterior(
     """
     parts = [_noiseless_moments(a, g) for a, g in zip(factors, gammas)]
     out_shape = tuple(a.shape[0] for a in factors)
-    mean = multi_mode_product(y.reshape(out_shape), [p for p, _ in parts]).ravel()
-    fitted = multi_mode_product(mean.reshape([len(g) for g in gammas]), list(factors)).ravel()
+    columns = y.shape[1:]
+    mean = multi_mode_product(y.reshape(out_shape + columns), [p for p, _ in parts])
+    mean = mean.reshape((-1, *columns))
+    kept_shape = tuple(len(g) for g in gammas)
+    fitted = multi_mode_product(mean.reshape(kept_shape + columns), list(factors)).reshape(y.shape)
     shrink = reduce(np.multiply.outer, [s for _, s in parts]).ravel()
     gamma = reduce(np.multiply.outer, gammas).ravel()
     return _finish(y, mean, fitted, gamma, shrink, float("nan"))
@@ -493,8 +527,8 @@ def noiseless_flat_posterior(
 
     Parameters
     ----------
-    y : ndarray, shape (M,)
-        Measurements.
+    y : ndarray, shape (M,) or (M, T)
+        Measurements: one vector, or ``T`` snapshots sharing the prior.
     A : ndarray or Kron
         The dictionary.
     gamma : ndarray, shape (len(keep),)

@@ -93,14 +93,16 @@ class KronPrior:
         return tuple(len(k) for k in self.keep)
 
     def embed(self, kept: NDArray) -> NDArray:
-        """Put a vector over the kept tensor back on the full index set (zeros elsewhere)."""
-        full = np.zeros(self.in_shape, dtype=kept.dtype)
-        full[np.ix_(*self.keep)] = kept.reshape(self.kept_shape)
-        return full.ravel()
+        """Put a vector over the kept tensor back on the full index set (zeros elsewhere);
+        ``kept`` of shape ``(K, T)`` gives ``(N, T)``."""
+        columns = kept.shape[1:]
+        full = np.zeros(self.in_shape + columns, dtype=kept.dtype)
+        full[np.ix_(*self.keep)] = kept.reshape(self.kept_shape + columns)
+        return full.reshape((-1, *columns))
 
     def embedded(self) -> NDArray:
         """The full-length ``⊗γ_i`` with zeros at pruned positions."""
-        return self.embed(reduce(np.multiply.outer, self.gammas))
+        return self.embed(reduce(np.multiply.outer, self.gammas).ravel())
 
     def support(self) -> NDArray:
         """Flat indices (``numpy.kron`` order) of the kept entries, ascending."""
@@ -207,8 +209,9 @@ class FlatPrior:
         self.keep = np.arange(self.n)
 
     def embed(self, kept: NDArray) -> NDArray:
-        """Put a kept-set vector back on the full index set (zeros elsewhere)."""
-        full = np.zeros(self.n, dtype=kept.dtype)
+        """Put a kept-set vector back on the full index set (zeros elsewhere); ``kept`` of
+        shape ``(K, T)`` gives ``(N, T)``."""
+        full = np.zeros((self.n, *kept.shape[1:]), dtype=kept.dtype)
         full[self.keep] = kept
         return full
 

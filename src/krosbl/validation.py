@@ -244,17 +244,28 @@ def check_dictionary(
     return op
 
 
-def check_measurements(y: ArrayLike, n_rows: int) -> NDArray:
-    """``y`` flat, checked: numeric, finite, one value per dictionary row.
+def check_measurements(y: ArrayLike, n_rows: int, *, snapshots: bool = False) -> NDArray:
+    """``y`` checked: numeric, finite, one value per dictionary row.
+
+    With ``snapshots``, a 2-D ``y`` of shape ``(n_rows, T)`` is kept as ``T`` snapshots (a
+    row vector ``(1, n_rows)`` is still one vector); otherwise ``y`` is made flat.
 
     Raises
     ------
     TypeError
         A non-numeric dtype.
     ValueError
-        Not a vector, NaN or inf, or a length other than ``n_rows``.
+        Not a vector (or, with ``snapshots``, a matrix with one row per dictionary row), NaN
+        or inf, or a length other than ``n_rows``.
     """
     arr = np.asarray(y)
+    if snapshots and arr.ndim == 2 and arr.shape != (1, n_rows):
+        if arr.shape[0] != n_rows or arr.shape[1] == 0:
+            raise ValueError(
+                f"y of shape {arr.shape}: snapshots are the columns of y, which must have one "
+                f"row per dictionary row ({n_rows}) and at least one column"
+            )
+        return check_array(arr, "y")
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()
     if arr.ndim != 1:

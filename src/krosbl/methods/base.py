@@ -75,6 +75,8 @@ class Method(ABC):
         Whether a known ``noise_var`` changes its result.
     variances : bool
         Whether its :class:`Result` carries the posterior variances ``x_var``.
+    snapshots : bool
+        Whether it takes ``T`` snapshots sharing one support, ``y`` of shape ``(M, T)``.
     defaults : mapping
         The settings it reads, with their neutral defaults.
     """
@@ -87,6 +89,7 @@ class Method(ABC):
     takes_support: ClassVar[bool] = False
     uses_noise_var: ClassVar[bool] = True
     variances: ClassVar[bool] = False
+    snapshots: ClassVar[bool] = False
     defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     @abstractmethod
@@ -142,6 +145,7 @@ class EMMethod(Method):
 
     defaults = EM_DEFAULTS
     variances = True
+    snapshots = True
 
     @abstractmethod
     def build(self, op: Any, settings: SolverSettings) -> tuple[KronPrior | FlatPrior, UpdateRule]:
@@ -282,7 +286,7 @@ class EMMethod(Method):
             x_var=out.var * power,
             gamma=self.prior_variances(prior, rule) * power,
             gammas=gammas,
-            cost=out.cost + problem.y.size * np.log(power),
+            cost=out.cost + problem.y.shape[0] * np.log(power),
             mean_history=[m * scale for m in out.mean_history],
             settings=settings,
             details=self.details(rule, power),

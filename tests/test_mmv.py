@@ -1,0 +1,142 @@
+"""Several snapshots sharing one support (M-SBL): ``recover(Y, A, method)`` with ``Y`` (M, T).
+
+Held against a dense M-SBL written plainly here (Wipf & Rao, IEEE TSP 2007), against the
+single-snapshot solve (``T = 1``, and ``T`` copies of one snapshot), and on the recovery of a
+common support that one snapshot alone misses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import random_factors
+
+import krosbl
+from krosbl.methods import METHODS
+
+SBL_METHODS = ["sbl", "pc-sbl", "am-krosbl", "svd-krosbl", "pc-krosbl", "ksbl"]
+IN_SHAPE, OUT_SHAPE = (6, 7), (4, 5)
+
+
+def _problem(seed: int, complex_: bool, t: int = 4):
+    """``Y = A X + N`` with ``X`` of ``t`` columns on one Kronecker support."""
+    rng = np.random.default_rng(seed)
+    factors = random_factors(rng, OUT_SHAPE, IN_SHAPE, complex_)
+    support = np.kron(np.eye(6)[[1, 2]].sum(0), np.eye(7)[[4, 5]].sum(0)).astype(bool)
+    X = np.zeros((42, t), dtype=complex if complex_ else float)
+    X[support] = rng.standard_normal((4, t)) + (1j * rng.standard_normal((4, t)) if complex_ else 0)
+    Y = krosbl.Kron(factors) @ X
+    Y = Y + 0.05 * (
+        rng.standard_normal(Y.shape) + (1j * rng.standard_normal(Y.shape) if complex_ else 0)
+    )
+    return Y, factors, X, np.flatnonzero(support)
+
+
+def _dense_posterior(Y, A, gamma, sigma2):
+    """Plain dense M-SBL E-step: means (N, T), variances, mean residual and dof."""
+    sigma_y = sigma2 * np.eye(A.shape[0]) + (A * gamma) @ A.conj().T
+    inverse = np.linalg.inv(sigma_y)
+    mean = gamma[:, None] * (A.conj().T @ inverse @ Y)
+    var = gamma - gamma**2 * np.real(np.einsum("mn,mk,kn->n", A.conj(), inverse, A))
+    residual = np.sum(np.abs(Y - A @ mean) ** 2) / Y.shape[1]
+    return mean, var, residual, np.sum(1 - var / gamma)
+
+
+def _dense_msbl(Y, A, sigma2, iterations, gamma_update):
+    """Dense M-SBL: ``γ ← gamma_update(d + (1/T) Σ_t |μ_t|²)``; σ² learned when ``None``."""
+    learn = sigma2 is None
+    if learn:
+        sigma2 = 0.1 * np.mean(np.var(Y, axis=0, ddof=1))
+    gamma = np.ones(A.shape[1])
+    for _ in range(iterations):
+        mean, var, residual, dof = _dense_posterior(Y, A, gamma, sigma2)
+        gamma = gamma_update(var + np.mean(np.abs(mean) ** 2, axis=1))
+        if learn:
+            sigma2 = (residual + sigma2 * dof) / A.shape[0]
+    mean, var, _, _ = _dense_posterior(Y, A, gamma, sigma2)
+    return mean, var, sigma2
+
+
+def _rank_one_svd(lam):
+    """SVD-KroSBL's M-step for two factors, densely: ``|u_1| ⊗ s_1|v_1|``."""
+    u, s, vh = np.linalg.svd(lam.reshape(IN_SHAPE))
+    return np.kron(np.abs(u[:, 0]), s[0] * np.abs(vh[0]))
+
+
+@pytest.mark.parametrize(("method", "gamma_update"), [("sbl", None), ("svd-krosbl", _rank_one_svd)])
+@pytest.mark.parametrize("noise_var", [None, 2e-3])
+def test_equals_a_dense_msbl(method, gamma_update, noise_var, is_complex: bool) -> None:
+    Y, factors, _, _ = _problem(1, is_complex)
+    A = np.kron(*factors)
+    dictionary = factors if method != "sbl" else krosbl.Kron(factors)
+    iterations = 12
+    result = krosbl.recover(
+        Y,
+        dictionary,
+        method,
+        noise_var,
+        prune_ratio=None,
+        tol=0.0,
+        max_iter=iterations,
+        normalize=False,
+    )
+    mean, var, sigma2 = _dense_msbl(Y, A, noise_var, iterations, gamma_update or (lambda g: g))
+    assert result.x.shape == (42, Y.shape[1]) and result.x_var.shape == (42,)
+    assert result.n_iter == iterations
+    np.testing.assert_allclose(result.x, mean, rtol=1e-8, atol=1e-10 * np.abs(mean).max())
+    np.testing.assert_allclose(result.x_var, var, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(result.noise_var, sigma2, rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", SBL_METHODS)
+@pytest.mark.parametrize("noise_var", [None, 2e-3])
+def test_one_snapshot_and_copies_of_one_give_the_single_vector_result(
+    method: str, noise_var, is_complex: bool
+) -> None:
+    Y, factors, _, _ = _problem(2, is_complex)
+    dictionary = factors if METHODS[method].kronecker else krosbl.Kron(factors)
+    alone = krosbl.recover(Y[:, 0], dictionary, method, noise_var)
+    column = krosbl.recover(Y[:, :1], dictionary, method, noise_var)
+    assert column.x.shape == (42, 1)
+    np.testing.assert_array_equal(column.x[:, 0], alone.x)  # T = 1: the same arithmetic
+    np.testing.assert_array_equal(column.x_var, alone.x_var)
+    copies = krosbl.recover(np.repeat(Y[:, :1], 3, axis=1), dictionary, method, noise_var)
+    assert copies.n_iter == alone.n_iter
+    np.testing.assert_array_equal(copies.support, alone.support)
+    for t in range(3):
+        np.testing.assert_allclose(copies.x[:, t], alone.x, atol=1e-9 * np.abs(alone.x).max())
+
+
+@pytest.mark.parametrize("method", SBL_METHODS)
+def test_the_snapshots_together_beat_each_alone(method: str, is_complex: bool) -> None:
+    Y, factors, X, support = _problem(3, is_complex, t=8)
+    Y = Y + 0.5 * np.random.default_rng(9).standard_normal(Y.shape)  # hard for one alone
+    noise_var = 0.25 + 0.05**2 * (2 if is_complex else 1)
+    dictionary = factors if METHODS[method].kronecker else krosbl.Kron(factors)
+    joint = krosbl.recover(Y, dictionary, method, noise_var)
+    error = np.linalg.norm(joint.x - X) ** 2 / np.linalg.norm(X) ** 2
+    alone = np.column_stack([krosbl.recover(y, dictionary, method, noise_var).x for y in Y.T])
+    error_alone = np.linalg.norm(alone - X) ** 2 / np.linalg.norm(X) ** 2
+    assert error < error_alone, (error, error_alone)
+    top = np.argsort(-np.linalg.norm(joint.x, axis=1))[: len(support)]
+    assert set(top) == set(support)
+
+
+def test_methods_without_snapshots_say_which_have_them() -> None:
+    Y, factors, _, _ = _problem(4, False)
+    for method in ("omp", "kron-omp", "dkrosbl"):
+        with pytest.raises(ValueError, match=r"takes one measurement vector.*'svd-krosbl'"):
+            krosbl.recover(Y, factors if method != "omp" else krosbl.Kron(factors), method, 1e-3)
+    with pytest.raises(ValueError, match=r"one row per dictionary row \(20\)"):
+        krosbl.recover(Y.T, factors, "svd-krosbl", 1e-3)
+    Y[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        krosbl.recover(Y, factors, "svd-krosbl", 1e-3)
+
+
+def test_estimators_fit_snapshots() -> None:
+    Y, factors, X, _ = _problem(5, False)
+    est = krosbl.SVDKroSBL(noise_var=2.5e-3).fit(factors, Y)
+    assert est.coef_.shape == X.shape and est.coef_var_.shape == (42,)
+    np.testing.assert_allclose(est.predict(factors), krosbl.Kron(factors) @ est.coef_)
+    np.testing.assert_array_equal(est.coef_, krosbl.recover(Y, factors, "svd-krosbl", 2.5e-3).x)
