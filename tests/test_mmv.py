@@ -140,3 +140,63 @@ def test_estimators_fit_snapshots() -> None:
     assert est.coef_.shape == X.shape and est.coef_var_.shape == (42,)
     np.testing.assert_allclose(est.predict(factors), krosbl.Kron(factors) @ est.coef_)
     np.testing.assert_array_equal(est.coef_, krosbl.recover(Y, factors, "svd-krosbl", 2.5e-3).x)
+
+
+def _dense_multitask(Y, As, sigma2, iterations, gamma_update):
+    """Plain dense multi-task SBL (Ji, Dunson & Carin 2009): one ``γ``, a posterior per task."""
+    learn = sigma2 is None
+    if learn:
+        sigma2 = 0.1 * np.mean(np.var(Y, axis=0, ddof=1))
+    gamma = np.ones(As[0].shape[1])
+    for _ in range(iterations):
+        parts = [_dense_posterior(Y[:, [t]], A, gamma, sigma2) for t, A in enumerate(As)]
+        lam = np.mean([v + np.abs(m[:, 0]) ** 2 for m, v, _, _ in parts], axis=0)
+        gamma = gamma_update(lam)
+        if learn:
+            residual = np.mean([r for _, _, r, _ in parts])
+            dof = np.mean([d for _, _, _, d in parts])
+            sigma2 = (residual + sigma2 * dof) / As[0].shape[0]
+    parts = [_dense_posterior(Y[:, [t]], A, gamma, sigma2) for t, A in enumerate(As)]
+    return np.column_stack([m[:, 0] for m, *_ in parts]), np.column_stack([v for _, v, *_ in parts])
+
+
+@pytest.mark.parametrize(("method", "gamma_update"), [("sbl", None), ("svd-krosbl", _rank_one_svd)])
+@pytest.mark.parametrize("noise_var", [None, 2e-3])
+def test_tasks_equal_a_dense_multitask_sbl(method, gamma_update, noise_var, is_complex) -> None:
+    rng = np.random.default_rng(6)
+    Y, _, _, _ = _problem(6, is_complex, t=3)
+    tasks = [random_factors(rng, OUT_SHAPE, IN_SHAPE, is_complex) for _ in range(3)]
+    dictionaries = tasks if method != "sbl" else [np.kron(*f) for f in tasks]
+    result = krosbl.recover_tasks(
+        Y, dictionaries, method, noise_var, prune_ratio=None, tol=0.0, max_iter=10,
+        normalize=False,
+    )  # fmt: skip
+    mean, var = _dense_multitask(
+        Y, [np.kron(*f) for f in tasks], noise_var, 10, gamma_update or (lambda g: g)
+    )
+    assert result.x.shape == (42, 3) and result.x_var.shape == (42, 3)
+    np.testing.assert_allclose(result.x, mean, rtol=1e-8, atol=1e-10 * np.abs(mean).max())
+    np.testing.assert_allclose(result.x_var, var, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", SBL_METHODS)
+def test_tasks_of_one_dictionary_are_snapshots(method: str, is_complex: bool) -> None:
+    Y, factors, _, _ = _problem(7, is_complex)
+    dictionary = factors if METHODS[method].kronecker else krosbl.Kron(factors)
+    snapshots = krosbl.recover(Y, dictionary, method, 2e-3)
+    tasks = krosbl.recover_tasks(Y, [dictionary] * Y.shape[1], method, 2e-3)
+    assert tasks.n_iter == snapshots.n_iter
+    np.testing.assert_array_equal(tasks.support, snapshots.support)
+    np.testing.assert_allclose(tasks.x, snapshots.x, atol=1e-9 * np.abs(snapshots.x).max())
+    np.testing.assert_allclose(tasks.x_var, np.tile(snapshots.x_var[:, None], (1, Y.shape[1])))
+
+
+def test_tasks_refuse_what_does_not_fit() -> None:
+    Y, factors, _, _ = _problem(8, False, t=2)
+    other = [np.ones((4, 7)), np.ones((5, 6))]
+    with pytest.raises(ValueError, match="dictionary 1 has the shape"):
+        krosbl.recover_tasks(Y, [factors, other], "svd-krosbl", 1e-3)
+    with pytest.raises(ValueError, match="Y has 2 columns but there are 3 dictionaries"):
+        krosbl.recover_tasks(Y, [factors] * 3, "svd-krosbl", 1e-3)
+    with pytest.raises(ValueError, match="no multi-task form"):
+        krosbl.recover_tasks(Y, [factors] * 2, "dkrosbl", 1e-3)

@@ -9,7 +9,7 @@ import importlib
 from typing import Any
 
 from . import metrics, presets
-from .api import memory_estimate, recover
+from .api import memory_estimate, recover, recover_tasks
 from .batch.api import recover_batch
 from .estimators import (
     KSBL,
@@ -66,4 +66,5 @@ __all__ = [
     "presets",
     "recover",
     "recover_batch",
+    "recover_tasks",
 ]

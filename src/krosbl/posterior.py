@@ -41,8 +41,9 @@ class Posterior:
     mean : ndarray, shape (K,) or (K, T)
         Posterior mean ``μ`` (over the kept columns, C order of the kept tensor); one column
         per snapshot when the measurements are ``(M, T)``.
-    var : ndarray, shape (K,)
-        Diagonal ``d`` of the posterior covariance (real), the same for every snapshot.
+    var : ndarray, shape (K,) or (K, T)
+        Diagonal ``d`` of the posterior covariance (real): the same for every snapshot of
+        one dictionary, one column per task of :class:`krosbl.tasks.Tasks`.
     cost : float
         SBL objective ``log det Σ_y + (1/T) Σ_t y_tᴴ Σ_y⁻¹ y_t`` at the prior used
         (``T = 1`` for one vector).
@@ -64,7 +65,8 @@ class Posterior:
         M-step."""
         if self.mean.ndim == 1:
             return second_moment(self.mean, self.var)
-        return second_moment(self.mean, self.var[:, None]).mean(axis=1)
+        var = self.var if self.var.ndim == 2 else self.var[:, None]
+        return second_moment(self.mean, var).mean(axis=1)
 
 
 def second_moment(mean: NDArray, var: NDArray) -> NDArray:

@@ -25,6 +25,7 @@ from .posterior import (
     noiseless_flat_posterior,
     noiseless_kron_posterior,
 )
+from .tasks import Tasks
 
 __all__ = ["FlatPrior", "KronPrior", "coupling_matrix", "product_support"]
 
@@ -85,7 +86,7 @@ class KronPrior:
         self.couplings: list[NDArray | None] = (
             list(couplings) if couplings is not None else [None] * len(self.gammas)
         )
-        self._columns: tuple[LinearOperator, list[NDArray], list[NDArray]] | None = None
+        self._columns: dict[int, tuple[LinearOperator, list[NDArray], list[NDArray]]] = {}
 
     @property
     def kept_shape(self) -> tuple[int, ...]:
@@ -165,21 +166,24 @@ class KronPrior:
             _check_survivors(mask, f"factor {i}")
             self.gammas[i] = g[mask]
             self.keep[i] = self.keep[i][mask]
-            self._columns = None
+            self._columns = {}
             c = self.couplings[i]
             if c is not None:
                 self.couplings[i] = c[np.ix_(mask, mask)]
 
     def posterior(self, y: NDArray, op: LinearOperator, noise_var: float) -> Posterior:
         """E-step on the kept columns (per-factor eigendecompositions); ``noise_var = 0`` is the
-        noiseless limit ``σ² → 0``."""
+        noiseless limit ``σ² → 0``; :class:`~krosbl.tasks.Tasks` run it per task."""
+        if isinstance(op, Tasks):
+            return op.posterior(y, lambda y_t, op_t: self.posterior(y_t, op_t, noise_var))
         assert isinstance(op, Kron)
-        if self._columns is None or self._columns[0] is not op:
+        cached = self._columns.get(id(op))
+        if cached is None or cached[0] is not op:
             factors = [
                 f if len(k) == f.shape[1] else f[:, k] for f, k in zip(op.factors, self.keep)
             ]
-            self._columns = (op, factors, [f.conj().T for f in factors])
-        _, factors, adjoints = self._columns
+            cached = self._columns[id(op)] = (op, factors, [f.conj().T for f in factors])
+        _, factors, adjoints = cached
         if noise_var == 0:
             return noiseless_kron_posterior(y, factors, self.gammas)
         return kron_posterior(y, factors, self.gammas, noise_var, adjoints)
@@ -245,7 +249,9 @@ class FlatPrior:
 
     def posterior(self, y: NDArray, op: LinearOperator | NDArray, noise_var: float) -> Posterior:
         """E-step on the kept columns (Cholesky form); ``noise_var = 0`` is the noiseless limit
-        ``σ² → 0``."""
+        ``σ² → 0``; :class:`~krosbl.tasks.Tasks` run it per task."""
+        if isinstance(op, Tasks):
+            return op.posterior(y, lambda y_t, op_t: self.posterior(y_t, op_t, noise_var))
         if noise_var == 0:
             return noiseless_flat_posterior(y, op, self.gamma, self.keep)
         return flat_posterior(y, op, self.gamma, self.keep, noise_var)

@@ -41,8 +41,8 @@ class Problem:
     ----------
     y : ndarray, shape (M,)
         Finite measurements.
-    op : Kron, ndarray or LinearOperator
-        The dictionary, ``(M, N)``.
+    op : Kron, ndarray, LinearOperator or Tasks
+        The dictionary, ``(M, N)``, or one per task (:class:`krosbl.tasks.Tasks`).
     noise_var : float or None
         Known ``σ² > 0``, or ``None`` (learn it, or not used).
     support : ndarray of int or None
@@ -62,7 +62,7 @@ class Problem:
     @property
     def n_factors(self) -> int:
         """Number of Kronecker factors (1 for an unstructured dictionary)."""
-        return self.op.n_factors if isinstance(self.op, Kron) else 1
+        return int(getattr(self.op, "n_factors", 1))  # a Kron, or Tasks of them
 
 
 def check_int(name: str, value: object, *, minimum: int) -> int:

@@ -29,6 +29,7 @@ from ..posterior import RESCALE_HINT, posterior_memory
 from ..priors import FlatPrior, KronPrior
 from ..result import Result
 from ..settings import SolverSettings
+from ..tasks import Tasks
 from ..validation import Problem
 
 __all__ = [
@@ -181,7 +182,8 @@ class EMMethod(Method):
         if settings.normalize:
             problem, scale = normalized_problem(problem)
         sigma2 = self.loop_noise_var(problem, settings)
-        prior, rule = self.build(problem.op, settings)
+        op = problem.op
+        prior, rule = self.build(op.template if isinstance(op, Tasks) else op, settings)
         with numerical_breakdown(self.name):
             out = run_em(
                 problem.y,
