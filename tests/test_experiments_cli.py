@@ -64,6 +64,7 @@ def test_list() -> None:
         "rank",
         "irs-snr",
         "irs-offgrid",
+        "irs-blocks",
     ]
 
 

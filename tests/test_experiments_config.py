@@ -20,6 +20,7 @@ NAMES = [
     "rank",
     "irs-snr",
     "irs-offgrid",
+    "irs-blocks",
 ]
 
 

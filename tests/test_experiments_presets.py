@@ -113,8 +113,9 @@ class _Spy:
             {"method": method, "settings": settings, "overrides": overrides, "noise_var": noise_var}
         )
         n = A.shape[1] if hasattr(A, "shape") else int(np.prod([a.shape[1] for a in A]))
+        columns = np.shape(y)[1:]  # snapshots: one column of x per column of y
         return Result(
-            x=np.zeros(n, dtype=np.result_type(np.asarray(y).dtype, np.float64)),
+            x=np.zeros((n, *columns), dtype=np.result_type(np.asarray(y).dtype, np.float64)),
             method=method,
             support=np.zeros(0, dtype=np.intp),
             n_iter=1,
@@ -140,14 +141,31 @@ class _Spy:
         each = noise_var if isinstance(noise_var, list) else [noise_var] * len(Y)
         return [self(y, A, method, nv, settings=settings, **overrides) for y, nv in zip(Y, each)]
 
+    def tasks(
+        self,
+        Y: Any,
+        dictionaries: Any,
+        method: str = "svd-krosbl",
+        noise_var: Any = None,
+        *,
+        settings: Any = None,
+        **overrides: Any,
+    ) -> Result:
+        """Stands in for ``krosbl.recover_tasks``: one recorded call for all the tasks."""
+        return self(Y, dictionaries[0], method, noise_var, settings=settings, **overrides)
+
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> _Spy:
-    """Replace ``krosbl.recover`` and ``krosbl.recover_batch`` wherever a krosbl module
-    imported them."""
+    """Replace ``krosbl.recover``, ``krosbl.recover_batch`` and ``krosbl.recover_tasks``
+    wherever a krosbl module imported them."""
     fake = _Spy()
-    real = {"recover": krosbl.api.recover, "recover_batch": krosbl.batch.api.recover_batch}
-    stand_in = {"recover": fake, "recover_batch": fake.batch}
+    real = {
+        "recover": krosbl.api.recover,
+        "recover_batch": krosbl.batch.api.recover_batch,
+        "recover_tasks": krosbl.api.recover_tasks,
+    }
+    stand_in = {"recover": fake, "recover_batch": fake.batch, "recover_tasks": fake.tasks}
     for module_name, module in list(sys.modules.items()):
         if module_name.split(".")[0] != "krosbl":
             continue
@@ -177,14 +195,19 @@ def test_trials_pass_exactly_the_preset(name: str, spy: _Spy) -> None:
 
     chosen: list[Algorithm] = list(ctx.algorithms)
     values = [float(v) for v in settings.values]  # type: ignore[attr-defined]
-    # irs-offgrid runs every (ρ, K2) condition in one trial
+    # irs-offgrid and irs-blocks run every condition in one trial
     conditions = len(settings.conditions()) if hasattr(settings, "conditions") else 1
     solved = [a for a in chosen if a.preset is not None]  # the others call no krosbl solver
+    blocks = getattr(settings, "blocks", 1)  # irs-blocks: each block alone, or one joint call
+
+    def calls(a: Algorithm) -> int:
+        return 1 if a.name.endswith("-joint") else blocks
+
     expected = Counter(
         _key(a.method, presets.PRESETS[str(a.preset_for(v))][a.method])
         for v in values
         for a in solved
-        for _ in range(conditions)
+        for _ in range(conditions * calls(a))
     )
     assert [c["overrides"] for c in spy.calls] == [{}] * len(spy.calls)
     for call in spy.calls:

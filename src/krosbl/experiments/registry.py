@@ -9,7 +9,7 @@ from krosbl.irs.estimate import HIGH_SNR_DB
 
 from .definitions import Algorithm, Experiment, Metric, TrialCounts
 from .errors import ExperimentError
-from .trials import convergence, irs, irs_offgrid, rank, synthetic
+from .trials import convergence, irs, irs_blocks, irs_offgrid, rank, synthetic
 
 __all__ = ["EXPERIMENTS", "get_experiment", "list_experiments"]
 
@@ -241,6 +241,32 @@ _DEFINITIONS = (
             Metric("time_s", "run time (s)", log=True),
         ),
         panels={"off_grid": "ρ", "n_patterns": "K2"},
+    ),
+    Experiment(
+        name="irs-blocks",
+        description="IRS channels in several coherence blocks: joint against independent NMSE",
+        reproduces="beyond the paper: shared angles over coherence blocks (M-SBL, multi-task)",
+        axis="snr_db",
+        axis_label="SNR (dB)",
+        algorithms=(
+            Algorithm("svd-krosbl", "svd-krosbl", "irs"),
+            Algorithm("svd-krosbl-joint", "svd-krosbl", "irs", beyond_paper=True),
+            Algorithm("am-krosbl", "am-krosbl", "irs"),
+            Algorithm("am-krosbl-joint", "am-krosbl", "irs", beyond_paper=True),
+            _dkrosbl("irs"),
+        ),
+        trials=TrialCounts(default=16, quick=1, paper=50),
+        settings=irs_blocks.BlocksSettings,
+        trial_function=irs_blocks.blocks_trial,
+        quick={**_IRS_QUICK, "n_patterns": 3, "blocks": 2},
+        metrics=(
+            Metric("nmse", "channel NMSE (mean over blocks)", log=True),
+            Metric(
+                "nmse", "channel NMSE (pooled over blocks and trials)", log=True, statistic="pooled"
+            ),
+            Metric("time_s", "run time of all blocks (s)", log=True),
+        ),
+        panels={"fresh_patterns": "fresh patterns"},
     ),
 )
 

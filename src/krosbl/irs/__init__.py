@@ -20,7 +20,14 @@ Examples
 
 from krosbl.irs.arrays import array_dictionary, array_response, grid_angles, wrap_angles
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
-from krosbl.irs.estimate import Estimate, estimate, estimate_batch, irs_methods, irs_settings
+from krosbl.irs.estimate import (
+    Estimate,
+    estimate,
+    estimate_batch,
+    estimate_joint,
+    irs_methods,
+    irs_settings,
+)
 from krosbl.irs.factors import (
     Factors,
     build_factors,
@@ -43,7 +50,7 @@ from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
 from krosbl.irs.ser import QPSK, draw_symbols, qpsk_ser, symbol_error_rate
 from krosbl.irs.training import draw_patterns, draw_pilots
-from krosbl.irs.trial import Observation, Trial, simulate_trial
+from krosbl.irs.trial import Observation, Trial, observe_blocks, simulate_trial
 
 __all__ = [
     "QPSK",
@@ -69,10 +76,12 @@ __all__ = [
     "draw_symbols",
     "estimate",
     "estimate_batch",
+    "estimate_joint",
     "grid_angles",
     "heldout_nmse",
     "irs_methods",
     "irs_settings",
+    "observe_blocks",
     "paths_of",
     "pattern_atoms",
     "pattern_factor",

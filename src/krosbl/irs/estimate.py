@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from krosbl import presets
-from krosbl.api import Result, recover
+from krosbl.api import Result, recover, recover_tasks
 from krosbl.batch.api import recover_batch
 from krosbl.irs.channel_estimate import Estimate
 from krosbl.irs.offgrid import offgrid_estimate
@@ -25,6 +26,7 @@ __all__ = [
     "Estimate",
     "estimate",
     "estimate_batch",
+    "estimate_joint",
     "irs_methods",
     "irs_settings",
 ]
@@ -168,7 +170,7 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
 
 
 def _grid_estimate(obs: Observation, result: Result) -> Estimate:
-    """The estimate whose angular ``ẑ`` is the solver's ``x``."""
+    """The estimate whose angular ``ẑ`` is the solver's ``x`` (one vector)."""
     trial = obs.trial
     z = np.asarray(result.x).reshape(trial.scenario.unknown_shape)
     paths = Paths.from_grid(z, trial.scenario.grid)
@@ -228,3 +230,73 @@ def estimate_batch(
         **overrides,
     )
     return [_grid_estimate(o, r) for o, r in zip(obs, results)]
+
+
+def estimate_joint(
+    observations: Sequence[Observation], method: str = "svd-krosbl", **options: Any
+) -> list[Estimate]:
+    """Estimate the channels of several coherence blocks of one channel together.
+
+    Parameters
+    ----------
+    observations : sequence of Observation
+        One observation per block of one channel (the same angles, e.g. from
+        :meth:`krosbl.irs.Run.blocks` and :func:`krosbl.irs.observe_blocks`), with one noise
+        variance.
+    method : str, default "svd-krosbl"
+        An SBL method of :func:`krosbl.methods`: ``"sbl"``, ``"pc-sbl"``, ``"am-krosbl"``,
+        ``"svd-krosbl"``, ``"pc-krosbl"`` or ``"ksbl"``.
+    **options
+        As :func:`estimate` (default settings: the IRS preset at the first observation's SNR).
+
+    Returns
+    -------
+    list of Estimate
+        One per block, each with its own ``ẑ`` and ``Ĥ``; ``result`` is the joint result
+        restricted to the block (its ``x``, ``x_var``), with ``time_s`` the block's share.
+
+    Raises
+    ------
+    ValueError
+        No observations, observations of different scenarios or noise variances, or a method
+        without a joint form (the greedy methods, dKroSBL and the IRS module's own
+        estimators).
+
+    Notes
+    -----
+    The blocks share the support of ``z``, one prior ``γ = γ_1 ⊗ γ_2 ⊗ γ_3``. When every
+    block used the same IRS patterns (one dictionary), the observations are snapshots
+    (M-SBL, :func:`krosbl.recover` with ``Y`` of shape ``(M, B)``); with fresh patterns per
+    block the dictionaries differ and they are tasks (multi-task SBL,
+    :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
+    """
+    obs = list(observations)
+    if not obs or any(not isinstance(o, Observation) for o in obs):
+        raise ValueError("observations must be a non-empty sequence of Observation")
+    first = obs[0]
+    if any(o.trial.scenario != first.trial.scenario for o in obs):
+        raise ValueError("estimate_joint takes blocks of one scenario")
+    if any(o.noise_var != first.noise_var for o in obs):
+        raise ValueError(
+            "the blocks' noise variances differ: a joint estimate has one σ² "
+            "(observe the blocks with krosbl.irs.observe_blocks)"
+        )
+    if _irs_method(method) is not None:
+        raise ValueError(f"{method!r} estimates one observation at a time: use estimate()")
+    solver = get_method(method)
+    options.setdefault("settings", irs_settings(solver.name, first.snr_db))
+    Y = np.column_stack([o.y for o in obs])
+    shared = all(np.array_equal(o.trial.patterns, first.trial.patterns) for o in obs)
+    if shared:
+        result = recover(Y, first.trial.operator, solver.name, first.noise_var, **options)
+    else:
+        ops = [o.trial.operator for o in obs]
+        result = recover_tasks(Y, ops, solver.name, first.noise_var, **options)
+    estimates = []
+    for b, o in enumerate(obs):
+        x_var = result.x_var
+        if x_var is not None and x_var.ndim == 2:
+            x_var = x_var[:, b]
+        block = replace(result, x=result.x[:, b], x_var=x_var, time_s=result.time_s / len(obs))
+        estimates.append(_grid_estimate(o, block))
+    return estimates

@@ -70,11 +70,12 @@ class Run:
         # _pattern_states[i] = patterns in effect at the start of trial i (shared mode).
         self._pattern_states: list[NDArray[np.float64]] = [self.patterns]
 
-    def _generator(self, child: int) -> np.random.Generator:
-        """Generator of child ``child`` of the seed sequence (0: run level, 1 + i: trial i)."""
+    def _generator(self, *child: int) -> np.random.Generator:
+        """Generator of descendant ``child`` of the seed sequence (0: run level, 1 + i: trial
+        i, (1 + i, b): block b of trial i)."""
         root = self.seed_sequence
         seed = np.random.SeedSequence(
-            root.entropy, spawn_key=(*root.spawn_key, child), pool_size=root.pool_size
+            root.entropy, spawn_key=(*root.spawn_key, *child), pool_size=root.pool_size
         )
         return np.random.default_rng(seed)
 
@@ -138,6 +139,41 @@ class Run:
         while len(self._pattern_states) <= index:
             self._simulate_shared(len(self._pattern_states) - 1)
         return self._simulate_shared(index)
+
+    def blocks(self, index: int, count: int, *, fresh_patterns: bool = False) -> list[Trial]:
+        """Trial ``index`` and ``count − 1`` further coherence blocks of its channel.
+
+        Parameters
+        ----------
+        index : int
+            Trial index.
+        count : int
+            Number of blocks ``B ≥ 1``; block 0 is :meth:`trial` itself.
+        fresh_patterns : bool, default False
+            Each further block draws its own IRS patterns (:meth:`krosbl.irs.Trial.block`).
+
+        Returns
+        -------
+        list of Trial
+            The blocks: the same angles, fresh gains. Block ``b ≥ 1`` draws from its own
+            generator, child ``b`` of the trial's seed, so it depends only on the seed,
+            ``index`` and ``b``.
+
+        Examples
+        --------
+        >>> from krosbl import irs
+        >>> blocks = irs.Run(irs.Scenario.paper(), seed=7).blocks(0, 3)
+        >>> [b.geometry.irs_arrival for b in blocks] == [blocks[0].geometry.irs_arrival] * 3
+        True
+        """
+        if isinstance(count, bool) or not isinstance(count, Integral) or count < 1:
+            raise ValueError(f"count must be a positive integer, got {count!r}")
+        first = self.trial(index)
+        rest = [
+            first.block(self._generator(1 + index, b), fresh_patterns=fresh_patterns)
+            for b in range(1, int(count))
+        ]
+        return [first, *rest]
 
     def _simulate_shared(self, index: int) -> Trial:
         """Simulate a trial with the shared patterns and record the state it leaves."""

@@ -6,7 +6,8 @@ channel and rebuild".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -24,10 +25,11 @@ from krosbl.irs.geometry import (
 )
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.scenario import Scenario
+from krosbl.irs.training import draw_patterns
 from krosbl.operators import Kron
 from krosbl.validation import check_real
 
-__all__ = ["Observation", "Trial", "simulate_trial"]
+__all__ = ["Observation", "Trial", "observe_blocks", "simulate_trial"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,6 +173,44 @@ class Trial:
         y.flags.writeable = False
         return Observation(self, float(snr_db), noise_var, y)
 
+    def block(
+        self, rng: np.random.Generator | int | None = None, *, fresh_patterns: bool = False
+    ) -> Trial:
+        """Another coherence block of this channel: the same paths, fresh gains.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator or int or None, optional
+            Source of the block's draws (an ``int`` seeds a new generator).
+        fresh_patterns : bool, default False
+            Draw new IRS patterns for the block (its ``F1`` differs) instead of keeping this
+            trial's.
+
+        Returns
+        -------
+        Trial
+            The same scenario, index, pilots and angles (grid indices and any off-grid
+            offsets); new gains ``α_a, α_b ~ CN(0, 1)`` (drawn first), then, with
+            ``fresh_patterns``, new patterns, then any weak-pattern redraw; channels, truth and
+            measurement of those.
+
+        Notes
+        -----
+        The paths' angles change slowly against their gains, so several coherence blocks
+        share the support of ``z`` while its values change: several snapshots (the same
+        patterns) or several tasks (fresh patterns) with one support, for
+        :func:`krosbl.irs.estimate_joint`.
+        """
+        rng = np.random.default_rng(rng)
+        sc = self.scenario
+        geometry = replace(
+            self.geometry,
+            irs_gains=complex_normal(rng, sc.spread),
+            bs_gains=complex_normal(rng, sc.spread),
+        )
+        patterns = draw_patterns(rng, sc.n_irs, sc.n_patterns) if fresh_patterns else self.patterns
+        return _realise(sc, self.index, geometry, rng, self.pilots, patterns)
+
     def rebuild(self, z_hat: ArrayLike) -> NDArray[np.complex128]:
         """Rebuild the cascaded channels from an angular estimate with this trial's patterns.
 
@@ -249,7 +289,18 @@ def simulate_trial(
     ``H_k = H2 diag(ψ_k) H1`` from the trial's geometry, ``Y_0[k, t, b] = (H_k X)[b, t]``, and
     the angular truth ``z`` with its support (docs/theory.md, "Channels and measurements").
     """
-    geometry = draw_geometry(rng, scenario)
+    return _realise(scenario, index, draw_geometry(rng, scenario), rng, pilots, patterns)
+
+
+def _realise(
+    scenario: Scenario,
+    index: int,
+    geometry: Geometry,
+    rng: np.random.Generator,
+    pilots: NDArray[np.complex128],
+    patterns: NDArray[np.float64],
+) -> Trial:
+    """The trial of a drawn geometry: channels (redrawing weak patterns), truth, measurement."""
     h1, h2 = physical_channels(geometry, scenario)
     patterns = redraw_weak_patterns(h1, h2, patterns, rng)
     h = cascaded_channels(h1, h2, patterns)
@@ -268,3 +319,39 @@ def simulate_trial(
         y0=y0,
         factors=build_factors(patterns, pilots, scenario.n_bs, scenario.grid),
     )
+
+
+def observe_blocks(
+    blocks: Sequence[Trial], snr_db: float, rng: np.random.Generator | int | None = None
+) -> list[Observation]:
+    """Observe coherence blocks of one channel with one noise variance.
+
+    Parameters
+    ----------
+    blocks : sequence of Trial
+        The blocks (:meth:`Trial.block`, :meth:`krosbl.irs.Run.blocks`).
+    snr_db : float
+        SNR in dB, relative to the mean signal power over the blocks.
+    rng : numpy.random.Generator or int or None, optional
+        Noise source, drawn block after block.
+
+    Returns
+    -------
+    list of Observation
+        ``y_b = y_{0,b} + CN(0, σ² I)`` with ``σ² = (1/B) Σ_b P_b / 10^{SNR/10}``, the same
+        for every block (a joint estimate learns one noise variance).
+    """
+    blocks = list(blocks)
+    if not blocks or any(not isinstance(b, Trial) for b in blocks):
+        raise ValueError("blocks must be a non-empty sequence of Trial")
+    snr_db = check_real("snr_db", snr_db)
+    noise_var = float(np.mean([b.signal_power for b in blocks])) / 10.0 ** (snr_db / 10.0)
+    if noise_var == 0:
+        raise ValueError("the blocks receive no signal (y_0 = 0): snr_db defines no noise")
+    rng = np.random.default_rng(rng)
+    observations = []
+    for b in blocks:
+        y = b.y0 + complex_normal(rng, b.y0.size, noise_var)
+        y.flags.writeable = False
+        observations.append(Observation(b, snr_db, noise_var, y))
+    return observations
