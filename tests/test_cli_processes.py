@@ -363,3 +363,29 @@ def test_run_bad_values(tmp_path: Path, tiny: Path, case: str) -> None:
     done = krosbl("run", "synthetic-snr", *args, cwd=tmp_path)
     assert_user_error(done, "run", needle)
     assert not (tmp_path / "results").exists()
+
+
+def test_python_dash_m_krosbl_is_the_krosbl_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "krosbl", "presets", "irs", "svd-krosbl"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "prune_abs" in done.stdout
+
+
+def test_experiments_module_survives_a_closed_stdout() -> None:
+    """Its reader is gone before it writes (as ``… list | head -c 0``): exit 0, no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "krosbl.experiments", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -69,6 +69,6 @@ def test_joint_estimate_refuses_what_it_cannot_join() -> None:
     with pytest.raises(ValueError, match="noise variances differ"):
         irs.estimate_joint(separate, "svd-krosbl")
     joint = irs.observe_blocks(blocks, 10.0, rng=0)
-    for method in ("dkrosbl", "offgrid"):
+    for method in ("kron-omp", "offgrid"):
         with pytest.raises(ValueError, match=r"one observation at a time|takes one measurement"):
             irs.estimate_joint(joint, method)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 from typing import Any, Literal
 
@@ -27,9 +27,16 @@ from .decomposition import RankOneSplit, rank_one_split
 from .em import EMOutput, run_em
 from .operators import Kron, kron_vector
 from .priors import FlatPrior, KronPrior, product_support
+from .tasks import Tasks
 from .updates import ClassicUpdate, SVDUpdate, SweepUpdate
 
-__all__ = ["NOISE_FLOOR", "DKroSBLFit", "solve_dkrosbl", "solve_dkrosbl_batch"]
+__all__ = [
+    "NOISE_FLOOR",
+    "DKroSBLFit",
+    "solve_dkrosbl",
+    "solve_dkrosbl_batch",
+    "solve_dkrosbl_joint",
+]
 
 #: Relative floor on every learned noise variance: ``σ² ≥ NOISE_FLOOR · ‖v‖²/len(v)`` for the
 #: data ``v`` it is learned on (keeps ``Σ_y`` invertible on noise-free data).
@@ -380,6 +387,100 @@ def solve_dkrosbl_batch(
         _assemble(stage, op, [f[b] for f in fits], refinement, prune_ratio, tol, share)
         for b, (stage, op) in enumerate(zip(stages, ops))
     ]
+
+
+def solve_dkrosbl_joint(
+    Y: NDArray,
+    ops: Sequence[Kron],
+    noise_var: float | None,
+    *,
+    prune_ratio: float | None = 1e-3,
+    tol: float = 1e-4,
+    max_iter: int = 150,
+    hooi_sweeps: int = 0,
+    refine: bool = False,
+    refine_method: Literal["svd-krosbl", "am-krosbl"] = "svd-krosbl",
+    refine_iter: int = 10,
+) -> list[DKroSBLFit]:
+    """dKroSBL of ``T`` snapshots (or tasks) whose rank-one unknowns share their supports.
+
+    Parameters
+    ----------
+    Y : ndarray, shape (M, T)
+        Column ``t`` is ``y_t = A^{(t)} (x_{1,t} ⊗ … ⊗ x_{I,t}) + n_t``.
+    ops : sequence of Kron
+        ``A^{(t)}`` of each column, of one shape (the same object repeated for snapshots of one
+        dictionary).
+    noise_var : float or None
+        The known ``σ²`` shared by the columns, or ``None``.
+    prune_ratio, tol, max_iter, hooi_sweeps, refine, refine_method, refine_iter
+        As :func:`solve_dkrosbl`, shared.
+
+    Returns
+    -------
+    list of DKroSBLFit
+        One per column: its estimate on the shared support; ``time_s`` its share.
+
+    Notes
+    -----
+    Each column is split and balanced as in :func:`solve_dkrosbl` (steps 1–3). Factor ``i`` of
+    every column then runs one classic SBL with learned noise on all the balanced factor data
+    ``[ỹ_{i,1} … ỹ_{i,T}]`` at once, with one ``γ_i``: M-SBL where the columns share ``A_i``,
+    multi-task SBL where they do not (:mod:`krosbl.tasks`; in the IRS model with fresh
+    patterns per block only the pattern factor differs). Balancing makes every column's
+    factor data of norm ``√M_i``, so each column weighs alike in ``γ_i``, whatever its scale.
+    A refinement, if asked for, runs per column.
+    """
+    start = perf_counter()
+    stages = [_split(Y[:, t], op, noise_var, hooi_sweeps) for t, op in enumerate(ops)]
+    fits = [
+        _joint_factor_sbl(
+            [s.balanced[i] for s in stages],
+            [op.factors[i] for op in ops],
+            prune_ratio,
+            tol,
+            int(max_iter),
+        )
+        for i in range(ops[0].n_factors)
+    ]
+    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
+    share = (perf_counter() - start) / len(stages)
+    return [
+        _assemble(stage, op, [f[t] for f in fits], refinement, prune_ratio, tol, share)
+        for t, (stage, op) in enumerate(zip(stages, ops))
+    ]
+
+
+def _joint_factor_sbl(
+    data: Sequence[_Balanced],
+    a_i: Sequence[NDArray],
+    prune_ratio: float | None,
+    tol: float,
+    max_iter: int,
+) -> list[_FactorFit]:
+    """Classic SBL with learned noise on one factor's balanced data of every column at once:
+    one ``γ``, snapshots of one ``A_i`` or tasks with their own."""
+    shared = all(a is a_i[0] or np.array_equal(a, a_i[0]) for a in a_i)
+    prior = FlatPrior(np.full(a_i[0].shape[1], float(np.mean([d.gamma0 for d in data]))))
+    out = run_em(
+        np.column_stack([d.y for d in data]),
+        a_i[0] if shared else Tasks(a_i),
+        prior,
+        ClassicUpdate(),
+        prune_ratios=None if prune_ratio is None else (prune_ratio,),
+        prune_abs=0.0,
+        tol=tol,
+        max_iter=max_iter,
+        noise_var=None,
+        init_noise_var=float(np.mean([d.noise_var for d in data])),
+        noise_floor=float(np.mean([d.noise_floor for d in data])),
+    )
+    fits = []
+    for t, d in enumerate(data):
+        var = out.var if out.var.ndim == 1 else out.var[:, t]
+        column = replace(out, mean=out.mean[:, t], var=var)
+        fits.append(_FactorFit(column.mean, prior.embedded(), prior.support(), d.scale, column))
+    return fits
 
 
 @dataclass(frozen=True)

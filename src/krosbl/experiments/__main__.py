@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from ..cli import discard_stdout
+from ..extras import call_handler
 from .commands import register
 
 
@@ -16,7 +18,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return call_handler(args.func, args, f"krosbl {args.command}")
+    except BrokenPipeError:  # the reader went away (``… list | head``): not an error
+        discard_stdout()
+        return 0
 
 
 if __name__ == "__main__":

@@ -244,8 +244,9 @@ def estimate_joint(
         :meth:`krosbl.irs.Run.blocks` and :func:`krosbl.irs.observe_blocks`), with one noise
         variance.
     method : str, default "svd-krosbl"
-        An SBL method of :func:`krosbl.methods`: ``"sbl"``, ``"pc-sbl"``, ``"am-krosbl"``,
-        ``"svd-krosbl"``, ``"pc-krosbl"`` or ``"ksbl"``.
+        A method of :func:`krosbl.methods` that takes snapshots: ``"sbl"``, ``"pc-sbl"``,
+        ``"am-krosbl"``, ``"svd-krosbl"``, ``"pc-krosbl"``, ``"ksbl"`` or ``"dkrosbl"``
+        (shared factor supports).
     **options
         As :func:`estimate` (default settings: the IRS preset at the first observation's SNR).
 
@@ -259,8 +260,7 @@ def estimate_joint(
     ------
     ValueError
         No observations, observations of different scenarios or noise variances, or a method
-        without a joint form (the greedy methods, dKroSBL and the IRS module's own
-        estimators).
+        without a joint form (the greedy methods and the IRS module's own estimators).
 
     Notes
     -----

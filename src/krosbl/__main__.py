@@ -1,0 +1,5 @@
+"""``python -m krosbl``: the ``krosbl`` command (:func:`krosbl.cli.main`)."""
+
+from krosbl.cli import main
+
+raise SystemExit(main())
