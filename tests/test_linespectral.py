@@ -123,7 +123,7 @@ def test_zero_measurements():
         ({"width": np.nan}, "width must be non-negative"),
         ({"width": 0.1, "angles": []}, "angles must be"),
         ({"width": 0.1, "angles": [np.inf]}, "angles must be"),
-        ({"width": 0.1, "y": np.ones((2, 4))}, "y must be a non-empty 1-D array"),
+        ({"width": 0.1, "y": np.ones((2, 4, 1))}, "y must be a non-empty 1-D or 2-D array"),
         ({"width": 0.1, "y": np.ones(5)}, r"atoms\(angles\) must have shape \(5, 1\)"),
     ],
 )
@@ -184,3 +184,50 @@ def test_zero_width_leaves_an_angle_to_newton():
     assert cell_only.angles[0] == start[0]  # not searched, no Newton
     both = refine_angles(y, atoms, start, width=[0.0, 0.1], derivative=derivative)
     np.testing.assert_allclose(both.angles, theta, atol=1e-10)
+
+
+def _mixed(n: int, m: int, seed: int):
+    """An array seen through a random ``m × n`` mixing, as an IRS factor through its patterns."""
+    mix = np.random.default_rng(seed).standard_normal((m, n)) / np.sqrt(m)
+    atoms, derivative = ula(n)
+    return (lambda t: mix @ atoms(t)), (lambda t: mix @ derivative(t))
+
+
+def test_one_column_is_the_vector_fit():
+    atoms, derivative = ula(32)
+    _, theta, gains = problem(np.random.default_rng(3), 2)
+    y = atoms(theta) @ gains + 0.01 * np.random.default_rng(4).standard_normal(32)
+    grid = np.linspace(-1, 1, 256, endpoint=False)
+    vector = fit_line_spectrum(y, atoms, grid, 2, derivative=derivative)
+    column = fit_line_spectrum(y[:, None], atoms, grid, 2, derivative=derivative)
+    np.testing.assert_array_equal(column.angles, vector.angles)
+    np.testing.assert_array_equal(column.gains[:, 0], vector.gains)
+    assert column.residual_sq == vector.residual_sq
+
+
+def test_tasks_share_angles_that_few_tasks_resolve_alone():
+    """Three paths, each task sees 6 mixtures of a 32-element array (as an IRS factor through
+    its patterns): eight tasks together find the angles to rounding without noise, one task
+    alone mostly does not."""
+    grid = np.linspace(-1, 1, 256, endpoint=False)
+    alone_wrong = 0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        _, theta, _ = problem(rng, 3)
+        tasks = [_mixed(32, 6, 10 * seed + t) for t in range(8)]
+        gains = rng.standard_normal((3, 8)) + 1j * rng.standard_normal((3, 8))
+        Y = np.column_stack([a(theta) @ g for (a, _), g in zip(tasks, gains.T)])
+        atoms, derivatives = [a for a, _ in tasks], [d for _, d in tasks]
+        joint = fit_line_spectrum(Y, atoms, grid, 3, derivative=derivatives)
+        order = np.argsort(joint.angles)
+        np.testing.assert_allclose(joint.angles[order], np.sort(theta), atol=1e-8)
+        np.testing.assert_allclose(joint.gains[order], gains[np.argsort(theta)], atol=1e-6)
+        alone = fit_line_spectrum(Y[:, 0], atoms[0], grid, 3, derivative=derivatives[0])
+        alone_wrong += np.max(np.abs(np.sort(alone.angles) - np.sort(theta))) > 1e-3
+    assert alone_wrong >= 3
+
+
+def test_columns_need_one_atoms_each():
+    atoms, _ = ula(8)
+    with pytest.raises(ValueError, match="one callable per column"):
+        refine_angles(np.ones((8, 3), complex), [atoms, atoms], [0.1], width=STEP)

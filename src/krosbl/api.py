@@ -135,8 +135,10 @@ def recover(
 
     Parameters
     ----------
-    y : array_like, shape (M,)
-        Measurements, real or complex.
+    y : array_like, shape (M,) or (M, T)
+        Measurements, real or complex: one vector, or ``T`` snapshots (columns) whose unknowns
+        share one support (M-SBL [2]_; every SBL method and dKroSBL). ``x`` then has shape
+        ``(N, T)``; ``x_var`` is shared by the snapshots, ``(N,)`` (dKroSBL: ``(N, T)``).
     A : Kron, list of array_like, or ndarray
         The dictionary: a :class:`~krosbl.Kron`, the list of its factors ``[A_1, …, A_I]``
         (``A = A_1 ⊗ … ⊗ A_I``, ``numpy.kron`` order) or, for unstructured methods, a dense
@@ -193,6 +195,8 @@ def recover(
     .. [1] Y. He and G. Joseph, "Bayesian algorithms for Kronecker-structured sparse vector
        recovery with application to IRS-MIMO channel estimation", IEEE Trans. Signal
        Process., 2024, arXiv:2307.14719.
+    .. [2] D. P. Wipf and B. D. Rao, "An empirical Bayesian strategy for solving the
+       simultaneous sparse approximation problem", IEEE Trans. Signal Process. 55(7), 2007.
 
     Examples
     --------

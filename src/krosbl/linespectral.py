@@ -22,12 +22,19 @@ Two refinements, run in this order when both are asked for:
 So the cell search finds the basin and Newton polishes: ``refine_angles(..., width=w,
 derivative=da)``. :func:`fit_line_spectrum` finds the starting angles itself, greedily from a
 grid of candidates, refining all angles after each new one.
+
+Both also fit several measurement vectors that share the angles but not the gains, ``y`` of
+shape ``(M, T)``: snapshots of one dictionary (one ``atoms``), or tasks with their own
+dictionaries (a sequence of ``atoms``, one per column), e.g. an IRS factor seen through fresh
+patterns in every coherence block. The cost is then the sum over the columns of each column's
+least-squares cost, ``Σ_t min_{g_t} ‖y_t − A_t(θ) g_t‖²``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,10 +62,11 @@ class LineSpectralFit:
     ----------
     angles : ndarray of float64, shape (P,)
         Refined angles, in the order of the starting angles.
-    gains : ndarray, shape (P,)
-        Least-squares gains ``A(θ)⁺ y`` at the refined angles.
+    gains : ndarray, shape (P,) or (P, T)
+        Least-squares gains ``A(θ)⁺ y`` at the refined angles (one column per column of
+        ``y``).
     residual_sq : float
-        ``‖y − A(θ) g‖²``.
+        ``‖y − A(θ) g‖²`` (summed over the columns).
     sweeps : int
         Cell-search sweeps run (0 without ``width``).
     newton_steps : int
@@ -109,16 +117,59 @@ def _project_out(q: NDArray, x: NDArray) -> NDArray:
     return x - q @ (q.conj().T @ x) if q.shape[1] else x
 
 
-def _best_in_cell(y: NDArray, atoms: AtomFunction, others: NDArray, lo: float, hi: float) -> float:
-    """Angle in ``[lo, hi]`` that best explains ``y`` together with the fixed columns."""
-    q = _orthonormal(others)
-    r = _project_out(q, y)
+@dataclass(frozen=True)
+class _Columns:
+    """The columns of ``y`` with each one's dictionary: ``atoms[t](θ)`` explains ``ys[t]``."""
+
+    ys: list[NDArray]
+    atoms: list[AtomFunction]
+    derivatives: list[AtomFunction] | None
+    stacked: bool  # y was 2-D: gains come back one column per column of y
+
+    def residual(self, theta: NDArray[np.float64]) -> tuple[list[NDArray], list[NDArray], float]:
+        """Each column's least-squares gains and residual at ``θ``, and the summed cost."""
+        gains = [least_squares_gains(y, np.asarray(a(theta))) for y, a in zip(self.ys, self.atoms)]
+        residuals = [y - np.asarray(a(theta)) @ g for y, a, g in zip(self.ys, self.atoms, gains)]
+        return gains, residuals, sum(float(np.vdot(r, r).real) for r in residuals)
+
+    def gains_out(self, gains: list[NDArray]) -> NDArray:
+        return np.column_stack(gains) if self.stacked else gains[0]
+
+
+def _columns(y: ArrayLike, atoms: Any, derivative: Any) -> _Columns:
+    """``y`` (1-D, or 2-D with one column per snapshot or task) and its dictionaries."""
+    arr = np.asarray(y)
+    if arr.ndim not in (1, 2) or arr.size == 0:
+        raise ValueError(f"y must be a non-empty 1-D or 2-D array, got shape {arr.shape}")
+    ys = [arr] if arr.ndim == 1 else [arr[:, t] for t in range(arr.shape[1])]
+
+    def per_column(f: Any, name: str) -> list[AtomFunction]:
+        if callable(f):
+            return [f] * len(ys)
+        listed = list(f)
+        if len(listed) != len(ys) or not all(callable(g) for g in listed):
+            raise ValueError(f"{name} must be a callable or one callable per column of y")
+        return listed
+
+    derivatives = None if derivative is None else per_column(derivative, "derivative")
+    return _Columns(ys, per_column(atoms, "atoms"), derivatives, arr.ndim == 2)
+
+
+def _best_in_cell(data: _Columns, others: list[NDArray], lo: float, hi: float) -> float:
+    """Angle in ``[lo, hi]`` that best explains every column together with its fixed columns."""
+    bases = [_orthonormal(o) for o in others]
+    rests = [_project_out(q, y) for q, y in zip(bases, data.ys)]
 
     def score(theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        b = _project_out(q, atoms(theta))
-        norm = np.sum(np.abs(b) ** 2, axis=0)
-        fit = np.abs(b.conj().T @ r) ** 2
-        return np.divide(fit, norm, out=np.zeros_like(fit, dtype=float), where=norm > 0)
+        total: NDArray[np.float64] | float = 0.0
+        for q, r, atoms in zip(bases, rests, data.atoms):
+            b = _project_out(q, atoms(theta))
+            norm = np.sum(np.abs(b) ** 2, axis=0)
+            fit = np.abs(b.conj().T @ r) ** 2
+            total = total + np.divide(
+                fit, norm, out=np.zeros_like(fit, dtype=float), where=norm > 0
+            )
+        return np.asarray(total)
 
     grid = np.linspace(lo, hi, _SEARCH_POINTS)
     values = score(grid)
@@ -136,8 +187,7 @@ def _best_in_cell(y: NDArray, atoms: AtomFunction, others: NDArray, lo: float, h
 
 
 def _cell_search(
-    y: NDArray,
-    atoms: AtomFunction,
+    data: _Columns,
     start: NDArray[np.float64],
     width: NDArray[np.float64],
     max_sweeps: int,
@@ -151,8 +201,8 @@ def _cell_search(
     for sweep in range(1, max_sweeps + 1):
         moved = 0.0
         for p in searched:
-            others = atoms(np.delete(theta, p))
-            new = _best_in_cell(y, atoms, others, float(lo[p]), float(hi[p]))
+            others = [a(np.delete(theta, p)) for a in data.atoms]
+            new = _best_in_cell(data, others, float(lo[p]), float(hi[p]))
             moved = max(moved, abs(new - theta[p]))
             theta[p] = new
         if moved <= tol:
@@ -160,43 +210,44 @@ def _cell_search(
     return theta, max_sweeps, False
 
 
-def _residual(y: NDArray, a: NDArray) -> tuple[NDArray, NDArray, float]:
-    gains = least_squares_gains(y, a)
-    r = y - a @ gains
-    return gains, r, float(np.vdot(r, r).real)
+def _real_rows(x: NDArray) -> NDArray:
+    """``x`` with its real and imaginary parts stacked as rows (``x`` itself if real)."""
+    return np.concatenate([x.real, x.imag]) if np.iscomplexobj(x) else x
 
 
 def _gauss_newton(
-    y: NDArray,
-    atoms: AtomFunction,
-    derivative: AtomFunction,
+    data: _Columns,
     start: NDArray[np.float64],
     max_steps: int,
     tol: float,
 ) -> tuple[NDArray[np.float64], int, bool]:
+    assert data.derivatives is not None
     theta = start.copy()
-    gains, r, cost = _residual(y, atoms(theta))
-    floor = (np.finfo(float).eps * float(np.vdot(y, y).real)) ** 2
+    gains, residuals, cost = data.residual(theta)
+    energy = sum(float(np.vdot(y, y).real) for y in data.ys)
+    floor = (np.finfo(float).eps * energy) ** 2
     cost_tol = 1e-10  # relative cost decrease of a step below which a noisy fit has converged
     damping = 1e-3
     accepted = 0
     for _ in range(max_steps):
         if cost <= floor:
             return theta, accepted, True
-        q = _orthonormal(atoms(theta))
-        jac = -_project_out(q, derivative(theta) * gains)
-        jr = np.concatenate([jac.real, jac.imag]) if np.iscomplexobj(jac) else jac
-        rr = np.concatenate([r.real, r.imag]) if np.iscomplexobj(r) else r
+        jacobians = []
+        for atoms, derivative, g in zip(data.atoms, data.derivatives, gains):
+            q = _orthonormal(atoms(theta))
+            jacobians.append(_real_rows(-_project_out(q, derivative(theta) * g)))
+        jr = np.concatenate(jacobians)
+        rr = np.concatenate([_real_rows(r) for r in residuals])
         normal, grad = jr.T @ jr, jr.T @ rr
         scale = np.diag(normal).copy()
         scale[scale <= 0] = 1.0
         while damping < 1e12:
             step = -np.linalg.solve(normal + damping * np.diag(scale), grad)
             trial = theta + step
-            new_gains, new_r, new_cost = _residual(y, atoms(trial))
+            new_gains, new_residuals, new_cost = data.residual(trial)
             if new_cost < cost:
                 decrease = (cost - new_cost) / cost
-                theta, gains, r, cost = trial, new_gains, new_r, new_cost
+                theta, gains, residuals, cost = trial, new_gains, new_residuals, new_cost
                 damping = max(damping / 10, 1e-12)
                 accepted += 1
                 break
@@ -210,11 +261,11 @@ def _gauss_newton(
 
 def refine_angles(
     y: ArrayLike,
-    atoms: AtomFunction,
+    atoms: AtomFunction | Sequence[AtomFunction],
     angles: ArrayLike,
     *,
     width: float | ArrayLike | None = None,
-    derivative: AtomFunction | None = None,
+    derivative: AtomFunction | Sequence[AtomFunction] | None = None,
     max_sweeps: int = 10,
     sweep_tol: float = 1e-4,
     max_newton: int = 50,
@@ -224,20 +275,20 @@ def refine_angles(
 
     Parameters
     ----------
-    y : array_like, shape (M,)
-        Measurements (real or complex).
-    atoms : callable
+    y : array_like, shape (M,) or (M, T)
+        Measurements (real or complex); ``T`` columns share the angles, each with its gains.
+    atoms : callable or sequence of callable
         ``atoms(θ)`` with ``θ`` of shape ``(P,)`` returns the columns ``[a(θ_1), …, a(θ_P)]``,
-        shape ``(M, P)``.
+        shape ``(M, P)``; one per column of a 2-D ``y`` when each has its own dictionary.
     angles : array_like of float, shape (P,)
         Starting angles, one per path (``P >= 1``).
     width : float or array_like of float, optional
         Width of the interval, centred on each starting angle, that the cell search explores
         (e.g. the grid step); ``0`` leaves that angle to the Gauss-Newton refinement. ``None``:
         no cell search.
-    derivative : callable, optional
-        ``derivative(θ)`` returns ``[∂a/∂θ(θ_1), …]``, shape ``(M, P)``. ``None``: no
-        Gauss-Newton refinement.
+    derivative : callable or sequence of callable, optional
+        ``derivative(θ)`` returns ``[∂a/∂θ(θ_1), …]``, shape ``(M, P)`` (one per column, as
+        ``atoms``). ``None``: no Gauss-Newton refinement.
     max_sweeps : int, default 10
         Cell-search sweeps at most.
     sweep_tol : float, default 1e-4
@@ -285,58 +336,72 @@ def refine_angles(
     """
     if width is None and derivative is None:
         raise ValueError("give width (cell search), derivative (Gauss-Newton) or both")
-    y = np.asarray(y)
-    if y.ndim != 1 or y.size == 0:
-        raise ValueError(f"y must be a non-empty 1-D array, got shape {y.shape}")
+    data = _columns(y, atoms, derivative)
+    return _refine(data, angles, width, max_sweeps, sweep_tol, max_newton, newton_tol)
+
+
+def _refine(
+    data: _Columns,
+    angles: ArrayLike,
+    width: float | ArrayLike | None,
+    max_sweeps: int = 10,
+    sweep_tol: float = 1e-4,
+    max_newton: int = 50,
+    newton_tol: float = 1e-12,
+) -> LineSpectralFit:
+    """:func:`refine_angles` on checked columns."""
     start = np.array(angles, dtype=np.float64).reshape(-1)
     if start.size == 0 or not np.all(np.isfinite(start)):
         raise ValueError("angles must be a non-empty array of finite numbers")
-    a0 = np.asarray(atoms(start))
-    if a0.shape != (y.size, start.size):
-        raise ValueError(f"atoms(angles) must have shape {(y.size, start.size)}, got {a0.shape}")
+    for y, atoms in zip(data.ys, data.atoms):
+        a0 = np.asarray(atoms(start))
+        if a0.shape != (y.size, start.size):
+            raise ValueError(
+                f"atoms(angles) must have shape {(y.size, start.size)}, got {a0.shape}"
+            )
     theta, sweeps, newton, converged = start, 0, 0, True
     if width is not None:
         w = np.broadcast_to(np.asarray(width, dtype=np.float64), start.shape)
         if not (np.all(np.isfinite(w) & (w >= 0)) and np.any(w > 0)):
             raise ValueError(f"width must be non-negative, finite and not all 0, got {width!r}")
-        theta, sweeps, converged = _cell_search(y, atoms, theta, w, max_sweeps, sweep_tol)
-    if derivative is not None:
-        theta, newton, converged = _gauss_newton(
-            y, atoms, derivative, theta, max_newton, newton_tol
-        )
-    gains, _, cost = _residual(y, np.asarray(atoms(theta)))
-    return LineSpectralFit(theta, gains, cost, sweeps, newton, converged)
+        theta, sweeps, converged = _cell_search(data, theta, w, max_sweeps, sweep_tol)
+    if data.derivatives is not None:
+        theta, newton, converged = _gauss_newton(data, theta, max_newton, newton_tol)
+    gains, _, cost = data.residual(theta)
+    return LineSpectralFit(theta, data.gains_out(gains), cost, sweeps, newton, converged)
 
 
 def fit_line_spectrum(
     y: ArrayLike,
-    atoms: AtomFunction,
+    atoms: AtomFunction | Sequence[AtomFunction],
     candidates: ArrayLike,
     n_paths: int,
     *,
-    derivative: AtomFunction | None = None,
+    derivative: AtomFunction | Sequence[AtomFunction] | None = None,
     width: float | None = None,
-    dictionary: ArrayLike | None = None,
+    dictionary: NDArray | Sequence[NDArray] | None = None,
 ) -> LineSpectralFit:
     """Detect ``n_paths`` angles greedily on a candidate grid and refine them off the grid.
 
     Parameters
     ----------
-    y : array_like, shape (M,)
-        Measurements.
-    atoms : callable
+    y : array_like, shape (M,) or (M, T)
+        Measurements; ``T`` columns share the angles (snapshots, or tasks with their own
+        ``atoms``), each with its gains.
+    atoms : callable or sequence of callable
         ``atoms(θ) -> (M, P)`` as in :func:`refine_angles`.
     candidates : array_like of float, shape (C,)
         Grid of candidate angles, ascending and evenly spaced (finer than the atoms'
         resolution).
     n_paths : int
         Paths to detect (fewer if ``y`` is explained to rounding earlier).
-    derivative : callable, optional
+    derivative : callable or sequence of callable, optional
         ``∂a/∂θ``, for the Gauss-Newton polish of :func:`refine_angles`.
     width : float, optional
         Cell-search width; default the candidate spacing.
-    dictionary : array_like, shape (M, C), optional
-        ``atoms(candidates)`` when it is cheaper to compute otherwise (e.g. by an FFT).
+    dictionary : array_like, shape (M, C), or a sequence of them, optional
+        ``atoms(candidates)`` when it is cheaper to compute otherwise (e.g. by an FFT); one per
+        column when the columns have their own ``atoms``.
 
     Returns
     -------
@@ -352,7 +417,9 @@ def fit_line_spectrum(
     Notes
     -----
     Each round takes the candidate best correlated with the residual,
-    ``argmax_c |a(θ_c)ᴴ r|² / ‖a(θ_c)‖²``, searches its cell with the earlier angles fixed,
+    ``argmax_c |a(θ_c)ᴴ r|² / ‖a(θ_c)‖²`` (summed over the columns of a 2-D ``y``, each with
+    its own residual and dictionary, as in simultaneous OMP), searches its cell with the
+    earlier angles fixed,
     then (with ``derivative``) refines all angles together by Gauss-Newton
     (:func:`refine_angles`) and refits the gains, as in Newtonized orthogonal
     matching pursuit (Mamandipoor, Ramasamy & Madhow, IEEE TSP 2016). Per Kronecker factor after
@@ -371,33 +438,37 @@ def fit_line_spectrum(
     >>> np.sort(fit.angles).round(10)
     array([-0.62  ,  0.3071])
     """
-    y = np.asarray(y)
+    data = _columns(y, atoms, derivative)
     grid = np.asarray(candidates, dtype=np.float64).reshape(-1)
     if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:
         raise ValueError(f"n_paths must be a positive integer, got {n_paths!r}")
     if grid.size < 2:
         raise ValueError("candidates must hold at least two angles")
     step = float(width) if width is not None else float(np.min(np.abs(np.diff(grid))))
-    dictionary = np.asarray(atoms(grid) if dictionary is None else dictionary)
-    if dictionary.shape != (y.size, grid.size):
-        raise ValueError(
-            f"dictionary must have shape {(y.size, grid.size)}, got {dictionary.shape}"
-        )
-    norms = np.sum(np.abs(dictionary) ** 2, axis=0)
-    energy = float(np.vdot(y, y).real)
-    residual = y
+    if dictionary is None:
+        dictionaries = [np.asarray(a(grid)) for a in data.atoms]
+    elif isinstance(dictionary, np.ndarray):
+        dictionaries = [dictionary] * len(data.ys)
+    else:
+        dictionaries = [np.asarray(d) for d in dictionary]
+    for y, d in zip(data.ys, dictionaries, strict=True):
+        if d.shape != (y.size, grid.size):
+            raise ValueError(f"dictionary must have shape {(y.size, grid.size)}, got {d.shape}")
+    norms = [np.sum(np.abs(d) ** 2, axis=0) for d in dictionaries]
+    energy = sum(float(np.vdot(y, y).real) for y in data.ys)
+    residuals = list(data.ys)
     fit: LineSpectralFit | None = None
     for _ in range(int(n_paths)):
         if fit is not None and fit.residual_sq <= (np.finfo(float).eps ** 2) * energy:
             break
-        corr = np.abs(dictionary.conj().T @ residual) ** 2
-        score = np.divide(corr, norms, out=np.zeros_like(corr), where=norms > 0)
+        score: NDArray | float = 0.0
+        for d, norm, r in zip(dictionaries, norms, residuals):
+            corr = np.abs(d.conj().T @ r) ** 2
+            score = score + np.divide(corr, norm, out=np.zeros_like(corr), where=norm > 0)
         found = [] if fit is None else list(fit.angles)
         widths = np.zeros(len(found) + 1)
         widths[-1] = step
-        fit = refine_angles(
-            y, atoms, [*found, grid[int(np.argmax(score))]], width=widths, derivative=derivative
-        )
-        residual = y - np.asarray(atoms(fit.angles)) @ fit.gains
+        fit = _refine(data, [*found, grid[int(np.argmax(score))]], widths)
+        _, residuals, _ = data.residual(fit.angles)
     assert fit is not None
     return fit

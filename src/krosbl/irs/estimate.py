@@ -12,7 +12,7 @@ from krosbl import presets
 from krosbl.api import Result, recover, recover_tasks
 from krosbl.batch.api import recover_batch
 from krosbl.irs.channel_estimate import Estimate
-from krosbl.irs.offgrid import offgrid_estimate
+from krosbl.irs.offgrid import offgrid_estimate, offgrid_estimate_joint
 from krosbl.irs.oracle import oracle_angles
 from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
@@ -246,7 +246,9 @@ def estimate_joint(
     method : str, default "svd-krosbl"
         A method of :func:`krosbl.methods` that takes snapshots: ``"sbl"``, ``"pc-sbl"``,
         ``"am-krosbl"``, ``"svd-krosbl"``, ``"pc-krosbl"``, ``"ksbl"`` or ``"dkrosbl"``
-        (shared factor supports).
+        (shared factor supports); or ``"offgrid"``, the off-grid estimator with shared
+        continuous angles (:func:`krosbl.irs.offgrid.offgrid_estimate_joint`), or
+        ``"oracle-angles"`` (each block on its true angles).
     **options
         As :func:`estimate` (default settings: the IRS preset at the first observation's SNR).
 
@@ -260,7 +262,7 @@ def estimate_joint(
     ------
     ValueError
         No observations, observations of different scenarios or noise variances, or a method
-        without a joint form (the greedy methods and the IRS module's own estimators).
+        without a joint form (the greedy methods).
 
     Notes
     -----
@@ -281,8 +283,13 @@ def estimate_joint(
             "the blocks' noise variances differ: a joint estimate has one σ² "
             "(observe the blocks with krosbl.irs.observe_blocks)"
         )
-    if _irs_method(method) is not None:
-        raise ValueError(f"{method!r} estimates one observation at a time: use estimate()")
+    irs_method = _irs_method(method)
+    if irs_method is not None:
+        if options.get("settings", None) is None:
+            options.pop("settings", None)
+        if irs_method == "offgrid":
+            return offgrid_estimate_joint(obs, **options)
+        return [IRS_METHODS[irs_method](o, **options) for o in obs]  # the true angles: per block
     solver = get_method(method)
     options.setdefault("settings", irs_settings(solver.name, first.snr_db))
     Y = np.column_stack([o.y for o in obs])

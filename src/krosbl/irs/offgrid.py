@@ -19,7 +19,7 @@ from krosbl.irs.trial import Observation
 from krosbl.linespectral import AtomFunction, LineSpectralFit, fit_line_spectrum
 from krosbl.validation import check_int
 
-__all__ = ["OFFGRID_CANDIDATES", "offgrid_estimate"]
+__all__ = ["OFFGRID_CANDIDATES", "offgrid_estimate", "offgrid_estimate_joint"]
 
 #: Candidate angles per factor for the greedy detection: IRS ``4·L``, MS ``max(64, 8·N_m)``,
 #: BS ``max(64, 8·N_b)``, evenly spaced over ``[−1, 1)``.
@@ -65,11 +65,40 @@ def _factor_atoms(obs: Observation) -> list[tuple[AtomFunction, AtomFunction, in
     ]
 
 
-def _combine(fits: Sequence[LineSpectralFit]) -> Paths:
-    """All ``P_1·P_2·P_3`` combinations of the factor paths, gains ``x_1 ⊗ x_2 ⊗ x_3``."""
+def _combine(fits: Sequence[LineSpectralFit], column: int | None = None) -> Paths:
+    """All ``P_1·P_2·P_3`` combinations of the factor paths, gains ``x_1 ⊗ x_2 ⊗ x_3`` (of
+    block ``column`` when the fits hold one column of gains per block)."""
     d, m, b = np.meshgrid(*(f.angles for f in fits), indexing="ij")
-    gains = np.einsum("i,j,k->ijk", *(f.gains for f in fits))
+    factor_gains = [f.gains if column is None else f.gains[:, column] for f in fits]
+    gains = np.einsum("i,j,k->ijk", *factor_gains)
     return Paths(d.ravel(), m.ravel(), b.ravel(), gains.ravel())
+
+
+def _counts(
+    obs: Observation, n_paths: Sequence[int] | None, oversampling: Sequence[int]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The checked path counts (default ``(s, 1, s)``) and oversampling of the three factors."""
+    sc = obs.trial.scenario
+    counts = (sc.spread, 1, sc.spread) if n_paths is None else tuple(n_paths)
+    overs = tuple(oversampling)
+    for name, values in (("n_paths", counts), ("oversampling", overs)):
+        if len(values) != 3:
+            raise ValueError(f"{name} must hold 3 integers (IRS, MS, BS), got {values!r}")
+        for v in values:
+            check_int(name, v, minimum=1)
+    return counts, overs
+
+
+def _grids_and_dictionaries(
+    obs: Observation, overs: Sequence[int]
+) -> tuple[list[NDArray[np.float64]], list[NDArray | None]]:
+    """Each factor's candidate angles, and the IRS factor's candidate atoms by FFT."""
+    trial, sc = obs.trial, obs.trial.scenario
+    grids = [_candidates(n, over) for (_, _, n), over in zip(_factor_atoms(obs), overs)]
+    dictionaries: list[NDArray | None] = [None, None, None]
+    if grids[0].size >= sc.n_irs:
+        dictionaries[0] = _irs_dictionary(trial.patterns, grids[0].size)
+    return grids, dictionaries
 
 
 def offgrid_estimate(
@@ -147,19 +176,10 @@ def offgrid_estimate(
     if not isinstance(obs, Observation):
         raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
     trial, sc = obs.trial, obs.trial.scenario
-    counts = (sc.spread, 1, sc.spread) if n_paths is None else tuple(n_paths)
-    overs = tuple(oversampling)
-    for name, values in (("n_paths", counts), ("oversampling", overs)):
-        if len(values) != 3:
-            raise ValueError(f"{name} must hold 3 integers (IRS, MS, BS), got {values!r}")
-        for v in values:
-            check_int(name, v, minimum=1)
+    counts, overs = _counts(obs, n_paths, oversampling)
     start = time.perf_counter()
     split = rank_one_split(obs.y, (sc.n_patterns, sc.n_pilots, sc.n_bs))
-    grids = [_candidates(n, over) for (_, _, n), over in zip(_factor_atoms(obs), overs)]
-    dictionaries: list[NDArray | None] = [None, None, None]
-    if grids[0].size >= sc.n_irs:
-        dictionaries[0] = _irs_dictionary(trial.patterns, grids[0].size)
+    grids, dictionaries = _grids_and_dictionaries(obs, overs)
     fits = [
         fit_line_spectrum(
             factor, atoms, grid, int(count), derivative=derivative, dictionary=dictionary
@@ -191,3 +211,83 @@ def offgrid_estimate(
         },
     )
     return Estimate.from_paths(obs, paths, result)
+
+
+def offgrid_estimate_joint(
+    observations: Sequence[Observation],
+    *,
+    n_paths: Sequence[int] | None = None,
+    oversampling: Sequence[int] = OFFGRID_CANDIDATES,
+) -> list[Estimate]:
+    """Estimate several coherence blocks of one IRS channel with shared continuous angles.
+
+    Parameters
+    ----------
+    observations : sequence of Observation
+        One observation per block of one channel (the same angles, their own gains, the same
+        or fresh IRS patterns; :meth:`krosbl.irs.Run.blocks`).
+    n_paths, oversampling
+        As :func:`offgrid_estimate`.
+
+    Returns
+    -------
+    list of Estimate
+        One per block: the shared angles with the block's gains; ``result.time_s`` is the
+        block's share of the time.
+
+    Notes
+    -----
+    Each block's ``y`` is split into its rank-one factors as in :func:`offgrid_estimate`. The
+    blocks' data of one factor are then fitted together as one line spectrum whose angles are
+    shared and whose gains are each block's own
+    (:func:`krosbl.linespectral.fit_line_spectrum` with a 2-D ``y``): the MS and BS factors
+    are snapshots of one dictionary, the IRS factor has each block's patterns as its
+    dictionary (tasks), so the IRS angles are learned from all ``K2·B`` patterns. This is the
+    multi-task form of the per-factor off-grid estimation of He & Joseph (arXiv:2412.00310).
+    """
+    obs = list(observations)
+    if not obs or any(not isinstance(o, Observation) for o in obs):
+        raise ValueError("observations must be a non-empty sequence of Observation")
+    sc = obs[0].trial.scenario
+    if any(o.trial.scenario != sc for o in obs):
+        raise ValueError("offgrid_estimate_joint takes blocks of one scenario")
+    counts, overs = _counts(obs[0], n_paths, oversampling)
+    start = time.perf_counter()
+    splits = [rank_one_split(o.y, (sc.n_patterns, sc.n_pilots, sc.n_bs)) for o in obs]
+    per_block = [_factor_atoms(o) for o in obs]
+    prepared = [_grids_and_dictionaries(o, overs) for o in obs]
+    fits = []
+    for i, count in enumerate(counts):
+        dictionaries = [f for _, d in prepared if (f := d[i]) is not None]
+        fits.append(
+            fit_line_spectrum(
+                np.column_stack([split.factors[i] for split in splits]),
+                [atoms[i][0] for atoms in per_block],
+                prepared[0][0][i],
+                int(count),
+                derivative=[atoms[i][1] for atoms in per_block],
+                dictionary=dictionaries or None,
+            )
+        )
+    share = (time.perf_counter() - start) / len(obs)
+    estimates = []
+    for b, (o, split) in enumerate(zip(obs, splits)):
+        paths = _combine(fits, column=b)
+        result = Result(
+            x=paths.gains,
+            method="offgrid",
+            support=np.arange(len(paths)),
+            n_iter=sum(f.sweeps + f.newton_steps for f in fits),
+            converged=all(f.converged for f in fits),
+            noise_var=o.noise_var,
+            noise_learned=False,
+            time_s=share,
+            message="rank-one split per block, then a line-spectral fit per factor over blocks",
+            details={
+                "split_residual_fraction": split.residual_fraction,
+                "factor_angles": [f.angles for f in fits],
+                "factor_residuals": [f.residual_sq for f in fits],
+            },
+        )
+        estimates.append(Estimate.from_paths(o, paths, result))
+    return estimates
