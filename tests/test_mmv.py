@@ -124,9 +124,8 @@ def test_the_snapshots_together_beat_each_alone(method: str, is_complex: bool) -
 
 def test_methods_without_snapshots_say_which_have_them() -> None:
     Y, factors, _, _ = _problem(4, False)
-    for method in ("omp", "kron-omp"):
-        with pytest.raises(ValueError, match=r"takes one measurement vector.*'svd-krosbl'"):
-            krosbl.recover(Y, factors if method != "omp" else krosbl.Kron(factors), method, 1e-3)
+    with pytest.raises(ValueError, match=r"takes one measurement vector.*'svd-krosbl'"):
+        krosbl.recover(Y, factors, "kron-omp", 1e-3)
     with pytest.raises(ValueError, match=r"one row per dictionary row \(20\)"):
         krosbl.recover(Y.T, factors, "svd-krosbl", 1e-3)
     Y[3, 2] = np.nan
@@ -198,8 +197,9 @@ def test_tasks_refuse_what_does_not_fit() -> None:
         krosbl.recover_tasks(Y, [factors, other], "svd-krosbl", 1e-3)
     with pytest.raises(ValueError, match="Y has 2 columns but there are 3 dictionaries"):
         krosbl.recover_tasks(Y, [factors] * 3, "svd-krosbl", 1e-3)
-    with pytest.raises(ValueError, match="no multi-task form"):
-        krosbl.recover_tasks(Y, [factors] * 2, "dkrosbl", 1e-3)
+    for method in ("kron-omp", "omp"):
+        with pytest.raises(ValueError, match="no multi-task form"):
+            krosbl.recover_tasks(Y, [factors] * 2, method, 1e-3)
 
 
 def _rank_one_snapshots(seed: int, t: int, complex_: bool):
@@ -229,3 +229,33 @@ def test_dkrosbl_snapshots_share_the_factor_supports(is_complex: bool) -> None:
         np.testing.assert_allclose(copies.x[:, t], alone.x, atol=1e-9 * np.abs(alone.x).max())
     tasks = krosbl.recover_tasks(Y, [factors] * 4, "dkrosbl", 4e-4)
     np.testing.assert_allclose(tasks.x, joint.x, atol=1e-9 * np.abs(joint.x).max())
+
+
+def _plain_somp(Y, A, noise_var, max_atoms):
+    """Simultaneous OMP written plainly: the atom of largest ``‖a_jᴴ R‖``, then least squares."""
+    chosen: list[int] = []
+    R = Y.copy()
+    while np.linalg.norm(R) > np.sqrt(noise_var * Y.size) and len(chosen) < max_atoms:
+        chosen.append(int(np.argmax(np.linalg.norm(A.conj().T @ R, axis=1))))
+        coef = np.linalg.lstsq(A[:, chosen], Y, rcond=None)[0]
+        R = Y - A[:, chosen] @ coef
+    X = np.zeros((A.shape[1], Y.shape[1]), dtype=np.result_type(A, Y))
+    X[chosen] = coef
+    return X, sorted(chosen)
+
+
+def test_simultaneous_omp_equals_a_plain_one(is_complex: bool) -> None:
+    Y, factors, _, support = _problem(11, is_complex, t=5)
+    A = np.kron(*factors)
+    noise_var = 2.5e-3 * (2 if is_complex else 1)
+    result = krosbl.recover(Y, A, "omp", noise_var)
+    expected, chosen = _plain_somp(Y, A, noise_var, 20)
+    np.testing.assert_array_equal(result.support, chosen)
+    np.testing.assert_allclose(result.x, expected, atol=1e-10 * np.abs(expected).max())
+    alone = krosbl.recover(Y[:, 0], A, "omp", noise_var / 5)
+    column = krosbl.recover(Y[:, :1], A, "omp", noise_var / 5)
+    np.testing.assert_array_equal(column.x[:, 0], alone.x)  # T = 1: the same arithmetic
+    oracle = krosbl.recover(Y, A, "oracle-ls", support=support)
+    np.testing.assert_allclose(
+        oracle.x[support], np.linalg.lstsq(A[:, support], Y, rcond=None)[0], atol=1e-12
+    )

@@ -137,7 +137,8 @@ def recover(
     ----------
     y : array_like, shape (M,) or (M, T)
         Measurements, real or complex: one vector, or ``T`` snapshots (columns) whose unknowns
-        share one support (M-SBL [2]_; every SBL method and dKroSBL). ``x`` then has shape
+        share one support (M-SBL [2]_; every SBL method, dKroSBL, simultaneous OMP and oracle
+        least squares). ``x`` then has shape
         ``(N, T)``; ``x_var`` is shared by the snapshots, ``(N,)`` (dKroSBL: ``(N, T)``).
     A : Kron, list of array_like, or ndarray
         The dictionary: a :class:`~krosbl.Kron`, the list of its factors ``[A_1, …, A_I]``
@@ -240,7 +241,7 @@ def recover_tasks(
         ``A_1 … A_T``, one per column of ``Y``, of one shape (and one factor structure).
     method : str
         An SBL method: ``"sbl"``, ``"pc-sbl"``, ``"am-krosbl"``, ``"svd-krosbl"``,
-        ``"pc-krosbl"`` or ``"ksbl"``.
+        ``"pc-krosbl"``, ``"ksbl"``, or ``"dkrosbl"`` (shared factor supports).
     noise_var : float or None
         Known noise variance ``σ² > 0``, shared by the tasks; ``None`` learns it.
     settings : SolverSettings or str, optional
@@ -287,8 +288,8 @@ def recover_tasks(
     ((64, 3), 21)
     """
     solver = get_method(method)
-    if not solver.snapshots:
-        takers = sorted(n for n, m in METHODS.items() if m.snapshots)
+    if not solver.tasks:
+        takers = sorted(n for n, m in METHODS.items() if m.tasks)
         raise ValueError(f"method {solver.name!r} has no multi-task form; methods: {takers}")
     resolved = resolve_settings(solver, settings, overrides)
     ops = [check_dictionary(A, kronecker=solver.kronecker, operator=False) for A in dictionaries]

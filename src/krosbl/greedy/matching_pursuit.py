@@ -34,14 +34,15 @@ def omp(
 
     Parameters
     ----------
-    y : array_like, shape (M,)
-        Measurements.
+    y : array_like, shape (M,) or (M, T)
+        Measurements; ``T`` columns are snapshots sharing one support (simultaneous OMP).
     A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
         The dictionary.  A ``Kron`` is used through mode products (``rmatvec``) and factor
         indexing; it is never densified.  A generic ``LinearOperator`` needs ``rmatvec``.
     noise_var : float, optional
-        Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M``; without it,
-        stop when the residual vanishes (or at ``max_atoms``).
+        Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M`` (``‖R‖_F ≤
+        σ √(MT)`` for snapshots); without it, stop when the residual vanishes (or at
+        ``max_atoms``).
     max_atoms : int, optional
         Maximum number of atoms; default ``min(M, N)``.
 
@@ -66,6 +67,10 @@ def omp(
     unique; it is kept up to date by Gram–Schmidt with re-orthogonalisation (``A_S = Q R``)
     and obtained at the end as ``R⁻¹ Qᴴ y``.
 
+    With ``T`` snapshots this is simultaneous OMP ([2]_): the atom maximises
+    ``‖a_jᴴ R‖₂`` over the residual's columns, and the least-squares fit and the residual
+    are those of every column on the common support.
+
     The loop also stops when the residual is zero to working precision
     (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
     already selected, since no further atom could reduce it.  The paper uses no OMP
@@ -77,6 +82,8 @@ def omp(
     .. [1] Y. C. Pati, R. Rezaiifar and P. S. Krishnaprasad, "Orthogonal matching pursuit:
        recursive function approximation with applications to wavelet decomposition",
        Proc. 27th Asilomar Conf. Signals, Systems and Computers, pp. 40–44, 1993.
+    .. [2] J. A. Tropp, A. C. Gilbert and M. J. Strauss, "Algorithms for simultaneous sparse
+       approximation. Part I: Greedy pursuit", Signal Processing 86(3), 2006.
 
     Examples
     --------
@@ -93,7 +100,7 @@ def omp(
     start = time.perf_counter()
     dic = _Dictionary(A)
     n_rows, n_cols = dic.shape
-    y_arr = check_measurements(y, n_rows)
+    y_arr = check_measurements(y, n_rows, snapshots=True)
     sigma2 = check_noise_var(noise_var)
     if max_atoms is None:
         cap = min(n_rows, n_cols)
@@ -108,7 +115,7 @@ def omp(
             )
         if cap > n_cols:
             raise ValueError(f"max_atoms={cap} exceeds the number of columns N={n_cols}")
-    threshold = 0.0 if sigma2 is None else float(np.sqrt(sigma2 * n_rows))
+    threshold = 0.0 if sigma2 is None else float(np.sqrt(sigma2 * y_arr.size))
 
     dtype = np.result_type(y_arr.dtype, dic.dtype, np.float64)
     y_vec = y_arr.astype(dtype, copy=False)
@@ -116,16 +123,21 @@ def omp(
     eps = float(np.finfo(dtype).eps)
     floor = max(threshold, 10.0 * n_rows * eps * y_norm)
 
+    snapshots = y_vec.ndim == 2
     Q = np.empty((n_rows, min(cap, 16)), dtype=dtype)
     Rm = np.zeros((Q.shape[1], Q.shape[1]), dtype=dtype)
-    z = np.zeros(Q.shape[1], dtype=dtype)  # Qᴴ y
+    z = np.zeros((Q.shape[1], *y_vec.shape[1:]), dtype=dtype)  # Qᴴ y
     chosen: list[int] = []
     r = y_vec.copy()
     r_norm = y_norm
     while r_norm > floor and len(chosen) < cap:
-        corr = dic.rmatvec(r)
-        j = int(np.argmax(np.abs(corr)))
-        if abs(corr[j]) == 0:
+        if snapshots:
+            corr = np.column_stack([dic.rmatvec(column) for column in r.T])
+            score = np.sqrt(np.sum(np.abs(corr) ** 2, axis=1))
+        else:
+            score = np.abs(dic.rmatvec(r))
+        j = int(np.argmax(score))
+        if score[j] == 0:
             break
         a = dic.column(j).astype(dtype, copy=False)
         k = len(chosen)
@@ -133,7 +145,7 @@ def omp(
             new = min(cap, 2 * k)
             Q = np.concatenate([Q, np.empty((n_rows, new - k), dtype=dtype)], axis=1)
             Rm = np.pad(Rm, ((0, new - k), (0, new - k)))
-            z = np.pad(z, (0, new - k))
+            z = np.pad(z, [(0, new - k)] + [(0, 0)] * (z.ndim - 1))
         Qk = Q[:, :k]
         h1 = Qk.conj().T @ a
         v = a - Qk @ h1
@@ -146,13 +158,17 @@ def omp(
         Q[:, k] = q
         Rm[:k, k] = h1 + h2
         Rm[k, k] = rho
-        z[k] = np.vdot(q, y_vec)
-        r = r - z[k] * q
+        if snapshots:
+            z[k] = q.conj() @ y_vec
+            r = r - np.outer(q, z[k])
+        else:
+            z[k] = np.vdot(q, y_vec)
+            r = r - z[k] * q
         r_norm = float(np.linalg.norm(r))
         chosen.append(j)
 
     k = len(chosen)
-    x = np.zeros(n_cols, dtype=dtype)
+    x = np.zeros((n_cols, *y_vec.shape[1:]), dtype=dtype)
     if k:
         coef = solve_triangular(Rm[:k, :k], z[:k])
         x[np.asarray(chosen)] = coef

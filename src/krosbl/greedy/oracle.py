@@ -28,8 +28,8 @@ def oracle_ls(
 
     Parameters
     ----------
-    y : array_like, shape (M,)
-        Measurements.
+    y : array_like, shape (M,) or (M, T)
+        Measurements (``T`` snapshots on the one support).
     A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
         The dictionary; only the columns in ``support`` are extracted.
     support : array_like of int, or boolean mask of shape (N,)
@@ -54,13 +54,13 @@ def oracle_ls(
     """
     dic = _Dictionary(A)
     n_rows, n_cols = dic.shape
-    y_arr = check_measurements(y, n_rows)
+    y_arr = check_measurements(y, n_rows, snapshots=True)
     idx = check_support(support, n_cols)
     dtype = np.result_type(y_arr.dtype, dic.dtype, np.float64)
     A_S = dic.columns(idx).astype(dtype, copy=False)
     y_vec = y_arr.astype(dtype, copy=False)
     coef = np.linalg.lstsq(A_S, y_vec, rcond=None)[0]
-    x = np.zeros(n_cols, dtype=dtype)
+    x = np.zeros((n_cols, *y_vec.shape[1:]), dtype=dtype)
     x[idx] = coef
     return GreedyFit(
         x=x,

@@ -78,6 +78,8 @@ class Method(ABC):
         Whether its :class:`Result` carries the posterior variances ``x_var``.
     snapshots : bool
         Whether it takes ``T`` snapshots sharing one support, ``y`` of shape ``(M, T)``.
+    tasks : bool
+        Whether it takes a dictionary per snapshot (:func:`krosbl.recover_tasks`).
     defaults : mapping
         The settings it reads, with their neutral defaults.
     """
@@ -91,6 +93,7 @@ class Method(ABC):
     uses_noise_var: ClassVar[bool] = True
     variances: ClassVar[bool] = False
     snapshots: ClassVar[bool] = False
+    tasks: ClassVar[bool] = False
     defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     @abstractmethod
@@ -147,6 +150,7 @@ class EMMethod(Method):
     defaults = EM_DEFAULTS
     variances = True
     snapshots = True
+    tasks = True
 
     @abstractmethod
     def build(self, op: Any, settings: SolverSettings) -> tuple[KronPrior | FlatPrior, UpdateRule]:

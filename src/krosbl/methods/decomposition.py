@@ -41,6 +41,7 @@ class DKroSBLMethod(Method):
     min_factors = 2
     variances = True
     snapshots = True
+    tasks = True
     defaults = MappingProxyType(
         {
             "prune_ratio": 1e-3,

@@ -76,6 +76,7 @@ class OMPMethod(GreedyMethod):
     name = "omp"
     summary = "orthogonal matching pursuit on any operator"
     operator = True
+    snapshots = True  # simultaneous OMP
     defaults = MappingProxyType({"max_atoms": None})
 
     def fit(self, problem: Problem, settings: SolverSettings) -> GreedyFit:
@@ -93,6 +94,7 @@ class OracleLSMethod(GreedyMethod):
     operator = True
     takes_support = True
     uses_noise_var = False
+    snapshots = True
 
     def fit(self, problem: Problem, settings: SolverSettings) -> GreedyFit:
         """The least-squares fit on ``problem.support``."""
