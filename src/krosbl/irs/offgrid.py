@@ -10,13 +10,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from krosbl.api import Result
-from krosbl.decomposition import rank_one_split
 from krosbl.irs.arrays import array_response
 from krosbl.irs.channel_estimate import Estimate
 from krosbl.irs.factors import pattern_atoms, pilot_atoms
 from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
-from krosbl.linespectral import AtomFunction, LineSpectralFit, fit_line_spectrum
+from krosbl.linespectral import AtomFunction
+from krosbl.parametric import ParametricFactor, ParametricFit, fit_parametric
 from krosbl.validation import check_int
 
 __all__ = ["OFFGRID_CANDIDATES", "offgrid_estimate", "offgrid_estimate_joint"]
@@ -65,15 +65,6 @@ def _factor_atoms(obs: Observation) -> list[tuple[AtomFunction, AtomFunction, in
     ]
 
 
-def _combine(fits: Sequence[LineSpectralFit], column: int | None = None) -> Paths:
-    """All ``P_1·P_2·P_3`` combinations of the factor paths, gains ``x_1 ⊗ x_2 ⊗ x_3`` (of
-    block ``column`` when the fits hold one column of gains per block)."""
-    d, m, b = np.meshgrid(*(f.angles for f in fits), indexing="ij")
-    factor_gains = [f.gains if column is None else f.gains[:, column] for f in fits]
-    gains = np.einsum("i,j,k->ijk", *factor_gains)
-    return Paths(d.ravel(), m.ravel(), b.ravel(), gains.ravel())
-
-
 def _counts(
     obs: Observation, n_paths: Sequence[int] | None, oversampling: Sequence[int]
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -89,16 +80,55 @@ def _counts(
     return counts, overs
 
 
-def _grids_and_dictionaries(
-    obs: Observation, overs: Sequence[int]
-) -> tuple[list[NDArray[np.float64]], list[NDArray | None]]:
-    """Each factor's candidate angles, and the IRS factor's candidate atoms by FFT."""
-    trial, sc = obs.trial, obs.trial.scenario
-    grids = [_candidates(n, over) for (_, _, n), over in zip(_factor_atoms(obs), overs)]
-    dictionaries: list[NDArray | None] = [None, None, None]
-    if grids[0].size >= sc.n_irs:
-        dictionaries[0] = _irs_dictionary(trial.patterns, grids[0].size)
-    return grids, dictionaries
+def _factors(
+    obs: Sequence[Observation], counts: Sequence[int], overs: Sequence[int]
+) -> list[ParametricFactor]:
+    """The IRS-difference, MS and BS factors of the observations' trials, as parametric
+    factors: one atoms function per observation (the IRS factor differs with the patterns),
+    the IRS candidate atoms by FFT."""
+    per_block = [_factor_atoms(o) for o in obs]
+    factors = []
+    for i, (count, over) in enumerate(zip(counts, overs)):
+        grid = _candidates(per_block[0][i][2], over)
+        dictionary = None
+        if i == 0 and grid.size >= obs[0].trial.scenario.n_irs:
+            dictionary = [_irs_dictionary(o.trial.patterns, grid.size) for o in obs]
+        atoms = [block[i][0] for block in per_block]
+        derivative = [block[i][1] for block in per_block]
+        factors.append(
+            ParametricFactor(
+                atoms[0] if len(obs) == 1 else atoms,
+                grid,
+                int(count),
+                derivative[0] if len(obs) == 1 else derivative,
+                None if dictionary is None else dictionary[0] if len(obs) == 1 else dictionary,
+            )
+        )
+    return factors
+
+
+def _estimate(
+    obs: Observation, fit: ParametricFit, paths: Paths, time_s: float, message: str
+) -> Estimate:
+    """The :class:`Estimate` of one observation from its paths (``result.x``: their gains)."""
+    fraction = fit.split_residual_fraction
+    result = Result(
+        x=paths.gains,
+        method="offgrid",
+        support=np.arange(len(paths)),
+        n_iter=fit.iterations,
+        converged=fit.converged,
+        noise_var=obs.noise_var,
+        noise_learned=False,
+        time_s=time_s,
+        message=message,
+        details={
+            "split_residual_fraction": fraction,
+            "factor_angles": fit.parameters,
+            "factor_residuals": fit.factor_residuals,
+        },
+    )
+    return Estimate.from_paths(obs, paths, result)
 
 
 def offgrid_estimate(
@@ -178,39 +208,15 @@ def offgrid_estimate(
     trial, sc = obs.trial, obs.trial.scenario
     counts, overs = _counts(obs, n_paths, oversampling)
     start = time.perf_counter()
-    split = rank_one_split(obs.y, (sc.n_patterns, sc.n_pilots, sc.n_bs))
-    grids, dictionaries = _grids_and_dictionaries(obs, overs)
-    fits = [
-        fit_line_spectrum(
-            factor, atoms, grid, int(count), derivative=derivative, dictionary=dictionary
-        )
-        for factor, (atoms, derivative, _), grid, count, dictionary in zip(
-            split.factors, _factor_atoms(obs), grids, counts, dictionaries, strict=True
-        )
-    ]
-    paths = _combine(fits)
+    fit = fit_parametric(obs.y, _factors([obs], counts, overs))
+    irs, ms, bs = fit.path_parameters()
+    paths = Paths(irs, ms, bs, fit.gains)
     if refit:
         columns = paths.atoms(trial.patterns, trial.pilots, sc.n_bs)
         gains, *_ = np.linalg.lstsq(columns, obs.y, rcond=None)
         paths = paths.with_gains(gains)
-    elapsed = time.perf_counter() - start
-    result = Result(
-        x=paths.gains,
-        method="offgrid",
-        support=np.arange(len(paths)),
-        n_iter=sum(f.sweeps + f.newton_steps for f in fits),
-        converged=all(f.converged for f in fits),
-        noise_var=obs.noise_var,
-        noise_learned=False,
-        time_s=elapsed,
-        message="rank-one split, then a line-spectral fit per factor",
-        details={
-            "split_residual_fraction": split.residual_fraction,
-            "factor_angles": [f.angles for f in fits],
-            "factor_residuals": [f.residual_sq for f in fits],
-        },
-    )
-    return Estimate.from_paths(obs, paths, result)
+    message = "rank-one split, then a line-spectral fit per factor"
+    return _estimate(obs, fit, paths, time.perf_counter() - start, message)
 
 
 def offgrid_estimate_joint(
@@ -252,42 +258,10 @@ def offgrid_estimate_joint(
     if any(o.trial.scenario != sc for o in obs):
         raise ValueError("offgrid_estimate_joint takes blocks of one scenario")
     counts, overs = _counts(obs[0], n_paths, oversampling)
-    start = time.perf_counter()
-    splits = [rank_one_split(o.y, (sc.n_patterns, sc.n_pilots, sc.n_bs)) for o in obs]
-    per_block = [_factor_atoms(o) for o in obs]
-    prepared = [_grids_and_dictionaries(o, overs) for o in obs]
-    fits = []
-    for i, count in enumerate(counts):
-        dictionaries = [f for _, d in prepared if (f := d[i]) is not None]
-        fits.append(
-            fit_line_spectrum(
-                np.column_stack([split.factors[i] for split in splits]),
-                [atoms[i][0] for atoms in per_block],
-                prepared[0][0][i],
-                int(count),
-                derivative=[atoms[i][1] for atoms in per_block],
-                dictionary=dictionaries or None,
-            )
-        )
-    share = (time.perf_counter() - start) / len(obs)
-    estimates = []
-    for b, (o, split) in enumerate(zip(obs, splits)):
-        paths = _combine(fits, column=b)
-        result = Result(
-            x=paths.gains,
-            method="offgrid",
-            support=np.arange(len(paths)),
-            n_iter=sum(f.sweeps + f.newton_steps for f in fits),
-            converged=all(f.converged for f in fits),
-            noise_var=o.noise_var,
-            noise_learned=False,
-            time_s=share,
-            message="rank-one split per block, then a line-spectral fit per factor over blocks",
-            details={
-                "split_residual_fraction": split.residual_fraction,
-                "factor_angles": [f.angles for f in fits],
-                "factor_residuals": [f.residual_sq for f in fits],
-            },
-        )
-        estimates.append(Estimate.from_paths(o, paths, result))
-    return estimates
+    fit = fit_parametric(np.column_stack([o.y for o in obs]), _factors(obs, counts, overs))
+    irs, ms, bs = fit.path_parameters()
+    message = "rank-one split per block, then a line-spectral fit per factor over blocks"
+    return [
+        _estimate(o, fit, Paths(irs, ms, bs, fit.gains[:, b]), fit.time_s / len(obs), message)
+        for b, o in enumerate(obs)
+    ]

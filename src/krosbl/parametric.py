@@ -1,0 +1,208 @@
+"""Rank-one Kronecker signals whose factors are functions of continuous parameters.
+
+``y ≈ (A_1(θ_1) ⊗ … ⊗ A_I(θ_I)) x`` with ``x = x_1 ⊗ … ⊗ x_I``, where factor ``i`` is known
+only as a function of real parameters, ``A_i(θ_i) = [a_i(θ_{i,1}), …, a_i(θ_{i,P_i})]``: a
+uniform linear array, an IRS seen through its patterns, a sampled sinusoid, a delay. Give each
+factor as a :class:`ParametricFactor` (its atoms, optionally their derivative, and candidate
+parameters); :func:`fit_parametric` estimates the parameters and gains of every factor, off any
+grid. Several columns of ``y`` share the parameters (snapshots, or tasks whose factors have
+their own atoms, e.g. fresh IRS patterns per coherence block), each with its own gains.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .decomposition import rank_one_split
+from .linespectral import AtomFunction, LineSpectralFit, fit_line_spectrum
+from .operators import kron_vector
+from .validation import check_array, check_int
+
+__all__ = ["ParametricFactor", "ParametricFit", "fit_parametric"]
+
+
+@dataclass(frozen=True)
+class ParametricFactor:
+    """One Kronecker factor known as a function of a real parameter.
+
+    Parameters
+    ----------
+    atoms : callable or sequence of callable
+        ``atoms(θ)`` for parameters of shape ``(P,)`` returns the columns ``a(θ_p)``, shape
+        ``(M_i, P)``; one callable per column of ``y`` when each column sees this factor
+        through its own atoms.
+    candidates : array_like of float
+        Candidate parameters for the greedy detection, ascending and evenly spaced, finer than
+        the atoms' resolution.
+    n_paths : int, default 1
+        Parameters (paths) to detect in this factor.
+    derivative : callable or sequence of callable, optional
+        ``∂a/∂θ`` at the parameters, shape ``(M_i, P)``, for a Gauss-Newton polish.
+    dictionary : ndarray or sequence of ndarray, optional
+        ``atoms(candidates)`` when it is cheaper to compute otherwise (e.g. by an FFT).
+    """
+
+    atoms: AtomFunction | Sequence[AtomFunction]
+    candidates: ArrayLike
+    n_paths: int = 1
+    derivative: AtomFunction | Sequence[AtomFunction] | None = None
+    dictionary: NDArray | Sequence[NDArray] | None = None
+
+    def rows(self) -> int:
+        """``M_i``: the length of one atom."""
+        first = self.atoms if callable(self.atoms) else next(iter(self.atoms))
+        grid = np.asarray(self.candidates, dtype=np.float64).reshape(-1)
+        return int(np.asarray(first(grid[:1])).shape[0])
+
+
+@dataclass(frozen=True)
+class ParametricFit:
+    """The parameters and gains of a rank-one parametric fit.
+
+    Attributes
+    ----------
+    parameters : list of ndarray
+        Each factor's parameters ``θ_i``, shape ``(P_i,)``, in detection order.
+    factor_gains : list of ndarray
+        Each factor's gains ``x_i``, shape ``(P_i,)``, or ``(P_i, T)`` for ``T`` columns.
+    gains : ndarray
+        ``x = x_1 ⊗ … ⊗ x_I`` over every combination of the factors' parameters
+        (``numpy.kron`` order), shape ``(Π P_i,)`` or ``(Π P_i, T)``.
+    split_residual_fraction : float or list of float
+        ``‖T − r‖²/‖T‖²`` of each column's rank-one split (how far ``y`` is from rank one).
+    factor_residuals : list of float
+        Each factor's line-spectral residual ``‖ŷ_i − A_i(θ_i) x_i‖²``.
+    iterations : int
+        Cell-search sweeps and Gauss-Newton steps, summed over the factors.
+    converged : bool
+        Whether every factor's refinement stopped on its tolerance.
+    time_s : float
+        Wall time of the fit.
+    """
+
+    parameters: list[NDArray[np.float64]]
+    factor_gains: list[NDArray]
+    gains: NDArray
+    split_residual_fraction: float | list[float]
+    factor_residuals: list[float]
+    iterations: int
+    converged: bool
+    time_s: float
+
+    def path_parameters(self) -> list[NDArray[np.float64]]:
+        """Each factor's parameter of every path (every combination), ``numpy.kron`` order:
+        path ``j`` is ``(θ_1[j], …, θ_I[j])`` with gain ``gains[j]``."""
+        grids = np.meshgrid(*self.parameters, indexing="ij")
+        return [g.ravel() for g in grids]
+
+
+def fit_parametric(y: ArrayLike, factors: Sequence[ParametricFactor]) -> ParametricFit:
+    """Estimate ``y ≈ (A_1(θ_1) ⊗ … ⊗ A_I(θ_I)) (x_1 ⊗ … ⊗ x_I)`` with continuous ``θ_i``.
+
+    Parameters
+    ----------
+    y : array_like, shape (M,) or (M, T)
+        Measurements, real or complex, ``M = Π M_i`` in ``numpy.kron`` order; ``T`` columns
+        share the parameters, each with its own gains.
+    factors : sequence of ParametricFactor
+        The ``I ≥ 2`` factors, first the slowest-varying index of ``y``.
+
+    Returns
+    -------
+    ParametricFit
+        Parameters and gains per factor and of every path; no posterior variance (the gains
+        are least squares).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two factors, atoms whose lengths do not multiply to ``M``, NaN or inf in
+        ``y``, an ``n_paths`` below 1 or above the factor's length ``M_i``.
+
+    Notes
+    -----
+    1. Each column of ``y`` is reshaped to ``(M_1, …, M_I)`` and split into its best rank-one
+       approximation ``ŷ_1 ∘ … ∘ ŷ_I`` (:func:`krosbl.decomposition.rank_one_split`), so
+       ``ŷ_i ∝ A_i(θ_i) x_i`` without noise.
+    2. Each factor's data (of every column) is fitted as a line spectrum
+       (:func:`krosbl.linespectral.fit_line_spectrum`): greedy detection on the candidates,
+       cell search and Gauss-Newton off the grid, least-squares gains; the columns share the
+       parameters and keep their gains.
+    3. The gains of the paths are the products ``x_1 ⊗ … ⊗ x_I`` (per column).
+
+    This is the per-factor off-grid estimation of He & Joseph, "Efficient off-grid Bayesian
+    parameter estimation for Kronecker-structured signals" (arXiv:2412.00310), with a greedy
+    detection and least-squares gains in place of the per-factor SBL. No Kronecker product is
+    formed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from krosbl.parametric import ParametricFactor, fit_parametric
+    >>> def ula(n):
+    ...     k = np.arange(n)
+    ...     return lambda t: np.exp(1j * np.pi * np.outer(k, t)) / np.sqrt(n)
+    >>> grid = np.linspace(-1, 1, 256, endpoint=False)
+    >>> y = np.kron(ula(16)(np.array([0.3123])), ula(8)(np.array([-0.417]))).ravel() * 2.0
+    >>> fit = fit_parametric(y, [ParametricFactor(ula(16), grid), ParametricFactor(ula(8), grid)])
+    >>> [round(float(p[0]), 5) for p in fit.parameters], round(abs(complex(fit.gains[0])), 5)
+    ([0.3123, -0.417], 2.0)
+
+    Without ``derivative`` the cell search alone resolves each parameter to about
+    ``step / 4608`` (:mod:`krosbl.linespectral`); with it, Gauss-Newton reaches rounding.
+    """
+    start = time.perf_counter()
+    factors = list(factors)
+    if len(factors) < 2:
+        raise ValueError(f"fit_parametric needs at least 2 factors, got {len(factors)}")
+    y_arr = check_array(np.asarray(y), "y")
+    if y_arr.ndim not in (1, 2):
+        raise ValueError(f"y must be a vector (M,) or a matrix (M, T), got shape {y_arr.shape}")
+    shape = tuple(f.rows() for f in factors)
+    if int(np.prod(shape)) != y_arr.shape[0]:
+        raise ValueError(
+            f"the factors' atoms have lengths {shape}, whose product {int(np.prod(shape))} is "
+            f"not the {y_arr.shape[0]} entries of y"
+        )
+    for i, (f, m) in enumerate(zip(factors, shape)):
+        check_int(f"factors[{i}].n_paths", f.n_paths, minimum=1)
+        if f.n_paths > m:
+            raise ValueError(f"factors[{i}].n_paths = {f.n_paths} exceeds its {m} measurements")
+    columns = [y_arr] if y_arr.ndim == 1 else list(y_arr.T)
+    splits = [rank_one_split(c, shape) for c in columns]
+    fits: list[LineSpectralFit] = []
+    for i, f in enumerate(factors):
+        data = [s.factors[i] for s in splits]
+        fits.append(
+            fit_line_spectrum(
+                data[0] if y_arr.ndim == 1 else np.column_stack(data),
+                f.atoms,
+                f.candidates,
+                int(f.n_paths),
+                derivative=f.derivative,
+                dictionary=f.dictionary,
+            )
+        )
+    if y_arr.ndim == 1:
+        gains = kron_vector([f.gains for f in fits])
+        fraction: float | list[float] = splits[0].residual_fraction
+    else:
+        gains = np.column_stack(
+            [kron_vector([f.gains[:, t] for f in fits]) for t in range(len(columns))]
+        )
+        fraction = [s.residual_fraction for s in splits]
+    return ParametricFit(
+        parameters=[f.angles for f in fits],
+        factor_gains=[f.gains for f in fits],
+        gains=gains,
+        split_residual_fraction=fraction,
+        factor_residuals=[f.residual_sq for f in fits],
+        iterations=sum(f.sweeps + f.newton_steps for f in fits),
+        converged=all(f.converged for f in fits),
+        time_s=time.perf_counter() - start,
+    )
