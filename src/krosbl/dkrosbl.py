@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from time import perf_counter
 from typing import Any, Literal
@@ -162,7 +162,9 @@ def _factor_sbls(
 ) -> list[_FactorFit]:
     """:func:`_factor_sbl` of one factor of many problems, stepped together
     (:func:`krosbl.batch.loop.run_em_batch`, classic SBL as a one-factor prior); ``a_i``: one
-    dictionary shared by every problem, or one per problem."""
+    dictionary per problem (the same object repeated when shared)."""
+    if all(a is a_i[0] for a in a_i):
+        a_i = a_i[:1]
     n = a_i[0].shape[1]
     gammas = np.array([np.full(n, d.gamma0) for d in data])
     prior = BatchKronPrior(
@@ -371,17 +373,36 @@ def solve_dkrosbl_batch(
     """
     start = perf_counter()
     stages = [_split(y, op, nv, hooi_sweeps) for y, op, nv in zip(Y, ops, noise_vars)]
+    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
+    return _solve_stages(
+        stages, ops, _factor_sbls, refinement, prune_ratio, tol, int(max_iter), start
+    )
+
+
+def _solve_stages(
+    stages: Sequence[_Stage],
+    ops: Sequence[Kron],
+    factor_sbls: Callable[
+        [Sequence[_Balanced], Sequence[NDArray], float | None, float, int], list[_FactorFit]
+    ],
+    refinement: dict[str, Any],
+    prune_ratio: float | None,
+    tol: float,
+    max_iter: int,
+    start: float,
+) -> list[DKroSBLFit]:
+    """Steps 4–6 of split problems: ``factor_sbls(data, dictionaries, …)`` fits each factor of
+    every problem (together), then each problem is assembled; ``time_s`` is each one's share."""
     fits = [
-        _factor_sbls(
+        factor_sbls(
             [s.balanced[i] for s in stages],
-            [op.factors[i] for op in (ops[:1] if all(o is ops[0] for o in ops) else ops)],
+            [op.factors[i] for op in ops],
             prune_ratio,
             tol,
-            int(max_iter),
+            max_iter,
         )
         for i in range(ops[0].n_factors)
     ]
-    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
     share = (perf_counter() - start) / len(stages)
     return [
         _assemble(stage, op, [f[b] for f in fits], refinement, prune_ratio, tol, share)
@@ -433,22 +454,10 @@ def solve_dkrosbl_joint(
     """
     start = perf_counter()
     stages = [_split(Y[:, t], op, noise_var, hooi_sweeps) for t, op in enumerate(ops)]
-    fits = [
-        _joint_factor_sbl(
-            [s.balanced[i] for s in stages],
-            [op.factors[i] for op in ops],
-            prune_ratio,
-            tol,
-            int(max_iter),
-        )
-        for i in range(ops[0].n_factors)
-    ]
     refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
-    share = (perf_counter() - start) / len(stages)
-    return [
-        _assemble(stage, op, [f[t] for f in fits], refinement, prune_ratio, tol, share)
-        for t, (stage, op) in enumerate(zip(stages, ops))
-    ]
+    return _solve_stages(
+        stages, ops, _joint_factor_sbl, refinement, prune_ratio, tol, int(max_iter), start
+    )
 
 
 def _joint_factor_sbl(
