@@ -190,28 +190,38 @@ class SweepUpdate:
         cap = self.max_sweeps if self.max_sweeps is not None else SAFETY_MAX_SWEEPS
         relative = self.tol_type == "rel"
         if self.kernel == "numba":
-            prior.gammas[:], uncoupled, sweeps, capped = compiled.sweeps(
-                lam,
-                prior.gammas,
-                prior.couplings,
-                floor=self.floor,
-                tol=self.tol,
-                relative=relative,
-                cap=cap,
-                normalise=self.normalise,
-                starts=self.uncoupled,
-            )
-            self.uncoupled.update(uncoupled)
+            sweeps, capped = self.compiled_sweeps(prior, lam, cap)
         else:
             sweeps, capped = self._sweeps(prior, lam, cap, relative)
         if capped and self.max_sweeps is None:
-            warnings.warn(
-                f"inner sweeps reached the safety cap of {cap} without meeting "
-                f"inner_tol={self.tol}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            self.warn_capped(cap, stacklevel=4)
         self.n_sweeps.append(sweeps)
+
+    def compiled_sweeps(self, prior: KronPrior, lam: NDArray, cap: int) -> tuple[int, bool]:
+        """The sweeps as one compiled call (:func:`krosbl.compiled.sweeps`) on ``Λ`` over the
+        kept tensor; updates ``prior.gammas`` and the NNLS starts in place and returns how many
+        sweeps ran and whether the cap stopped them."""
+        prior.gammas[:], uncoupled, sweeps, capped = compiled.sweeps(
+            lam,
+            prior.gammas,
+            prior.couplings,
+            floor=self.floor,
+            tol=self.tol,
+            relative=self.tol_type == "rel",
+            cap=cap,
+            normalise=self.normalise,
+            starts=self.uncoupled,
+        )
+        self.uncoupled.update(uncoupled)
+        return sweeps, capped
+
+    def warn_capped(self, cap: int, stacklevel: int) -> None:
+        """Warn that the sweeps reached the safety cap ``cap`` before the inner tolerance."""
+        warnings.warn(
+            f"inner sweeps reached the safety cap of {cap} without meeting inner_tol={self.tol}",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
 
     def _sweeps(self, prior: KronPrior, lam: NDArray, cap: int, relative: bool) -> tuple[int, bool]:
         """The NumPy sweeps; returns how many ran and whether the cap stopped them."""

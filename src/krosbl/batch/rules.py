@@ -10,7 +10,6 @@ inner tolerance.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +17,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
-from .. import compiled
 from ..linalg import kron_distances
 from ..settings import SAFETY_MAX_SWEEPS
 from ..updates import ClassicUpdate, SVDUpdate, SweepUpdate
@@ -138,37 +136,20 @@ class BatchSweepUpdate:
             for k, c in enumerate(_normalise(gammas).T):
                 weights[k] = weights[k] / c[:, None]
 
-    def _warn_capped(self, cap: int) -> None:
-        warnings.warn(
-            f"inner sweeps reached the safety cap of {cap} without meeting "
-            f"inner_tol={self.rule.tol}",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-
     def _compiled_update(self, prior: BatchKronPrior, lam: NDArray, cap: int) -> None:
-        """Each problem's sweeps as one compiled call on its kept entries, in place."""
-        rule = self.rule
+        """Each problem's sweeps as the single-problem rule's compiled call on its kept
+        entries (:meth:`krosbl.updates.SweepUpdate.compiled_sweeps`), in place."""
         for j, row in enumerate(prior.rows):
             alone = prior.single(j)
-            gammas, uncoupled, sweeps, capped = compiled.sweeps(
-                lam[j][np.ix_(*alone.keep)],
-                alone.gammas,
-                alone.couplings,
-                floor=rule.floor,
-                tol=rule.tol,
-                relative=rule.tol_type == "rel",
-                cap=cap,
-                normalise=rule.normalise,
-                starts=self.uncoupled[row],
+            sweeps, capped = self.single(row).compiled_sweeps(
+                alone, lam[j][np.ix_(*alone.keep)], cap
             )
-            for g, keep, new in zip(prior.gammas, alone.keep, gammas):
+            for g, keep, new in zip(prior.gammas, alone.keep, alone.gammas):
                 g[j] = 0.0
                 g[j, keep] = new
-            self.uncoupled[row].update(uncoupled)
             self.n_sweeps[row].append(sweeps)
-            if capped and rule.max_sweeps is None:
-                self._warn_capped(cap)
+            if capped and self.rule.max_sweeps is None:
+                self.rule.warn_capped(cap, stacklevel=5)
 
     def update(self, prior: BatchKronPrior, post: BatchPosterior) -> None:
         """Run each problem's sweeps until its inner tolerance or the cap; in place."""
@@ -197,7 +178,7 @@ class BatchSweepUpdate:
             delta = kron_distances(part.gammas, previous, relative=rule.tol_type == "rel")
             done = (delta <= rule.tol) | (sweeps == cap)
             if sweeps == cap and rule.max_sweeps is None and (delta > rule.tol).any():
-                self._warn_capped(cap)
+                rule.warn_capped(cap, stacklevel=4)
             for row in part.rows[done]:
                 self.n_sweeps[row].append(sweeps)
             if part is not prior:
