@@ -168,10 +168,7 @@ class Trial:
                 "steering vector a_Nm(m)), so snr_db defines no noise variance; draw another "
                 "trial or use more pilot blocks"
             )
-        noise = complex_normal(np.random.default_rng(rng), self.y0.size, noise_var)
-        y = self.y0 + noise
-        y.flags.writeable = False
-        return Observation(self, float(snr_db), noise_var, y)
+        return _observed(self, float(snr_db), noise_var, np.random.default_rng(rng))
 
     def block(
         self, rng: np.random.Generator | int | None = None, *, fresh_patterns: bool = False
@@ -349,9 +346,13 @@ def observe_blocks(
     if noise_var == 0:
         raise ValueError("the blocks receive no signal (y_0 = 0): snr_db defines no noise")
     rng = np.random.default_rng(rng)
-    observations = []
-    for b in blocks:
-        y = b.y0 + complex_normal(rng, b.y0.size, noise_var)
-        y.flags.writeable = False
-        observations.append(Observation(b, snr_db, noise_var, y))
-    return observations
+    return [_observed(b, snr_db, noise_var, rng) for b in blocks]
+
+
+def _observed(
+    trial: Trial, snr_db: float, noise_var: float, rng: np.random.Generator
+) -> Observation:
+    """``trial`` observed with noise ``CN(0, σ² I)`` drawn from ``rng`` (read-only ``y``)."""
+    y = trial.y0 + complex_normal(rng, trial.y0.size, noise_var)
+    y.flags.writeable = False
+    return Observation(trial, snr_db, noise_var, y)
