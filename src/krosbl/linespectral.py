@@ -117,6 +117,16 @@ def _project_out(q: NDArray, x: NDArray) -> NDArray:
     return x - q @ (q.conj().T @ x) if q.shape[1] else x
 
 
+def _each_once(function: Callable[[Any], NDArray], items: Sequence[Any]) -> list[NDArray]:
+    """``[function(x) for x in items]``, computed once per distinct item (by identity): the
+    columns of snapshots share one atoms function, and so one matrix."""
+    done: dict[int, NDArray] = {}
+    for x in items:
+        if id(x) not in done:
+            done[id(x)] = function(x)
+    return [done[id(x)] for x in items]
+
+
 @dataclass(frozen=True)
 class _Columns:
     """The columns of ``y`` with each one's dictionary: ``atoms[t](θ)`` explains ``ys[t]``."""
@@ -126,10 +136,17 @@ class _Columns:
     derivatives: list[AtomFunction] | None
     stacked: bool  # y was 2-D: gains come back one column per column of y
 
+    def at(self, theta: NDArray[np.float64], derivative: bool = False) -> list[NDArray]:
+        """Each column's atoms (or their derivatives) at ``θ``, each function called once."""
+        functions = self.derivatives if derivative else self.atoms
+        assert functions is not None
+        return _each_once(lambda f: np.asarray(f(theta)), functions)
+
     def residual(self, theta: NDArray[np.float64]) -> tuple[list[NDArray], list[NDArray], float]:
         """Each column's least-squares gains and residual at ``θ``, and the summed cost."""
-        gains = [least_squares_gains(y, np.asarray(a(theta))) for y, a in zip(self.ys, self.atoms)]
-        residuals = [y - np.asarray(a(theta)) @ g for y, a, g in zip(self.ys, self.atoms, gains)]
+        matrices = self.at(theta)
+        gains = [least_squares_gains(y, a) for y, a in zip(self.ys, matrices)]
+        residuals = [y - a @ g for y, a, g in zip(self.ys, matrices, gains)]
         return gains, residuals, sum(float(np.vdot(r, r).real) for r in residuals)
 
     def gains_out(self, gains: list[NDArray]) -> NDArray:
@@ -157,13 +174,13 @@ def _columns(y: ArrayLike, atoms: Any, derivative: Any) -> _Columns:
 
 def _best_in_cell(data: _Columns, others: list[NDArray], lo: float, hi: float) -> float:
     """Angle in ``[lo, hi]`` that best explains every column together with its fixed columns."""
-    bases = [_orthonormal(o) for o in others]
+    bases = _each_once(_orthonormal, others)
     rests = [_project_out(q, y) for q, y in zip(bases, data.ys)]
 
     def score(theta: NDArray[np.float64]) -> NDArray[np.float64]:
         total: NDArray[np.float64] | float = 0.0
-        for q, r, atoms in zip(bases, rests, data.atoms):
-            b = _project_out(q, atoms(theta))
+        for q, r, a in zip(bases, rests, data.at(theta)):
+            b = _project_out(q, a)
             norm = np.sum(np.abs(b) ** 2, axis=0)
             fit = np.abs(b.conj().T @ r) ** 2
             total = total + np.divide(
@@ -201,7 +218,7 @@ def _cell_search(
     for sweep in range(1, max_sweeps + 1):
         moved = 0.0
         for p in searched:
-            others = [a(np.delete(theta, p)) for a in data.atoms]
+            others = data.at(np.delete(theta, p))
             new = _best_in_cell(data, others, float(lo[p]), float(hi[p]))
             moved = max(moved, abs(new - theta[p]))
             theta[p] = new
@@ -232,10 +249,11 @@ def _gauss_newton(
     for _ in range(max_steps):
         if cost <= floor:
             return theta, accepted, True
-        jacobians = []
-        for atoms, derivative, g in zip(data.atoms, data.derivatives, gains):
-            q = _orthonormal(atoms(theta))
-            jacobians.append(_real_rows(-_project_out(q, derivative(theta) * g)))
+        bases = _each_once(_orthonormal, data.at(theta))
+        jacobians = [
+            _real_rows(-_project_out(q, d * g))
+            for q, d, g in zip(bases, data.at(theta, derivative=True), gains)
+        ]
         jr = np.concatenate(jacobians)
         rr = np.concatenate([_real_rows(r) for r in residuals])
         normal, grad = jr.T @ jr, jr.T @ rr
@@ -353,8 +371,7 @@ def _refine(
     start = np.array(angles, dtype=np.float64).reshape(-1)
     if start.size == 0 or not np.all(np.isfinite(start)):
         raise ValueError("angles must be a non-empty array of finite numbers")
-    for y, atoms in zip(data.ys, data.atoms):
-        a0 = np.asarray(atoms(start))
+    for y, a0 in zip(data.ys, data.at(start)):
         if a0.shape != (y.size, start.size):
             raise ValueError(
                 f"atoms(angles) must have shape {(y.size, start.size)}, got {a0.shape}"
@@ -446,7 +463,7 @@ def fit_line_spectrum(
         raise ValueError("candidates must hold at least two angles")
     step = float(width) if width is not None else float(np.min(np.abs(np.diff(grid))))
     if dictionary is None:
-        dictionaries = [np.asarray(a(grid)) for a in data.atoms]
+        dictionaries = data.at(grid)
     elif isinstance(dictionary, np.ndarray):
         dictionaries = [dictionary] * len(data.ys)
     else:
