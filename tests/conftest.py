@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,3 +52,44 @@ def kron_sparse(
 def is_complex(request: pytest.FixtureRequest) -> bool:
     """Run a test on the real and on the complex twin."""
     return bool(request.param)
+
+
+def sweep_args(config: Path, out: Path, trials: int, *extra: str) -> list[str]:
+    """The arguments of ``run synthetic-snr`` on ``config`` into ``out``: plain log lines, no
+    figures, then ``extra``."""
+    return [
+        "run",
+        "synthetic-snr",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        "--trials",
+        str(trials),
+        "--quiet",
+        "--no-plot",
+        *extra,
+    ]
+
+
+def assert_equals_a_local_run(out: Path, config: Path, trials: int, reference: Path) -> None:
+    """The rows stored in ``out`` hold each (trial, algorithm, value) once and equal, exactly
+    but for ``time_s``, those of the same sweep run in this process into ``reference``."""
+    import pandas as pd
+
+    from krosbl.experiments import load_results, run_experiment
+
+    stored = load_results(out)
+    assert stored.groupby(["trial", "algorithm", "value"]).size().eq(1).all()
+    local = run_experiment(
+        "synthetic-snr",
+        trials=trials,
+        out=reference,
+        workers=1,
+        config=config,
+        progress=False,
+        plot=False,
+    )
+    pd.testing.assert_frame_equal(
+        stored.drop(columns="time_s"), local.drop(columns="time_s"), check_exact=True
+    )

@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-import pandas as pd
 import pytest
-
-from krosbl.experiments import load_results, run_experiment
+from conftest import assert_equals_a_local_run, sweep_args
 
 distributed = pytest.importorskip("distributed")
 
@@ -101,41 +99,11 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 def _command(tmp_path: Path, out: Path, *extra: str) -> list[str]:
     config = tmp_path / "run.toml"
     config.write_text(CONFIG)
-    return [
-        str(BIN / "krosbl"),
-        "run",
-        "synthetic-snr",
-        "--config",
-        str(config),
-        "--out",
-        str(out),
-        "--trials",
-        str(TRIALS),
-        "--quiet",
-        "--no-plot",
-        *extra,
-    ]
-
-
-def _local(tmp_path: Path) -> pd.DataFrame:
-    config = tmp_path / "run.toml"
-    config.write_text(CONFIG)
-    local = run_experiment(
-        "synthetic-snr",
-        trials=TRIALS,
-        out=tmp_path / "local",
-        workers=1,
-        config=config,
-        progress=False,
-        plot=False,
-    )
-    return local.drop(columns="time_s")
+    return [str(BIN / "krosbl"), *sweep_args(config, out, TRIALS, *extra)]
 
 
 def _assert_equals_local(out: Path, tmp_path: Path) -> None:
-    stored = load_results(out)
-    assert stored.groupby(["trial", "algorithm", "value"]).size().eq(1).all()
-    pd.testing.assert_frame_equal(stored.drop(columns="time_s"), _local(tmp_path), check_exact=True)
+    assert_equals_a_local_run(out, tmp_path / "run.toml", TRIALS, tmp_path / "local")
     assert sorted(p.name for p in (out / "parts").iterdir()) == [
         f"trial-{t:06d}.parquet" for t in range(TRIALS)
     ]

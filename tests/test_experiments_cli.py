@@ -11,10 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from conftest import assert_equals_a_local_run, sweep_args
 
-from krosbl.experiments import load_results, run_experiment
 from krosbl.experiments.commands import register
 
 TINY_TOML = "n = [10, 10, 10]\nm = [4, 5, 6]\nk = 2\nvalues = [10.0, 30.0]\n"
@@ -167,23 +166,8 @@ KILL_TRIALS = 12
 def _kill_command(tmp_path: Path, out: Path) -> list[str]:
     config = tmp_path / "kill.toml"
     config.write_text(KILL_CONFIG)
-    return [
-        sys.executable,
-        "-m",
-        "krosbl.experiments",
-        "run",
-        "synthetic-snr",
-        "--config",
-        str(config),
-        "--out",
-        str(out),
-        "--trials",
-        str(KILL_TRIALS),
-        "--workers",
-        "2",
-        "--quiet",
-        "--no-plot",
-    ]
+    args = sweep_args(config, out, KILL_TRIALS, "--workers", "2")
+    return [sys.executable, "-m", "krosbl.experiments", *args]
 
 
 def _signal_mid_sweep(command: list[str], parts: Path, signum: int) -> subprocess.Popen[str]:
@@ -249,20 +233,7 @@ def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
         f"trial-{t:06d}.parquet" for t in range(KILL_TRIALS)
     ]
 
-    reference = run_experiment(
-        "synthetic-snr",
-        trials=KILL_TRIALS,
-        out=tmp_path / "reference",
-        workers=1,
-        config=config,
-        progress=False,
-        plot=False,
-    )
-    after = load_results(out)
-    assert after.groupby(["trial", "algorithm", "value"]).size().eq(1).all()
-    pd.testing.assert_frame_equal(
-        after.drop(columns="time_s"), reference.drop(columns="time_s"), check_exact=True
-    )
+    assert_equals_a_local_run(out, config, KILL_TRIALS, tmp_path / "reference")
 
 
 def test_run_all_runs_every_experiment_into_its_own_folder(tmp_path: Path, tiny: Path) -> None:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from krosbl.experiments import load_results, run_experiment
+from conftest import assert_equals_a_local_run, sweep_args
 
 CONFIG = (
     "n = [10, 10, 10]\nm = [4, 5, 6]\nk = 2\nvalues = [5.0, 25.0]\n"
@@ -51,38 +50,12 @@ sys.exit(main(sys.argv[1:]))
 def _args(tmp_path: Path, out: Path, workers: int) -> list[str]:
     config = tmp_path / "run.toml"
     config.write_text(CONFIG)
-    return [
-        "run",
-        "synthetic-snr",
-        "--config",
-        str(config),
-        "--out",
-        str(out),
-        "--trials",
-        str(TRIALS),
-        "--workers",
-        str(workers),
-        "--quiet",
-        "--no-plot",
-    ]
+    return sweep_args(config, out, TRIALS, "--workers", str(workers))
 
 
 def _krosbl(*args: str) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).with_name("krosbl")), *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
-
-
-def _uninterrupted(tmp_path: Path) -> pd.DataFrame:
-    rows = run_experiment(
-        "synthetic-snr",
-        trials=TRIALS,
-        out=tmp_path / "uninterrupted",
-        workers=1,
-        config=tmp_path / "run.toml",
-        progress=False,
-        plot=False,
-    )
-    return rows.drop(columns="time_s")
 
 
 def _assert_full_disk_error(done: subprocess.CompletedProcess[str], out: Path) -> None:
@@ -98,11 +71,7 @@ def _assert_resumes(tmp_path: Path, out: Path, workers: int, stored: list[str]) 
     resumed = _krosbl(*_args(tmp_path, out, workers))
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(stored)} of {TRIALS} trials already stored" in resumed.stderr
-    rows = load_results(out)
-    assert rows.groupby(["trial", "algorithm", "value"]).size().eq(1).all()
-    pd.testing.assert_frame_equal(
-        rows.drop(columns="time_s"), _uninterrupted(tmp_path), check_exact=True
-    )
+    assert_equals_a_local_run(out, tmp_path / "run.toml", TRIALS, tmp_path / "uninterrupted")
 
 
 @pytest.mark.parametrize("workers", [1, 2])
