@@ -2,9 +2,9 @@
 Compare the methods on one problem
 ==================================
 
-Run every method of :func:`krosbl.methods` on the same small synthetic problem (real, three
-factors, two non-zeros per factor, 25 dB: the problem of the quick-start example) and compare
-their NMSE, support recovery and run time.
+Run every method of :func:`krosbl.available_methods` on the same small synthetic problem (real,
+three factors, two non-zeros per factor, 25 dB: the problem of the quick-start example) and
+compare their NMSE, support recovery and run time.
 One problem is one draw: the paper's sweeps (:doc:`/paper/index`) average over hundreds.
 """
 
@@ -37,7 +37,7 @@ y = y0 + rng.normal(scale=np.sqrt(noise_var), size=y0.shape)
 # methods assume block-sparse factors (the IRS model); this ``x`` is not block sparse.
 extra = {"oracle-ls": {"support": np.flatnonzero(x)}, "kron-omp": {"sparsity": 4}}
 rows = []
-for method, description in krosbl.methods().items():
+for method, description in krosbl.available_methods().items():
     res = krosbl.recover(y, A, method, noise_var=noise_var, **extra.get(method, {}))
     rows.append(
         (

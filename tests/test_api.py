@@ -172,7 +172,7 @@ def test_omp_more_atoms_than_measurements(problem):
 
 
 def test_methods_listing():
-    names = krosbl.methods()
+    names = krosbl.available_methods()
     assert set(names) == {
         "sbl",
         "pc-sbl",

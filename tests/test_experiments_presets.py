@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import krosbl.api
-import krosbl.batch.api
+import krosbl.batch_api
 from krosbl import presets
 from krosbl.api import Result
 from krosbl.experiments import get_experiment, list_experiments
@@ -162,7 +162,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> _Spy:
     fake = _Spy()
     real = {
         "recover": krosbl.api.recover,
-        "recover_batch": krosbl.batch.api.recover_batch,
+        "recover_batch": krosbl.batch_api.recover_batch,
         "recover_tasks": krosbl.api.recover_tasks,
     }
     stand_in = {"recover": fake, "recover_batch": fake.batch, "recover_tasks": fake.tasks}

@@ -6,7 +6,7 @@
   ``docs/figures/experiments/NAME/`` (written by ``docs/figures/make_experiment_figures.py``)
   or as ``docs/figures/NAME*.png``.
 * ``.. krosbl-cli::`` renders ``krosbl --help`` and the help of every subcommand.
-* ``.. krosbl-methods::`` renders the table of :func:`krosbl.methods`.
+* ``.. krosbl-methods::`` renders the table of :func:`krosbl.available_methods`.
 * ``.. krosbl-method-settings::`` renders every method's settings and neutral defaults.
 * ``.. krosbl-presets::`` renders the table of :mod:`krosbl.presets` (``theory-settings``).
 
@@ -288,7 +288,7 @@ def _help(parser: argparse.ArgumentParser) -> str:
 
 
 class MethodsDirective(_RstDirective):
-    """``.. krosbl-methods::``: the table of methods (:func:`krosbl.methods`)."""
+    """``.. krosbl-methods::``: the table of methods (:func:`krosbl.available_methods`)."""
 
     has_content = False
 
@@ -297,7 +297,7 @@ class MethodsDirective(_RstDirective):
 
         lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 80", ""]
         lines += ["   * - method", "     - what it is"]
-        for name, text in krosbl.methods().items():
+        for name, text in krosbl.available_methods().items():
             lines += [f"   * - ``{name}``", f"     - {_rst_escape(text)}"]
         return self._parse([*lines, ""])
 

@@ -9,8 +9,9 @@ import importlib
 from typing import Any
 
 from . import metrics, presets
+from ._version import __version__ as __version__
 from .api import memory_estimate, recover, recover_tasks
-from .batch.api import recover_batch
+from .batch_api import recover_batch
 from .estimators import (
     KSBL,
     OMP,
@@ -24,12 +25,10 @@ from .estimators import (
     PCKroSBL,
     SVDKroSBL,
 )
-from .methods import methods
+from .methods import available_methods
 from .operators import Kron
 from .result import Result
 from .settings import SolverSettings
-
-__version__ = "0.1.0"
 
 #: Subpackages imported on first use (``krosbl.irs`` works after ``import krosbl``).
 _LAZY_SUBPACKAGES = ("bench", "experiments", "irs", "reference")
@@ -60,8 +59,8 @@ __all__ = [
     "Result",
     "SVDKroSBL",
     "SolverSettings",
+    "available_methods",
     "memory_estimate",
-    "methods",
     "metrics",
     "presets",
     "recover",

@@ -145,7 +145,7 @@ def recover(
         (``A = A_1 ⊗ … ⊗ A_I``, ``numpy.kron`` order) or, for unstructured methods, a dense
         ``(M, N)`` matrix.
     method : str
-        One of :func:`krosbl.methods` (``"svd-krosbl"``, ``"am-krosbl"``, ``"pc-krosbl"``,
+        One of :func:`krosbl.available_methods` (``"svd-krosbl"``, ``"am-krosbl"``, ``"pc-krosbl"``,
         ``"ksbl"``, ``"sbl"``, ``"pc-sbl"``, ``"kron-omp"``, ``"omp"``, ``"oracle-ls"``).
     noise_var : float or None
         Known noise variance ``σ² > 0``; ``None`` learns it by EM (SBL family). OMP

@@ -4,8 +4,9 @@ For a rank-one unknown ``x = x_1 ⊗ … ⊗ x_I`` the noise-free measurement is
 ``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``. :func:`solve_dkrosbl` splits ``y`` into rank-one factors
 (:func:`krosbl.decomposition.rank_one_split`), runs a small classic SBL with learned noise on
 each ``(ỹ_i, A_i)`` through the shared EM loop (:func:`krosbl.em.run_em`), and multiplies the
-factor estimates back together. An optional refinement runs a few iterations of SVD-KroSBL or
-AM-KroSBL on the full problem, started from the factor estimates.
+factor estimates back together. An optional refinement runs a few iterations of a Kronecker
+SBL M-step rule (SVD- or AM-KroSBL's, taken from the method registry by the ``dkrosbl``
+method) on the full problem, started from the factor estimates.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from time import perf_counter
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,11 +25,11 @@ from .batch.loop import run_em_batch
 from .batch.prior import BatchKronPrior
 from .batch.rules import BatchClassicUpdate
 from .decomposition import RankOneSplit, rank_one_split
-from .em import EMOutput, run_em
+from .em import EMOutput, UpdateRule, run_em
 from .operators import Kron, kron_vector
 from .priors import FlatPrior, KronPrior, product_support
 from .tasks import Tasks
-from .updates import ClassicUpdate, SVDUpdate, SweepUpdate
+from .updates import ClassicUpdate
 
 __all__ = [
     "NOISE_FLOOR",
@@ -189,32 +190,45 @@ def _factor_sbls(
     ]
 
 
+@dataclass(frozen=True)
+class _Refinement:
+    """Step 6's options: a maker of a fresh M-step rule (``None``: no refinement), the
+    iteration cap, and the pruning ratio and tolerance shared with the factor SBLs."""
+
+    rule: Callable[[], UpdateRule] | None
+    n_iter: int
+    prune_ratio: float | None
+    tol: float
+
+    @property
+    def active(self) -> bool:
+        """Whether the refinement runs."""
+        return self.rule is not None and self.n_iter > 0
+
+
 def _refine(
     y: NDArray,
     op: Kron,
     estimates: Sequence[NDArray],
     noise_var: float | None,
     init_noise_var: float,
-    *,
-    method: str,
-    n_iter: int,
-    prune_ratio: float | None,
-    tol: float,
+    refinement: _Refinement,
 ) -> tuple[EMOutput, KronPrior]:
-    """``n_iter`` iterations of SVD- or AM-KroSBL started from ``γ_i = |x̂_i|²``."""
+    """``n_iter`` EM iterations of the refinement's rule started from ``γ_i = |x̂_i|²``."""
+    assert refinement.rule is not None
     prior = KronPrior([np.abs(e) ** 2 for e in estimates])
     # Entries the factor SBLs pruned (exact zeros) stay pruned.
     prior.prune((0.0,) * op.n_factors, np.finfo(float).tiny)
-    rule: SVDUpdate | SweepUpdate = SVDUpdate() if method == "svd-krosbl" else SweepUpdate()
+    ratio = refinement.prune_ratio
     out = run_em(
         y,
         op,
         prior,
-        rule,
-        prune_ratios=None if prune_ratio is None else (prune_ratio,) * op.n_factors,
+        refinement.rule(),
+        prune_ratios=None if ratio is None else (ratio,) * op.n_factors,
         prune_abs=0.0,
-        tol=tol,
-        max_iter=n_iter,
+        tol=refinement.tol,
+        max_iter=refinement.n_iter,
         noise_var=noise_var,
         init_noise_var=init_noise_var,
         noise_floor=NOISE_FLOOR * float(np.vdot(y, y).real) / len(y),
@@ -231,8 +245,7 @@ def solve_dkrosbl(
     tol: float = 1e-4,
     max_iter: int = 150,
     hooi_sweeps: int = 0,
-    refine: bool = False,
-    refine_method: Literal["svd-krosbl", "am-krosbl"] = "svd-krosbl",
+    refine_rule: Callable[[], UpdateRule] | None = None,
     refine_iter: int = 10,
 ) -> DKroSBLFit:
     """Recover a rank-one ``x = x_1 ⊗ … ⊗ x_I`` from ``y = (A_1 ⊗ … ⊗ A_I) x + n`` by dKroSBL.
@@ -257,11 +270,11 @@ def solve_dkrosbl(
     hooi_sweeps : int
         Alternating rank-one refinement sweeps of the split
         (:func:`~krosbl.decomposition.rank_one_split`).
-    refine : bool
-        Run ``refine_iter`` iterations of ``refine_method`` on the full problem, started from
-        the factor estimates (for an ``x`` that is not exactly rank one).
-    refine_method : {"svd-krosbl", "am-krosbl"}
-        The Kronecker SBL method of the refinement.
+    refine_rule : callable or None
+        ``refine_rule()``: a fresh Kronecker SBL M-step rule (e.g. the registry's
+        ``get_method("svd-krosbl").rule(settings)``); with it, ``refine_iter`` EM iterations of
+        that rule run on the full problem, started from the factor estimates (for an ``x`` that
+        is not exactly rank one). ``None``: no refinement.
     refine_iter : int
         Iteration cap of the refinement (``0``: none; the refinement also stops at ``tol``).
 
@@ -296,7 +309,7 @@ def solve_dkrosbl(
        relative change of ``γ`` is below ``tol``. The final ``μ`` is from a last E-step.
     5. *Output.* ``x̂ = (μ_1 ⊗ … ⊗ μ_I) / Π c_i``; the support is the product of the kept
        sets; ``γ_i`` is returned as ``γ_i / c_i²``.
-    6. *Refinement* (optional). ``refine_iter`` EM iterations of SVD-KroSBL or AM-KroSBL on
+    6. *Refinement* (optional). ``refine_iter`` EM iterations of ``refine_rule()`` on
        ``(y, A)`` from the Kronecker prior ``γ_i = |x̂_i|²`` on the kept entries (pruned entries
        stay pruned), with the known ``σ²`` or a learned one started at ``σ̂²``.
 
@@ -329,8 +342,8 @@ def solve_dkrosbl(
         _factor_sbl(data, a_i, prune_ratio, tol, int(max_iter))
         for data, a_i in zip(stage.balanced, op.factors)
     ]
-    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
-    return _assemble(stage, op, fits, refinement, prune_ratio, tol, perf_counter() - start)
+    refinement = _Refinement(refine_rule, int(refine_iter), prune_ratio, tol)
+    return _assemble(stage, op, fits, refinement, perf_counter() - start)
 
 
 def solve_dkrosbl_batch(
@@ -342,8 +355,7 @@ def solve_dkrosbl_batch(
     tol: float = 1e-4,
     max_iter: int = 150,
     hooi_sweeps: int = 0,
-    refine: bool = False,
-    refine_method: Literal["svd-krosbl", "am-krosbl"] = "svd-krosbl",
+    refine_rule: Callable[[], UpdateRule] | None = None,
     refine_iter: int = 10,
 ) -> list[DKroSBLFit]:
     """:func:`solve_dkrosbl` of many problems, each factor's SBLs stepped together.
@@ -356,7 +368,7 @@ def solve_dkrosbl_batch(
         One dictionary per problem, of one shape (the same object repeated when shared).
     noise_vars : sequence of float or None
         Each problem's known ``σ²``, or ``None``.
-    prune_ratio, tol, max_iter, hooi_sweeps, refine, refine_method, refine_iter
+    prune_ratio, tol, max_iter, hooi_sweeps, refine_rule, refine_iter
         As :func:`solve_dkrosbl`, shared.
 
     Returns
@@ -373,10 +385,8 @@ def solve_dkrosbl_batch(
     """
     start = perf_counter()
     stages = [_split(y, op, nv, hooi_sweeps) for y, op, nv in zip(Y, ops, noise_vars)]
-    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
-    return _solve_stages(
-        stages, ops, _factor_sbls, refinement, prune_ratio, tol, int(max_iter), start
-    )
+    refinement = _Refinement(refine_rule, int(refine_iter), prune_ratio, tol)
+    return _solve_stages(stages, ops, _factor_sbls, refinement, int(max_iter), start)
 
 
 def _solve_stages(
@@ -385,9 +395,7 @@ def _solve_stages(
     factor_sbls: Callable[
         [Sequence[_Balanced], Sequence[NDArray], float | None, float, int], list[_FactorFit]
     ],
-    refinement: dict[str, Any],
-    prune_ratio: float | None,
-    tol: float,
+    refinement: _Refinement,
     max_iter: int,
     start: float,
 ) -> list[DKroSBLFit]:
@@ -397,15 +405,15 @@ def _solve_stages(
         factor_sbls(
             [s.balanced[i] for s in stages],
             [op.factors[i] for op in ops],
-            prune_ratio,
-            tol,
+            refinement.prune_ratio,
+            refinement.tol,
             max_iter,
         )
         for i in range(ops[0].n_factors)
     ]
     share = (perf_counter() - start) / len(stages)
     return [
-        _assemble(stage, op, [f[b] for f in fits], refinement, prune_ratio, tol, share)
+        _assemble(stage, op, [f[b] for f in fits], refinement, share)
         for b, (stage, op) in enumerate(zip(stages, ops))
     ]
 
@@ -419,8 +427,7 @@ def solve_dkrosbl_joint(
     tol: float = 1e-4,
     max_iter: int = 150,
     hooi_sweeps: int = 0,
-    refine: bool = False,
-    refine_method: Literal["svd-krosbl", "am-krosbl"] = "svd-krosbl",
+    refine_rule: Callable[[], UpdateRule] | None = None,
     refine_iter: int = 10,
 ) -> list[DKroSBLFit]:
     """dKroSBL of ``T`` snapshots (or tasks) whose rank-one unknowns share their supports.
@@ -434,7 +441,7 @@ def solve_dkrosbl_joint(
         dictionary).
     noise_var : float or None
         The known ``σ²`` shared by the columns, or ``None``.
-    prune_ratio, tol, max_iter, hooi_sweeps, refine, refine_method, refine_iter
+    prune_ratio, tol, max_iter, hooi_sweeps, refine_rule, refine_iter
         As :func:`solve_dkrosbl`, shared.
 
     Returns
@@ -454,10 +461,8 @@ def solve_dkrosbl_joint(
     """
     start = perf_counter()
     stages = [_split(Y[:, t], op, noise_var, hooi_sweeps) for t, op in enumerate(ops)]
-    refinement = {"method": refine_method, "n_iter": int(refine_iter) if refine else 0}
-    return _solve_stages(
-        stages, ops, _joint_factor_sbl, refinement, prune_ratio, tol, int(max_iter), start
-    )
+    refinement = _Refinement(refine_rule, int(refine_iter), prune_ratio, tol)
+    return _solve_stages(stages, ops, _joint_factor_sbl, refinement, int(max_iter), start)
 
 
 def _joint_factor_sbl(
@@ -516,26 +521,54 @@ def _split(y: NDArray, op: Kron, noise_var: float | None, hooi_sweeps: int) -> _
     return _Stage(y_arr, split, noise_var, split_sigma2, balanced)
 
 
+@dataclass(frozen=True)
+class _Estimate:
+    """Step 5's or step 6's estimate: ``x``, its variance, support, factors and ``σ²``."""
+
+    x: NDArray
+    x_var: NDArray
+    support: NDArray
+    gammas: list[NDArray]
+    noise_var: float | None
+
+
 def _assemble(
     stage: _Stage,
     op: Kron,
     fits: list[_FactorFit],
-    refinement: dict[str, Any],
-    prune_ratio: float | None,
-    tol: float,
+    refinement: _Refinement,
     elapsed: float,
 ) -> DKroSBLFit:
     """Steps 5–6: the estimate from the factor fits, the rank-one check, the refinement."""
     start = perf_counter()
-    kron, sigma2, y_arr, split = op, stage.noise_var, stage.y, stage.split
-    split_sigma2 = stage.split_noise_var
-    used_sigma2 = split_sigma2 if sigma2 is None else sigma2
     estimates = [f.mean / f.scale for f in fits]
-    message = ""
-    details: dict[str, Any] = {
-        "residual_fraction": split.residual_fraction,
-        "residual_sq": split.residual_sq,
-        "split_noise_var": split_sigma2,
+    details = _diagnostics(stage, fits, estimates)
+    message = _rank_one_check(stage, details)
+    if refinement.active:
+        estimate = _refined(stage, op, estimates, refinement, details)
+    else:
+        estimate = _product(stage, op, fits, estimates)
+    return DKroSBLFit(
+        x=estimate.x,
+        x_var=np.maximum(estimate.x_var, 0.0),
+        support=estimate.support,
+        gammas=estimate.gammas,
+        noise_var=estimate.noise_var,
+        noise_learned=stage.noise_var is None,
+        n_iter=[f.em.n_iter for f in fits],
+        converged=all(f.em.converged for f in fits),
+        time_s=elapsed + perf_counter() - start,
+        details=details,
+        message=message,
+    )
+
+
+def _diagnostics(stage: _Stage, fits: list[_FactorFit], estimates: list[NDArray]) -> dict[str, Any]:
+    """The split's and the factor SBLs' diagnostics (:attr:`DKroSBLFit.details`)."""
+    return {
+        "residual_fraction": stage.split.residual_fraction,
+        "residual_sq": stage.split.residual_sq,
+        "split_noise_var": stage.split_noise_var,
         "factor_iterations": [f.em.n_iter for f in fits],
         "factor_converged": [f.em.converged for f in fits],
         "factor_noise_var": [f.em.noise_var for f in fits],
@@ -543,52 +576,50 @@ def _assemble(
         "factor_estimates": estimates,
         "rank_one_warning": False,
     }
-    if sigma2 is not None and split.residual_sq > 2 * sigma2 * len(y_arr):
-        ratio = split.residual_sq / (sigma2 * len(y_arr))
-        message = (
-            f"y does not look rank one: the rank-one residual energy is {ratio:.3g}× the noise "
-            "energy σ²M expected of a rank-one x = x_1 ⊗ … ⊗ x_I (threshold 2); the estimate "
-            "keeps only the rank-one part, consider refine=True"
-        )
-        details["rank_one_warning"] = True
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-    converged = all(f.em.converged for f in fits)
-    if refinement["n_iter"] > 0:
-        em, prior = _refine(
-            y_arr,
-            kron,
-            estimates,
-            sigma2,
-            split_sigma2,
-            method=refinement["method"],
-            n_iter=refinement["n_iter"],
-            prune_ratio=prune_ratio,
-            tol=tol,
-        )
-        details["refine_iterations"] = em.n_iter
-        details["refine_converged"] = em.converged
-        x, x_var, support = em.mean, em.var, prior.support()
-        gammas = prior.full_gammas()
-        noise_out: float | None = em.noise_var
-    else:
-        x = kron_vector(estimates)
-        second = [np.abs(e) ** 2 for e in estimates]
-        x_var = kron_vector(
-            [f.em.var / f.scale**2 + m for f, m in zip(fits, second)]
-        ) - kron_vector(second)
-        support = product_support([f.keep for f in fits], kron.in_shape)
-        gammas = [f.gamma / f.scale**2 for f in fits]
-        noise_out = used_sigma2
-    return DKroSBLFit(
-        x=x,
-        x_var=np.maximum(x_var, 0.0),
-        support=support,
-        gammas=gammas,
-        noise_var=noise_out,
-        noise_learned=sigma2 is None,
-        n_iter=[f.em.n_iter for f in fits],
-        converged=converged,
-        time_s=elapsed + perf_counter() - start,
-        details=details,
-        message=message,
+
+
+def _rank_one_check(stage: _Stage, details: dict[str, Any]) -> str:
+    """With a known ``σ²``, warn (and flag in ``details``) when ``‖T − r‖² > 2σ²M``; returns
+    the warning's message, or ``""``."""
+    sigma2, m = stage.noise_var, len(stage.y)
+    if sigma2 is None or stage.split.residual_sq <= 2 * sigma2 * m:
+        return ""
+    ratio = stage.split.residual_sq / (sigma2 * m)
+    message = (
+        f"y does not look rank one: the rank-one residual energy is {ratio:.3g}× the noise "
+        "energy σ²M expected of a rank-one x = x_1 ⊗ … ⊗ x_I (threshold 2); the estimate "
+        "keeps only the rank-one part, consider refine=True"
     )
+    details["rank_one_warning"] = True
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
+    return message
+
+
+def _product(
+    stage: _Stage, op: Kron, fits: list[_FactorFit], estimates: list[NDArray]
+) -> _Estimate:
+    """Step 5: ``x̂ = ⊗ x̂_i``, its variance from the independent factor posteriors, the
+    product support and the factors back in the units of ``x``."""
+    second = [np.abs(e) ** 2 for e in estimates]
+    x_var = kron_vector([f.em.var / f.scale**2 + m for f, m in zip(fits, second)])
+    return _Estimate(
+        x=kron_vector(estimates),
+        x_var=x_var - kron_vector(second),
+        support=product_support([f.keep for f in fits], op.in_shape),
+        gammas=[f.gamma / f.scale**2 for f in fits],
+        noise_var=stage.split_noise_var if stage.noise_var is None else stage.noise_var,
+    )
+
+
+def _refined(
+    stage: _Stage,
+    op: Kron,
+    estimates: list[NDArray],
+    refinement: _Refinement,
+    details: dict[str, Any],
+) -> _Estimate:
+    """Step 6: the refinement's Kronecker posterior (its iterations go in ``details``)."""
+    em, prior = _refine(stage.y, op, estimates, stage.noise_var, stage.split_noise_var, refinement)
+    details["refine_iterations"] = em.n_iter
+    details["refine_converged"] = em.converged
+    return _Estimate(em.mean, em.var, prior.support(), prior.full_gammas(), em.noise_var)

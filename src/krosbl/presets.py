@@ -193,7 +193,7 @@ def get(experiment: str, method: str, **overrides: Any) -> SolverSettings:
     experiment : str
         A key of :data:`PRESETS` (``"synthetic"``, ``"irs"``, …).
     method : str
-        A method name (see :func:`krosbl.methods`).
+        A method name (see :func:`krosbl.available_methods`).
     **overrides
         Settings fields to change (validated; an unknown field is a ``TypeError``).
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .resultfile import load_result, save_result
+from .resultfile import read_result_fields, save_result
 from .settings import SolverSettings
 
 __all__ = ["Result"]
@@ -123,4 +123,4 @@ class Result:
             Not a krosbl result, a damaged file, or one written in a newer format version
             (the message says which krosbl wrote it).
         """
-        return load_result(path)
+        return cls(**read_result_fields(path))

@@ -14,17 +14,16 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ._version import __version__
 from .settings import SolverSettings
 
-if TYPE_CHECKING:
-    from .result import Result
-
-__all__ = ["FORMAT_VERSION", "ResultFileError", "load_result", "save_result"]
+__all__ = ["FORMAT_VERSION", "ResultFileError", "read_result_fields", "save_result"]
 
 #: The format this krosbl writes, and the newest it reads.
 FORMAT_VERSION = 1
@@ -87,8 +86,9 @@ def _decode(value: Any, archive: Any) -> Any:
     raise ResultFileError(f"unknown entry {kind!r}")
 
 
-def save_result(result: Result, path: str | os.PathLike[str]) -> Path:
-    """Write ``result`` to ``path`` (``.npz`` is appended if missing); returns the path.
+def save_result(result: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``result`` (a :class:`~krosbl.result.Result`) to ``path`` (``.npz`` is appended
+    if missing); returns the path.
 
     Raises
     ------
@@ -96,11 +96,9 @@ def save_result(result: Result, path: str | os.PathLike[str]) -> Path:
         A field (e.g. in ``details``) holds something other than numbers, strings, arrays of
         numbers, lists, tuples, dicts or settings.
     """
-    from . import __version__
-
     arrays: dict[str, np.ndarray] = {}
-    fields = {name: _encode(getattr(result, name), name, arrays) for name in _field_names()}
-    meta = {"format_version": FORMAT_VERSION, "krosbl_version": __version__, "fields": fields}
+    encoded = {f.name: _encode(getattr(result, f.name), f.name, arrays) for f in fields(result)}
+    meta = {"format_version": FORMAT_VERSION, "krosbl_version": __version__, "fields": encoded}
     target = Path(path)
     if target.suffix != ".npz":
         target = target.with_name(target.name + ".npz")
@@ -109,8 +107,9 @@ def save_result(result: Result, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load_result(path: str | os.PathLike[str]) -> Result:
-    """Read a result written by :func:`save_result`.
+def read_result_fields(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The fields of a result written by :func:`save_result`, by name
+    (:meth:`krosbl.Result.load` builds the result from them).
 
     Raises
     ------
@@ -119,8 +118,6 @@ def load_result(path: str | os.PathLike[str]) -> Result:
     ResultFileError
         Not a krosbl result file, a damaged one, or one of a newer format version.
     """
-    from .result import Result
-
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
@@ -142,15 +139,6 @@ def load_result(path: str | os.PathLike[str]) -> Result:
                 "older: upgrade krosbl to read it"
             )
         try:
-            fields = {k: _decode(v, archive) for k, v in meta["fields"].items()}
+            return {k: _decode(v, archive) for k, v in meta["fields"].items()}
         except KeyError as exc:
             raise ResultFileError(f"{os.fspath(path)!r}: missing array {exc}") from None
-    return Result(**fields)
-
-
-def _field_names() -> list[str]:
-    from dataclasses import fields
-
-    from .result import Result
-
-    return [f.name for f in fields(Result)]

@@ -3,9 +3,10 @@ method's settings live in.
 
 Each setting is declared once here (:data:`SETTINGS`: name, meaning, the values it accepts).
 A method (:mod:`krosbl.methods`) declares which of them it reads and its neutral default for
-each; a :class:`SolverSettings` holds exactly those, for one method. A preset
-(:mod:`krosbl.presets`), a TOML table and keyword overrides are all the same thing: values
-checked by the same functions.
+each (:func:`declare_method`; the registry declares every method when it is imported, which
+``import krosbl`` does); a :class:`SolverSettings` holds exactly those, for one method. A
+preset (:mod:`krosbl.presets`), a TOML table and keyword overrides are all the same thing:
+values checked by the same functions.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from .updates import SAFETY_MAX_SWEEPS
 from .validation import check_int, check_real
 
-__all__ = ["SAFETY_MAX_SWEEPS", "SETTINGS", "Setting", "SolverSettings"]
-
-#: Cap on the inner sweeps of AM-KroSBL and PC-KroSBL where the paper's code has none.
-SAFETY_MAX_SWEEPS = 10_000
+__all__ = ["SETTINGS", "Setting", "SolverSettings", "declare_method"]
 
 
 def _plain(value: Any) -> Any:
@@ -225,6 +224,25 @@ _CATALOGUE = (
 #: Every setting any method reads, by name.
 SETTINGS: dict[str, Setting] = {s.name: s for s in _CATALOGUE}
 
+#: The settings each method reads, with its defaults, by method name (:func:`declare_method`).
+_DECLARED: dict[str, Mapping[str, Any]] = {}
+
+
+def declare_method(name: str, defaults: Mapping[str, Any]) -> None:
+    """Declare the settings method ``name`` reads, with its defaults.
+
+    :mod:`krosbl.methods` declares every method of its registry; :class:`SolverSettings`
+    accepts the names declared here.
+
+    Parameters
+    ----------
+    name : str
+        The method's name, lower case.
+    defaults : mapping of str to object
+        The method's default for each setting it reads (names of :data:`SETTINGS`).
+    """
+    _DECLARED[name] = defaults
+
 
 class SolverSettings(Mapping[str, Any]):
     """The validated, immutable settings of one method.
@@ -232,7 +250,7 @@ class SolverSettings(Mapping[str, Any]):
     Parameters
     ----------
     method : str
-        The method the settings belong to (see :func:`krosbl.methods`).
+        The method the settings belong to (see :func:`krosbl.method_names`), case-insensitive.
     **values
         Settings that method reads; those not given take the method's defaults.
 
@@ -264,19 +282,18 @@ class SolverSettings(Mapping[str, Any]):
     __slots__ = ("_method", "_values")
 
     def __init__(self, method: str, /, **values: Any) -> None:
-        from .methods import get_method
-
-        spec = get_method(method)
-        defaults = spec.defaults
+        if not isinstance(method, str) or method.lower() not in _DECLARED:
+            raise ValueError(f"unknown method {method!r}; valid methods are {sorted(_DECLARED)}")
+        method = method.lower()
+        defaults = _DECLARED[method]
         unknown = sorted(set(values) - set(defaults))
         if unknown:
             raise TypeError(
-                f"method {spec.name!r} does not read setting(s) {unknown}; "
-                f"it reads {sorted(defaults)}"
+                f"method {method!r} does not read setting(s) {unknown}; it reads {sorted(defaults)}"
             )
         merged = {**defaults, **values}
         checked = {name: SETTINGS[name].validate(value) for name, value in merged.items()}
-        object.__setattr__(self, "_method", spec.name)
+        object.__setattr__(self, "_method", method)
         object.__setattr__(self, "_values", checked)
 
     @property

@@ -155,7 +155,7 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         help="the Kronecker factors A1 A2 … (one name: a dense dictionary)",
     )
-    p.add_argument("--method", default="svd-krosbl", help="see `krosbl.methods()`")
+    p.add_argument("--method", default="svd-krosbl", help="see `krosbl.available_methods()`")
     p.add_argument(
         "--noise-var",
         type=_noise_var,

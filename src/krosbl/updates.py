@@ -29,9 +29,18 @@ from . import compiled
 from .linalg import kron_distance, leading_eigenpair
 from .posterior import Posterior
 from .priors import FlatPrior, KronPrior
-from .settings import SAFETY_MAX_SWEEPS
 
-__all__ = ["ClassicUpdate", "PCSBLUpdate", "SVDUpdate", "SweepUpdate", "factor_target"]
+__all__ = [
+    "SAFETY_MAX_SWEEPS",
+    "ClassicUpdate",
+    "PCSBLUpdate",
+    "SVDUpdate",
+    "SweepUpdate",
+    "factor_target",
+]
+
+#: Cap on the inner sweeps of AM-KroSBL and PC-KroSBL where the paper's code has none.
+SAFETY_MAX_SWEEPS = 10_000
 
 
 def _weights(g: NDArray) -> NDArray:

@@ -18,8 +18,7 @@ from numpy.typing import NDArray
 from scipy.optimize import nnls
 
 from ..linalg import kron_distances
-from ..settings import SAFETY_MAX_SWEEPS
-from ..updates import ClassicUpdate, SVDUpdate, SweepUpdate
+from ..updates import SAFETY_MAX_SWEEPS, ClassicUpdate, SVDUpdate, SweepUpdate
 from .posterior import BatchPosterior, outer_rows
 from .prior import BatchKronPrior
 

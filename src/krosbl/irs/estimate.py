@@ -10,13 +10,13 @@ import numpy as np
 
 from krosbl import presets
 from krosbl.api import Result, recover, recover_tasks
-from krosbl.batch.api import recover_batch
+from krosbl.batch_api import recover_batch
 from krosbl.irs.channel_estimate import Estimate
 from krosbl.irs.offgrid import offgrid_estimate, offgrid_estimate_joint
 from krosbl.irs.oracle import oracle_angles
 from krosbl.irs.paths import Paths
 from krosbl.irs.trial import Observation
-from krosbl.methods import get_method, methods
+from krosbl.methods import available_methods, get_method
 from krosbl.settings import SolverSettings
 from krosbl.validation import check_real
 
@@ -34,7 +34,8 @@ __all__ = [
 #: SNR (dB) from which SVD-KroSBL uses the ``"irs-high-snr"`` preset (relative pruning 1e-3).
 HIGH_SNR_DB = 25.0
 
-#: Estimators of the IRS module itself, beside the krosbl solvers of :func:`krosbl.methods`.
+#: Estimators of the IRS module itself, beside the krosbl solvers of
+#: :func:`krosbl.available_methods`.
 IRS_METHODS: dict[str, Callable[..., Estimate]] = {
     "offgrid": offgrid_estimate,
     "oracle-angles": oracle_angles,
@@ -47,10 +48,10 @@ def irs_methods() -> list[str]:
     Returns
     -------
     list of str
-        The krosbl solvers (:func:`krosbl.methods`) and the IRS module's own estimators
+        The krosbl solvers (:func:`krosbl.available_methods`) and the IRS module's own estimators
         (``"offgrid"``, ``"oracle-angles"``).
     """
-    return sorted([*methods(), *IRS_METHODS])
+    return sorted([*available_methods(), *IRS_METHODS])
 
 
 def _irs_method(method: str) -> str | None:
@@ -73,7 +74,7 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     Parameters
     ----------
     method : str
-        A method name of :func:`krosbl.methods` (case-insensitive).
+        A method name of :func:`krosbl.available_methods` (case-insensitive).
     snr_db : float
         The SNR of the observation (dB).
 
@@ -109,7 +110,7 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     obs : Observation
         Noisy measurement (from :meth:`krosbl.irs.Trial.observe`).
     method : str, default "pc-krosbl"
-        A method of :func:`krosbl.methods` (case-insensitive); the paper's IRS methods are
+        A method of :func:`krosbl.available_methods` (case-insensitive); the paper's IRS methods are
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
         ``"oracle-ls"`` solves least squares on the trial's true grid support. The IRS module
         adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous angles from
@@ -190,7 +191,7 @@ def estimate_batch(
     observations : sequence of Observation
         Observations of one trial (one dictionary), e.g. at every SNR.
     method : str
-        A method of :func:`krosbl.methods`.
+        A method of :func:`krosbl.available_methods`.
     settings : SolverSettings or str, optional
         Settings for every observation; default: the IRS preset at the first observation's
         SNR (:func:`irs_settings`), so pass them when the preset changes across the SNRs.
@@ -244,7 +245,7 @@ def estimate_joint(
         :meth:`krosbl.irs.Run.blocks` and :func:`krosbl.irs.observe_blocks`), with one noise
         variance.
     method : str, default "svd-krosbl"
-        A method of :func:`krosbl.methods` that takes snapshots: ``"sbl"``, ``"pc-sbl"``,
+        A method of :func:`krosbl.available_methods` that takes snapshots: ``"sbl"``, ``"pc-sbl"``,
         ``"am-krosbl"``, ``"svd-krosbl"``, ``"pc-krosbl"``, ``"ksbl"`` or ``"dkrosbl"``
         (shared factor supports); or ``"offgrid"``, the off-grid estimator with shared
         continuous angles (:func:`krosbl.irs.offgrid.offgrid_estimate_joint`), or

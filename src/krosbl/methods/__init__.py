@@ -1,37 +1,22 @@
 """The registry of recovery methods: one line per method.
 
 Each method is a :class:`~krosbl.methods.base.Method` subclass in a module of its own kind
-(:mod:`~krosbl.methods.flat`, :mod:`~krosbl.methods.kronecker`, :mod:`~krosbl.methods.greedy`):
-it declares the settings it reads with their neutral defaults and builds its
-:class:`~krosbl.Result`. :func:`krosbl.recover` and the estimators look it up here.
+(:mod:`~krosbl.methods.flat`, :mod:`~krosbl.methods.kronecker`, :mod:`~krosbl.methods.dkrosbl`,
+:mod:`~krosbl.methods.greedy`): it declares the settings it reads with their neutral defaults
+and builds its :class:`~krosbl.Result`. :func:`krosbl.recover` and the estimators look it up
+here; the registry declares each method's settings to :mod:`krosbl.settings`.
 """
 
 from __future__ import annotations
 
+from ..settings import declare_method
 from .base import EMMethod, Method
-from .decomposition import DKroSBLMethod
+from .dkrosbl import DKroSBLMethod
 from .flat import PCSBLMethod, SBLMethod
 from .greedy import KronOMPMethod, OMPMethod, OracleLSMethod
 from .kronecker import AMKroSBLMethod, KSBLMethod, PCKroSBLMethod, SVDKroSBLMethod
 
-__all__ = ["METHODS", "EMMethod", "Method", "get_method", "methods"]
-
-#: Every method by name, in the order :func:`methods` lists them.
-METHODS: dict[str, Method] = {
-    m.name: m
-    for m in (
-        SBLMethod(),
-        PCSBLMethod(),
-        AMKroSBLMethod(),
-        SVDKroSBLMethod(),
-        PCKroSBLMethod(),
-        KSBLMethod(),
-        DKroSBLMethod(),
-        KronOMPMethod(),
-        OMPMethod(),
-        OracleLSMethod(),
-    )
-}
+__all__ = ["METHODS", "EMMethod", "Method", "available_methods", "get_method"]
 
 
 def get_method(name: str) -> Method:
@@ -47,7 +32,27 @@ def get_method(name: str) -> Method:
     return METHODS[name.lower()]
 
 
-def methods() -> dict[str, str]:
+#: Every method by name, in the order :func:`available_methods` lists them.
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        SBLMethod(),
+        PCSBLMethod(),
+        AMKroSBLMethod(),
+        SVDKroSBLMethod(),
+        PCKroSBLMethod(),
+        KSBLMethod(),
+        DKroSBLMethod(get_method),
+        KronOMPMethod(),
+        OMPMethod(),
+        OracleLSMethod(),
+    )
+}
+for _method in METHODS.values():
+    declare_method(_method.name, _method.defaults)
+
+
+def available_methods() -> dict[str, str]:
     """All recovery methods with a one-line summary each.
 
     Returns
@@ -58,7 +63,7 @@ def methods() -> dict[str, str]:
     Examples
     --------
     >>> import krosbl
-    >>> "svd-krosbl" in krosbl.methods()
+    >>> "svd-krosbl" in krosbl.available_methods()
     True
     """
     return {name: m.summary for name, m in METHODS.items()}

@@ -3,6 +3,7 @@ PC-KroSBL (He & Joseph 2024). They differ only in their M-step rule and start.""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from types import MappingProxyType
 from typing import Any
 
@@ -44,13 +45,23 @@ class KronEMMethod(EMMethod):
     kronecker = True
     defaults = MappingProxyType(_KRON_DEFAULTS)
 
+    @abstractmethod
+    def rule(self, settings: SolverSettings) -> SVDUpdate | SweepUpdate:
+        """The method's M-step rule under ``settings``."""
+
+    def build(
+        self, op: Kron, settings: SolverSettings
+    ) -> tuple[KronPrior, SVDUpdate | SweepUpdate]:
+        """A Kronecker prior from ``init`` and the method's :meth:`rule`."""
+        return KronPrior(factor_init(op.in_shape, settings.init)), self.rule(settings)
+
 
 class _SweepMethod(KronEMMethod):
     """Kronecker SBL whose M-step is Gauss–Seidel sweeps over the factors."""
 
     defaults = MappingProxyType(_SWEEP_DEFAULTS)
 
-    def sweep_rule(self, settings: SolverSettings) -> SweepUpdate:
+    def rule(self, settings: SolverSettings) -> SweepUpdate:
         """Normalised sweeps until ``inner_tol`` or ``max_sweeps``."""
         return SweepUpdate(
             normalise=True,
@@ -79,10 +90,6 @@ class AMKroSBLMethod(_SweepMethod):
     name = "am-krosbl"
     summary = "Kronecker SBL, alternating minimisation over the factors"
 
-    def build(self, op: Kron, settings: SolverSettings) -> tuple[KronPrior, SweepUpdate]:
-        """A Kronecker prior from ``init`` and the sweep rule."""
-        return KronPrior(factor_init(op.in_shape, settings.init)), self.sweep_rule(settings)
-
 
 class KSBLMethod(KronEMMethod):
     """KSBL, the earlier Kronecker SBL the paper compares against: one unnormalised sweep per
@@ -92,10 +99,9 @@ class KSBLMethod(KronEMMethod):
     summary = "earlier Kronecker SBL: one unnormalised sweep per iteration"
     defaults = MappingProxyType({**_KRON_DEFAULTS, "prune_ratio": 1e-2, "kernel": "numpy"})
 
-    def build(self, op: Kron, settings: SolverSettings) -> tuple[KronPrior, SweepUpdate]:
-        """A Kronecker prior from ``init`` and a single unnormalised sweep."""
-        rule = SweepUpdate(normalise=False, max_sweeps=1, kernel=settings.kernel)
-        return KronPrior(factor_init(op.in_shape, settings.init)), rule
+    def rule(self, settings: SolverSettings) -> SweepUpdate:
+        """A single unnormalised sweep."""
+        return SweepUpdate(normalise=False, max_sweeps=1, kernel=settings.kernel)
 
 
 class SVDKroSBLMethod(KronEMMethod):
@@ -105,9 +111,9 @@ class SVDKroSBLMethod(KronEMMethod):
     name = "svd-krosbl"
     summary = "Kronecker SBL, rank-one SVD M-step"
 
-    def build(self, op: Kron, settings: SolverSettings) -> tuple[KronPrior, SVDUpdate]:
-        """A Kronecker prior from ``init`` and the SVD rule."""
-        return KronPrior(factor_init(op.in_shape, settings.init)), SVDUpdate()
+    def rule(self, settings: SolverSettings) -> SVDUpdate:
+        """Successive rank-one SVDs."""
+        return SVDUpdate()
 
 
 class PCKroSBLMethod(_SweepMethod):
@@ -121,9 +127,9 @@ class PCKroSBLMethod(_SweepMethod):
     summary = "pattern-coupled AM-KroSBL for block-sparse factors"
     defaults = MappingProxyType({**_SWEEP_DEFAULTS, "beta": 0.8, "coupled": None, "floor": 1e-5})
 
-    def sweep_rule(self, settings: SolverSettings) -> SweepUpdate:
+    def rule(self, settings: SolverSettings) -> SweepUpdate:
         """The AM sweeps with the floor ``ε`` of the coupled factors."""
-        rule = super().sweep_rule(settings)
+        rule = super().rule(settings)
         rule.floor = settings.floor
         return rule
 
@@ -153,4 +159,4 @@ class PCKroSBLMethod(_SweepMethod):
         for i, beta in zip(coupled, betas):
             couplings[i] = coupling_matrix(op.in_shape[i], beta)
             gammas[i] = couplings[i] @ gammas[i]
-        return KronPrior(gammas, couplings), self.sweep_rule(settings)
+        return KronPrior(gammas, couplings), self.rule(settings)

@@ -14,6 +14,7 @@ from typing import Any
 from krosbl import presets
 from krosbl.api import Result, recover
 from krosbl.irs import irs_settings
+from krosbl.methods import get_method
 from krosbl.operators import Kron
 from krosbl.settings import SolverSettings
 
@@ -141,7 +142,8 @@ def solve(fixture: Fixture, case: Case) -> Result:
     Result
     """
     noise_var = None if case.noise_learned else fixture.noise_var
-    support = fixture.arrays["suppTrue_idx0"] if case.method == "oracle-ls" else None
+    takes_support = get_method(case.method).takes_support
+    support = fixture.arrays["suppTrue_idx0"] if takes_support else None
     return recover(
         fixture.arrays["y"],
         Kron(fixture.factors),

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from krosbl import metrics, recover
+from krosbl.methods import get_method
 
 from ..config import ExperimentSettings
 from ..definitions import Algorithm, Row
@@ -55,8 +56,9 @@ def solve(
     """Run one algorithm with exactly its preset at ``value`` and score it against the truth.
 
     ``y, matrices`` are the measurements and factors, ``x, support`` the true vector and its
-    flat support (oracle LS uses it), ``noise_var`` the known ``σ²`` (``None``: learned);
-    ``record_history`` and ``callback`` are passed to :func:`krosbl.recover`.
+    flat support (given to a method that takes it, the oracle LS), ``noise_var`` the known
+    ``σ²`` (``None``: learned); ``record_history`` and ``callback`` are passed to
+    :func:`krosbl.recover`.
 
     Returns
     -------
@@ -67,7 +69,7 @@ def solve(
     result : krosbl.Result
         The solver's output.
     """
-    oracle = algorithm.method == "oracle-ls"
+    oracle = get_method(algorithm.method).takes_support
     result = recover(
         y,
         list(matrices),
@@ -82,7 +84,8 @@ def solve(
         "algorithm": algorithm.name,
         "value": float(value),
         "nmse": metrics.nmse(result.x, x),
-        # the oracle's support is the true one by construction (SRR := 1)
+        # a method given the true support keeps it by construction (SRR := 1) and does not
+        # iterate
         "srr": 1.0 if oracle else metrics.support_recovery_rate(result.x, x),
         "time_s": result.time_s,
         "n_iter": float("nan") if oracle else result.n_iter,

@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from ..dkrosbl import DKroSBLFit, solve_dkrosbl, solve_dkrosbl_batch, solve_dkrosbl_joint
+from ..em import UpdateRule
 from ..operators import Kron
 from ..result import Result
 from ..settings import SolverSettings
 from ..tasks import Tasks
 from ..validation import Problem
 from .base import Callback, Method
+from .kronecker import KronEMMethod
 
 __all__ = ["DKroSBLMethod"]
 
@@ -33,6 +37,15 @@ class DKroSBLMethod(Method):
     :func:`~krosbl.dkrosbl.solve_dkrosbl_joint`: ``x`` and ``x_var`` have one column per
     snapshot (each its own scale), ``gammas`` is ``None`` and ``details["columns"]`` holds each
     column's diagnostics.
+
+    The refinement runs the M-step rule of the registry's ``refine_method``, on that method's
+    defaults.
+
+    Parameters
+    ----------
+    lookup : callable
+        ``lookup(name)``: the registry's method called ``name``
+        (:func:`krosbl.methods.get_method`).
     """
 
     name = "dkrosbl"
@@ -54,6 +67,27 @@ class DKroSBLMethod(Method):
         }
     )
 
+    def __init__(self, lookup: Callable[[str], Method]) -> None:
+        self._lookup = lookup
+
+    def _options(self, settings: SolverSettings) -> dict[str, Any]:
+        """The keyword arguments of the :mod:`krosbl.dkrosbl` solvers."""
+        return {
+            "prune_ratio": settings.prune_ratio,
+            "tol": settings.tol,
+            "max_iter": settings.max_iter,
+            "hooi_sweeps": settings.hooi_sweeps,
+            "refine_rule": self._refine_rule(settings) if settings.refine else None,
+            "refine_iter": settings.refine_iter,
+        }
+
+    def _refine_rule(self, settings: SolverSettings) -> Callable[[], UpdateRule]:
+        """A maker of the refinement's rule: that of ``refine_method`` on its own defaults."""
+        method = self._lookup(settings.refine_method)
+        if not isinstance(method, KronEMMethod):
+            raise ValueError(f"refine_method {method.name!r} is not a Kronecker SBL method")
+        return partial(method.rule, SolverSettings(method.name))
+
     def solve(
         self,
         problem: Problem,
@@ -69,14 +103,15 @@ class DKroSBLMethod(Method):
             return self._joint(problem, settings)
         assert isinstance(problem.op, Kron)
         return self._result(
-            solve_dkrosbl(problem.y, problem.op, problem.noise_var, **settings), settings
+            solve_dkrosbl(problem.y, problem.op, problem.noise_var, **self._options(settings)),
+            settings,
         )
 
     def _joint(self, problem: Problem, settings: SolverSettings) -> Result:
         op = problem.op
         listed = op.ops if isinstance(op, Tasks) else [op] * problem.y.shape[1]
         ops = [o for o in listed if isinstance(o, Kron)]  # a Kronecker method: every one
-        fits = solve_dkrosbl_joint(problem.y, ops, problem.noise_var, **settings)
+        fits = solve_dkrosbl_joint(problem.y, ops, problem.noise_var, **self._options(settings))
         return Result(
             x=np.column_stack([f.x for f in fits]),
             method=self.name,
@@ -104,7 +139,10 @@ class DKroSBLMethod(Method):
         if shared:
             ops = [ops[0]] * len(ops)
         fits = solve_dkrosbl_batch(
-            [p.y for p in problems], ops, [p.noise_var for p in problems], **settings
+            [p.y for p in problems],
+            ops,
+            [p.noise_var for p in problems],
+            **self._options(settings),
         )
         return [self._result(fit, settings) for fit in fits]
 

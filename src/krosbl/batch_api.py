@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..api import check_problem, resolve_settings, zero_result
-from ..methods import Method, get_method
-from ..operators import Kron
-from ..result import Result
-from ..settings import SolverSettings
-from ..validation import Problem
+from .api import check_problem, resolve_settings, zero_result
+from .methods import Method, get_method
+from .operators import Kron
+from .result import Result
+from .settings import SolverSettings
+from .validation import Problem
 
 __all__ = ["recover_batch"]
 
@@ -81,7 +81,7 @@ def recover_batch(
         sequence of ``B`` dictionaries (``Kron`` objects or factor lists) of equal shapes, one
         per problem.
     method : str
-        One of :func:`krosbl.methods`.
+        One of :func:`krosbl.available_methods`.
     noise_var : float, sequence of float, or None
         Known ``σ² > 0`` shared by every problem, one per problem, or ``None`` to learn each.
     settings : SolverSettings or str, optional
