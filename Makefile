@@ -1,6 +1,7 @@
 # krosbl: two commands on a fresh machine.
 #   make reproduce   installs krosbl and runs the paper's IRS-MIMO experiment on built-in defaults
-#   make test        installs krosbl with its test tools and runs lint, types, tests and the docs build
+#   make test        installs krosbl with its test tools and runs lint, types, the import layers,
+#                    tests and the docs build
 # and, for the whole paper (every experiment at its trial counts, about two hours on 2 cores):
 #   make reproduce-paper
 PYTHON ?= python3
@@ -28,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest
