@@ -184,6 +184,14 @@ def register(subparsers: Any) -> None:
         The object returned by ``ArgumentParser.add_subparsers()``; each subparser gets
         ``func=handler`` with ``handler(args) -> int`` (the exit code).
     """
+    _add_run(subparsers)
+    lister = subparsers.add_parser("list", help="list the experiments")
+    lister.set_defaults(func=list_command)
+    _add_plot(subparsers)
+
+
+def _add_run(subparsers: Any) -> None:
+    """The ``run`` subcommand and its options."""
     names = ", ".join(e.name for e in entries())
     run = subparsers.add_parser(
         "run",
@@ -236,9 +244,9 @@ def register(subparsers: Any) -> None:
     )
     run.set_defaults(func=run_command)
 
-    lister = subparsers.add_parser("list", help="list the experiments")
-    lister.set_defaults(func=list_command)
 
+def _add_plot(subparsers: Any) -> None:
+    """The ``plot`` subcommand and its options."""
     plot = subparsers.add_parser("plot", help="redraw figures and summary from stored results")
     plot.add_argument("directory", type=Path, metavar="DIR", help="an output folder of `run`")
     plot.add_argument(

@@ -128,15 +128,9 @@ def run_experiment(
     store = ResultStore(out if out is not None else default_out(name, quick))
     store.prepare(payload, fingerprint(payload))
     with store.lock():
-        done = store.completed()
-        missing = [t for t in range(resolved.trials) if t not in done]
-        stored = resolved.trials - len(missing)
-        if stored:
-            log.info(
-                "%s: %d of %d trials already stored in %s; computing %d",
-                *(name, stored, resolved.trials, store.root, len(missing)),
-            )
+        missing = _missing_trials(store, name, resolved.trials)
         if missing:
+            stored = resolved.trials - len(missing)
             with reporter(progress, name, resolved.trials, stored) as advance:
 
                 def keep(task: TrialTask, frame: pd.DataFrame) -> None:
@@ -154,13 +148,32 @@ def run_experiment(
                 )
     results = store.load(range(resolved.trials))
     if plot:
-        from .plots import plot_results
-
-        try:
-            plot_results(store.root)
-        except StorageError as exc:
-            raise StorageError(
-                f"every trial is stored in {str(store.root)!r}, but {exc}; free space or fix "
-                f"that, then run 'krosbl plot {store.root}'"
-            ) from None
+        _plot(store)
     return results
+
+
+def _missing_trials(store: ResultStore, name: str, n_trials: int) -> list[int]:
+    """The trials of ``0 .. n_trials-1`` not yet in ``store`` (logging how many are)."""
+    done = store.completed()
+    missing = [t for t in range(n_trials) if t not in done]
+    stored = n_trials - len(missing)
+    if stored:
+        log.info(
+            "%s: %d of %d trials already stored in %s; computing %d",
+            *(name, stored, n_trials, store.root, len(missing)),
+        )
+    return missing
+
+
+def _plot(store: ResultStore) -> None:
+    """Write the figures of the stored results; a failure to write them says that every
+    trial is stored and how to plot them later."""
+    from .plots import plot_results
+
+    try:
+        plot_results(store.root)
+    except StorageError as exc:
+        raise StorageError(
+            f"every trial is stored in {str(store.root)!r}, but {exc}; free space or fix "
+            f"that, then run 'krosbl plot {store.root}'"
+        ) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -105,20 +106,7 @@ def kron_omp(
     in_shape = tuple(int(f.shape[1]) for f in mats)
     out_shape = tuple(int(f.shape[0]) for f in mats)
     y_arr = check_measurements(np.ravel(y), int(np.prod(out_shape)))
-    if sparsity is None:
-        caps = tuple(min(m, n) for m, n in zip(out_shape, in_shape, strict=True))
-    elif isinstance(sparsity, (int, np.integer)):
-        caps = (int(sparsity),) * n_fac
-    else:
-        caps = tuple(int(s) for s in sparsity)
-        if len(caps) != n_fac:
-            raise ValueError(f"sparsity has {len(caps)} levels but there are {n_fac} factors")
-    for i, s in enumerate(caps):
-        if s < 1:
-            raise ValueError(f"sparsity level {s} of factor {i} must be at least 1")
-    # A factor has only N_i columns to select: a larger level changes nothing but the stop
-    # (at |S_i| = N_i, instead of one more iteration that adds nothing), so it is capped.
-    caps = tuple(min(s, n) for s, n in zip(caps, in_shape, strict=True))
+    caps = _sparsity_caps(sparsity, out_shape, in_shape)
     if not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol must be a finite number >= 0, got {tol}")
 
@@ -136,11 +124,7 @@ def kron_omp(
             n_iter += 1
             corr = multi_mode_product(R, adjoints)
             best = np.unravel_index(int(np.argmax(np.abs(corr))), corr.shape)
-            added = False
-            for i, a in enumerate(best):
-                if int(a) not in sel[i] and len(sel[i]) < caps[i]:
-                    sel[i].append(int(a))
-                    added = True
+            added = _select(best, sel, caps)
             if added:
                 sub = [f[:, s] for f, s in zip(mats, sel, strict=True)]
                 coef = multi_mode_product(Y, [np.linalg.pinv(d) for d in sub])
@@ -163,3 +147,36 @@ def kron_omp(
         residual_norm=err_norm,
         factor_support=tuple(np.asarray(s, dtype=np.int64) for s in sel),
     )
+
+
+def _sparsity_caps(
+    sparsity: int | Sequence[int] | None, out_shape: tuple[int, ...], in_shape: tuple[int, ...]
+) -> tuple[int, ...]:
+    """The number of indices to select per factor: ``sparsity`` (one level, or one per
+    factor; ``None``: ``min(M_i, N_i)``) checked and capped at ``N_i``."""
+    n_fac = len(in_shape)
+    if sparsity is None:
+        caps = tuple(min(m, n) for m, n in zip(out_shape, in_shape, strict=True))
+    elif isinstance(sparsity, (int, np.integer)):
+        caps = (int(sparsity),) * n_fac
+    else:
+        caps = tuple(int(s) for s in sparsity)
+        if len(caps) != n_fac:
+            raise ValueError(f"sparsity has {len(caps)} levels but there are {n_fac} factors")
+    for i, s in enumerate(caps):
+        if s < 1:
+            raise ValueError(f"sparsity level {s} of factor {i} must be at least 1")
+    # A factor has only N_i columns to select: a larger level changes nothing but the stop
+    # (at |S_i| = N_i, instead of one more iteration that adds nothing), so it is capped.
+    return tuple(min(s, n) for s, n in zip(caps, in_shape, strict=True))
+
+
+def _select(best: tuple[Any, ...], sel: list[list[int]], caps: tuple[int, ...]) -> bool:
+    """Add each factor's index of ``best`` to its selection ``sel[i]`` (in place) unless it is
+    there already or the selection is full; whether any was added."""
+    added = False
+    for i, a in enumerate(best):
+        if int(a) not in sel[i] and len(sel[i]) < caps[i]:
+            sel[i].append(int(a))
+            added = True
+    return added

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_triangular
 from scipy.sparse.linalg import LinearOperator
 
@@ -102,81 +102,114 @@ def omp(
     n_rows, n_cols = dic.shape
     y_arr = check_measurements(y, n_rows, snapshots=True)
     sigma2 = check_noise_var(noise_var)
-    if max_atoms is None:
-        cap = min(n_rows, n_cols)
-    else:
-        cap = int(max_atoms)
-        if cap < 0:
-            raise ValueError(f"max_atoms must be >= 0, got {max_atoms}")
-        if cap > n_rows:
-            raise ValueError(
-                f"max_atoms={cap} exceeds the number of measurements M={n_rows}: OMP cannot "
-                "select more linearly independent atoms than there are measurements"
-            )
-        if cap > n_cols:
-            raise ValueError(f"max_atoms={cap} exceeds the number of columns N={n_cols}")
+    cap = _atom_cap(max_atoms, n_rows, n_cols)
     threshold = 0.0 if sigma2 is None else float(np.sqrt(sigma2 * y_arr.size))
 
     dtype = np.result_type(y_arr.dtype, dic.dtype, np.float64)
     y_vec = y_arr.astype(dtype, copy=False)
     y_norm = float(np.linalg.norm(y_vec))
-    eps = float(np.finfo(dtype).eps)
-    floor = max(threshold, 10.0 * n_rows * eps * y_norm)
+    floor = max(threshold, 10.0 * n_rows * float(np.finfo(dtype).eps) * y_norm)
 
-    snapshots = y_vec.ndim == 2
-    Q = np.empty((n_rows, min(cap, 16)), dtype=dtype)
-    Rm = np.zeros((Q.shape[1], Q.shape[1]), dtype=dtype)
-    z = np.zeros((Q.shape[1], *y_vec.shape[1:]), dtype=dtype)  # Qᴴ y
+    basis = _Basis(y_vec, cap)
     chosen: list[int] = []
     r = y_vec.copy()
     r_norm = y_norm
     while r_norm > floor and len(chosen) < cap:
-        if snapshots:
-            corr = np.column_stack([dic.rmatvec(column) for column in r.T])
-            score = np.sqrt(np.sum(np.abs(corr) ** 2, axis=1))
-        else:
-            score = np.abs(dic.rmatvec(r))
+        score = _scores(dic, r)
         j = int(np.argmax(score))
         if score[j] == 0:
             break
-        a = dic.column(j).astype(dtype, copy=False)
-        k = len(chosen)
-        if k == Q.shape[1]:  # grow the buffers
-            new = min(cap, 2 * k)
-            Q = np.concatenate([Q, np.empty((n_rows, new - k), dtype=dtype)], axis=1)
-            Rm = np.pad(Rm, ((0, new - k), (0, new - k)))
-            z = np.pad(z, [(0, new - k)] + [(0, 0)] * (z.ndim - 1))
-        Qk = Q[:, :k]
-        h1 = Qk.conj().T @ a
-        v = a - Qk @ h1
-        h2 = Qk.conj().T @ v
-        v = v - Qk @ h2
-        rho = float(np.linalg.norm(v))
-        if rho <= 10.0 * n_rows * eps * float(np.linalg.norm(a)):
+        step = basis.add(dic.column(j).astype(dtype, copy=False))
+        if step is None:
             break  # the best atom lies in the span already selected: nothing left to fit
-        q = v / rho
-        Q[:, k] = q
-        Rm[:k, k] = h1 + h2
-        Rm[k, k] = rho
-        if snapshots:
-            z[k] = q.conj() @ y_vec
-            r = r - np.outer(q, z[k])
-        else:
-            z[k] = np.vdot(q, y_vec)
-            r = r - z[k] * q
+        r = r - step
         r_norm = float(np.linalg.norm(r))
         chosen.append(j)
 
-    k = len(chosen)
     x = np.zeros((n_cols, *y_vec.shape[1:]), dtype=dtype)
-    if k:
-        coef = solve_triangular(Rm[:k, :k], z[:k])
+    if chosen:
+        coef = basis.coefficients()
         x[np.asarray(chosen)] = coef
         r_norm = float(np.linalg.norm(y_vec - dic.columns(np.asarray(chosen)) @ coef))
     return GreedyFit(
         x=x,
         support=np.sort(np.asarray(chosen, dtype=np.int64)),
-        n_iter=k,
+        n_iter=len(chosen),
         time_s=time.perf_counter() - start,
         residual_norm=r_norm,
     )
+
+
+def _atom_cap(max_atoms: int | None, n_rows: int, n_cols: int) -> int:
+    """``max_atoms`` checked against ``M`` and ``N``; ``None``: ``min(M, N)``."""
+    if max_atoms is None:
+        return min(n_rows, n_cols)
+    cap = int(max_atoms)
+    if cap < 0:
+        raise ValueError(f"max_atoms must be >= 0, got {max_atoms}")
+    if cap > n_rows:
+        raise ValueError(
+            f"max_atoms={cap} exceeds the number of measurements M={n_rows}: OMP cannot "
+            "select more linearly independent atoms than there are measurements"
+        )
+    if cap > n_cols:
+        raise ValueError(f"max_atoms={cap} exceeds the number of columns N={n_cols}")
+    return cap
+
+
+def _scores(dic: _Dictionary, r: NDArray) -> NDArray:
+    """``|a_jᴴ r|`` of every column ``j``; for snapshots ``‖a_jᴴ R‖₂`` over the columns of
+    ``R``."""
+    if r.ndim == 2:
+        corr = np.column_stack([dic.rmatvec(column) for column in r.T])
+        return np.sqrt(np.sum(np.abs(corr) ** 2, axis=1))
+    return np.abs(dic.rmatvec(r))
+
+
+class _Basis:
+    """The selected atoms as ``A_S = Q R`` with ``z = Qᴴ y``, one atom at a time by
+    Gram–Schmidt with re-orthogonalisation (buffers grown by doubling, up to ``cap``)."""
+
+    def __init__(self, y: NDArray, cap: int) -> None:
+        size = min(cap, 16)
+        self.y, self.cap, self.k = y, cap, 0
+        self.Q = np.empty((y.shape[0], size), dtype=y.dtype)
+        self.R = np.zeros((size, size), dtype=y.dtype)
+        self.z = np.zeros((size, *y.shape[1:]), dtype=y.dtype)
+
+    def _grow(self) -> None:
+        k = self.k
+        new = min(self.cap, 2 * k)
+        self.Q = np.concatenate([self.Q, np.empty((len(self.Q), new - k), self.Q.dtype)], axis=1)
+        self.R = np.pad(self.R, ((0, new - k), (0, new - k)))
+        self.z = np.pad(self.z, [(0, new - k)] + [(0, 0)] * (self.z.ndim - 1))
+
+    def add(self, a: NDArray) -> NDArray | None:
+        """Append atom ``a``; returns the part ``q qᴴ y`` of ``y`` it adds to the fit, or
+        ``None`` (nothing appended) when ``a`` lies in the span of the atoms already kept."""
+        k = self.k
+        if k == self.Q.shape[1]:
+            self._grow()
+        Qk = self.Q[:, :k]
+        h1 = Qk.conj().T @ a
+        v = a - Qk @ h1
+        h2 = Qk.conj().T @ v
+        v = v - Qk @ h2
+        rho = float(np.linalg.norm(v))
+        eps = float(np.finfo(self.y.dtype).eps)
+        if rho <= 10.0 * len(self.y) * eps * float(np.linalg.norm(a)):
+            return None
+        q = v / rho
+        self.Q[:, k] = q
+        self.R[:k, k] = h1 + h2
+        self.R[k, k] = rho
+        self.k = k + 1
+        if self.y.ndim == 2:
+            self.z[k] = q.conj() @ self.y
+            return np.outer(q, self.z[k])
+        self.z[k] = np.vdot(q, self.y)
+        return self.z[k] * q
+
+    def coefficients(self) -> NDArray:
+        """The least-squares coefficients ``R⁻¹ Qᴴ y`` on the kept atoms."""
+        return solve_triangular(self.R[: self.k, : self.k], self.z[: self.k])
