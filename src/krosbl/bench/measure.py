@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from krosbl.api import recover
-from krosbl.batch.api import recover_batch
+from krosbl.batch_api import recover_batch
 from krosbl.compiled import _compiled, available
 from krosbl.methods import METHODS
 from krosbl.metrics import nmse
