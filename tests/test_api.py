@@ -188,6 +188,13 @@ def test_methods_listing():
     assert all(isinstance(v, str) and v for v in names.values())
 
 
+def test_krosbl_methods_is_the_registry_subpackage():
+    import krosbl.methods as registry
+
+    assert registry is krosbl.methods
+    assert registry.__name__ == "krosbl.methods" and "dkrosbl" in registry.METHODS
+
+
 def test_memory_estimate_scales_and_fits_target():
     big = [np.zeros((50, 100))] * 3
     est = krosbl.memory_estimate(big, "svd-krosbl")
