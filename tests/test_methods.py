@@ -31,7 +31,7 @@ def _problem(rng, n_factors, is_complex, noise=0.05):
 def test_every_method_runs_on_defaults(method, n_factors, is_complex):
     rng = np.random.default_rng(n_factors)
     f, x, y, _ = _problem(rng, n_factors, is_complex)
-    support = np.flatnonzero(x) if method == "oracle-ls" else None
+    support = np.flatnonzero(x) if METHODS[method].takes_support else None
     res = krosbl.recover(y, f, method, support=support)
     assert res.x.shape == x.shape and np.all(np.isfinite(res.x))
     assert res.settings == krosbl.SolverSettings(method)
@@ -178,7 +178,7 @@ def test_grid_search_tunes_a_method_setting():
 def test_zero_y_result_carries_variances_like_a_solve(method):
     rng = np.random.default_rng(13)
     f, x, _, _ = _problem(rng, 2, False)
-    support = np.flatnonzero(x) if method == "oracle-ls" else None
+    support = np.flatnonzero(x) if METHODS[method].takes_support else None
     with pytest.warns(RuntimeWarning, match="all zeros"):
         res = krosbl.recover(np.zeros(16), f, method, support=support)
     assert (res.x_var is not None) == METHODS[method].variances

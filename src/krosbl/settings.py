@@ -250,7 +250,7 @@ class SolverSettings(Mapping[str, Any]):
     Parameters
     ----------
     method : str
-        The method the settings belong to (see :func:`krosbl.method_names`), case-insensitive.
+        The method the settings belong to (see :func:`krosbl.available_methods`), case-insensitive.
     **values
         Settings that method reads; those not given take the method's defaults.
 
