@@ -39,11 +39,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .validation import check_int
+
 __all__ = [
     "AtomFunction",
     "LineSpectralFit",
     "fit_line_spectrum",
+    "identifiable_paths",
     "least_squares_gains",
+    "path_count_criterion",
     "refine_angles",
 ]
 
@@ -51,6 +55,9 @@ __all__ = [
 AtomFunction = Callable[[NDArray[np.float64]], NDArray]
 
 _SEARCH_POINTS = 10
+#: The most paths :func:`fit_line_spectrum` tries when it estimates their number.
+DEFAULT_MAX_PATHS = 8
+_ROUNDING = 1e-20
 _HALVING_ROUNDS = 9
 
 
@@ -392,13 +399,15 @@ def fit_line_spectrum(
     y: ArrayLike,
     atoms: AtomFunction | Sequence[AtomFunction],
     candidates: ArrayLike,
-    n_paths: int,
+    n_paths: int | None = None,
     *,
     derivative: AtomFunction | Sequence[AtomFunction] | None = None,
     width: float | None = None,
     dictionary: NDArray | Sequence[NDArray] | None = None,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    noise_var: float | None = None,
 ) -> LineSpectralFit:
-    """Detect ``n_paths`` angles greedily on a candidate grid and refine them off the grid.
+    """Detect angles greedily on a candidate grid and refine them off the grid.
 
     Parameters
     ----------
@@ -410,8 +419,9 @@ def fit_line_spectrum(
     candidates : array_like of float, shape (C,)
         Grid of candidate angles, ascending and evenly spaced (finer than the atoms'
         resolution).
-    n_paths : int
-        Paths to detect (fewer if ``y`` is explained to rounding earlier).
+    n_paths : int, optional
+        Paths to detect (fewer if ``y`` is explained to rounding earlier); ``None`` (the
+        default) estimates their number by :func:`path_count_criterion`.
     derivative : callable or sequence of callable, optional
         ``∂a/∂θ``, for the Gauss-Newton polish of :func:`refine_angles`.
     width : float, optional
@@ -419,6 +429,12 @@ def fit_line_spectrum(
     dictionary : array_like, shape (M, C), or a sequence of them, optional
         ``atoms(candidates)`` when it is cheaper to compute otherwise (e.g. by an FFT); one per
         column when the columns have their own ``atoms``.
+    max_paths : int, default 8
+        With ``n_paths=None``, the most paths tried (fewer when the data cannot identify
+        more: ``P (2T + 1) < 2MT`` real parameters against real data).
+    noise_var : float, optional
+        With ``n_paths=None``, the noise variance per entry of ``y`` when known (for the
+        criterion).
 
     Returns
     -------
@@ -429,7 +445,7 @@ def fit_line_spectrum(
     Raises
     ------
     ValueError
-        If ``n_paths < 1`` or there are fewer than two candidates.
+        If ``n_paths`` or ``max_paths`` is below 1, or there are fewer than two candidates.
 
     Notes
     -----
@@ -441,6 +457,10 @@ def fit_line_spectrum(
     (:func:`refine_angles`) and refits the gains, as in Newtonized orthogonal
     matching pursuit (Mamandipoor, Ramasamy & Madhow, IEEE TSP 2016). Per Kronecker factor after
     a rank-one split it is the off-grid detection of He & Joseph, arXiv:2412.00310.
+
+    With ``n_paths=None`` the greedy rounds go on while they can lower
+    :func:`path_count_criterion` (two rounds without a new minimum end them) and the fit of
+    the minimum is returned; a residual below ``10⁻²⁰`` of ``‖y‖²`` counts as exact.
 
     Examples
     --------
@@ -457,8 +477,8 @@ def fit_line_spectrum(
     """
     data = _columns(y, atoms, derivative)
     grid = np.asarray(candidates, dtype=np.float64).reshape(-1)
-    if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:
-        raise ValueError(f"n_paths must be a positive integer, got {n_paths!r}")
+    count = None if n_paths is None else check_int("n_paths", n_paths, minimum=1)
+    limit = count or identifiable_paths(data.ys[0].size, len(data.ys), max_paths)
     if grid.size < 2:
         raise ValueError("candidates must hold at least two angles")
     step = float(width) if width is not None else float(np.min(np.abs(np.diff(grid))))
@@ -473,19 +493,102 @@ def fit_line_spectrum(
             raise ValueError(f"dictionary must have shape {(y.size, grid.size)}, got {d.shape}")
     norms = [np.sum(np.abs(d) ** 2, axis=0) for d in dictionaries]
     energy = sum(float(np.vdot(y, y).real) for y in data.ys)
+    # residual that counts as rounding: exact data (eps²), or, when counting, data at
+    # 200 dB above the residual, where the criterion would count rounding errors as paths
+    exact = (np.finfo(float).eps ** 2 if count else _ROUNDING) * energy
     residuals = list(data.ys)
-    fit: LineSpectralFit | None = None
-    for _ in range(int(n_paths)):
-        if fit is not None and fit.residual_sq <= (np.finfo(float).eps ** 2) * energy:
-            break
+    fits: list[LineSpectralFit] = []
+    while len(fits) < limit and not (fits and fits[-1].residual_sq <= exact):
+        if count is None and fits and len(fits) - _best_count(fits, data, exact, noise_var) >= 2:
+            break  # two rounds without a new minimum of the criterion
         score: NDArray | float = 0.0
         for d, norm, r in zip(dictionaries, norms, residuals):
             corr = np.abs(d.conj().T @ r) ** 2
             score = score + np.divide(corr, norm, out=np.zeros_like(corr), where=norm > 0)
-        found = [] if fit is None else list(fit.angles)
+        found = list(fits[-1].angles) if fits else []
         widths = np.zeros(len(found) + 1)
         widths[-1] = step
-        fit = _refine(data, [*found, grid[int(np.argmax(score))]], widths)
-        _, residuals, _ = data.residual(fit.angles)
-    assert fit is not None
-    return fit
+        fits.append(_refine(data, [*found, grid[int(np.argmax(score))]], widths))
+        _, residuals, _ = data.residual(fits[-1].angles)
+    return fits[-1] if count else fits[_best_count(fits, data, exact, noise_var) - 1]
+
+
+def _best_count(
+    fits: list[LineSpectralFit], data: _Columns, floor: float, noise_var: float | None
+) -> int:
+    """The number of paths ``P`` (``fits[P − 1]``) minimising :func:`path_count_criterion`,
+    residuals below ``floor`` counted as ``floor``."""
+    size, columns = data.ys[0].size, len(data.ys)
+    values = [
+        path_count_criterion(max(f.residual_sq, floor), f.angles.size, size, columns, noise_var)
+        for f in fits
+    ]
+    return int(np.argmin(values)) + 1
+
+
+def identifiable_paths(length: int, columns: int = 1, max_paths: int = DEFAULT_MAX_PATHS) -> int:
+    """The most paths :func:`fit_line_spectrum` tries when it estimates their number.
+
+    Parameters
+    ----------
+    length : int
+        ``M``: entries per column.
+    columns : int, default 1
+        ``T``: columns sharing the angles.
+    max_paths : int, default 8
+        A cap.
+
+    Returns
+    -------
+    int
+        The largest ``P <= max_paths`` with ``P (2T + 1) < 2MT``: ``P`` angles and ``PT``
+        complex gains, fewer real parameters than the ``2MT`` real data; at least 1.
+    """
+    check_int("max_paths", max_paths, minimum=1)
+    fit_limit = (2 * length * columns - 1) // (2 * columns + 1)
+    return max(1, min(int(max_paths), fit_limit))
+
+
+def path_count_criterion(
+    residual_sq: float,
+    n_paths: int,
+    length: int,
+    columns: int = 1,
+    noise_var: float | None = None,
+) -> float:
+    """The model-order criterion minimised to estimate the number of paths of a line spectrum.
+
+    Parameters
+    ----------
+    residual_sq : float
+        ``‖Y − A(θ) G‖²`` of the least-squares fit with ``n_paths`` refined angles.
+    n_paths : int
+        ``P``.
+    length : int
+        ``M``: entries per column.
+    columns : int, default 1
+        ``T``: columns sharing the angles.
+    noise_var : float, optional
+        The noise variance ``σ²`` per entry when known.
+
+    Returns
+    -------
+    float
+        ``‖Y − A G‖²/σ² + P (T + 3/2) log N`` with ``N = MT`` complex data, or, without
+        ``σ²``, ``N log(‖Y − A G‖² / N) + P (T + 3/2) log N``.
+
+    Notes
+    -----
+    The maximum a posteriori order rule for sinusoids in white Gaussian noise of unknown
+    variance (Djurić, "A model selection rule for sinusoids in white Gaussian noise", IEEE TSP
+    44(7), 1996): each complex gain costs ``log N`` like any linear parameter, each frequency
+    (angle) ``3/2 log N``, because its estimate converges as ``N^{−3/2}``. Without ``σ²`` the
+    noise variance is the residual's, ``‖Y − A G‖²/N``, which underestimates it by the
+    ``P (T + 1/2)`` degrees of freedom fitted and so favours extra paths on short data.
+    """
+    n = length * columns
+    penalty = n_paths * (columns + 1.5) * np.log(n)
+    residual = max(residual_sq, np.finfo(float).tiny)
+    if noise_var is not None:
+        return float(residual / noise_var + penalty)
+    return float(n * np.log(residual / n) + penalty)

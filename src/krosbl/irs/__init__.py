@@ -49,6 +49,7 @@ from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
 from krosbl.irs.ser import QPSK, draw_symbols, qpsk_ser, symbol_error_rate
+from krosbl.irs.system import Measurement, System
 from krosbl.irs.training import draw_patterns, draw_pilots
 from krosbl.irs.trial import Observation, Trial, observe_blocks, simulate_trial
 
@@ -57,11 +58,13 @@ __all__ = [
     "Estimate",
     "Factors",
     "Geometry",
+    "Measurement",
     "Observation",
     "PathAngles",
     "Paths",
     "Run",
     "Scenario",
+    "System",
     "Trial",
     "angular_channel",
     "angular_support",

@@ -7,19 +7,19 @@ import time
 import numpy as np
 
 from krosbl.api import Result
-from krosbl.irs.channel_estimate import Estimate
-from krosbl.irs.trial import Observation
+from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, needs_truth
 
 __all__ = ["oracle_angles"]
 
 
-def oracle_angles(obs: Observation) -> Estimate:
+def oracle_angles(obs: Observed) -> Estimate:
     """Estimate the channel with the true continuous angles and least-squares gains.
 
     Parameters
     ----------
     obs : Observation
-        Noisy measurement of a trial (on or off the grid).
+        Noisy measurement of a simulated trial (on or off the grid); a
+        :class:`~krosbl.irs.Measurement` has no true angles and is refused.
 
     Returns
     -------
@@ -46,11 +46,9 @@ def oracle_angles(obs: Observation) -> Estimate:
     >>> est.z is None, len(est.paths), est.H.shape
     (True, 9, (6, 16, 6))
     """
-    if not isinstance(obs, Observation):
-        raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
-    trial, sc = obs.trial, obs.trial.scenario
+    trial = needs_truth(check_observed(obs), "oracle-angles").trial
     truth = trial.paths
-    atoms = truth.atoms(trial.patterns, trial.pilots, sc.n_bs)
+    atoms = truth.atoms(trial.patterns, trial.pilots, trial.system.n_bs)
     start = time.perf_counter()
     gains, *_ = np.linalg.lstsq(atoms, obs.y, rcond=None)
     elapsed = time.perf_counter() - start

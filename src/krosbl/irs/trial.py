@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -25,6 +26,7 @@ from krosbl.irs.geometry import (
 )
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.scenario import Scenario
+from krosbl.irs.system import System
 from krosbl.irs.training import draw_patterns
 from krosbl.operators import Kron
 from krosbl.validation import check_real
@@ -112,6 +114,13 @@ class Trial:
     def operator(self) -> Kron:
         """The measurement operator ``F1 ⊗ F2 ⊗ F3`` as a :class:`krosbl.Kron`."""
         return Kron(self.factors)
+
+    @cached_property
+    def system(self) -> System:
+        """The trial's training as a :class:`krosbl.irs.System` (pilots, patterns, ``N_b``,
+        the scenario's grid)."""
+        patterns = self.patterns.astype(np.complex128)
+        return System(self.pilots, patterns, self.scenario.n_bs, self.scenario.grid)
 
     def noise_variance(self, snr_db: float) -> float:
         """Return ``σ² = P / 10^{SNR/10}``.
@@ -251,6 +260,11 @@ class Observation:
     snr_db: float
     noise_var: float
     y: NDArray[np.complex128]
+
+    @property
+    def system(self) -> System:
+        """The observed trial's :class:`krosbl.irs.System`."""
+        return self.trial.system
 
 
 def simulate_trial(
