@@ -459,7 +459,7 @@ def fit_line_spectrum(
     a rank-one split it is the off-grid detection of He & Joseph, arXiv:2412.00310.
 
     With ``n_paths=None`` the greedy rounds go on while they can lower
-    :func:`path_count_criterion` (two rounds without a new minimum end them) and the fit of
+    :func:`path_count_criterion` (the first round that does not lower it ends them) and the fit of
     the minimum is returned; a residual below ``10⁻²⁰`` of ``‖y‖²`` counts as exact.
 
     Examples
@@ -499,8 +499,8 @@ def fit_line_spectrum(
     residuals = list(data.ys)
     fits: list[LineSpectralFit] = []
     while len(fits) < limit and not (fits and fits[-1].residual_sq <= exact):
-        if count is None and fits and len(fits) - _best_count(fits, data, exact, noise_var) >= 2:
-            break  # two rounds without a new minimum of the criterion
+        if count is None and fits and _best_count(fits, data, exact, noise_var) < len(fits):
+            break  # the last round did not lower the criterion
         score: NDArray | float = 0.0
         for d, norm, r in zip(dictionaries, norms, residuals):
             corr = np.abs(d.conj().T @ r) ** 2

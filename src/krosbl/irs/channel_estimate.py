@@ -32,13 +32,23 @@ def check_observed(obs: object, name: str = "obs") -> Observed:
 
 def needs_truth(obs: Observed, method: str) -> Observation:
     """``obs`` as a simulated :class:`~krosbl.irs.Observation`; a ``ValueError`` for a
-    measurement, which has no true channel for ``method`` to use."""
+    measurement, which has no true grid support for ``method`` to use."""
     if not isinstance(obs, Observation):
         raise ValueError(
-            f"{method!r} uses the true channel of a simulated trial: give a krosbl.irs."
+            f"{method!r} uses the true grid support of a simulated trial: give a krosbl.irs."
             "Observation, not a Measurement"
         )
     return obs
+
+
+def true_paths_of(obs: Observed, method: str) -> Paths:
+    """The true paths of a simulated observation or measurement; a ``ValueError`` without."""
+    if obs.paths is None:
+        raise ValueError(
+            f"{method!r} uses the true paths of the channel: give a Measurement with paths= "
+            "(a simulation) or a simulated Observation"
+        )
+    return obs.paths
 
 
 @dataclass(frozen=True, eq=False)

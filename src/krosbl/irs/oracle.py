@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from krosbl.api import Result
-from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, needs_truth
+from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, true_paths_of
 
 __all__ = ["oracle_angles"]
 
@@ -17,14 +17,14 @@ def oracle_angles(obs: Observed) -> Estimate:
 
     Parameters
     ----------
-    obs : Observation
-        Noisy measurement of a simulated trial (on or off the grid); a
-        :class:`~krosbl.irs.Measurement` has no true angles and is refused.
+    obs : Observation or Measurement
+        Noisy measurement of a simulated channel (on or off the grid): an observation, or a
+        measurement with its true ``paths``; without them it is refused.
 
     Returns
     -------
     Estimate
-        ``z = None``; ``paths`` at the trial's true angles (:attr:`krosbl.irs.Trial.paths`)
+        ``z = None``; ``paths`` at the true angles (:attr:`krosbl.irs.Trial.paths`)
         with the gains ``ĝ = argmin ‖y − A(θ) g‖₂``; ``H`` rebuilt from them; ``result.x`` the
         gains, ``result.method = "oracle-angles"``, ``result.time_s`` the solve.
 
@@ -46,9 +46,9 @@ def oracle_angles(obs: Observed) -> Estimate:
     >>> est.z is None, len(est.paths), est.H.shape
     (True, 9, (6, 16, 6))
     """
-    trial = needs_truth(check_observed(obs), "oracle-angles").trial
-    truth = trial.paths
-    atoms = truth.atoms(trial.patterns, trial.pilots, trial.system.n_bs)
+    truth = true_paths_of(check_observed(obs), "oracle-angles")
+    system = obs.system
+    atoms = truth.atoms(system.patterns, system.pilots, system.n_bs)
     start = time.perf_counter()
     gains, *_ = np.linalg.lstsq(atoms, obs.y, rcond=None)
     elapsed = time.perf_counter() - start

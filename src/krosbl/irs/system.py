@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from krosbl.irs.arrays import array_dictionary
 from krosbl.irs.factors import Factors, build_factors, rebuild_channels
+from krosbl.irs.paths import Paths
 from krosbl.operators import Kron
 from krosbl.validation import check_array, check_int
 
@@ -135,9 +136,11 @@ class System:
         ms = array_dictionary(self.n_ms, self.grid)
         return rebuild_channels(z_hat, self.factors.f1, ms, self.factors.f3)
 
-    def measurement(self, y: ArrayLike, noise_var: float | None = None) -> Measurement:
-        """Return ``Measurement(self, y, noise_var)``."""
-        return Measurement(self, np.asarray(y, dtype=np.complex128), noise_var)
+    def measurement(
+        self, y: ArrayLike, noise_var: float | None = None, paths: Paths | None = None
+    ) -> Measurement:
+        """Return ``Measurement(self, y, noise_var, paths)``."""
+        return Measurement(self, np.asarray(y, dtype=np.complex128), noise_var, paths)
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +157,9 @@ class Measurement:
     noise_var : float, optional
         Noise variance per complex entry when known; ``None`` (the default) lets the
         estimators learn it.
+    paths : Paths, optional
+        The true paths of the channel, when known (a simulation): the ``"oracle-angles"``
+        estimator uses their angles.
 
     Raises
     ------
@@ -177,6 +183,7 @@ class Measurement:
     system: System
     y: NDArray[np.complex128]
     noise_var: float | None = None
+    paths: Paths | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.system, System):

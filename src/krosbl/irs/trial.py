@@ -48,7 +48,7 @@ class Trial:
         Trial index within its run.
     pilots : ndarray of complex128, shape (N_m, K1)
         Pilot matrix ``X``.
-    patterns : ndarray of float64, shape (L, K2)
+    patterns : ndarray of float64 or complex128, shape (L, K2)
         IRS patterns ``Ψ`` used by this trial (after any redraw).
     geometry : Geometry
         Angles and path gains.
@@ -79,7 +79,7 @@ class Trial:
     scenario: Scenario
     index: int
     pilots: NDArray[np.complex128]
-    patterns: NDArray[np.float64]
+    patterns: NDArray
     geometry: Geometry
     H1: NDArray[np.complex128]
     H2: NDArray[np.complex128]
@@ -214,7 +214,11 @@ class Trial:
             irs_gains=complex_normal(rng, sc.spread),
             bs_gains=complex_normal(rng, sc.spread),
         )
-        patterns = draw_patterns(rng, sc.n_irs, sc.n_patterns) if fresh_patterns else self.patterns
+        patterns = (
+            draw_patterns(rng, sc.n_irs, sc.n_patterns, sc.pattern_phases)
+            if fresh_patterns
+            else self.patterns
+        )
         return _realise(sc, self.index, geometry, rng, self.pilots, patterns)
 
     def rebuild(self, z_hat: ArrayLike) -> NDArray[np.complex128]:
@@ -266,13 +270,18 @@ class Observation:
         """The observed trial's :class:`krosbl.irs.System`."""
         return self.trial.system
 
+    @property
+    def paths(self) -> Paths:
+        """The observed trial's true paths (:attr:`Trial.paths`)."""
+        return self.trial.paths
+
 
 def simulate_trial(
     scenario: Scenario,
     index: int,
     rng: np.random.Generator,
     pilots: NDArray[np.complex128],
-    patterns: NDArray[np.float64],
+    patterns: NDArray,
 ) -> Trial:
     """Draw one trial's channels and build its truth and noiseless measurement.
 
@@ -309,11 +318,11 @@ def _realise(
     geometry: Geometry,
     rng: np.random.Generator,
     pilots: NDArray[np.complex128],
-    patterns: NDArray[np.float64],
+    patterns: NDArray,
 ) -> Trial:
     """The trial of a drawn geometry: channels (redrawing weak patterns), truth, measurement."""
     h1, h2 = physical_channels(geometry, scenario)
-    patterns = redraw_weak_patterns(h1, h2, patterns, rng)
+    patterns = redraw_weak_patterns(h1, h2, patterns, rng, phases=scenario.pattern_phases)
     h = cascaded_channels(h1, h2, patterns)
     y0 = np.einsum("kbn,nt->ktb", h, pilots).ravel()
     return Trial(
