@@ -3,10 +3,21 @@
 The authors' off-grid IRS channel estimator, as a baseline: a rank-one split of the
 measurements into an IRS, an MS and a BS factor, then one sparse Bayesian learning problem per
 factor whose largest peaks move inside their grid cells at every EM iteration. It is written
-from the paper and from the description of the authors' code in the offSBL reference runs
-(``tests/data/offsbl/README.md``); the choices that reproduce their numbers (the cell bounds,
-the search layout, the gains of each factor) are those of the authors' code and are stated
-where they are made.
+from the paper and from the description of the authors' code (GitHub
+``YanbinHe/JournalDecomOffGrid``, ``3_channel_estimation``) in the README of its reference runs,
+``tests/data/offsbl/README.md``; the choices that reproduce their numbers (the cell bounds, the
+search layout, the gains of each factor) are the authors' and are stated where they are made.
+On the observations of those runs it reproduces the authors' angles and channels trial by trial
+to rounding-level differences (tests/test_offsbl.py; docs/scripts/measure_offsbl_fixtures.py).
+
+Differences from the authors' code, none of which changes a result on their runs:
+
+* the E-step solves with a Cholesky factor of ``Σ_y`` and the measurement-space formulas
+  (``μ = ΓAᴴΣ_y⁻¹y``); the authors invert ``Σ_y`` and form the whole ``N × N`` ``Σ_x``;
+* ``σ²`` is kept above ``10⁻¹⁰·‖y‖²/M`` so that noise-free data do not make ``Σ_y`` singular;
+* peaks of ``γ`` are strict interior local maxima (MATLAB's ``findpeaks`` also reports the
+  first point of a flat top, which floating-point ``γ`` does not have);
+* :attr:`OffSBLEstimate.seconds` times the whole solve, the authors time the EM loops only.
 
 Angle conventions: the IRS factor is searched over the authors' ``u = θ_a − θ_d`` (arrival
 minus departure, their ``AoIRS``), in which their grid ``linspace(−1, 1 − 2/G, G)`` is
