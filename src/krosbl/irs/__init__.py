@@ -45,6 +45,7 @@ from krosbl.irs.geometry import (
     draw_geometry,
 )
 from krosbl.irs.metrics import channel_nmse, heldout_nmse, paths_of, pooled_nmse
+from krosbl.irs.offsbl import OffSBLEstimate, offsbl_estimate
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
@@ -60,6 +61,7 @@ __all__ = [
     "Geometry",
     "Measurement",
     "Observation",
+    "OffSBLEstimate",
     "PathAngles",
     "Paths",
     "Run",
@@ -85,6 +87,7 @@ __all__ = [
     "irs_methods",
     "irs_settings",
     "observe_blocks",
+    "offsbl_estimate",
     "paths_of",
     "pattern_atoms",
     "pattern_factor",
