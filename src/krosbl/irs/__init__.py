@@ -46,6 +46,7 @@ from krosbl.irs.geometry import (
 )
 from krosbl.irs.metrics import channel_nmse, heldout_nmse, paths_of, pooled_nmse
 from krosbl.irs.offsbl import OffSBLEstimate, offsbl_estimate
+from krosbl.irs.offsbl_scenario import OffSBLScenario, OffSBLTrial
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
@@ -62,6 +63,8 @@ __all__ = [
     "Measurement",
     "Observation",
     "OffSBLEstimate",
+    "OffSBLScenario",
+    "OffSBLTrial",
     "PathAngles",
     "Paths",
     "Run",
