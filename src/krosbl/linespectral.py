@@ -58,6 +58,7 @@ _SEARCH_POINTS = 10
 #: The most paths :func:`fit_line_spectrum` tries when it estimates their number.
 DEFAULT_MAX_PATHS = 8
 _ROUNDING = 1e-20
+_SWEEP_TOL = 1e-4
 _HALVING_ROUNDS = 9
 
 
@@ -292,7 +293,7 @@ def refine_angles(
     width: float | ArrayLike | None = None,
     derivative: AtomFunction | Sequence[AtomFunction] | None = None,
     max_sweeps: int = 10,
-    sweep_tol: float = 1e-4,
+    sweep_tol: float = _SWEEP_TOL,
     max_newton: int = 50,
     newton_tol: float = 1e-12,
 ) -> LineSpectralFit:
@@ -370,7 +371,7 @@ def _refine(
     angles: ArrayLike,
     width: float | ArrayLike | None,
     max_sweeps: int = 10,
-    sweep_tol: float = 1e-4,
+    sweep_tol: float = _SWEEP_TOL,
     max_newton: int = 50,
     newton_tol: float = 1e-12,
 ) -> LineSpectralFit:
@@ -460,7 +461,10 @@ def fit_line_spectrum(
 
     With ``n_paths=None`` the greedy rounds go on while they can lower
     :func:`path_count_criterion` (the first round that does not lower it ends them) and the fit of
-    the minimum is returned; a residual below ``10⁻²⁰`` of ``‖y‖²`` counts as exact.
+    the minimum is returned. A residual the refinement cannot resolve counts as exact: below
+    ``10⁻²⁰ ‖y‖²`` with ``derivative``, below ``(π M r)²/3 ‖y‖²`` without (an angle error of
+    the cell search's resolution ``r = max(w/4608, 10⁻⁴)``, its step and its sweep
+    tolerance, on atoms whose phase turns by up to ``π`` per entry, as a ULA's).
 
     Examples
     --------
@@ -495,7 +499,7 @@ def fit_line_spectrum(
     energy = sum(float(np.vdot(y, y).real) for y in data.ys)
     # residual that counts as rounding: exact data (eps²), or, when counting, data at
     # 200 dB above the residual, where the criterion would count rounding errors as paths
-    exact = (np.finfo(float).eps ** 2 if count else _ROUNDING) * energy
+    exact = energy * (np.finfo(float).eps ** 2 if count else _exact_fraction(data, step))
     residuals = list(data.ys)
     fits: list[LineSpectralFit] = []
     while len(fits) < limit and not (fits and fits[-1].residual_sq <= exact):
@@ -511,6 +515,14 @@ def fit_line_spectrum(
         fits.append(_refine(data, [*found, grid[int(np.argmax(score))]], widths))
         _, residuals, _ = data.residual(fits[-1].angles)
     return fits[-1] if count else fits[_best_count(fits, data, exact, noise_var) - 1]
+
+
+def _exact_fraction(data: _Columns, width: float) -> float:
+    """The fraction of ``‖y‖²`` below which a residual is the refinement's own error."""
+    if data.derivatives is not None:
+        return _ROUNDING
+    resolution = max(width / ((_SEARCH_POINTS - 1) * 2**_HALVING_ROUNDS), _SWEEP_TOL)
+    return max(_ROUNDING, (np.pi * data.ys[0].size * resolution) ** 2 / 3)
 
 
 def _best_count(
