@@ -110,3 +110,30 @@ def test_the_split_estimates_the_noise_of_a_rank_one_tensor() -> None:
     assert np.mean(estimates) == pytest.approx(0.18, rel=0.03)
     with pytest.raises(ValueError, match="cannot be estimated; give noise_var"):
         split_noise_variance(splits, (1, 1))
+
+
+def test_parameters_on_a_lattice_are_kept_on_it_and_offsets_are_not() -> None:
+    rng = np.random.default_rng(2)
+
+    def ula(n: int):
+        k = np.arange(n)
+        return lambda t: np.exp(1j * np.pi * np.outer(k, t)) / np.sqrt(n)
+
+    grid = np.linspace(-1, 1, 128, endpoint=False)
+    for offset, on_lattice in ((0.0, True), (0.02, False)):
+        truth = [np.array([0.25 + offset, -0.5]), np.array([0.125 - offset])]
+        clean = np.kron(ula(24)(truth[0]) @ np.array([1.0, 0.7j]), ula(16)(truth[1])[:, 0])
+        noise_var = 1e-3 * np.mean(np.abs(clean) ** 2)
+        noise = np.sqrt(noise_var / 2) * (
+            rng.standard_normal(clean.size) + 1j * rng.standard_normal(clean.size)
+        )
+        factors = [
+            ParametricFactor(ula(24), grid, 2, lattice=0.125),
+            ParametricFactor(ula(16), grid, 1, lattice=0.125),
+        ]
+        fit = fit_parametric(clean + noise, factors, noise_var)
+        for found, true in zip(fit.parameters, truth):
+            snapped = np.allclose(found * 8, np.round(found * 8), atol=1e-12)
+            assert snapped == on_lattice
+            if on_lattice:
+                np.testing.assert_allclose(np.sort(found), np.sort(true), atol=1e-12)

@@ -44,6 +44,7 @@ from .validation import check_int
 __all__ = [
     "AtomFunction",
     "LineSpectralFit",
+    "fit_at",
     "fit_line_spectrum",
     "identifiable_paths",
     "least_squares_gains",
@@ -536,6 +537,31 @@ def _best_count(
         for f in fits
     ]
     return int(np.argmin(values)) + 1
+
+
+def fit_at(
+    y: ArrayLike, atoms: AtomFunction | Sequence[AtomFunction], angles: ArrayLike
+) -> LineSpectralFit:
+    """Fit the gains of ``y ≈ A(θ) g`` at fixed angles by least squares.
+
+    Parameters
+    ----------
+    y : array_like, shape (M,) or (M, T)
+        Measurements; ``T`` columns share the angles, each with its gains.
+    atoms : callable or sequence of callable
+        ``atoms(θ) -> (M, P)``, as in :func:`refine_angles`.
+    angles : array_like of float, shape (P,)
+        The angles.
+
+    Returns
+    -------
+    LineSpectralFit
+        The angles, their gains and residual; no sweeps or steps.
+    """
+    data = _columns(y, atoms, None)
+    theta = np.array(angles, dtype=np.float64).reshape(-1)
+    gains, _, cost = data.residual(theta)
+    return LineSpectralFit(theta, data.gains_out(gains), cost, 0, 0, True)
 
 
 def identifiable_paths(length: int, columns: int = 1, max_paths: int = DEFAULT_MAX_PATHS) -> int:

@@ -14,14 +14,25 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import chi2
 
 from .decomposition import RankOneSplit, rank_one_split
-from .linespectral import DEFAULT_MAX_PATHS, AtomFunction, LineSpectralFit, fit_line_spectrum
+from .linespectral import (
+    DEFAULT_MAX_PATHS,
+    AtomFunction,
+    LineSpectralFit,
+    fit_at,
+    fit_line_spectrum,
+)
 from .operators import kron_vector
 from .validation import check_array, check_int, check_real
+
+#: Level of the test that keeps parameters on a factor's lattice.
+_LATTICE_LEVEL = 1e-3
 
 __all__ = ["ParametricFactor", "ParametricFit", "fit_parametric", "split_noise_variance"]
 
@@ -48,6 +59,10 @@ class ParametricFactor:
         ``atoms(candidates)`` when it is cheaper to compute otherwise (e.g. by an FFT).
     max_paths : int, default 8
         With ``n_paths=None``, the most paths tried.
+    lattice : float, optional
+        The spacing ``d`` of a lattice ``dℤ`` the parameters may lie on (e.g. a simulation's
+        grid): the fitted parameters rounded to it are kept where the order criterion on
+        ``y`` prefers them (:func:`fit_parametric`, Notes).
     """
 
     atoms: AtomFunction | Sequence[AtomFunction]
@@ -56,6 +71,7 @@ class ParametricFactor:
     derivative: AtomFunction | Sequence[AtomFunction] | None = None
     dictionary: NDArray | Sequence[NDArray] | None = None
     max_paths: int = DEFAULT_MAX_PATHS
+    lattice: float | None = None
 
     def rows(self) -> int:
         """``M_i``: the length of one atom."""
@@ -153,7 +169,14 @@ def fit_parametric(
        (:func:`krosbl.linespectral.path_count_criterion`) with the noise level of its data:
        the split leaves ``σ²`` on the factor that carries the scale ``S`` (the last) and
        ``σ²/S²`` on the unit-norm others.
-    3. The gains of the paths are the products ``x_1 ⊗ … ⊗ x_I`` (per column).
+    3. The parameters of factors with a ``lattice`` are rounded to it (their gains refitted)
+       for the largest subset of those factors whose rounding the data accept: the residual
+       on ``y`` grows by at most ``(σ²/2) χ²_F(1 − 10⁻³)`` for ``F`` rounded parameters, the
+       level-``10⁻³`` likelihood-ratio test of parameters on the lattice against free ones
+       (the growth is ``(σ²/2) χ²_F`` when they are on it). The test is on ``y``, not on one
+       factor's data, which can be as short as a few pilots; a small offset that the
+       training data cannot tell from noise is rounded.
+    4. The gains of the paths are the products ``x_1 ⊗ … ⊗ x_I`` (per column).
 
     This is the per-factor off-grid estimation of He & Joseph, "Efficient off-grid Bayesian
     parameter estimation for Kronecker-structured signals" (arXiv:2412.00310), with a greedy
@@ -183,23 +206,26 @@ def fit_parametric(
     splits = [rank_one_split(c, shape) for c in columns]
     if noise_var is not None:
         noise_var = check_real("noise_var", noise_var, low=0.0)
-    elif any(f.n_paths is None for f in factors):
+    elif any(f.n_paths is None or f.lattice is not None for f in factors):
         noise_var = split_noise_variance(splits, shape)
     fits: list[LineSpectralFit] = []
     for i, f in enumerate(factors):
         data = [s.factors[i] for s in splits]
+        factor_y = data[0] if y_arr.ndim == 1 else np.column_stack(data)
+        factor_noise = _factor_noise(splits, i, noise_var) if noise_var else None
         fits.append(
             fit_line_spectrum(
-                data[0] if y_arr.ndim == 1 else np.column_stack(data),
+                factor_y,
                 f.atoms,
                 f.candidates,
                 f.n_paths,
                 derivative=f.derivative,
                 dictionary=f.dictionary,
                 max_paths=f.max_paths,
-                noise_var=_factor_noise(splits, i, noise_var) if noise_var else None,
+                noise_var=factor_noise,
             )
         )
+    fits = _on_lattice(columns, splits, factors, fits, noise_var)
     if y_arr.ndim == 1:
         gains = kron_vector([f.gains for f in fits])
         fraction: float | list[float] = splits[0].residual_fraction
@@ -219,6 +245,56 @@ def fit_parametric(
         noise_var=noise_var,
         time_s=time.perf_counter() - start,
     )
+
+
+def _on_lattice(
+    columns: list[NDArray],
+    splits: list[RankOneSplit],
+    factors: list[ParametricFactor],
+    fits: list[LineSpectralFit],
+    noise_var: float | None,
+) -> list[LineSpectralFit]:
+    """The fits with the parameters of the largest subset of the factors with a lattice that
+    the data accept rounded to it (:func:`fit_parametric`, Notes)."""
+    rounded: dict[int, LineSpectralFit] = {}
+    for i, (f, fit) in enumerate(zip(factors, fits)):
+        if f.lattice is None:
+            continue
+        theta = np.round(fit.angles / f.lattice) * f.lattice
+        if np.unique(theta).size == theta.size:
+            data = [s.factors[i] for s in splits]
+            factor_y = data[0] if len(splits) == 1 else np.column_stack(data)
+            rounded[i] = fit_at(factor_y, f.atoms, theta)
+    if not rounded or not noise_var:
+        return fits
+
+    def residual(trial: list[LineSpectralFit]) -> float:
+        return sum(
+            float(np.linalg.norm(y - _model(factors, trial, t)) ** 2) for t, y in enumerate(columns)
+        )
+
+    free = residual(fits)
+    best, best_key = fits, (0, 0.0)
+    for chosen in product((False, True), repeat=len(rounded)):
+        trial = [
+            rounded[i] if dict(zip(rounded, chosen)).get(i) else fit for i, fit in enumerate(fits)
+        ]
+        fixed = sum(rounded[i].angles.size for i, use in zip(rounded, chosen) if use)
+        excess = (residual(trial) - free) / noise_var
+        if fixed and excess <= 0.5 * float(chi2.ppf(1.0 - _LATTICE_LEVEL, fixed)):
+            if (fixed, -excess) > best_key:
+                best, best_key = trial, (fixed, -excess)
+    return best
+
+
+def _model(factors: list[ParametricFactor], fits: list[LineSpectralFit], t: int) -> NDArray:
+    """Column ``t`` of the rank-one model ``(A_1 x_1) ⊗ … ⊗ (A_I x_I)``."""
+    vectors = []
+    for f, fit in zip(factors, fits):
+        atoms = f.atoms if callable(f.atoms) else list(f.atoms)[t]
+        gains = fit.gains if fit.gains.ndim == 1 else fit.gains[:, t]
+        vectors.append(np.asarray(atoms(fit.angles)) @ gains)
+    return kron_vector(vectors)
 
 
 def _checked(y: ArrayLike, factors: list[ParametricFactor]) -> tuple[NDArray, tuple[int, ...]]:

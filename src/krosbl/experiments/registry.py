@@ -227,6 +227,13 @@ _DEFINITIONS = (
             Algorithm("svd-krosbl", "svd-krosbl", "irs", {HIGH_SNR_DB: "irs-high-snr"}),
             _dkrosbl("irs"),
             Algorithm("offgrid", "offgrid", None, beyond_paper=True),
+            Algorithm(
+                "offgrid-snapped",
+                "offgrid",
+                None,
+                beyond_paper=True,
+                options={"snap_to_grid": True},
+            ),
             Algorithm("oracle-angles", "oracle-angles", None, beyond_paper=True),
         ),
         trials=TrialCounts(default=16, quick=1, paper=50),

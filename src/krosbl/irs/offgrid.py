@@ -82,12 +82,16 @@ def _counts(
 
 
 def _factors(
-    systems: Sequence[System], counts: Sequence[int | None], overs: Sequence[int]
+    systems: Sequence[System],
+    counts: Sequence[int | None],
+    overs: Sequence[int],
+    snap_to_grid: bool = False,
 ) -> list[ParametricFactor]:
     """The IRS-difference, MS and BS factors of the systems, as parametric factors: one atoms
     function per system (the IRS factor differs with the patterns), the IRS candidate atoms
-    by FFT."""
+    by FFT; with ``snap_to_grid``, the lattice of the systems' grid, ``(2/G)ℤ``."""
     per_block = [_factor_atoms(s) for s in systems]
+    lattice = 2.0 / systems[0].grid if snap_to_grid else None
     single = len(systems) == 1
     factors = []
     for i, (count, over) in enumerate(zip(counts, overs)):
@@ -104,6 +108,7 @@ def _factors(
                 count,
                 derivative[0] if single else derivative,
                 None if dictionary is None else dictionary[0] if single else dictionary,
+                lattice=lattice,
             )
         )
     return factors
@@ -147,6 +152,7 @@ def offgrid_estimate(
     n_paths: Sequence[int | None] | None = None,
     oversampling: Sequence[int] = OFFGRID_CANDIDATES,
     refit: bool = False,
+    snap_to_grid: bool = False,
 ) -> Estimate:
     """Estimate an IRS channel with continuous angles: rank-one split, per-factor fits.
 
@@ -168,6 +174,13 @@ def offgrid_estimate(
         does with the true angles) instead of keeping the product ``x_1 ⊗ x_2 ⊗ x_3`` of the
         factor gains. The product keeps the rank-one structure (``P_1 + P_2 + P_3`` gains
         instead of ``P_1 P_2 P_3``); refitting helps only when the channel is not rank one.
+    snap_to_grid : bool, default False
+        For channels known to lie on the system's grid (a simulation on the grid): round the
+        angles of each factor to multiples of ``2/G`` (:attr:`krosbl.irs.System.grid`) where
+        the data accept it (:func:`krosbl.parametric.fit_parametric`, ``lattice``), so that
+        the gains are fitted without the angles' noise. Off the grid, an offset too small for
+        the training data to tell from noise is rounded too, which costs held-out accuracy
+        when a factor has few measurements (e.g. three pilots).
 
     Returns
     -------
@@ -224,7 +237,8 @@ def offgrid_estimate(
     system = obs.system
     counts, overs = _counts(n_paths, oversampling)
     start = time.perf_counter()
-    fit = fit_parametric(obs.y, _factors([system], counts, overs), obs.noise_var)
+    factors = _factors([system], counts, overs, snap_to_grid)
+    fit = fit_parametric(obs.y, factors, obs.noise_var)
     irs, ms, bs = fit.path_parameters()
     paths = Paths(irs, ms, bs, fit.gains)
     if refit:
@@ -240,6 +254,7 @@ def offgrid_estimate_joint(
     *,
     n_paths: Sequence[int | None] | None = None,
     oversampling: Sequence[int] = OFFGRID_CANDIDATES,
+    snap_to_grid: bool = False,
 ) -> list[Estimate]:
     """Estimate several coherence blocks of one IRS channel with shared continuous angles.
 
@@ -249,7 +264,7 @@ def offgrid_estimate_joint(
         One measurement per block of one channel (the same angles, their own gains, the same
         or fresh IRS patterns; :meth:`krosbl.irs.Run.blocks`), of systems with the same
         antennas and measurement shape.
-    n_paths, oversampling
+    n_paths, oversampling, snap_to_grid
         As :func:`offgrid_estimate`.
 
     Returns
@@ -282,7 +297,7 @@ def offgrid_estimate_joint(
         raise ValueError("offgrid_estimate_joint takes blocks of systems of one shape")
     counts, overs = _counts(n_paths, oversampling)
     Y = np.column_stack([o.y for o in obs])
-    fit = fit_parametric(Y, _factors(systems, counts, overs), _shared_noise(obs))
+    fit = fit_parametric(Y, _factors(systems, counts, overs, snap_to_grid), _shared_noise(obs))
     irs, ms, bs = fit.path_parameters()
     message = "rank-one split per block, then a line-spectral fit per factor over blocks"
     return [
