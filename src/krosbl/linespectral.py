@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import gamma
 
 from .validation import check_int
 
@@ -60,6 +61,7 @@ _SEARCH_POINTS = 10
 DEFAULT_MAX_PATHS = 8
 _ROUNDING = 1e-20
 _SWEEP_TOL = 1e-4
+_FALSE_ALARM = 0.01
 _HALVING_ROUNDS = 9
 
 
@@ -612,21 +614,27 @@ def path_count_criterion(
     Returns
     -------
     float
-        ``‖Y − A G‖²/σ² + P (T + 3/2) log N`` with ``N = MT`` complex data, or, without
-        ``σ²``, ``N log(‖Y − A G‖² / N) + P (T + 3/2) log N``.
+        ``‖Y − A G‖²/σ² + P max((T + 3/2) log N, τ)`` with ``N = MT`` complex data, or,
+        without ``σ²``, ``N log(‖Y − A G‖² / N) + P (T + 3/2) log N``.
 
     Notes
     -----
-    The maximum a posteriori order rule for sinusoids in white Gaussian noise of unknown
-    variance (Djurić, "A model selection rule for sinusoids in white Gaussian noise", IEEE TSP
+    ``(T + 3/2) log N`` is the maximum a posteriori order rule for sinusoids in white Gaussian
+    noise (Djurić, "A model selection rule for sinusoids in white Gaussian noise", IEEE TSP
     44(7), 1996): each complex gain costs ``log N`` like any linear parameter, each frequency
     (angle) ``3/2 log N``, because its estimate converges as ``N^{−3/2}``. Without ``σ²`` the
-    noise variance is the residual's, ``‖Y − A G‖²/N``, which underestimates it by the
-    ``P (T + 1/2)`` degrees of freedom fitted and so favours extra paths on short data.
+    noise variance is the residual's, ``‖Y − A G‖²/N``.
+
+    On short data the rule is too lenient: the best of about ``M`` resolution cells explains
+    ``σ²·Γ(T, 1)`` of pure noise at its largest, more than ``(T + 3/2) log N`` for ``M`` below
+    about 20. With ``σ²`` known a path must also beat ``τ``, the level that the strongest of
+    ``M`` noise cells exceeds with probability 1 % (``Γ(T, 1)`` upper ``0.01/M`` quantile):
+    a false-alarm rate of 1 % per path.
     """
     n = length * columns
     penalty = n_paths * (columns + 1.5) * np.log(n)
     residual = max(residual_sq, np.finfo(float).tiny)
     if noise_var is not None:
-        return float(residual / noise_var + penalty)
+        threshold = float(gamma.isf(_FALSE_ALARM / length, columns))
+        return float(residual / noise_var + n_paths * max((columns + 1.5) * np.log(n), threshold))
     return float(n * np.log(residual / n) + penalty)
