@@ -32,8 +32,9 @@ N_MS, N_BS, N_IRS = 6, 16, 256
 ANGLE_TOL = {"irs": 1e-4, "ms": 1e-3, "bs": 1e-3}
 NMSE_TOL_DB = 0.05
 CHANNEL_TOL_DB = -50.0
-# The estimate's paths (atoms of weight >= 1e-6 of their factor's largest) against the
-# all-weights rebuild, on the held-out patterns.
+# The estimate's paths (atom combinations of gain >= 1e-6 of the largest) against the
+# all-weights rebuild, on the held-out patterns (measured over all 32 reference
+# solves: -82 dB or better)..
 PATHS_TOL_DB = -60.0
 
 
