@@ -34,7 +34,7 @@ NMSE_TOL_DB = 0.05
 CHANNEL_TOL_DB = -50.0
 # The estimate's paths (atom combinations of gain >= 1e-6 of the largest) against the
 # all-weights rebuild, on the held-out patterns (measured over all 32 reference
-# solves: -82 dB or better)..
+# solves: -82 dB or better).
 PATHS_TOL_DB = -60.0
 
 
