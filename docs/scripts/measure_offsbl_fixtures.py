@@ -5,10 +5,15 @@ parameter estimation for Kronecker-structured signals" (arXiv:2412.00310) under 
 one ``trial_TT.npz`` per trial with the observations at −5, 0, 10 and 20 dB and the authors'
 offSBL outputs (the format is described in tests/data/offsbl/README.md; the repository keeps a
 reduced copy of four trials, the full eight are not part of it). For every trial and SNR it runs
-:func:`krosbl.irs.offsbl_estimate` on the same ``y`` and reports
+:func:`krosbl.irs.offsbl_estimate` (through :func:`krosbl.irs.estimate`) on the same ``y``
+and reports
 
 * the largest angle deviation from the authors' per factor, the training NMSE (the authors'
   per-pattern definition) and the held-out NMSE on the trial's fresh patterns, for both;
+* the estimate's paths: their number (smallest and largest in the summary), and how far
+  their channels on the fresh patterns are from the all-weights rebuild
+  (``‖Ĥ_paths − Ĥ‖²/‖Ĥ‖²`` over all patterns);
+* the noise variance learned by the BS factor (``result.noise_var``) against the true one;
 * per SNR: ``10·log10`` of the mean linear NMSE over trials and the median of the per-trial dB,
   for both;
 * the time per solve: krosbl's wall and CPU time of the whole solve (split and three fits,
@@ -48,6 +53,11 @@ def _db(x: float | np.ndarray) -> float:
     return float(10 * np.log10(x))
 
 
+def _relative(h: np.ndarray, ref: np.ndarray) -> float:
+    """``‖h − ref‖²/‖ref‖²`` over all patterns."""
+    return float(np.linalg.norm(h - ref) ** 2 / np.linalg.norm(ref) ** 2)
+
+
 def _summary(values: list[float]) -> dict[str, float]:
     v = np.asarray(values)
     return {"mean_db": _db(v.mean()), "median_db": float(np.median(10 * np.log10(v)))}
@@ -61,29 +71,37 @@ def main(fixtures: Path, out: Path) -> None:
     for path in files:
         with np.load(path) as f:
             d = {k: f[k] for k in f.files}
-        h_true, h_fresh = _channels(d["Htrue"]), _channels(d["Htrue_fresh"])
+        h_true, h_true_fresh = _channels(d["Htrue"]), _channels(d["Htrue_fresh"])
+        system = irs.System(d["X"], d["IRS"], N_BS)
         for s, snr in enumerate(d["snr_db"]):
             y = d["y"][s].reshape(N_BS, 20, 40, order="F").transpose(2, 1, 0)
             cpu = time.process_time()
-            est = irs.offsbl_estimate(y, d["IRS"], d["X"], N_BS)
+            est = irs.estimate(irs.Measurement(system, y), "offsbl")
             cpu = time.process_time() - cpu
+            fit = est.result.details["fit"]
             dev = {
-                name: float(np.max(np.abs(getattr(est, name).angles - d[f"angles_offSBL_{k}"][s])))
+                name: float(np.max(np.abs(getattr(fit, name).angles - d[f"angles_offSBL_{k}"][s])))
                 for k, name in enumerate(("irs", "ms", "bs"), start=1)
             }
+            h_fresh = fit.channels(d["IRS_fresh"])
+            h_paths = est.paths.channels(d["IRS_fresh"], n_ms=N_MS, n_bs=N_BS)
             rows.append(
                 {
                     "trial": int(d["trial"]),
                     "snr_db": float(snr),
                     "angle_deviation": dev,
-                    "nmse": irs.channel_nmse(est.channels(d["IRS"]), h_true),
+                    "nmse": irs.channel_nmse(est.H, h_true),
                     "nmse_authors": float(d["nmse_offSBL"][s]),
-                    "nmse_fresh": irs.channel_nmse(est.channels(d["IRS_fresh"]), h_fresh),
+                    "nmse_fresh": irs.channel_nmse(h_fresh, h_true_fresh),
                     "nmse_fresh_authors": float(d["nmse_fresh_offSBL"][s]),
-                    "seconds": est.seconds,
+                    "paths": len(est.paths),
+                    "paths_mismatch_fresh": _relative(h_paths, h_fresh),
+                    "noise_var_learned": est.result.noise_var,
+                    "noise_var": float(d["noise_var"][s]),
+                    "seconds": est.result.time_s,
                     "cpu_seconds": cpu,
                     "seconds_authors": float(d["time_offSBL"][s]),
-                    "iterations": [est.irs.iterations, est.ms.iterations, est.bs.iterations],
+                    "iterations": [fit.irs.iterations, fit.ms.iterations, fit.bs.iterations],
                 }
             )
             r = rows[-1]
@@ -117,6 +135,12 @@ def main(fixtures: Path, out: Path) -> None:
         "max_abs_nmse_fresh_difference_db": max(
             abs(_db(r["nmse_fresh"]) - _db(r["nmse_fresh_authors"])) for r in rows
         ),
+        "max_paths_mismatch_fresh_db": max(_db(r["paths_mismatch_fresh"]) for r in rows),
+        "paths": [min(r["paths"] for r in rows), max(r["paths"] for r in rows)],
+        "learned_to_true_noise_var": [
+            min(r["noise_var_learned"] / r["noise_var"] for r in rows),
+            max(r["noise_var_learned"] / r["noise_var"] for r in rows),
+        ],
         "per_snr": per_snr,
         "seconds_per_solve": {
             "krosbl_median": float(np.median(seconds)),

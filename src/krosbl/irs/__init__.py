@@ -45,7 +45,7 @@ from krosbl.irs.geometry import (
     draw_geometry,
 )
 from krosbl.irs.metrics import channel_nmse, heldout_nmse, paths_of, pooled_nmse
-from krosbl.irs.offsbl import OffSBLEstimate, offsbl_estimate
+from krosbl.irs.offsbl import OffSBLFit, offsbl_estimate
 from krosbl.irs.offsbl_scenario import OffSBLScenario, OffSBLTrial
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.run import Run
@@ -62,7 +62,7 @@ __all__ = [
     "Geometry",
     "Measurement",
     "Observation",
-    "OffSBLEstimate",
+    "OffSBLFit",
     "OffSBLScenario",
     "OffSBLTrial",
     "PathAngles",
