@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -589,6 +590,13 @@ def identifiable_paths(length: int, columns: int = 1, max_paths: int = DEFAULT_M
     return max(1, min(int(max_paths), fit_limit))
 
 
+@lru_cache(maxsize=256)
+def _false_alarm_level(length: int, columns: int) -> float:
+    """The level the strongest of ``length`` noise cells (each ``Γ(columns, 1)``) exceeds with
+    probability :data:`_FALSE_ALARM`."""
+    return float(gamma.isf(_FALSE_ALARM / length, columns))
+
+
 def path_count_criterion(
     residual_sq: float,
     n_paths: int,
@@ -635,6 +643,6 @@ def path_count_criterion(
     penalty = n_paths * (columns + 1.5) * np.log(n)
     residual = max(residual_sq, np.finfo(float).tiny)
     if noise_var is not None:
-        threshold = float(gamma.isf(_FALSE_ALARM / length, columns))
+        threshold = _false_alarm_level(length, columns)
         return float(residual / noise_var + n_paths * max((columns + 1.5) * np.log(n), threshold))
     return float(n * np.log(residual / n) + penalty)
