@@ -275,12 +275,15 @@ def test_noiseless_data_get_exactly_their_paths() -> None:
 
 
 def test_the_path_count_criterion_is_djuric_s_rule() -> None:
-    # known σ²: ‖r‖²/σ² + P (T + 3/2) log N; unknown: N log(‖r‖²/N) + the same penalty
+    # unknown σ²: N log(‖r‖²/N) + P (T + 3/2) log N (Djurić)
     n, t = 16, 2
-    penalty = 3 * (t + 1.5) * np.log(n * t)
-    assert ls.path_count_criterion(8.0, 3, n, t, noise_var=0.5) == pytest.approx(16 + penalty)
-    expected = n * t * np.log(8.0 / (n * t)) + penalty
+    expected = n * t * np.log(8.0 / (n * t)) + 3 * (t + 1.5) * np.log(n * t)
     assert ls.path_count_criterion(8.0, 3, n, t) == pytest.approx(expected)
+    # known σ², one column: each path must also beat the 10⁻³ false-alarm level of the largest
+    # of M exponential noise cells, log(M/10⁻³) = log(16000) = 9.68 > 2.5 log 16 = 6.93
+    assert ls.path_count_criterion(8.0, 3, n, 1, 0.5) == pytest.approx(16 + 3 * np.log(16000))
+    # long data: Djurić's penalty is the larger, 2.5 log 4000 = 20.7 > log(4·10⁶) = 15.2
+    assert ls.path_count_criterion(8.0, 2, 4000, 1, 0.5) == pytest.approx(16 + 5 * np.log(4000))
     # P (2T + 1) < 2MT: at most 3 paths in 6 complex entries (9 < 12), 1 in 3, capped by max_paths
     assert ls.identifiable_paths(6) == 3 and ls.identifiable_paths(3) == 1
     assert ls.identifiable_paths(100, max_paths=5) == 5

@@ -62,7 +62,7 @@ _SEARCH_POINTS = 10
 DEFAULT_MAX_PATHS = 8
 _ROUNDING = 1e-20
 _SWEEP_TOL = 1e-4
-_FALSE_ALARM = 0.01
+_FALSE_ALARM = 1e-3
 _HALVING_ROUNDS = 9
 
 
@@ -636,8 +636,9 @@ def path_count_criterion(
     On short data the rule is too lenient: the best of about ``M`` resolution cells explains
     ``σ²·Γ(T, 1)`` of pure noise at its largest, more than ``(T + 3/2) log N`` for ``M`` below
     about 20. With ``σ²`` known a path must also beat ``τ``, the level that the strongest of
-    ``M`` noise cells exceeds with probability 1 % (``Γ(T, 1)`` upper ``0.01/M`` quantile):
-    a false-alarm rate of 1 % per path.
+    ``M`` noise cells exceeds with probability 10⁻³ (``Γ(T, 1)`` upper ``10⁻³/M``
+    quantile). The refinement of every angle after each detection explains a little more noise
+    than one cell does, so the rate of false paths is somewhat above 10⁻³ per factor.
     """
     n = length * columns
     penalty = n_paths * (columns + 1.5) * np.log(n)
