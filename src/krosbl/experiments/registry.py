@@ -228,6 +228,9 @@ _DEFINITIONS = (
             _dkrosbl("irs"),
             Algorithm("offgrid", "offgrid", None, beyond_paper=True),
             Algorithm(
+                "offgrid-3-1-3", "offgrid", None, beyond_paper=True, options={"n_paths": (3, 1, 3)}
+            ),
+            Algorithm(
                 "offgrid-snapped",
                 "offgrid",
                 None,
