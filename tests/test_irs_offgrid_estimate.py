@@ -68,7 +68,7 @@ def test_more_paths_than_the_channel_has():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"n_paths": (3, 1)}, ValueError, "n_paths must hold 3 integers"),
+        ({"n_paths": (3, 1)}, ValueError, "n_paths must hold 3 entries"),
         ({"n_paths": (3, 0, 3)}, ValueError, "n_paths must be >= 1"),
         ({"oversampling": (4, 8, 0)}, ValueError, "oversampling must be >= 1"),
         ({"n_paths": (3, 1.5, 3)}, TypeError, "n_paths must be an integer"),

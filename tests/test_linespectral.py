@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from krosbl import linespectral as ls
 from krosbl.linespectral import fit_line_spectrum, least_squares_gains, refine_angles
 
 GRID = 18
@@ -231,3 +232,58 @@ def test_columns_need_one_atoms_each():
     atoms, _ = ula(8)
     with pytest.raises(ValueError, match="one callable per column"):
         refine_angles(np.ones((8, 3), complex), [atoms, atoms], [0.1], width=STEP)
+
+
+def _ula(n: int):
+    k = np.arange(n)
+    return (
+        lambda t: np.exp(1j * np.pi * np.outer(k, t)) / np.sqrt(n),
+        lambda t: 1j * np.pi * k[:, None] * np.exp(1j * np.pi * np.outer(k, t)) / np.sqrt(n),
+    )
+
+
+@pytest.mark.parametrize("known_noise", [True, False])
+def test_the_number_of_paths_is_estimated(known_noise: bool) -> None:
+    atoms, derivative = _ula(32)
+    grid = np.linspace(-1, 1, 256, endpoint=False)
+    rng = np.random.default_rng(0)
+    counts = []
+    for _ in range(20):
+        angles = np.array([-0.5, 0.1, 0.55]) + rng.uniform(-0.03, 0.03, 3)
+        clean = atoms(angles) @ (np.array([1.0, 0.8, 0.6]) * np.exp(2j * np.pi * rng.random(3)))
+        noise_var = 0.01 * np.mean(np.abs(clean) ** 2)  # 20 dB
+        noise = np.sqrt(noise_var / 2) * (rng.standard_normal(32) + 1j * rng.standard_normal(32))
+        fit = ls.fit_line_spectrum(
+            clean + noise,
+            atoms,
+            grid,
+            derivative=derivative,
+            noise_var=noise_var if known_noise else None,
+        )
+        counts.append(fit.angles.size)
+    assert counts.count(3) >= 18, counts
+
+
+def test_noiseless_data_get_exactly_their_paths() -> None:
+    atoms, derivative = _ula(24)
+    y = atoms(np.array([0.2071, -0.33])) @ np.array([1.0, 0.5j])
+    grid = np.linspace(-1, 1, 192, endpoint=False)
+    fit = ls.fit_line_spectrum(y, atoms, grid, None, derivative=derivative)
+    assert fit.angles.size == 2
+    # without the derivative the cell search leaves an angle error of width/4608: not a path
+    assert ls.fit_line_spectrum(y, atoms, grid).angles.size == 2
+
+
+def test_the_path_count_criterion_is_djuric_s_rule() -> None:
+    # unknown σ²: N log(‖r‖²/N) + P (T + 3/2) log N (Djurić)
+    n, t = 16, 2
+    expected = n * t * np.log(8.0 / (n * t)) + 3 * (t + 1.5) * np.log(n * t)
+    assert ls.path_count_criterion(8.0, 3, n, t) == pytest.approx(expected)
+    # known σ², one column: each path must also beat the 10⁻³ false-alarm level of the largest
+    # of M exponential noise cells, log(M/10⁻³) = log(16000) = 9.68 > 2.5 log 16 = 6.93
+    assert ls.path_count_criterion(8.0, 3, n, 1, 0.5) == pytest.approx(16 + 3 * np.log(16000))
+    # long data: Djurić's penalty is the larger, 2.5 log 4000 = 20.7 > log(4·10⁶) = 15.2
+    assert ls.path_count_criterion(8.0, 2, 4000, 1, 0.5) == pytest.approx(16 + 5 * np.log(4000))
+    # P (2T + 1) < 2MT: at most 3 paths in 6 complex entries (9 < 12), 1 in 3, capped by max_paths
+    assert ls.identifiable_paths(6) == 3 and ls.identifiable_paths(3) == 1
+    assert ls.identifiable_paths(100, max_paths=5) == 5

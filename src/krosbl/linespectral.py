@@ -34,16 +34,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import gamma
+
+from .validation import check_int
 
 __all__ = [
     "AtomFunction",
     "LineSpectralFit",
+    "fit_at",
     "fit_line_spectrum",
+    "identifiable_paths",
     "least_squares_gains",
+    "path_count_criterion",
     "refine_angles",
 ]
 
@@ -51,6 +58,11 @@ __all__ = [
 AtomFunction = Callable[[NDArray[np.float64]], NDArray]
 
 _SEARCH_POINTS = 10
+#: The most paths :func:`fit_line_spectrum` tries when it estimates their number.
+DEFAULT_MAX_PATHS = 8
+_ROUNDING = 1e-20
+_SWEEP_TOL = 1e-4
+_FALSE_ALARM = 1e-3
 _HALVING_ROUNDS = 9
 
 
@@ -285,7 +297,7 @@ def refine_angles(
     width: float | ArrayLike | None = None,
     derivative: AtomFunction | Sequence[AtomFunction] | None = None,
     max_sweeps: int = 10,
-    sweep_tol: float = 1e-4,
+    sweep_tol: float = _SWEEP_TOL,
     max_newton: int = 50,
     newton_tol: float = 1e-12,
 ) -> LineSpectralFit:
@@ -363,7 +375,7 @@ def _refine(
     angles: ArrayLike,
     width: float | ArrayLike | None,
     max_sweeps: int = 10,
-    sweep_tol: float = 1e-4,
+    sweep_tol: float = _SWEEP_TOL,
     max_newton: int = 50,
     newton_tol: float = 1e-12,
 ) -> LineSpectralFit:
@@ -392,13 +404,15 @@ def fit_line_spectrum(
     y: ArrayLike,
     atoms: AtomFunction | Sequence[AtomFunction],
     candidates: ArrayLike,
-    n_paths: int,
+    n_paths: int | None = None,
     *,
     derivative: AtomFunction | Sequence[AtomFunction] | None = None,
     width: float | None = None,
     dictionary: NDArray | Sequence[NDArray] | None = None,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    noise_var: float | None = None,
 ) -> LineSpectralFit:
-    """Detect ``n_paths`` angles greedily on a candidate grid and refine them off the grid.
+    """Detect angles greedily on a candidate grid and refine them off the grid.
 
     Parameters
     ----------
@@ -410,8 +424,9 @@ def fit_line_spectrum(
     candidates : array_like of float, shape (C,)
         Grid of candidate angles, ascending and evenly spaced (finer than the atoms'
         resolution).
-    n_paths : int
-        Paths to detect (fewer if ``y`` is explained to rounding earlier).
+    n_paths : int, optional
+        Paths to detect (fewer if ``y`` is explained to rounding earlier); ``None`` (the
+        default) estimates their number by :func:`path_count_criterion`.
     derivative : callable or sequence of callable, optional
         ``∂a/∂θ``, for the Gauss-Newton polish of :func:`refine_angles`.
     width : float, optional
@@ -419,6 +434,12 @@ def fit_line_spectrum(
     dictionary : array_like, shape (M, C), or a sequence of them, optional
         ``atoms(candidates)`` when it is cheaper to compute otherwise (e.g. by an FFT); one per
         column when the columns have their own ``atoms``.
+    max_paths : int, default 8
+        With ``n_paths=None``, the most paths tried (fewer when the data cannot identify
+        more: ``P (2T + 1) < 2MT`` real parameters against real data).
+    noise_var : float, optional
+        With ``n_paths=None``, the noise variance per entry of ``y`` when known (for the
+        criterion).
 
     Returns
     -------
@@ -429,7 +450,7 @@ def fit_line_spectrum(
     Raises
     ------
     ValueError
-        If ``n_paths < 1`` or there are fewer than two candidates.
+        If ``n_paths`` or ``max_paths`` is below 1, or there are fewer than two candidates.
 
     Notes
     -----
@@ -441,6 +462,13 @@ def fit_line_spectrum(
     (:func:`refine_angles`) and refits the gains, as in Newtonized orthogonal
     matching pursuit (Mamandipoor, Ramasamy & Madhow, IEEE TSP 2016). Per Kronecker factor after
     a rank-one split it is the off-grid detection of He & Joseph, arXiv:2412.00310.
+
+    With ``n_paths=None`` the greedy rounds go on while they can lower
+    :func:`path_count_criterion` (the first round that does not lower it ends them) and the fit of
+    the minimum is returned. A residual the refinement cannot resolve counts as exact: below
+    ``10⁻²⁰ ‖y‖²`` with ``derivative``, below ``(π M r)²/3 ‖y‖²`` without (an angle error of
+    the cell search's resolution ``r = max(w/4608, 10⁻⁴)``, its step and its sweep
+    tolerance, on atoms whose phase turns by up to ``π`` per entry, as a ULA's).
 
     Examples
     --------
@@ -457,8 +485,8 @@ def fit_line_spectrum(
     """
     data = _columns(y, atoms, derivative)
     grid = np.asarray(candidates, dtype=np.float64).reshape(-1)
-    if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:
-        raise ValueError(f"n_paths must be a positive integer, got {n_paths!r}")
+    count = None if n_paths is None else check_int("n_paths", n_paths, minimum=1)
+    limit = count or identifiable_paths(data.ys[0].size, len(data.ys), max_paths)
     if grid.size < 2:
         raise ValueError("candidates must hold at least two angles")
     step = float(width) if width is not None else float(np.min(np.abs(np.diff(grid))))
@@ -473,19 +501,149 @@ def fit_line_spectrum(
             raise ValueError(f"dictionary must have shape {(y.size, grid.size)}, got {d.shape}")
     norms = [np.sum(np.abs(d) ** 2, axis=0) for d in dictionaries]
     energy = sum(float(np.vdot(y, y).real) for y in data.ys)
+    # residual that counts as rounding: exact data (eps²), or, when counting, data at
+    # 200 dB above the residual, where the criterion would count rounding errors as paths
+    exact = energy * (np.finfo(float).eps ** 2 if count else _exact_fraction(data, step))
     residuals = list(data.ys)
-    fit: LineSpectralFit | None = None
-    for _ in range(int(n_paths)):
-        if fit is not None and fit.residual_sq <= (np.finfo(float).eps ** 2) * energy:
-            break
+    fits: list[LineSpectralFit] = []
+    while len(fits) < limit and not (fits and fits[-1].residual_sq <= exact):
+        if count is None and fits and _best_count(fits, data, exact, noise_var) < len(fits):
+            break  # the last round did not lower the criterion
         score: NDArray | float = 0.0
         for d, norm, r in zip(dictionaries, norms, residuals):
             corr = np.abs(d.conj().T @ r) ** 2
             score = score + np.divide(corr, norm, out=np.zeros_like(corr), where=norm > 0)
-        found = [] if fit is None else list(fit.angles)
+        found = list(fits[-1].angles) if fits else []
         widths = np.zeros(len(found) + 1)
         widths[-1] = step
-        fit = _refine(data, [*found, grid[int(np.argmax(score))]], widths)
-        _, residuals, _ = data.residual(fit.angles)
-    assert fit is not None
-    return fit
+        fits.append(_refine(data, [*found, grid[int(np.argmax(score))]], widths))
+        _, residuals, _ = data.residual(fits[-1].angles)
+    return fits[-1] if count else fits[_best_count(fits, data, exact, noise_var) - 1]
+
+
+def _exact_fraction(data: _Columns, width: float) -> float:
+    """The fraction of ``‖y‖²`` below which a residual is the refinement's own error."""
+    if data.derivatives is not None:
+        return _ROUNDING
+    resolution = max(width / ((_SEARCH_POINTS - 1) * 2**_HALVING_ROUNDS), _SWEEP_TOL)
+    return max(_ROUNDING, (np.pi * data.ys[0].size * resolution) ** 2 / 3)
+
+
+def _best_count(
+    fits: list[LineSpectralFit], data: _Columns, floor: float, noise_var: float | None
+) -> int:
+    """The number of paths ``P`` (``fits[P − 1]``) minimising :func:`path_count_criterion`,
+    residuals below ``floor`` counted as ``floor``."""
+    size, columns = data.ys[0].size, len(data.ys)
+    values = [
+        path_count_criterion(max(f.residual_sq, floor), f.angles.size, size, columns, noise_var)
+        for f in fits
+    ]
+    return int(np.argmin(values)) + 1
+
+
+def fit_at(
+    y: ArrayLike, atoms: AtomFunction | Sequence[AtomFunction], angles: ArrayLike
+) -> LineSpectralFit:
+    """Fit the gains of ``y ≈ A(θ) g`` at fixed angles by least squares.
+
+    Parameters
+    ----------
+    y : array_like, shape (M,) or (M, T)
+        Measurements; ``T`` columns share the angles, each with its gains.
+    atoms : callable or sequence of callable
+        ``atoms(θ) -> (M, P)``, as in :func:`refine_angles`.
+    angles : array_like of float, shape (P,)
+        The angles.
+
+    Returns
+    -------
+    LineSpectralFit
+        The angles, their gains and residual; no sweeps or steps.
+    """
+    data = _columns(y, atoms, None)
+    theta = np.array(angles, dtype=np.float64).reshape(-1)
+    gains, _, cost = data.residual(theta)
+    return LineSpectralFit(theta, data.gains_out(gains), cost, 0, 0, True)
+
+
+def identifiable_paths(length: int, columns: int = 1, max_paths: int = DEFAULT_MAX_PATHS) -> int:
+    """The most paths :func:`fit_line_spectrum` tries when it estimates their number.
+
+    Parameters
+    ----------
+    length : int
+        ``M``: entries per column.
+    columns : int, default 1
+        ``T``: columns sharing the angles.
+    max_paths : int, default 8
+        A cap.
+
+    Returns
+    -------
+    int
+        The largest ``P <= max_paths`` with ``P (2T + 1) < 2MT``: ``P`` angles and ``PT``
+        complex gains, fewer real parameters than the ``2MT`` real data; at least 1.
+    """
+    check_int("max_paths", max_paths, minimum=1)
+    fit_limit = (2 * length * columns - 1) // (2 * columns + 1)
+    return max(1, min(int(max_paths), fit_limit))
+
+
+@lru_cache(maxsize=256)
+def _false_alarm_level(length: int, columns: int) -> float:
+    """The level the strongest of ``length`` noise cells (each ``Γ(columns, 1)``) exceeds with
+    probability :data:`_FALSE_ALARM`."""
+    return float(gamma.isf(_FALSE_ALARM / length, columns))
+
+
+def path_count_criterion(
+    residual_sq: float,
+    n_paths: int,
+    length: int,
+    columns: int = 1,
+    noise_var: float | None = None,
+) -> float:
+    """The model-order criterion minimised to estimate the number of paths of a line spectrum.
+
+    Parameters
+    ----------
+    residual_sq : float
+        ``‖Y − A(θ) G‖²`` of the least-squares fit with ``n_paths`` refined angles.
+    n_paths : int
+        ``P``.
+    length : int
+        ``M``: entries per column.
+    columns : int, default 1
+        ``T``: columns sharing the angles.
+    noise_var : float, optional
+        The noise variance ``σ²`` per entry when known.
+
+    Returns
+    -------
+    float
+        ``‖Y − A G‖²/σ² + P max((T + 3/2) log N, τ)`` with ``N = MT`` complex data, or,
+        without ``σ²``, ``N log(‖Y − A G‖² / N) + P (T + 3/2) log N``.
+
+    Notes
+    -----
+    ``(T + 3/2) log N`` is the maximum a posteriori order rule for sinusoids in white Gaussian
+    noise (Djurić, "A model selection rule for sinusoids in white Gaussian noise", IEEE TSP
+    44(7), 1996): each complex gain costs ``log N`` like any linear parameter, each frequency
+    (angle) ``3/2 log N``, because its estimate converges as ``N^{−3/2}``. Without ``σ²`` the
+    noise variance is the residual's, ``‖Y − A G‖²/N``.
+
+    On short data the rule is too lenient: the best of about ``M`` resolution cells explains
+    ``σ²·Γ(T, 1)`` of pure noise at its largest, more than ``(T + 3/2) log N`` for ``M`` below
+    about 20. With ``σ²`` known a path must also beat ``τ``, the level that the strongest of
+    ``M`` noise cells exceeds with probability 10⁻³ (``Γ(T, 1)`` upper ``10⁻³/M``
+    quantile). The refinement of every angle after each detection explains a little more noise
+    than one cell does, so the rate of false paths is somewhat above 10⁻³ per factor.
+    """
+    n = length * columns
+    penalty = n_paths * (columns + 1.5) * np.log(n)
+    residual = max(residual_sq, np.finfo(float).tiny)
+    if noise_var is not None:
+        threshold = _false_alarm_level(length, columns)
+        return float(residual / noise_var + n_paths * max((columns + 1.5) * np.log(n), threshold))
+    return float(n * np.log(residual / n) + penalty)

@@ -14,16 +14,27 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import chi2
 
-from .decomposition import rank_one_split
-from .linespectral import AtomFunction, LineSpectralFit, fit_line_spectrum
+from .decomposition import RankOneSplit, rank_one_split
+from .linespectral import (
+    DEFAULT_MAX_PATHS,
+    AtomFunction,
+    LineSpectralFit,
+    fit_at,
+    fit_line_spectrum,
+)
 from .operators import kron_vector
-from .validation import check_array, check_int
+from .validation import check_array, check_int, check_real
 
-__all__ = ["ParametricFactor", "ParametricFit", "fit_parametric"]
+#: Level of the test that keeps parameters on a factor's lattice.
+_LATTICE_LEVEL = 1e-3
+
+__all__ = ["ParametricFactor", "ParametricFit", "fit_parametric", "split_noise_variance"]
 
 
 @dataclass(frozen=True)
@@ -39,19 +50,28 @@ class ParametricFactor:
     candidates : array_like of float
         Candidate parameters for the greedy detection, ascending and evenly spaced, finer than
         the atoms' resolution.
-    n_paths : int, default 1
-        Parameters (paths) to detect in this factor.
+    n_paths : int, optional
+        Parameters (paths) to detect in this factor; ``None`` (the default) estimates their
+        number (:func:`krosbl.linespectral.path_count_criterion`).
     derivative : callable or sequence of callable, optional
         ``∂a/∂θ`` at the parameters, shape ``(M_i, P)``, for a Gauss-Newton polish.
     dictionary : ndarray or sequence of ndarray, optional
         ``atoms(candidates)`` when it is cheaper to compute otherwise (e.g. by an FFT).
+    max_paths : int, default 8
+        With ``n_paths=None``, the most paths tried.
+    lattice : float, optional
+        The spacing ``d`` of a lattice ``dℤ`` the parameters may lie on (e.g. a simulation's
+        grid): the fitted parameters rounded to it are kept where the order criterion on
+        ``y`` prefers them (:func:`fit_parametric`, Notes).
     """
 
     atoms: AtomFunction | Sequence[AtomFunction]
     candidates: ArrayLike
-    n_paths: int = 1
+    n_paths: int | None = None
     derivative: AtomFunction | Sequence[AtomFunction] | None = None
     dictionary: NDArray | Sequence[NDArray] | None = None
+    max_paths: int = DEFAULT_MAX_PATHS
+    lattice: float | None = None
 
     def rows(self) -> int:
         """``M_i``: the length of one atom."""
@@ -81,6 +101,9 @@ class ParametricFit:
         Cell-search sweeps and Gauss-Newton steps, summed over the factors.
     converged : bool
         Whether every factor's refinement stopped on its tolerance.
+    noise_var : float or None
+        The noise variance given, or estimated from the splits
+        (:func:`split_noise_variance`); ``None`` when neither given nor needed.
     time_s : float
         Wall time of the fit.
     """
@@ -92,6 +115,7 @@ class ParametricFit:
     factor_residuals: list[float]
     iterations: int
     converged: bool
+    noise_var: float | None
     time_s: float
 
     def path_parameters(self) -> list[NDArray[np.float64]]:
@@ -101,7 +125,9 @@ class ParametricFit:
         return [g.ravel() for g in grids]
 
 
-def fit_parametric(y: ArrayLike, factors: Sequence[ParametricFactor]) -> ParametricFit:
+def fit_parametric(
+    y: ArrayLike, factors: Sequence[ParametricFactor], noise_var: float | None = None
+) -> ParametricFit:
     """Estimate ``y ≈ (A_1(θ_1) ⊗ … ⊗ A_I(θ_I)) (x_1 ⊗ … ⊗ x_I)`` with continuous ``θ_i``.
 
     Parameters
@@ -111,6 +137,10 @@ def fit_parametric(y: ArrayLike, factors: Sequence[ParametricFactor]) -> Paramet
         share the parameters, each with its own gains.
     factors : sequence of ParametricFactor
         The ``I ≥ 2`` factors, first the slowest-varying index of ``y``.
+    noise_var : float, optional
+        The noise variance per entry of ``y`` when known (``0``: noiseless); ``None`` (the
+        default) estimates it from the rank-one splits (:func:`split_noise_variance`) when a
+        factor's number of paths is to be estimated.
 
     Returns
     -------
@@ -122,7 +152,9 @@ def fit_parametric(y: ArrayLike, factors: Sequence[ParametricFactor]) -> Paramet
     ------
     ValueError
         Fewer than two factors, atoms whose lengths do not multiply to ``M``, NaN or inf in
-        ``y``, an ``n_paths`` below 1 or above the factor's length ``M_i``.
+        ``y``, an ``n_paths`` below 1 or above the factor's length ``M_i``, a negative
+        ``noise_var``, or paths to count without ``noise_var`` and with too few measurements
+        to estimate it.
 
     Notes
     -----
@@ -132,8 +164,19 @@ def fit_parametric(y: ArrayLike, factors: Sequence[ParametricFactor]) -> Paramet
     2. Each factor's data (of every column) is fitted as a line spectrum
        (:func:`krosbl.linespectral.fit_line_spectrum`): greedy detection on the candidates,
        cell search and Gauss-Newton off the grid, least-squares gains; the columns share the
-       parameters and keep their gains.
-    3. The gains of the paths are the products ``x_1 ⊗ … ⊗ x_I`` (per column).
+       parameters and keep their gains. A factor without ``n_paths`` stops its detection at
+       the minimum of a model-order criterion
+       (:func:`krosbl.linespectral.path_count_criterion`) with the noise level of its data:
+       the split leaves ``σ²`` on the factor that carries the scale ``S`` (the last) and
+       ``σ²/S²`` on the unit-norm others.
+    3. The parameters of factors with a ``lattice`` are rounded to it (their gains refitted)
+       for the largest subset of those factors whose rounding the data accept: the residual
+       on ``y`` grows by at most ``(σ²/2) χ²_F(1 − 10⁻³)`` for ``F`` rounded parameters, the
+       level-``10⁻³`` likelihood-ratio test of parameters on the lattice against free ones
+       (the growth is ``(σ²/2) χ²_F`` when they are on it). The test is on ``y``, not on one
+       factor's data, which can be as short as a few pilots; a small offset that the
+       training data cannot tell from noise is rounded.
+    4. The gains of the paths are the products ``x_1 ⊗ … ⊗ x_I`` (per column).
 
     This is the per-factor off-grid estimation of He & Joseph, "Efficient off-grid Bayesian
     parameter estimation for Kronecker-structured signals" (arXiv:2412.00310), with a greedy
@@ -158,36 +201,31 @@ def fit_parametric(y: ArrayLike, factors: Sequence[ParametricFactor]) -> Paramet
     """
     start = time.perf_counter()
     factors = list(factors)
-    if len(factors) < 2:
-        raise ValueError(f"fit_parametric needs at least 2 factors, got {len(factors)}")
-    y_arr = check_array(np.asarray(y), "y")
-    if y_arr.ndim not in (1, 2):
-        raise ValueError(f"y must be a vector (M,) or a matrix (M, T), got shape {y_arr.shape}")
-    shape = tuple(f.rows() for f in factors)
-    if int(np.prod(shape)) != y_arr.shape[0]:
-        raise ValueError(
-            f"the factors' atoms have lengths {shape}, whose product {int(np.prod(shape))} is "
-            f"not the {y_arr.shape[0]} entries of y"
-        )
-    for i, (f, m) in enumerate(zip(factors, shape)):
-        check_int(f"factors[{i}].n_paths", f.n_paths, minimum=1)
-        if f.n_paths > m:
-            raise ValueError(f"factors[{i}].n_paths = {f.n_paths} exceeds its {m} measurements")
+    y_arr, shape = _checked(y, factors)
     columns = [y_arr] if y_arr.ndim == 1 else list(y_arr.T)
     splits = [rank_one_split(c, shape) for c in columns]
+    if noise_var is not None:
+        noise_var = check_real("noise_var", noise_var, low=0.0)
+    elif any(f.n_paths is None or f.lattice is not None for f in factors):
+        noise_var = split_noise_variance(splits, shape)
     fits: list[LineSpectralFit] = []
     for i, f in enumerate(factors):
         data = [s.factors[i] for s in splits]
+        factor_y = data[0] if y_arr.ndim == 1 else np.column_stack(data)
+        factor_noise = _factor_noise(splits, i, noise_var) if noise_var else None
         fits.append(
             fit_line_spectrum(
-                data[0] if y_arr.ndim == 1 else np.column_stack(data),
+                factor_y,
                 f.atoms,
                 f.candidates,
-                int(f.n_paths),
+                f.n_paths,
                 derivative=f.derivative,
                 dictionary=f.dictionary,
+                max_paths=f.max_paths,
+                noise_var=factor_noise,
             )
         )
+    fits = _on_lattice(columns, splits, factors, fits, noise_var)
     if y_arr.ndim == 1:
         gains = kron_vector([f.gains for f in fits])
         fraction: float | list[float] = splits[0].residual_fraction
@@ -204,5 +242,122 @@ def fit_parametric(y: ArrayLike, factors: Sequence[ParametricFactor]) -> Paramet
         factor_residuals=[f.residual_sq for f in fits],
         iterations=sum(f.sweeps + f.newton_steps for f in fits),
         converged=all(f.converged for f in fits),
+        noise_var=noise_var,
         time_s=time.perf_counter() - start,
     )
+
+
+def _on_lattice(
+    columns: list[NDArray],
+    splits: list[RankOneSplit],
+    factors: list[ParametricFactor],
+    fits: list[LineSpectralFit],
+    noise_var: float | None,
+) -> list[LineSpectralFit]:
+    """The fits with the parameters of the largest subset of the factors with a lattice that
+    the data accept rounded to it (:func:`fit_parametric`, Notes)."""
+    rounded: dict[int, LineSpectralFit] = {}
+    for i, (f, fit) in enumerate(zip(factors, fits)):
+        if f.lattice is None:
+            continue
+        theta = np.round(fit.angles / f.lattice) * f.lattice
+        if np.unique(theta).size == theta.size:
+            data = [s.factors[i] for s in splits]
+            factor_y = data[0] if len(splits) == 1 else np.column_stack(data)
+            rounded[i] = fit_at(factor_y, f.atoms, theta)
+    if not rounded or not noise_var:
+        return fits
+
+    def residual(trial: list[LineSpectralFit]) -> float:
+        return sum(
+            float(np.linalg.norm(y - _model(factors, trial, t)) ** 2) for t, y in enumerate(columns)
+        )
+
+    free = residual(fits)
+    best, best_key = fits, (0, 0.0)
+    for chosen in product((False, True), repeat=len(rounded)):
+        trial = [
+            rounded[i] if dict(zip(rounded, chosen)).get(i) else fit for i, fit in enumerate(fits)
+        ]
+        fixed = sum(rounded[i].angles.size for i, use in zip(rounded, chosen) if use)
+        excess = (residual(trial) - free) / noise_var
+        if fixed and excess <= 0.5 * float(chi2.ppf(1.0 - _LATTICE_LEVEL, fixed)):
+            if (fixed, -excess) > best_key:
+                best, best_key = trial, (fixed, -excess)
+    return best
+
+
+def _model(factors: list[ParametricFactor], fits: list[LineSpectralFit], t: int) -> NDArray:
+    """Column ``t`` of the rank-one model ``(A_1 x_1) ⊗ … ⊗ (A_I x_I)``."""
+    vectors = []
+    for f, fit in zip(factors, fits):
+        atoms = f.atoms if callable(f.atoms) else list(f.atoms)[t]
+        gains = fit.gains if fit.gains.ndim == 1 else fit.gains[:, t]
+        vectors.append(np.asarray(atoms(fit.angles)) @ gains)
+    return kron_vector(vectors)
+
+
+def _checked(y: ArrayLike, factors: list[ParametricFactor]) -> tuple[NDArray, tuple[int, ...]]:
+    """``y`` as an array and the factors' lengths, after checking that they fit."""
+    if len(factors) < 2:
+        raise ValueError(f"fit_parametric needs at least 2 factors, got {len(factors)}")
+    y_arr = check_array(np.asarray(y), "y")
+    if y_arr.ndim not in (1, 2):
+        raise ValueError(f"y must be a vector (M,) or a matrix (M, T), got shape {y_arr.shape}")
+    shape = tuple(f.rows() for f in factors)
+    if int(np.prod(shape)) != y_arr.shape[0]:
+        raise ValueError(
+            f"the factors' atoms have lengths {shape}, whose product {int(np.prod(shape))} is "
+            f"not the {y_arr.shape[0]} entries of y"
+        )
+    for i, (f, m) in enumerate(zip(factors, shape)):
+        check_int(f"factors[{i}].max_paths", f.max_paths, minimum=1)
+        if f.n_paths is not None and check_int(f"factors[{i}].n_paths", f.n_paths, minimum=1) > m:
+            raise ValueError(f"factors[{i}].n_paths = {f.n_paths} exceeds its {m} measurements")
+    return y_arr, shape
+
+
+def split_noise_variance(splits: Sequence[RankOneSplit], shape: Sequence[int]) -> float:
+    """Estimate the noise variance from the residuals of rank-one splits.
+
+    Parameters
+    ----------
+    splits : sequence of RankOneSplit
+        The splits of the columns of ``y``.
+    shape : sequence of int
+        ``(M_1, …, M_I)``.
+
+    Returns
+    -------
+    float
+        ``Σ_t ‖T_t − r_t‖² / (T (M − Σ_i M_i + I − 1))``: the residual per degree of freedom
+        left by a rank-one tensor (``Σ_i M_i − (I − 1)`` complex parameters).
+
+    Raises
+    ------
+    ValueError
+        If ``M <= Σ_i M_i − (I − 1)``: fewer measurements than the unknown parameters of a
+        rank-one tensor, so that the noise cannot be estimated; give ``noise_var``.
+
+    Notes
+    -----
+    Unbiased when the noiseless tensor is rank one; larger when it is not, which makes the
+    path-count criterion more conservative.
+    """
+    free = int(np.prod(shape)) - sum(shape) + len(shape) - 1
+    if free <= 0:
+        raise ValueError(
+            f"y has {int(np.prod(shape))} entries per column, no more than the "
+            f"{sum(shape) - len(shape) + 1} parameters of a rank-one tensor of shape "
+            f"{tuple(shape)}: the noise variance cannot be estimated; give noise_var"
+        )
+    return sum(s.residual_sq for s in splits) / (len(splits) * free)
+
+
+def _factor_noise(splits: Sequence[RankOneSplit], i: int, noise_var: float) -> float:
+    """The noise variance of factor ``i``'s data: ``σ²`` for the last factor (it carries the
+    scale ``S = ‖ŷ_I‖``), ``σ²/S²`` for the unit-norm others (averaged over the columns)."""
+    if i == len(splits[0].factors) - 1:
+        return noise_var
+    scales = [float(np.vdot(s.factors[-1], s.factors[-1]).real) for s in splits]
+    return noise_var * float(np.mean([1.0 / max(v, np.finfo(float).tiny) for v in scales]))

@@ -60,6 +60,9 @@ class Algorithm:
     batched : bool
         Solve a trial's observations at every sweep value in one :func:`krosbl.recover_batch`
         call (same results to rounding) where that was measured to pay (the IRS trials).
+    options : mapping of str to Any
+        Keyword arguments of the IRS module's own estimators (e.g. ``n_paths`` of
+        ``"offgrid"``), passed with the settings.
 
     Examples
     --------
@@ -77,9 +80,11 @@ class Algorithm:
     plotted: bool = True
     beyond_paper: bool = False
     batched: bool = False
+    options: Mapping[str, Any] = field(default_factory=_empty)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "preset_from", MappingProxyType(dict(self.preset_from)))
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
     @property
     def label(self) -> str:

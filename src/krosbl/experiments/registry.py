@@ -9,7 +9,7 @@ from krosbl.irs.estimate import HIGH_SNR_DB
 
 from .definitions import Algorithm, Experiment, Metric, TrialCounts
 from .errors import ExperimentError
-from .trials import convergence, irs, irs_blocks, irs_offgrid, rank, synthetic
+from .trials import convergence, irs, irs_blocks, irs_offgrid, irs_offsbl, rank, synthetic
 
 __all__ = ["EXPERIMENTS", "get_experiment", "list_experiments"]
 
@@ -227,6 +227,16 @@ _DEFINITIONS = (
             Algorithm("svd-krosbl", "svd-krosbl", "irs", {HIGH_SNR_DB: "irs-high-snr"}),
             _dkrosbl("irs"),
             Algorithm("offgrid", "offgrid", None, beyond_paper=True),
+            Algorithm(
+                "offgrid-3-1-3", "offgrid", None, beyond_paper=True, options={"n_paths": (3, 1, 3)}
+            ),
+            Algorithm(
+                "offgrid-snapped",
+                "offgrid",
+                None,
+                beyond_paper=True,
+                options={"snap_to_grid": True},
+            ),
             Algorithm("oracle-angles", "oracle-angles", None, beyond_paper=True),
         ),
         trials=TrialCounts(default=16, quick=1, paper=50),
@@ -268,6 +278,39 @@ _DEFINITIONS = (
             Metric("time_s", "run time of all blocks (s)", log=True),
         ),
         panels={"fresh_patterns": "fresh patterns"},
+    ),
+    Experiment(
+        name="irs-offsbl",
+        description="the authors' off-grid IRS system: training and held-out NMSE, time vs SNR",
+        reproduces="the channel-estimation comparison of arXiv 2412.00310 (offSBL)",
+        axis="snr_db",
+        axis_label="SNR (dB)",
+        algorithms=(
+            Algorithm("offsbl", "offsbl", None),
+            Algorithm("offgrid", "offgrid", None, beyond_paper=True),
+            Algorithm(
+                "offgrid-3-1-1", "offgrid", None, beyond_paper=True, options={"n_paths": (3, 1, 1)}
+            ),
+            Algorithm("dkrosbl", "dkrosbl", "irs", beyond_paper=True),
+            Algorithm("oracle-angles", "oracle-angles", None, beyond_paper=True),
+        ),
+        trials=TrialCounts(default=8, quick=1, paper=50),
+        settings=irs_offsbl.OffSBLSettings,
+        trial_function=irs_offsbl.offsbl_trial,
+        quick={
+            "n_irs": 32,
+            "n_patterns": 8,
+            "n_pilots": 6,
+            "grid": 12,
+            "heldout_patterns": 8,
+            "values": [0.0, 20.0],
+        },
+        metrics=(
+            Metric("nmse", "training NMSE (mean over patterns, the authors')", log=True),
+            Metric("nmse", "training NMSE (pooled over trials)", log=True, statistic="pooled"),
+            Metric("heldout_nmse", "held-out NMSE (fresh patterns)", log=True),
+            Metric("time_s", "run time (s)", log=True),
+        ),
     ),
 )
 

@@ -45,10 +45,13 @@ from krosbl.irs.geometry import (
     draw_geometry,
 )
 from krosbl.irs.metrics import channel_nmse, heldout_nmse, paths_of, pooled_nmse
+from krosbl.irs.offsbl import OffSBLFit, offsbl_estimate
+from krosbl.irs.offsbl_scenario import OffSBLScenario, OffSBLTrial
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.run import Run
 from krosbl.irs.scenario import Scenario
 from krosbl.irs.ser import QPSK, draw_symbols, qpsk_ser, symbol_error_rate
+from krosbl.irs.system import Measurement, System
 from krosbl.irs.training import draw_patterns, draw_pilots
 from krosbl.irs.trial import Observation, Trial, observe_blocks, simulate_trial
 
@@ -57,11 +60,16 @@ __all__ = [
     "Estimate",
     "Factors",
     "Geometry",
+    "Measurement",
     "Observation",
+    "OffSBLFit",
+    "OffSBLScenario",
+    "OffSBLTrial",
     "PathAngles",
     "Paths",
     "Run",
     "Scenario",
+    "System",
     "Trial",
     "angular_channel",
     "angular_support",
@@ -82,6 +90,7 @@ __all__ = [
     "irs_methods",
     "irs_settings",
     "observe_blocks",
+    "offsbl_estimate",
     "paths_of",
     "pattern_atoms",
     "pattern_factor",

@@ -105,10 +105,11 @@ def cascaded_channels(
 def redraw_weak_patterns(
     h1: NDArray[np.complex128],
     h2: NDArray[np.complex128],
-    patterns: NDArray[np.float64],
+    patterns: NDArray,
     rng: np.random.Generator,
     threshold: float = WEAK_CHANNEL_THRESHOLD,
-) -> NDArray[np.float64]:
+    phases: str = "binary",
+) -> NDArray:
     """Redraw every pattern whose cascaded channel is (nearly) zero.
 
     Parameters
@@ -123,12 +124,14 @@ def redraw_weak_patterns(
         Source of the redraws.
     threshold : float, default 1e-5
         A pattern is redrawn while ``‖H2 diag(ψ_k) H1‖_F < threshold``.
+    phases : {"binary", "continuous"}, default "binary"
+        The law of the redraws (:func:`krosbl.irs.draw_patterns`).
 
     Returns
     -------
-    ndarray of float64, shape (L, K2)
+    ndarray, shape (L, K2)
         ``patterns`` itself when nothing was redrawn, else a copy with the weak columns redrawn
-        (entries ``±1/√L``). Each redraw is logged at WARNING level.
+        (of the law ``phases``). Each redraw is logged at WARNING level.
 
     Raises
     ------
@@ -145,11 +148,11 @@ def redraw_weak_patterns(
     weak = np.flatnonzero(norms < threshold)
     if weak.size == 0:
         return patterns
-    out = np.array(patterns, dtype=np.float64)
+    out = np.array(patterns)
     n_irs = out.shape[0]
     for k in weak:
         for attempt in range(1, _MAX_REDRAWS + 1):
-            out[:, k] = draw_patterns(rng, n_irs, 1)[:, 0]
+            out[:, k] = draw_patterns(rng, n_irs, 1, phases)[:, 0]
             norm = np.linalg.norm(cascaded_channels(h1, h2, out[:, k : k + 1]))
             if norm >= threshold:
                 logger.warning(

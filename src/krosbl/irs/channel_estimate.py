@@ -3,15 +3,52 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
 from krosbl.api import Result
 from krosbl.irs.paths import Paths
+from krosbl.irs.system import Measurement
 from krosbl.irs.trial import Observation
 
-__all__ = ["Estimate"]
+__all__ = ["Estimate", "Observed", "check_observed"]
+
+#: What an IRS estimator takes: a measurement of any system, or a simulated observation.
+Observed: TypeAlias = Observation | Measurement
+
+
+def check_observed(obs: object, name: str = "obs") -> Observed:
+    """Return ``obs`` if it is a :class:`~krosbl.irs.Measurement` or an
+    :class:`~krosbl.irs.Observation`; else raise ``TypeError`` naming ``name``."""
+    if not isinstance(obs, Observation | Measurement):
+        raise TypeError(
+            f"{name} must be a krosbl.irs.Measurement or a simulated krosbl.irs.Observation, "
+            f"got {type(obs).__name__}"
+        )
+    return obs
+
+
+def needs_truth(obs: Observed, method: str) -> Observation:
+    """``obs`` as a simulated :class:`~krosbl.irs.Observation`; a ``ValueError`` for a
+    measurement, which has no true grid support for ``method`` to use."""
+    if not isinstance(obs, Observation):
+        raise ValueError(
+            f"{method!r} uses the true grid support of a simulated trial: give a krosbl.irs."
+            "Observation, not a Measurement"
+        )
+    return obs
+
+
+def true_paths_of(obs: Observed, method: str) -> Paths:
+    """The true paths of a simulated observation or measurement; a ``ValueError`` without."""
+    if obs.paths is None:
+        raise ValueError(
+            f"{method!r} uses the true paths of the channel: give a Measurement with paths= "
+            "(a simulation) or a simulated Observation"
+        )
+    return obs.paths
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,7 +65,7 @@ class Estimate:
         continuous paths (``"offgrid"``, ``"oracle-angles"``).
     result : krosbl.Result
         The solver's full output (for a path estimate: ``x`` holds the path gains).
-    observation : Observation
+    observation : Measurement or Observation
         What was estimated from.
     paths : Paths
         The estimate as paths (angles and gains): the non-zeros of ``ẑ`` at their grid angles,
@@ -39,17 +76,17 @@ class Estimate:
     H: NDArray[np.complex128]
     z: NDArray[np.complex128] | None
     result: Result
-    observation: Observation
+    observation: Observed
     paths: Paths
 
     @classmethod
-    def from_paths(cls, obs: Observation, paths: Paths, result: Result) -> Estimate:
+    def from_paths(cls, obs: Observed, paths: Paths, result: Result) -> Estimate:
         """The estimate made of continuous ``paths``: the channels rebuilt on the training
         patterns, no angular ``z``.
 
         Parameters
         ----------
-        obs : Observation
+        obs : Measurement or Observation
             What was estimated from.
         paths : Paths
             The estimated paths.
@@ -60,8 +97,8 @@ class Estimate:
         -------
         Estimate
         """
-        trial, sc = obs.trial, obs.trial.scenario
-        channels = paths.channels(trial.patterns, n_ms=sc.n_ms, n_bs=sc.n_bs)
+        system = obs.system
+        channels = paths.channels(system.patterns, n_ms=system.n_ms, n_bs=system.n_bs)
         return cls(H=channels, z=None, result=result, observation=obs, paths=paths)
 
     @property

@@ -11,11 +11,10 @@ import numpy as np
 from krosbl import presets
 from krosbl.api import Result, recover, recover_tasks
 from krosbl.batch_api import recover_batch
-from krosbl.irs.channel_estimate import Estimate
+from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, needs_truth
 from krosbl.irs.offgrid import offgrid_estimate, offgrid_estimate_joint
 from krosbl.irs.oracle import oracle_angles
 from krosbl.irs.paths import Paths
-from krosbl.irs.trial import Observation
 from krosbl.methods import available_methods, get_method
 from krosbl.settings import SolverSettings
 from krosbl.validation import check_real
@@ -68,20 +67,20 @@ def _irs_method(method: str) -> str | None:
     return None
 
 
-def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
+def irs_settings(method: str, snr_db: float | None = None) -> SolverSettings | None:
     """Return the IRS preset of a method at an SNR.
 
     Parameters
     ----------
     method : str
         A method name of :func:`krosbl.available_methods` (case-insensitive).
-    snr_db : float
-        The SNR of the observation (dB).
+    snr_db : float, optional
+        The SNR of the observation (dB), when known.
 
     Returns
     -------
     SolverSettings or None
-        ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at
+        ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at a known
         ``snr_db >= 25``; ``None`` (krosbl's default) for a method without an IRS preset
         (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment) and
         for the IRS module's own estimators (``"offgrid"``, ``"oracle-angles"``), which take
@@ -92,29 +91,30 @@ def irs_settings(method: str, snr_db: float) -> SolverSettings | None:
     The IRS rows of the presets (docs/theory.md, "Per-experiment settings"). The reference
     code runs KSBL and OMP in no IRS experiment (departure R10 in docs/reproduction.md).
     """
-    snr_db = check_real("snr_db", snr_db)
+    high = snr_db is not None and check_real("snr_db", snr_db) >= HIGH_SNR_DB
     if _irs_method(method) is not None:
         return None
     method = get_method(method).name
-    experiment = "irs-high-snr" if method == "svd-krosbl" and snr_db >= HIGH_SNR_DB else "irs"
+    experiment = "irs-high-snr" if method == "svd-krosbl" and high else "irs"
     if method not in presets.PRESETS[experiment]:
         return None
     return presets.get(experiment, method)
 
 
-def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Estimate:
+def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estimate:
     """Estimate the cascaded channels of an observation.
 
     Parameters
     ----------
-    obs : Observation
-        Noisy measurement (from :meth:`krosbl.irs.Trial.observe`).
+    obs : Measurement or Observation
+        A measurement of any :class:`~krosbl.irs.System` (noise variance known, or ``None``:
+        learned), or a simulated observation (:meth:`krosbl.irs.Trial.observe`).
     method : str, default "pc-krosbl"
         A method of :func:`krosbl.available_methods` (case-insensitive); the paper's IRS methods are
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
-        ``"oracle-ls"`` solves least squares on the trial's true grid support. The IRS module
-        adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous angles from
-        a rank-one split and a line-spectral fit per factor) and ``"oracle-angles"``
+        ``"oracle-ls"`` solves least squares on a simulated trial's true grid support. The IRS
+        module adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous
+        angles from a rank-one split and a line-spectral fit per factor) and ``"oracle-angles"``
         (:func:`krosbl.irs.oracle.oracle_angles`: least squares on the trial's true continuous
         angles, the limit for off-grid channels).
     **options
@@ -132,17 +132,20 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     Raises
     ------
     ValueError
-        If ``method`` is unknown; the message lists :func:`irs_methods`.
+        If ``method`` is unknown (the message lists :func:`irs_methods`), or needs the true
+        channel (``"oracle-ls"``, ``"oracle-angles"``) and ``obs`` is a measurement.
     TypeError
-        If ``obs`` is not an :class:`Observation`, or an IRS-module estimator is given an
-        option it does not take.
+        If ``obs`` is neither a :class:`~krosbl.irs.Measurement` nor an
+        :class:`~krosbl.irs.Observation`, or an IRS-module estimator is given an option it
+        does not take.
 
     Notes
     -----
     Runs ``krosbl.recover(obs.y, Kron(F1, F2, F3), method,
-    noise_var=obs.noise_var, settings=irs_settings(method, obs.snr_db), **options)``; the
-    noise variance is the known ``σ²``, as in the paper's IRS experiment (docs/theory.md,
-    "IRS-MIMO against SNR").
+    noise_var=obs.noise_var, settings=irs_settings(method, snr_db), **options)`` with the
+    system's grid factors (:attr:`krosbl.irs.System.factors`); the noise variance is the
+    known ``σ²``, as in the paper's IRS experiment (docs/theory.md, "IRS-MIMO against SNR"),
+    or learned for a measurement without one.
 
     Examples
     --------
@@ -154,32 +157,43 @@ def estimate(obs: Observation, method: str = "pc-krosbl", **options: Any) -> Est
     >>> est.H.shape, est.z.shape
     ((6, 16, 6), (18, 18, 18))
     """
-    if not isinstance(obs, Observation):
-        raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
+    obs = check_observed(obs)
     irs_method = _irs_method(method)
     if irs_method is not None:
         if options.get("settings", None) is None:
             options.pop("settings", None)
         return IRS_METHODS[irs_method](obs, **options)
     solver = get_method(method)
-    trial = obs.trial
-    options.setdefault("settings", irs_settings(solver.name, obs.snr_db))
+    options.setdefault("settings", irs_settings(solver.name, _snr_db(obs)))
     if solver.takes_support:
-        options.setdefault("support", trial.support)
-    result = recover(obs.y, trial.operator, solver.name, noise_var=obs.noise_var, **options)
+        options.setdefault("support", needs_truth(obs, solver.name).trial.support)
+    result = recover(obs.y, obs.system.operator, solver.name, noise_var=obs.noise_var, **options)
     return _grid_estimate(obs, result)
 
 
-def _grid_estimate(obs: Observation, result: Result) -> Estimate:
+def _observed_list(observations: Sequence[Observed]) -> list[Observed]:
+    """The observations, checked: a non-empty sequence of measurements or observations."""
+    obs = [check_observed(o, "observations[i]") for o in observations]
+    if not obs:
+        raise ValueError("observations must be a non-empty sequence")
+    return obs
+
+
+def _snr_db(obs: Observed) -> float | None:
+    """The SNR of a simulated observation; ``None`` for a measurement."""
+    return getattr(obs, "snr_db", None)
+
+
+def _grid_estimate(obs: Observed, result: Result) -> Estimate:
     """The estimate whose angular ``ẑ`` is the solver's ``x`` (one vector)."""
-    trial = obs.trial
-    z = np.asarray(result.x).reshape(trial.scenario.unknown_shape)
-    paths = Paths.from_grid(z, trial.scenario.grid)
-    return Estimate(H=trial.rebuild(z), z=z, result=result, observation=obs, paths=paths)
+    system = obs.system
+    z = np.asarray(result.x).reshape((system.grid,) * 3)
+    paths = Paths.from_grid(z, system.grid)
+    return Estimate(H=system.rebuild(z), z=z, result=result, observation=obs, paths=paths)
 
 
 def estimate_batch(
-    observations: Sequence[Observation],
+    observations: Sequence[Observed],
     method: str = "pc-krosbl",
     settings: SolverSettings | str | None = None,
     **overrides: Any,
@@ -188,13 +202,14 @@ def estimate_batch(
 
     Parameters
     ----------
-    observations : sequence of Observation
-        Observations of one trial (one dictionary), e.g. at every SNR.
+    observations : sequence of Measurement or Observation
+        Measurements of one system (one dictionary), e.g. a trial at every SNR.
     method : str
         A method of :func:`krosbl.available_methods`.
     settings : SolverSettings or str, optional
         Settings for every observation; default: the IRS preset at the first observation's
         SNR (:func:`irs_settings`), so pass them when the preset changes across the SNRs.
+        The noise variances must be all known or all learned.
     **overrides
         Settings fields, as :func:`estimate`.
 
@@ -207,26 +222,28 @@ def estimate_batch(
     Raises
     ------
     ValueError
-        No observations, observations of different trials, a method the IRS module adds
+        No observations, observations of different systems, known and unknown noise
+        variances mixed, a method the IRS module adds
         (``"offgrid"``, ``"oracle-angles"``) or one that needs the true support
         (``"oracle-ls"``): those estimate one observation at a time.
     """
-    obs = list(observations)
-    if not obs or any(not isinstance(o, Observation) for o in obs):
-        raise ValueError("observations must be a non-empty sequence of Observation")
-    trial = obs[0].trial
-    if any(o.trial is not trial for o in obs):
-        raise ValueError("estimate_batch takes observations of one trial (one dictionary)")
+    obs = _observed_list(observations)
+    system = obs[0].system
+    if any(o.system is not system for o in obs):
+        raise ValueError("estimate_batch takes observations of one system (one dictionary)")
     if _irs_method(method) is not None:
         raise ValueError(f"{method!r} estimates one observation at a time: use estimate()")
     solver = get_method(method)
     if settings is None:
-        settings = irs_settings(solver.name, obs[0].snr_db)
+        settings = irs_settings(solver.name, _snr_db(obs[0]))
+    known = [o.noise_var for o in obs if o.noise_var is not None]
+    if known and len(known) < len(obs):
+        raise ValueError("estimate_batch takes noise variances all known or all learned (None)")
     results = recover_batch(
         np.array([o.y for o in obs]),
-        trial.operator,
+        system.operator,
         solver.name,
-        [o.noise_var for o in obs],
+        known or None,
         settings=settings,
         **overrides,
     )
@@ -234,16 +251,16 @@ def estimate_batch(
 
 
 def estimate_joint(
-    observations: Sequence[Observation], method: str = "svd-krosbl", **options: Any
+    observations: Sequence[Observed], method: str = "svd-krosbl", **options: Any
 ) -> list[Estimate]:
     """Estimate the channels of several coherence blocks of one channel together.
 
     Parameters
     ----------
-    observations : sequence of Observation
-        One observation per block of one channel (the same angles, e.g. from
+    observations : sequence of Measurement or Observation
+        One measurement per block of one channel (the same angles, e.g. from
         :meth:`krosbl.irs.Run.blocks` and :func:`krosbl.irs.observe_blocks`), with one noise
-        variance.
+        variance (or all ``None``: learned), of systems of one shape.
     method : str, default "svd-krosbl"
         A method of :func:`krosbl.available_methods` that takes snapshots: ``"sbl"``, ``"pc-sbl"``,
         ``"am-krosbl"``, ``"svd-krosbl"``, ``"pc-krosbl"``, ``"ksbl"`` or ``"dkrosbl"``
@@ -262,8 +279,8 @@ def estimate_joint(
     Raises
     ------
     ValueError
-        No observations, observations of different scenarios or noise variances, or a method
-        without a joint form (the greedy methods).
+        No observations, systems of different shapes or grids, different noise variances, or
+        a method without a joint form (the greedy methods).
 
     Notes
     -----
@@ -273,12 +290,11 @@ def estimate_joint(
     block the dictionaries differ and they are tasks (multi-task SBL,
     :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
     """
-    obs = list(observations)
-    if not obs or any(not isinstance(o, Observation) for o in obs):
-        raise ValueError("observations must be a non-empty sequence of Observation")
+    obs = _observed_list(observations)
     first = obs[0]
-    if any(o.trial.scenario != first.trial.scenario for o in obs):
-        raise ValueError("estimate_joint takes blocks of one scenario")
+    shape = (first.system.measurement_shape, first.system.n_ms, first.system.grid)
+    if any((o.system.measurement_shape, o.system.n_ms, o.system.grid) != shape for o in obs):
+        raise ValueError("estimate_joint takes blocks of systems of one shape and grid")
     if any(o.noise_var != first.noise_var for o in obs):
         raise ValueError(
             "the blocks' noise variances differ: a joint estimate has one σ² "
@@ -292,13 +308,13 @@ def estimate_joint(
             return offgrid_estimate_joint(obs, **options)
         return [IRS_METHODS[irs_method](o, **options) for o in obs]  # the true angles: per block
     solver = get_method(method)
-    options.setdefault("settings", irs_settings(solver.name, first.snr_db))
+    options.setdefault("settings", irs_settings(solver.name, _snr_db(first)))
     Y = np.column_stack([o.y for o in obs])
-    shared = all(np.array_equal(o.trial.patterns, first.trial.patterns) for o in obs)
+    shared = all(np.array_equal(o.system.patterns, first.system.patterns) for o in obs)
     if shared:
-        result = recover(Y, first.trial.operator, solver.name, first.noise_var, **options)
+        result = recover(Y, first.system.operator, solver.name, first.noise_var, **options)
     else:
-        ops = [o.trial.operator for o in obs]
+        ops = [o.system.operator for o in obs]
         result = recover_tasks(Y, ops, solver.name, first.noise_var, **options)
     estimates = []
     for b, o in enumerate(obs):

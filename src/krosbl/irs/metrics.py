@@ -208,8 +208,8 @@ def heldout_nmse(
     Returns
     -------
     float
-        ``Σ_p ‖Ĥ_p − H_p‖_F² / Σ_p ‖H_p‖_F²`` over ``P`` patterns with i.i.d. ``±1/√L``
-        entries (the training law): 0 for the true channel, 1 for a zero estimate.
+        ``Σ_p ‖Ĥ_p − H_p‖_F² / Σ_p ‖H_p‖_F²`` over ``P`` patterns of the training law
+        (``Scenario.pattern_phases``): 0 for the true channel, 1 for a zero estimate.
 
     Raises
     ------
@@ -242,7 +242,7 @@ def heldout_nmse(
             f"got {n_patterns}"
         )
     _check_same_trial(estimate, truth)
-    patterns = draw_patterns(np.random.default_rng(rng), sc.n_irs, n_patterns)
+    patterns = draw_patterns(np.random.default_rng(rng), sc.n_irs, n_patterns, sc.pattern_phases)
     h = truth.paths.channels(patterns, n_ms=sc.n_ms, n_bs=sc.n_bs)
     h_hat = paths_of(estimate, sc.grid).channels(patterns, n_ms=sc.n_ms, n_bs=sc.n_bs)
     return float(np.linalg.norm(h_hat - h) ** 2 / np.linalg.norm(h) ** 2)

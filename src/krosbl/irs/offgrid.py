@@ -11,10 +11,10 @@ from numpy.typing import NDArray
 
 from krosbl.api import Result
 from krosbl.irs.arrays import array_response
-from krosbl.irs.channel_estimate import Estimate
+from krosbl.irs.channel_estimate import Estimate, Observed, check_observed
 from krosbl.irs.factors import pattern_atoms, pilot_atoms
 from krosbl.irs.paths import Paths
-from krosbl.irs.trial import Observation
+from krosbl.irs.system import System
 from krosbl.linespectral import AtomFunction
 from krosbl.parametric import ParametricFactor, ParametricFit, fit_parametric
 from krosbl.validation import check_int
@@ -32,7 +32,7 @@ def _candidates(n: int, oversampling: int) -> NDArray[np.float64]:
     return np.linspace(-1.0, 1.0, count, endpoint=False)
 
 
-def _irs_dictionary(patterns: NDArray[np.float64], count: int) -> NDArray[np.complex128]:
+def _irs_dictionary(patterns: NDArray, count: int) -> NDArray[np.complex128]:
     """``pattern_atoms(patterns, linspace(−1, 1, count, endpoint=False))`` by one FFT.
 
     With ``δ_c = −1 + 2c/C``, ``e^{−jπδ_cℓ} = (−1)^ℓ e^{−j2πcℓ/C}``, so the atoms are the
@@ -43,72 +43,87 @@ def _irs_dictionary(patterns: NDArray[np.float64], count: int) -> NDArray[np.com
     return np.fft.fft(patterns * signs[:, None], n=count, axis=0).T / n_irs
 
 
-def _factor_atoms(obs: Observation) -> list[tuple[AtomFunction, AtomFunction, int]]:
-    """``(atoms, derivative, elements)`` of the IRS, MS and BS factors of the trial."""
-    trial, sc = obs.trial, obs.trial.scenario
+def _factor_atoms(system: System) -> list[tuple[AtomFunction, AtomFunction, int]]:
+    """``(atoms, derivative, elements)`` of the IRS, MS and BS factors of a system."""
     return [
         (
-            partial(pattern_atoms, trial.patterns),
-            partial(pattern_atoms, trial.patterns, derivative=True),
-            sc.n_irs,
+            partial(pattern_atoms, system.patterns),
+            partial(pattern_atoms, system.patterns, derivative=True),
+            system.n_irs,
         ),
         (
-            partial(pilot_atoms, trial.pilots),
-            partial(pilot_atoms, trial.pilots, derivative=True),
-            sc.n_ms,
+            partial(pilot_atoms, system.pilots),
+            partial(pilot_atoms, system.pilots, derivative=True),
+            system.n_ms,
         ),
         (
-            partial(array_response, sc.n_bs),
-            partial(array_response, sc.n_bs, derivative=True),
-            sc.n_bs,
+            partial(array_response, system.n_bs),
+            partial(array_response, system.n_bs, derivative=True),
+            system.n_bs,
         ),
     ]
 
 
 def _counts(
-    obs: Observation, n_paths: Sequence[int] | None, oversampling: Sequence[int]
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The checked path counts (default ``(s, 1, s)``) and oversampling of the three factors."""
-    sc = obs.trial.scenario
-    counts = (sc.spread, 1, sc.spread) if n_paths is None else tuple(n_paths)
+    n_paths: Sequence[int | None] | None, oversampling: Sequence[int]
+) -> tuple[tuple[int | None, ...], tuple[int, ...]]:
+    """The checked path counts (``None``: estimated) and oversampling of the three factors."""
+    counts: tuple[int | None, ...] = (None, None, None) if n_paths is None else tuple(n_paths)
     overs = tuple(oversampling)
     for name, values in (("n_paths", counts), ("oversampling", overs)):
         if len(values) != 3:
-            raise ValueError(f"{name} must hold 3 integers (IRS, MS, BS), got {values!r}")
-        for v in values:
-            check_int(name, v, minimum=1)
+            raise ValueError(f"{name} must hold 3 entries (IRS, MS, BS), got {values!r}")
+    for v in overs:
+        check_int("oversampling", v, minimum=1)
+    for count in counts:
+        if count is not None:
+            check_int("n_paths", count, minimum=1)
     return counts, overs
 
 
 def _factors(
-    obs: Sequence[Observation], counts: Sequence[int], overs: Sequence[int]
+    systems: Sequence[System],
+    counts: Sequence[int | None],
+    overs: Sequence[int],
+    snap_to_grid: bool = False,
 ) -> list[ParametricFactor]:
-    """The IRS-difference, MS and BS factors of the observations' trials, as parametric
-    factors: one atoms function per observation (the IRS factor differs with the patterns),
-    the IRS candidate atoms by FFT."""
-    per_block = [_factor_atoms(o) for o in obs]
+    """The IRS-difference, MS and BS factors of the systems, as parametric factors: one atoms
+    function per system (the IRS factor differs with the patterns), the IRS candidate atoms
+    by FFT; with ``snap_to_grid``, the lattice of the systems' grid, ``(2/G)ℤ``."""
+    per_block = [_factor_atoms(s) for s in systems]
+    lattice = 2.0 / systems[0].grid if snap_to_grid else None
+    single = len(systems) == 1
     factors = []
     for i, (count, over) in enumerate(zip(counts, overs)):
         grid = _candidates(per_block[0][i][2], over)
         dictionary = None
-        if i == 0 and grid.size >= obs[0].trial.scenario.n_irs:
-            dictionary = [_irs_dictionary(o.trial.patterns, grid.size) for o in obs]
+        if i == 0 and grid.size >= systems[0].n_irs:
+            dictionary = [_irs_dictionary(s.patterns, grid.size) for s in systems]
         atoms = [block[i][0] for block in per_block]
         derivative = [block[i][1] for block in per_block]
         factors.append(
             ParametricFactor(
-                atoms[0] if len(obs) == 1 else atoms,
+                atoms[0] if single else atoms,
                 grid,
-                int(count),
-                derivative[0] if len(obs) == 1 else derivative,
-                None if dictionary is None else dictionary[0] if len(obs) == 1 else dictionary,
+                count,
+                derivative[0] if single else derivative,
+                None if dictionary is None else dictionary[0] if single else dictionary,
+                lattice=lattice,
             )
         )
     return factors
 
 
+def _shared_noise(obs: Sequence[Observed]) -> float | None:
+    """The blocks' one noise variance (``None``: learned); an error if they differ."""
+    noise = {o.noise_var for o in obs}
+    if len(noise) > 1:
+        raise ValueError(f"the blocks' noise variances differ ({sorted(map(str, noise))})")
+    return noise.pop()
+
+
 def _estimate(
-    obs: Observation, fit: ParametricFit, paths: Paths, time_s: float, message: str
+    obs: Observed, fit: ParametricFit, paths: Paths, time_s: float, message: str
 ) -> Estimate:
     """The :class:`Estimate` of one observation from its paths (``result.x``: their gains)."""
     fraction = fit.split_residual_fraction
@@ -118,8 +133,8 @@ def _estimate(
         support=np.arange(len(paths)),
         n_iter=fit.iterations,
         converged=fit.converged,
-        noise_var=obs.noise_var,
-        noise_learned=False,
+        noise_var=fit.noise_var,
+        noise_learned=obs.noise_var is None,
         time_s=time_s,
         message=message,
         details={
@@ -132,21 +147,25 @@ def _estimate(
 
 
 def offgrid_estimate(
-    obs: Observation,
+    obs: Observed,
     *,
-    n_paths: Sequence[int] | None = None,
+    n_paths: Sequence[int | None] | None = None,
     oversampling: Sequence[int] = OFFGRID_CANDIDATES,
     refit: bool = False,
+    snap_to_grid: bool = False,
 ) -> Estimate:
     """Estimate an IRS channel with continuous angles: rank-one split, per-factor fits.
 
     Parameters
     ----------
-    obs : Observation
-        Noisy measurement of a trial (on or off the grid).
-    n_paths : sequence of 3 int, optional
-        Paths to detect in the IRS-difference, MS and BS factors; default
-        ``(s, 1, s)`` with the scenario's cluster size ``s``.
+    obs : Measurement or Observation
+        A measurement of any :class:`~krosbl.irs.System` (its noise variance known or not), or
+        a simulated observation.
+    n_paths : sequence of 3 (int or None), optional
+        Paths of the IRS-difference, MS and BS factors (``(s, 1, s)`` in the paper's
+        scenario, ``(3, 1, 1)`` in :meth:`krosbl.irs.OffGridScenario`); ``None`` (the default),
+        or ``None`` for one factor, estimates the count
+        (:func:`krosbl.linespectral.path_count_criterion`).
     oversampling : sequence of 3 int, default (4, 8, 8)
         Candidate angles per element for the greedy detection of each factor (at least 64
         candidates per factor).
@@ -154,23 +173,32 @@ def offgrid_estimate(
         Refit the ``P_1·P_2·P_3`` path gains jointly by least squares on ``y`` (as the oracle
         does with the true angles) instead of keeping the product ``x_1 ⊗ x_2 ⊗ x_3`` of the
         factor gains. The product keeps the rank-one structure (``P_1 + P_2 + P_3`` gains
-        instead of ``P_1 P_2 P_3``) and measured 1–5 dB better (paper scenario, ``K2`` = 6,
-        20, 40, ``ρ`` = 0 and 0.5, 4–20 dB); refitting helps only when the channel is not
-        rank one.
+        instead of ``P_1 P_2 P_3``); refitting helps only when the channel is not rank one.
+    snap_to_grid : bool, default False
+        For channels known to lie on the system's grid (a simulation on the grid): round the
+        angles of each factor to multiples of ``2/G`` (:attr:`krosbl.irs.System.grid`) where
+        the data accept it (:func:`krosbl.parametric.fit_parametric`, ``lattice``), so that
+        the gains are fitted without the angles' noise. Off the grid, an offset too small for
+        the training data to tell from noise is rounded too, which costs held-out accuracy
+        when a factor has few measurements (e.g. three pilots).
 
     Returns
     -------
     Estimate
         ``z = None``; ``paths`` the continuous paths; ``H`` rebuilt from them; ``result.x`` the
-        path gains, ``result.method = "offgrid"``, ``result.details`` the split's residual
-        fraction and the per-factor angles.
+        path gains, ``result.method = "offgrid"``, ``result.noise_var`` the known ``σ²`` or,
+        when learned, its estimate from the split (:func:`krosbl.parametric.
+        split_noise_variance`); ``result.details`` the split's residual fraction and the
+        per-factor angles.
 
     Raises
     ------
     TypeError
-        If ``obs`` is not an :class:`Observation`.
+        If ``obs`` is neither a :class:`~krosbl.irs.Measurement` nor an
+        :class:`~krosbl.irs.Observation`.
     ValueError
-        If ``n_paths`` or ``oversampling`` does not hold three positive integers.
+        If ``n_paths`` or ``oversampling`` does not hold three entries of positive integers
+        (``n_paths`` also ``None``), or a count exceeds its factor's length.
 
     Notes
     -----
@@ -188,12 +216,14 @@ def offgrid_estimate(
        (:func:`krosbl.linespectral.fit_line_spectrum`; the per-factor off-grid refinement of
        He & Joseph, "Efficient off-grid Bayesian parameter estimation for
        Kronecker-structured signals", arXiv:2412.00310, here with least-squares gains instead of
-       the per-factor SBL);
+       the per-factor SBL), the number of paths of a factor by a model-order criterion unless
+       given;
     3. takes every combination of the factor angles as a path, with the product of the factor
        gains (or, with ``refit``, gains refitted jointly on ``y``).
 
     The IRS beam is ``2/L`` wide, so the IRS candidates are ``4L`` and the refinement resolves
-    far below ``1/L``. Cost: one SVD pair and three small fits; no Kronecker product.
+    far below ``1/L``. Cost: one SVD pair and three small fits; no Kronecker product. The
+    patterns may be complex (continuous phases) and of any scaling.
 
     Examples
     --------
@@ -203,16 +233,16 @@ def offgrid_estimate(
     >>> len(est.paths), bool(irs.heldout_nmse(est, trial, rng=0) < 0.1)
     (9, True)
     """
-    if not isinstance(obs, Observation):
-        raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
-    trial, sc = obs.trial, obs.trial.scenario
-    counts, overs = _counts(obs, n_paths, oversampling)
+    obs = check_observed(obs)
+    system = obs.system
+    counts, overs = _counts(n_paths, oversampling)
     start = time.perf_counter()
-    fit = fit_parametric(obs.y, _factors([obs], counts, overs))
+    factors = _factors([system], counts, overs, snap_to_grid)
+    fit = fit_parametric(obs.y, factors, obs.noise_var)
     irs, ms, bs = fit.path_parameters()
     paths = Paths(irs, ms, bs, fit.gains)
     if refit:
-        columns = paths.atoms(trial.patterns, trial.pilots, sc.n_bs)
+        columns = paths.atoms(system.patterns, system.pilots, system.n_bs)
         gains, *_ = np.linalg.lstsq(columns, obs.y, rcond=None)
         paths = paths.with_gains(gains)
     message = "rank-one split, then a line-spectral fit per factor"
@@ -220,19 +250,21 @@ def offgrid_estimate(
 
 
 def offgrid_estimate_joint(
-    observations: Sequence[Observation],
+    observations: Sequence[Observed],
     *,
-    n_paths: Sequence[int] | None = None,
+    n_paths: Sequence[int | None] | None = None,
     oversampling: Sequence[int] = OFFGRID_CANDIDATES,
+    snap_to_grid: bool = False,
 ) -> list[Estimate]:
     """Estimate several coherence blocks of one IRS channel with shared continuous angles.
 
     Parameters
     ----------
-    observations : sequence of Observation
-        One observation per block of one channel (the same angles, their own gains, the same
-        or fresh IRS patterns; :meth:`krosbl.irs.Run.blocks`).
-    n_paths, oversampling
+    observations : sequence of Measurement or Observation
+        One measurement per block of one channel (the same angles, their own gains, the same
+        or fresh IRS patterns; :meth:`krosbl.irs.Run.blocks`), of systems with the same
+        antennas and measurement shape.
+    n_paths, oversampling, snap_to_grid
         As :func:`offgrid_estimate`.
 
     Returns
@@ -240,6 +272,11 @@ def offgrid_estimate_joint(
     list of Estimate
         One per block: the shared angles with the block's gains; ``result.time_s`` is the
         block's share of the time.
+
+    Raises
+    ------
+    ValueError
+        No observations, or systems of different shapes.
 
     Notes
     -----
@@ -251,14 +288,16 @@ def offgrid_estimate_joint(
     dictionary (tasks), so the IRS angles are learned from all ``K2·B`` patterns. This is the
     multi-task form of the per-factor off-grid estimation of He & Joseph (arXiv:2412.00310).
     """
-    obs = list(observations)
-    if not obs or any(not isinstance(o, Observation) for o in obs):
-        raise ValueError("observations must be a non-empty sequence of Observation")
-    sc = obs[0].trial.scenario
-    if any(o.trial.scenario != sc for o in obs):
-        raise ValueError("offgrid_estimate_joint takes blocks of one scenario")
-    counts, overs = _counts(obs[0], n_paths, oversampling)
-    fit = fit_parametric(np.column_stack([o.y for o in obs]), _factors(obs, counts, overs))
+    obs = [check_observed(o, "observations[i]") for o in observations]
+    if not obs:
+        raise ValueError("observations must be a non-empty sequence")
+    systems = [o.system for o in obs]
+    shape = (systems[0].n_irs, systems[0].n_ms, systems[0].measurement_shape)
+    if any((s.n_irs, s.n_ms, s.measurement_shape) != shape for s in systems):
+        raise ValueError("offgrid_estimate_joint takes blocks of systems of one shape")
+    counts, overs = _counts(n_paths, oversampling)
+    Y = np.column_stack([o.y for o in obs])
+    fit = fit_parametric(Y, _factors(systems, counts, overs, snap_to_grid), _shared_noise(obs))
     irs, ms, bs = fit.path_parameters()
     message = "rank-one split per block, then a line-spectral fit per factor over blocks"
     return [

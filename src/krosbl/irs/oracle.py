@@ -7,24 +7,24 @@ import time
 import numpy as np
 
 from krosbl.api import Result
-from krosbl.irs.channel_estimate import Estimate
-from krosbl.irs.trial import Observation
+from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, true_paths_of
 
 __all__ = ["oracle_angles"]
 
 
-def oracle_angles(obs: Observation) -> Estimate:
+def oracle_angles(obs: Observed) -> Estimate:
     """Estimate the channel with the true continuous angles and least-squares gains.
 
     Parameters
     ----------
-    obs : Observation
-        Noisy measurement of a trial (on or off the grid).
+    obs : Observation or Measurement
+        Noisy measurement of a simulated channel (on or off the grid): an observation, or a
+        measurement with its true ``paths``; without them it is refused.
 
     Returns
     -------
     Estimate
-        ``z = None``; ``paths`` at the trial's true angles (:attr:`krosbl.irs.Trial.paths`)
+        ``z = None``; ``paths`` at the true angles (:attr:`krosbl.irs.Trial.paths`)
         with the gains ``ĝ = argmin ‖y − A(θ) g‖₂``; ``H`` rebuilt from them; ``result.x`` the
         gains, ``result.method = "oracle-angles"``, ``result.time_s`` the solve.
 
@@ -46,11 +46,9 @@ def oracle_angles(obs: Observation) -> Estimate:
     >>> est.z is None, len(est.paths), est.H.shape
     (True, 9, (6, 16, 6))
     """
-    if not isinstance(obs, Observation):
-        raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
-    trial, sc = obs.trial, obs.trial.scenario
-    truth = trial.paths
-    atoms = truth.atoms(trial.patterns, trial.pilots, sc.n_bs)
+    truth = true_paths_of(check_observed(obs), "oracle-angles")
+    system = obs.system
+    atoms = truth.atoms(system.patterns, system.pilots, system.n_bs)
     start = time.perf_counter()
     gains, *_ = np.linalg.lstsq(atoms, obs.y, rcond=None)
     elapsed = time.perf_counter() - start

@@ -79,12 +79,10 @@ class Run:
         )
         return np.random.default_rng(seed)
 
-    def _draw_training(
-        self, rng: np.random.Generator
-    ) -> tuple[NDArray[np.complex128], NDArray[np.float64]]:
+    def _draw_training(self, rng: np.random.Generator) -> tuple[NDArray[np.complex128], NDArray]:
         sc = self.scenario
         pilots = draw_pilots(rng, sc.n_ms, sc.n_pilots)
-        patterns = draw_patterns(rng, sc.n_irs, sc.n_patterns)
+        patterns = draw_patterns(rng, sc.n_irs, sc.n_patterns, sc.pattern_phases)
         pilots.flags.writeable = False
         patterns.flags.writeable = False
         return pilots, patterns

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from krosbl.irs.training import PATTERN_PHASES
 from krosbl.validation import check_int, check_real
 
 __all__ = ["Scenario"]
@@ -55,6 +56,9 @@ class Scenario:
         offset ``ρ·u·(2/G)``, ``u ~ U(−½, ½)``, and wrapped to ``[−1, 1)``; ``ρ = 1`` spreads
         the angles uniformly over their grid cells. ``0`` is the paper's on-grid model, trial
         for trial.
+    pattern_phases : {"binary", "continuous"}, default "binary"
+        The IRS phases of the patterns (:func:`krosbl.irs.draw_patterns`): the paper's 0 or π
+        (entries ``±1/√L``), or continuous, ``e^{jϑ}/√L`` with ``ϑ ~ U[0, 2π)``.
 
     Raises
     ------
@@ -94,6 +98,7 @@ class Scenario:
     snr_db: Sequence[float] = (4.0, 8.0, 12.0, 16.0, 20.0)
     n_trials: int = 50
     off_grid: float = 0.0
+    pattern_phases: str = "binary"
 
     def __post_init__(self) -> None:
         for name, label, minimum in _COUNTS:
@@ -114,6 +119,10 @@ class Scenario:
         object.__setattr__(
             self, "off_grid", check_real("off_grid", self.off_grid, low=0.0, high=1.0)
         )
+        if self.pattern_phases not in PATTERN_PHASES:
+            raise ValueError(
+                f"pattern_phases must be one of {PATTERN_PHASES}, got {self.pattern_phases!r}"
+            )
 
     @classmethod
     def paper(cls) -> Scenario:

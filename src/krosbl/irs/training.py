@@ -7,7 +7,10 @@ from numpy.typing import NDArray
 
 from krosbl.irs._random import random_signs
 
-__all__ = ["draw_patterns", "draw_pilots"]
+__all__ = ["PATTERN_PHASES", "draw_patterns", "draw_pilots"]
+
+#: The laws :func:`draw_patterns` draws IRS phases from.
+PATTERN_PHASES = ("binary", "continuous")
 
 
 def draw_pilots(rng: np.random.Generator, n_ms: int, n_pilots: int) -> NDArray[np.complex128]:
@@ -36,8 +39,10 @@ def draw_pilots(rng: np.random.Generator, n_ms: int, n_pilots: int) -> NDArray[n
     return (re + 1j * im) / np.sqrt(2.0 * n_ms)
 
 
-def draw_patterns(rng: np.random.Generator, n_irs: int, n_patterns: int) -> NDArray[np.float64]:
-    """Draw IRS phase patterns ``Ψ`` with i.i.d. entries ``±1/√L``.
+def draw_patterns(
+    rng: np.random.Generator, n_irs: int, n_patterns: int, phases: str = "binary"
+) -> NDArray:
+    """Draw IRS phase patterns ``Ψ``: i.i.d. entries ``±1/√L`` (the paper's) or ``e^{jϑ}/√L``.
 
     Parameters
     ----------
@@ -47,15 +52,28 @@ def draw_patterns(rng: np.random.Generator, n_irs: int, n_patterns: int) -> NDAr
         IRS elements ``L``.
     n_patterns : int
         Number of patterns to draw (``K2``, or 1 for a redraw).
+    phases : {"binary", "continuous"}, default "binary"
+        ``"binary"``: phases 0 or π, entries ``±1/√L`` (float64); ``"continuous"``: phases
+        ``ϑ ~ U[0, 2π)``, entries ``e^{jϑ}/√L`` (complex128), as in He & Joseph,
+        arXiv:2412.00310.
 
     Returns
     -------
-    ndarray of float64, shape (L, n_patterns)
+    ndarray of float64 or complex128, shape (L, n_patterns)
         Columns ``ψ_k`` with unit norm.
+
+    Raises
+    ------
+    ValueError
+        If ``phases`` is not one of :data:`PATTERN_PHASES`.
 
     Notes
     -----
     A redraw of a pattern whose channel vanishes uses the same law (departure R2 in
     docs/reproduction.md).
     """
-    return random_signs(rng, (n_irs, n_patterns)) / np.sqrt(n_irs)
+    if phases == "binary":
+        return random_signs(rng, (n_irs, n_patterns)) / np.sqrt(n_irs)
+    if phases == "continuous":
+        return np.exp(2j * np.pi * rng.random((n_irs, n_patterns))) / np.sqrt(n_irs)
+    raise ValueError(f"phases must be one of {PATTERN_PHASES}, got {phases!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -25,6 +26,7 @@ from krosbl.irs.geometry import (
 )
 from krosbl.irs.paths import Paths, true_paths
 from krosbl.irs.scenario import Scenario
+from krosbl.irs.system import System
 from krosbl.irs.training import draw_patterns
 from krosbl.operators import Kron
 from krosbl.validation import check_real
@@ -46,7 +48,7 @@ class Trial:
         Trial index within its run.
     pilots : ndarray of complex128, shape (N_m, K1)
         Pilot matrix ``X``.
-    patterns : ndarray of float64, shape (L, K2)
+    patterns : ndarray of float64 or complex128, shape (L, K2)
         IRS patterns ``Ψ`` used by this trial (after any redraw).
     geometry : Geometry
         Angles and path gains.
@@ -77,7 +79,7 @@ class Trial:
     scenario: Scenario
     index: int
     pilots: NDArray[np.complex128]
-    patterns: NDArray[np.float64]
+    patterns: NDArray
     geometry: Geometry
     H1: NDArray[np.complex128]
     H2: NDArray[np.complex128]
@@ -112,6 +114,13 @@ class Trial:
     def operator(self) -> Kron:
         """The measurement operator ``F1 ⊗ F2 ⊗ F3`` as a :class:`krosbl.Kron`."""
         return Kron(self.factors)
+
+    @cached_property
+    def system(self) -> System:
+        """The trial's training as a :class:`krosbl.irs.System` (pilots, patterns, ``N_b``,
+        the scenario's grid)."""
+        patterns = self.patterns.astype(np.complex128)
+        return System(self.pilots, patterns, self.scenario.n_bs, self.scenario.grid)
 
     def noise_variance(self, snr_db: float) -> float:
         """Return ``σ² = P / 10^{SNR/10}``.
@@ -205,7 +214,11 @@ class Trial:
             irs_gains=complex_normal(rng, sc.spread),
             bs_gains=complex_normal(rng, sc.spread),
         )
-        patterns = draw_patterns(rng, sc.n_irs, sc.n_patterns) if fresh_patterns else self.patterns
+        patterns = (
+            draw_patterns(rng, sc.n_irs, sc.n_patterns, sc.pattern_phases)
+            if fresh_patterns
+            else self.patterns
+        )
         return _realise(sc, self.index, geometry, rng, self.pilots, patterns)
 
     def rebuild(self, z_hat: ArrayLike) -> NDArray[np.complex128]:
@@ -252,13 +265,23 @@ class Observation:
     noise_var: float
     y: NDArray[np.complex128]
 
+    @property
+    def system(self) -> System:
+        """The observed trial's :class:`krosbl.irs.System`."""
+        return self.trial.system
+
+    @property
+    def paths(self) -> Paths:
+        """The observed trial's true paths (:attr:`Trial.paths`)."""
+        return self.trial.paths
+
 
 def simulate_trial(
     scenario: Scenario,
     index: int,
     rng: np.random.Generator,
     pilots: NDArray[np.complex128],
-    patterns: NDArray[np.float64],
+    patterns: NDArray,
 ) -> Trial:
     """Draw one trial's channels and build its truth and noiseless measurement.
 
@@ -295,11 +318,11 @@ def _realise(
     geometry: Geometry,
     rng: np.random.Generator,
     pilots: NDArray[np.complex128],
-    patterns: NDArray[np.float64],
+    patterns: NDArray,
 ) -> Trial:
     """The trial of a drawn geometry: channels (redrawing weak patterns), truth, measurement."""
     h1, h2 = physical_channels(geometry, scenario)
-    patterns = redraw_weak_patterns(h1, h2, patterns, rng)
+    patterns = redraw_weak_patterns(h1, h2, patterns, rng, phases=scenario.pattern_phases)
     h = cascaded_channels(h1, h2, patterns)
     y0 = np.einsum("kbn,nt->ktb", h, pilots).ravel()
     return Trial(

@@ -135,7 +135,8 @@ def irs_rows(
             if algorithm.batched:
                 est = batched[algorithm.name][k]
             else:
-                est = irs.estimate(obs, algorithm.method, settings=algorithm.settings(snr))
+                options = {"settings": algorithm.settings(snr), **algorithm.options}
+                est = irs.estimate(obs, algorithm.method, **options)
             result = est.result
             ser_rng = beyond_ser_noise if algorithm.beyond_paper else ser_noise
             row: Row = {

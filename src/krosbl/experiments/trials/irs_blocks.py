@@ -63,8 +63,9 @@ def _estimates(
     return [irs.estimate(o, algorithm.method, settings=settings) for o in observations]
 
 
-def _row(algorithm: Algorithm, snr: float, estimates: list[irs.Estimate]) -> Row:
-    blocks = [e.observation.trial for e in estimates]
+def _row(
+    algorithm: Algorithm, snr: float, blocks: list[irs.Trial], estimates: list[irs.Estimate]
+) -> Row:
     energies = [error_energy(e.H, b.H) for e, b in zip(estimates, blocks)]
     row: dict[str, Any] = {
         "algorithm": algorithm.name,
@@ -73,7 +74,7 @@ def _row(algorithm: Algorithm, snr: float, estimates: list[irs.Estimate]) -> Row
         "time_s": float(sum(e.result.time_s for e in estimates)),
         "n_iter": float(np.mean([e.result.n_iter for e in estimates])),
         "converged": all(bool(e.result.converged) for e in estimates),
-        "noise_var": estimates[0].observation.noise_var,
+        "noise_var": estimates[0].result.noise_var,
         "err_sq": float(sum(e for e, _ in energies)),
         "ref_sq": float(sum(r for _, r in energies)),
     }
@@ -93,6 +94,7 @@ def blocks_trial(ctx: TrialContext) -> list[Row]:
         for snr in s.values:
             observations = irs.observe_blocks(blocks, snr, rng=noise)
             for algorithm in ctx.algorithms:
-                row = _row(algorithm, snr, _estimates(algorithm, observations, snr))
+                estimates = _estimates(algorithm, observations, snr)
+                row = _row(algorithm, snr, blocks, estimates)
                 rows.append({**row, "fresh_patterns": fresh})
     return rows
