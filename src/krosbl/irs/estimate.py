@@ -13,6 +13,7 @@ from krosbl.api import Result, recover, recover_tasks
 from krosbl.batch_api import recover_batch
 from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, needs_truth
 from krosbl.irs.offgrid import offgrid_estimate, offgrid_estimate_joint
+from krosbl.irs.offsbl import offsbl_estimate
 from krosbl.irs.oracle import oracle_angles
 from krosbl.irs.paths import Paths
 from krosbl.methods import available_methods, get_method
@@ -37,6 +38,7 @@ HIGH_SNR_DB = 25.0
 #: :func:`krosbl.available_methods`.
 IRS_METHODS: dict[str, Callable[..., Estimate]] = {
     "offgrid": offgrid_estimate,
+    "offsbl": offsbl_estimate,
     "oracle-angles": oracle_angles,
 }
 
@@ -48,7 +50,7 @@ def irs_methods() -> list[str]:
     -------
     list of str
         The krosbl solvers (:func:`krosbl.available_methods`) and the IRS module's own estimators
-        (``"offgrid"``, ``"oracle-angles"``).
+        (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``).
     """
     return sorted([*available_methods(), *IRS_METHODS])
 
@@ -83,8 +85,8 @@ def irs_settings(method: str, snr_db: float | None = None) -> SolverSettings | N
         ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at a known
         ``snr_db >= 25``; ``None`` (krosbl's default) for a method without an IRS preset
         (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment) and
-        for the IRS module's own estimators (``"offgrid"``, ``"oracle-angles"``), which take
-        no settings.
+        for the IRS module's own estimators (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``),
+        which take no settings.
 
     Notes
     -----
@@ -114,14 +116,16 @@ def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estima
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
         ``"oracle-ls"`` solves least squares on a simulated trial's true grid support. The IRS
         module adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous
-        angles from a rank-one split and a line-spectral fit per factor) and ``"oracle-angles"``
-        (:func:`krosbl.irs.oracle.oracle_angles`: least squares on the trial's true continuous
-        angles, the limit for off-grid channels).
+        angles from a rank-one split and a line-spectral fit per factor), ``"offsbl"``
+        (:func:`krosbl.irs.offsbl_estimate`: the per-factor EM-SBL baseline of He & Joseph,
+        arXiv:2412.00310) and ``"oracle-angles"`` (:func:`krosbl.irs.oracle.oracle_angles`:
+        least squares on the trial's true continuous angles, the limit for off-grid channels).
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
         preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it. The IRS
         module's own estimators take their keyword arguments instead (``"offgrid"``:
-        ``n_paths``, ``oversampling``, ``refit``; ``"oracle-angles"``: none), and accept
+        ``n_paths``, ``oversampling``, ``refit``; ``"offsbl"``: ``n_paths``, ``n_peaks``,
+        ``grid_sizes``, ``max_iter``, ``tol``; ``"oracle-angles"``: none), and accept
         ``settings=None``.
 
     Returns
@@ -224,7 +228,7 @@ def estimate_batch(
     ValueError
         No observations, observations of different systems, known and unknown noise
         variances mixed, a method the IRS module adds
-        (``"offgrid"``, ``"oracle-angles"``) or one that needs the true support
+        (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``) or one that needs the true support
         (``"oracle-ls"``): those estimate one observation at a time.
     """
     obs = _observed_list(observations)
@@ -280,7 +284,7 @@ def estimate_joint(
     ------
     ValueError
         No observations, systems of different shapes or grids, different noise variances, or
-        a method without a joint form (the greedy methods).
+        a method without a joint form (the greedy methods, ``"offsbl"``).
 
     Notes
     -----
@@ -306,6 +310,8 @@ def estimate_joint(
             options.pop("settings", None)
         if irs_method == "offgrid":
             return offgrid_estimate_joint(obs, **options)
+        if irs_method == "offsbl":
+            raise ValueError("'offsbl' has no joint form: estimate each block with estimate()")
         return [IRS_METHODS[irs_method](o, **options) for o in obs]  # the true angles: per block
     solver = get_method(method)
     options.setdefault("settings", irs_settings(solver.name, _snr_db(first)))
