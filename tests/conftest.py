@@ -218,3 +218,30 @@ class ReferenceSolutions:
 def reference_solutions() -> ReferenceSolutions:
     """The reference rows, each solved at most once per session (:class:`ReferenceSolutions`)."""
     return ReferenceSolutions()
+
+
+class QuickRuns:
+    """``run_experiment(name, quick=True)`` with figures, each experiment at most once per
+    session (tests/test_experiments_quick.py and tests/test_experiments_same_numbers.py
+    check the same runs)."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._runs: dict[str, tuple[Any, Path]] = {}
+
+    def __call__(self, name: str) -> tuple[Any, Path]:
+        """The stored rows (a DataFrame) and the output folder of ``name --quick``."""
+        from krosbl.experiments import run_experiment
+
+        if name not in self._runs:
+            out = self._factory.mktemp("quick") / name
+            df = run_experiment(name, quick=True, out=out, workers=1, progress=False)
+            self._runs[name] = (df, out)
+        df, out = self._runs[name]
+        return df.copy(), out
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory: pytest.TempPathFactory) -> QuickRuns:
+    """Each experiment's ``--quick`` run, computed once per session (:class:`QuickRuns`)."""
+    return QuickRuns(tmp_path_factory)
