@@ -46,6 +46,7 @@ def _stored(out: Path) -> pd.DataFrame:
     return frame.drop(columns="time_s")
 
 
+@pytest.mark.slow
 def test_serial_pool_and_dask_store_identical_results(tmp_path: Path) -> None:
     import distributed  # a declared dependency (krosbl[experiments]): missing is a failure
 

@@ -17,11 +17,11 @@ from krosbl.experiments import get_experiment, run_experiment, summarize
 from krosbl.experiments import synthetic_data as sd
 from krosbl.experiments.trials.rank import stage_ranks
 
-FAST = [
-    "synthetic-snr",
-    "synthetic-measurements",
-    "synthetic-sparsity",
-    "synthetic-unknown-noise-measurements",
+FAST = [  # irs-snr stays in the quick set (`-m "not slow"`): one experiment end to end
+    pytest.param("synthetic-snr", marks=pytest.mark.slow),
+    pytest.param("synthetic-measurements", marks=pytest.mark.slow),
+    pytest.param("synthetic-sparsity", marks=pytest.mark.slow),
+    pytest.param("synthetic-unknown-noise-measurements", marks=pytest.mark.slow),
     "irs-snr",
 ]
 # per-iteration experiments: fixed iteration counts of the presets (150 for rank, up to 4000 else)
@@ -66,6 +66,7 @@ def test_quick_runs(name: str, quick_runs: QuickRuns) -> None:
         assert set(df["algorithm"]) == {"sbl", "am-krosbl", "svd-krosbl", "ksbl", "dkrosbl"}
 
 
+@pytest.mark.slow
 def test_quick_irs_offgrid_runs_summarises_and_resumes(tmp_path: Path) -> None:
     """irs-offgrid --quick: every (ρ, K2) condition, algorithm and SNR; summary columns;
     re-running computes nothing."""

@@ -26,8 +26,17 @@ def _problem(rng, n_factors, is_complex, noise=0.05):
     return f, x, y, scale**2
 
 
-@pytest.mark.parametrize("n_factors", [2, 3, 4])
-@pytest.mark.parametrize("method", list(METHODS))
+#: The dense methods on four factors (625 unknowns) take more than about 5 s each.
+DEFAULT_RUNS = [
+    pytest.param(method, n, marks=pytest.mark.slow)
+    if n == 4 and method in ("sbl", "pc-sbl")
+    else (method, n)
+    for n in (2, 3, 4)
+    for method in METHODS
+]
+
+
+@pytest.mark.parametrize(("method", "n_factors"), DEFAULT_RUNS)
 def test_every_method_runs_on_defaults(method, n_factors, is_complex):
     rng = np.random.default_rng(n_factors)
     f, x, y, _ = _problem(rng, n_factors, is_complex)
