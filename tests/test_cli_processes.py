@@ -172,6 +172,7 @@ def test_bench_bad_values(args: list[str], needle: str) -> None:
 # verify-reference
 
 
+@pytest.mark.slow
 def test_verify_reference_directory_json_and_estimates(tmp_path: Path) -> None:
     fixtures, estimates = tmp_path / "fx", tmp_path / "est"
     rows_json = tmp_path / "new" / "rows.json"
@@ -279,6 +280,7 @@ def plotted_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return out, done.stdout
 
 
+@pytest.mark.slow
 def test_run_writes_figures_by_default(plotted_run: tuple[Path, str]) -> None:
     out, stdout = plotted_run
     figures = sorted(p.name for p in out.iterdir() if p.is_file() and p.suffix != ".json")
@@ -286,6 +288,7 @@ def test_run_writes_figures_by_default(plotted_run: tuple[Path, str]) -> None:
     assert f"figures: {out / 'nmse.png'}" in stdout and f"results: {out}" in stdout
 
 
+@pytest.mark.slow
 def test_plot_writes_only_the_formats_asked(plotted_run: tuple[Path, str], tmp_path: Path) -> None:
     out = tmp_path / "copy"
     shutil.copytree(plotted_run[0], out)
@@ -299,6 +302,7 @@ def test_plot_writes_only_the_formats_asked(plotted_run: tuple[Path, str], tmp_p
     assert names == ["manifest.json", "nmse.svg", "srr.svg", "time_s.svg"]
 
 
+@pytest.mark.slow
 def test_plot_cannot_write_a_figure(plotted_run: tuple[Path, str], tmp_path: Path) -> None:
     """A figure that cannot be written (here: a folder in its place; for a user, often a
     read-only results folder) is a one-line error, not a traceback."""
