@@ -67,6 +67,26 @@ def test_quick_runs(name: str, quick_runs: QuickRuns) -> None:
 
 
 @pytest.mark.slow
+def test_quick_irs_offsbl_scores_every_estimator_on_one_measurement(tmp_path: Path) -> None:
+    """irs-offsbl --quick: every algorithm and SNR scored on the same measurement; the oracle
+    is the best on fresh patterns; the off-grid rows say whether they counted the paths."""
+    experiment = get_experiment("irs-offsbl")
+    df = run_experiment("irs-offsbl", quick=True, out=tmp_path, workers=1, progress=False)
+    assert len(df) == len(experiment.quick["values"]) * len(experiment.algorithms)
+    assert set(df["algorithm"]) == set(experiment.algorithm_names)
+    for column in ("nmse", "heldout_nmse", "err_sq", "ref_sq", "time_s"):
+        assert np.isfinite(df[column]).all(), column
+    # every algorithm of an SNR saw one noise draw: the same true σ² in the oracle's row
+    assert df[df["algorithm"] == "oracle-angles"]["noise_var"].nunique() == 2
+    at = df[df["value"] == 20.0].set_index("algorithm")["heldout_nmse"]
+    assert at["oracle-angles"] < at.drop("oracle-angles").min()
+    paths = df["algorithm"].isin(["offgrid", "offgrid-3-1-1", "offsbl"])
+    assert df[paths]["paths_correct"].isin([0.0, 1.0]).all()
+    assert df[~paths]["paths_correct"].isna().all()  # grid and oracle estimates count nothing
+    assert (tmp_path / "heldout_nmse.png").exists()
+
+
+@pytest.mark.slow
 def test_quick_irs_offgrid_runs_summarises_and_resumes(tmp_path: Path) -> None:
     """irs-offgrid --quick: every (ρ, K2) condition, algorithm and SNR; summary columns;
     re-running computes nothing."""
