@@ -66,7 +66,7 @@ class Solver:
         Name in the table (unique within a case).
     method : str
         A method of :func:`krosbl.methods`, ``"ard"`` for scikit-learn's
-        ``ARDRegression``, or ``"plain-sbl"`` for :func:`~krosbl.bench.plain.plain_dense_sbl`
+        ``ARDRegression``, or ``"plain-sbl"`` for :func:`~benchmarks.plain.plain_dense_sbl`
         (classic SBL with the problem's ``"sbl"`` settings, on the dense matrix).
     dense : bool
         Pass the dense ``ΠM × ΠN`` matrix instead of the :class:`~krosbl.Kron`.
