@@ -137,12 +137,12 @@ def _run(m: Measurements) -> str:
     lines = [
         f"Measured on {meta['date'][:10]} on {meta['cpu_count']} cores shared with other "
         f"work, one BLAS thread, Python {meta['python']}, NumPy {meta['numpy']}, SciPy "
-        f"{meta['scipy']}, with the solvers of each case taking turns:\n"
+        f"{meta['scipy']}, with the solvers of each case taking turns:\n\n"
     ]
     for run in m.runs:
         load = run["meta"]["load_average"][0]
         lines.append(f"- `{run['meta']['command']}` (load average {load:.1f} at the start)\n")
-    return "\n".join(lines)
+    return "".join(lines)
 
 
 def _irs(m: Measurements) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import scipy
+from threadpoolctl import threadpool_info
 
 from .cases import CaseResult
 from .measure import Row
@@ -175,21 +176,16 @@ def machine_info(threads: int | None) -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "blas_threads_limit": threads,
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "load_average": list(os.getloadavg()),
     }
     try:
         info["scikit_learn"] = metadata.version("scikit-learn")
     except metadata.PackageNotFoundError:  # pragma: no cover
         info["scikit_learn"] = None
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["threadpools"] = [
-            {k: p.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
-            for p in threadpool_info()
-        ]
-    except ImportError:  # pragma: no cover
-        info["threadpools"] = None
+    info["threadpools"] = [
+        {k: p.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
+        for p in threadpool_info()
+    ]
     return info
 
 
@@ -251,15 +247,14 @@ class Report:
     def header(self) -> str:
         """Two lines on the run: settings and machine."""
         m = self.meta
-        load = m.get("load_average") or []
-        loads = "/".join(f"{v:.1f}" for v in load) or "?"
-        threads = m.get("blas_threads_limit") or "BLAS default"
-        size = "quick" if m.get("quick") else "full"
+        loads = "/".join(f"{v:.1f}" for v in m["load_average"])
+        threads = m["blas_threads_limit"] or "BLAS default"
+        size = "quick" if m["quick"] else "full"
         return (
-            f"benchmarks — repeat {m.get('repeat')} (median), {size} sizes, "
+            f"benchmarks — repeat {m['repeat']} (median), {size} sizes, "
             f"BLAS threads: {threads}\n"
-            f"{m.get('platform')}, {m.get('cpu_count')} CPUs, numpy {m.get('numpy')}, "
-            f"scipy {m.get('scipy')}; load average at start {loads}"
+            f"{m['platform']}, {m['cpu_count']} CPUs, numpy {m['numpy']}, "
+            f"scipy {m['scipy']}; load average at start {loads}"
         )
 
     def print(self, file: Any = None) -> None:
