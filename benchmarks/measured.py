@@ -133,6 +133,7 @@ def _published(row: dict[str, Any]) -> tuple[str, str]:
 
 
 def _run(m: Measurements) -> str:
+    """The runs: date, machine, versions, and each command with its load."""
     meta = m.runs[0]["meta"]
     lines = [
         f"Measured on {meta['date'][:10]} on {meta['cpu_count']} cores shared with other "
@@ -146,6 +147,7 @@ def _run(m: Measurements) -> str:
 
 
 def _irs(m: Measurements) -> str:
+    """The ``irs`` medians over the trials, with the authors' published times."""
     lines = []
     for r in m.rows("irs", "median"):
         published, below = _published(r)
@@ -166,6 +168,7 @@ def _source(m: Measurements, case: str) -> str:
 
 
 def _scale_sentence(m: Measurements) -> str:
+    """One sentence on the ``scale`` case: SVD-KroSBL's time and peak memory, dKroSBL's time."""
     (problem,) = _problems(m, "scale")
     svd, dk = (m.row("scale", problem["name"], method) for method in ("svd-krosbl", "dkrosbl"))
     size = f"{problem['n_unknowns']:,} unknowns"
@@ -177,6 +180,7 @@ def _scale_sentence(m: Measurements) -> str:
 
 
 def _scale(m: Measurements) -> str:
+    """The ``scale`` rows: time, iterations, peak memory, the estimate of the solver's arrays."""
     lines = []
     for r in m.rows("scale"):
         x = r["extra"]
@@ -187,6 +191,7 @@ def _scale(m: Measurements) -> str:
 
 
 def _irs_sized_snr(m: Measurements) -> str:
+    """SVD-KroSBL against dense classic SBL at each SNR of ``irs-sized-snr``."""
     lines = []
     for info in _problems(m, "irs-sized-snr"):
         svd, dense = (
@@ -213,6 +218,7 @@ def _compare(case: str) -> Callable[[Measurements], str]:
 
 
 def _synthetic_sbl(m: Measurements) -> str:
+    """The ``synthetic-sbl`` draws and their medians."""
     labels = ("plain dense EM", "sbl (dense)", "sbl (Kron)")
     lines = []
     for info in [*_problems(m, "synthetic-sbl"), {"name": "median", "seed": "median"}]:
@@ -225,6 +231,7 @@ def _synthetic_sbl(m: Measurements) -> str:
 
 
 def _iteration(m: Measurements) -> str:
+    """One EM iteration over one posterior: the first iteration, and over a full solve."""
     lines = []
     for r in m.rows("iteration"):
         x = r["extra"]
@@ -238,6 +245,7 @@ def _iteration(m: Measurements) -> str:
 
 
 def _batch(m: Measurements) -> str:
+    """Batched over one-by-one time per problem, per method and batch size."""
     problems = [info["name"] for info in _problems(m, "batch")]
     lines = []
     for r in m.rows("batch", problems[0]):
@@ -274,6 +282,7 @@ def _wall(m: Measurements, e: dict[str, Any]) -> str:
 
 
 def _experiments(m: Measurements) -> str:
+    """The wall time of each experiment at the paper's trial count, beside the published one."""
     lines = [
         [
             f"`{e['name']}` ({e['figure']})",
@@ -288,6 +297,7 @@ def _experiments(m: Measurements) -> str:
 
 
 def _experiments_commands(m: Measurements) -> str:
+    """The wall time of each experiment with the date and command of its run."""
     lines = [
         [f"`{e['name']}`", str(e["paper_trials"]), _wall(m, e), e["date"], f"`{e['command']}`"]
         for e in m.experiments["experiments"]
@@ -296,6 +306,7 @@ def _experiments_commands(m: Measurements) -> str:
 
 
 def _experiments_total(m: Measurements) -> str:
+    """One sentence on the time of all experiments in turn."""
     experiments = m.experiments["experiments"]
     total = sum(_wall_s(e, m.experiments["startup_s"]) for e in experiments)
     one_trial = [e for e in experiments if e["paper_trials"] == 1]
