@@ -1,15 +1,16 @@
 """The speed targets: plain assertions on the full-size cases, an opt-in run.
 
 Not collected by the default ``python -m pytest`` (``testpaths``); run them from a checkout
-with ``python -m pytest benchmarks`` (about 20 minutes on 2 cores; ``-k "not paper"`` leaves
-out the estimate of the whole paper, about 50 minutes more). Each test measures its case
-afresh, one BLAS thread, the solvers taking turns, as ``python -m benchmarks --cases NAME``.
+with ``python -m pytest benchmarks`` on a quiet machine (``-k "not paper"`` leaves out the
+estimate of the whole paper, the longest). Each case is measured once per run, one BLAS
+thread, the solvers taking turns, as ``python -m benchmarks --cases NAME``.
 Targets that the current code is known to miss are ``xfail`` with the reason
 (``docs/performance.md`` explains each).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import pytest
@@ -32,8 +33,9 @@ def _one_thread() -> Iterator[None]:
         yield
 
 
+@functools.cache
 def measure(case: str) -> dict[tuple[str, str], Row]:
-    """The full-size rows of ``case`` by (problem, solver label)."""
+    """The full-size rows of ``case`` by (problem, solver label), measured once per run."""
     result = run_case(CASES[case], quick=False, repeat=3, budget_s=60.0, threads=1)
     return {(row.problem, row.method): row for row in result.rows}
 
@@ -44,10 +46,14 @@ def speedup(row: Row) -> float:
     return 1.0 / row.ratio
 
 
-def test_irs_sized_svd_krosbl_within_50_ms_and_100x_dense_sbl() -> None:
+def test_irs_sized_svd_krosbl_within_50_ms() -> None:
     svd = measure("irs-sized")["irs-sized", "svd-krosbl"]
     assert svd.time_s is not None and svd.time_s <= 0.05
-    assert speedup(svd) >= 100.0
+
+
+@pytest.mark.xfail(reason="dense classic SBL prunes early on this trial")
+def test_irs_sized_svd_krosbl_100x_dense_sbl() -> None:
+    assert speedup(measure("irs-sized")["irs-sized", "svd-krosbl"]) >= 100.0
 
 
 @pytest.mark.xfail(reason="dense classic SBL prunes early on most SNRs of the trial")
