@@ -2,7 +2,7 @@
 #   make reproduce   installs krosbl and runs the paper's IRS-MIMO experiment on built-in defaults
 #   make test        installs krosbl with its test tools and runs lint, types, tests and the docs build
 #   make test-quick  the tests without those marked slow (for development; make test runs them all)
-# and, for the whole paper (every experiment at its trial counts, about two hours on 2 cores):
+# and, for the whole paper (every experiment at its trial counts; README.md gives the time):
 #   make reproduce-paper
 PYTHON ?= python3
 VENV   ?= .venv

@@ -32,7 +32,7 @@ from .settings import SolverSettings
 __version__ = "0.1.0"
 
 #: Subpackages imported on first use (``krosbl.irs`` works after ``import krosbl``).
-_LAZY_SUBPACKAGES = ("bench", "experiments", "irs", "reference")
+_LAZY_SUBPACKAGES = ("experiments", "irs", "reference")
 
 
 def __getattr__(name: str) -> Any:
