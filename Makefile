@@ -2,14 +2,15 @@
 #   make reproduce   installs krosbl and runs the paper's IRS-MIMO experiment on built-in defaults
 #   make test        installs krosbl with its test tools and runs lint, types, the import layers,
 #                    tests and the docs build
-# and, for the whole paper (every experiment at its trial counts, about two hours on 2 cores):
+#   make test-quick  the tests without those marked slow (for development; make test runs them all)
+# and, for the whole paper (every experiment at its trial counts; README.md gives the time):
 #   make reproduce-paper
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install reproduce reproduce-paper test lint docs docs-full clean
+.PHONY: install reproduce reproduce-paper test test-quick lint docs docs-full clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 	$(MAKE) docs
+
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -q -b html -D plot_gallery=0 docs docs/_build/html

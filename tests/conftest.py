@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -93,3 +95,153 @@ def assert_equals_a_local_run(out: Path, config: Path, trials: int, reference: P
     pd.testing.assert_frame_equal(
         stored.drop(columns="time_s"), local.drop(columns="time_s"), check_exact=True
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The authors' reference fixtures (krosbl/reference/data): each row solved once per session
+
+
+def reference_geometry(ref: dict) -> Any:
+    """The :class:`krosbl.irs.Geometry` of an IRS fixture's own angle and gain draws."""
+    from krosbl import irs
+
+    a, b = ref["AoA_irs_idx0"], ref["AoA_bs_idx0"]
+    np.testing.assert_array_equal(np.diff(a), 1)
+    np.testing.assert_array_equal(np.diff(b), 1)
+    return irs.Geometry(
+        ms_departure=int(ref["AoD_ms_idx0"]),
+        irs_arrival=int(a[0]),
+        irs_departure=int(ref["AoD_irs_idx0"]),
+        bs_arrival=int(b[0]),
+        irs_gains=ref["alpha_a"][a],
+        bs_gains=ref["alpha_2"][b],
+    )
+
+
+def reference_trial(ref: dict) -> Any:
+    """A :class:`krosbl.irs.Trial` built from an IRS fixture's own draws (pilots, patterns,
+    angles, gains)."""
+    from krosbl import irs
+
+    sc = irs.Scenario.paper()
+    geo = reference_geometry(ref)
+    h1, h2 = irs.physical_channels(geo, sc)
+    h = irs.cascaded_channels(h1, h2, ref["irs_pattern"])
+    return irs.Trial(
+        scenario=sc,
+        index=0,
+        pilots=ref["X"],
+        patterns=ref["irs_pattern"],
+        geometry=geo,
+        H1=h1,
+        H2=h2,
+        H=h,
+        z=irs.angular_channel(geo, sc),
+        support=irs.angular_support(geo, sc.grid),
+        y0=np.einsum("kbn,nt->ktb", h, ref["X"]).ravel(),
+        factors=irs.build_factors(ref["irs_pattern"], ref["X"], sc.n_bs, sc.grid),
+    )
+
+
+class ReferenceSolutions:
+    """Lazily loaded reference fixtures and krosbl's solutions of their rows, each computed at
+    most once per test session (tests/test_reference.py and tests/test_irs_reference.py share
+    them).
+
+    A synthetic row is solved by :func:`krosbl.reference.solve`. An IRS row is solved as a user
+    solves it, by :func:`krosbl.irs.estimate` on the trial rebuilt from the fixture's own draws
+    (:func:`reference_trial`): the same ``krosbl.recover`` call as ``reference.solve`` makes
+    (tests/test_reference.py checks method, settings and ``σ²``), so it is not solved twice.
+    """
+
+    def __init__(self) -> None:
+        from krosbl import reference
+
+        self.directory = reference.FIXTURES_DIR
+        self._fixtures: dict[str, Any] = {}
+        self._arrays: dict[str, dict[str, np.ndarray]] = {}
+        self._trials: dict[str, Any] = {}
+        self._solved: dict[tuple[str, str], tuple[Any, Any, float]] = {}
+
+    def fixture(self, name: str) -> Any:
+        """The :class:`krosbl.reference.Fixture` ``name`` (e.g. ``"irs_p01"``)."""
+        from krosbl import reference
+
+        if name not in self._fixtures:
+            self._fixtures[name] = reference.load_fixture(self.directory / f"{name}.npz")
+        return self._fixtures[name]
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """Every array stored in ``name.npz``."""
+        if name not in self._arrays:
+            with np.load(self.directory / f"{name}.npz") as data:
+                self._arrays[name] = dict(data)
+        return self._arrays[name]
+
+    def trial(self, name: str) -> Any:
+        """The :class:`krosbl.irs.Trial` of an IRS fixture."""
+        if name not in self._trials:
+            self._trials[name] = reference_trial(self.arrays(name))
+        return self._trials[name]
+
+    def result(self, name: str, tag: str) -> tuple[Any, Any, Any, float]:
+        """``(fixture, case, result, seconds)`` of one row (``tag`` as in the fixture's JSON)."""
+        from krosbl import irs, reference
+
+        fx = self.fixture(name)
+        case = next(c for c in reference.cases(fx) if c.tag == tag)
+        if (name, tag) not in self._solved:
+            start = time.perf_counter()
+            if fx.kind == "irs":
+                ref = self.arrays(name)
+                obs = irs.Observation(
+                    self.trial(name), float(ref["SNR"]), float(ref["noise_var"]), ref["y"]
+                )
+                overrides = {"max_iter": case.settings.max_iter}
+                if case.method == "pc-krosbl":
+                    overrides["beta"] = case.settings.beta
+                solved: Any = irs.estimate(obs, case.method, **overrides)
+            else:
+                solved = reference.solve(fx, case)
+            self._solved[name, tag] = (case, solved, time.perf_counter() - start)
+        _, solved, secs = self._solved[name, tag]
+        result = solved.result if fx.kind == "irs" else solved
+        return fx, case, result, secs
+
+    def estimate(self, name: str, tag: str) -> Any:
+        """The :class:`krosbl.irs.Estimate` of an IRS row."""
+        self.result(name, tag)
+        return self._solved[name, tag][1]
+
+
+@pytest.fixture(scope="session")
+def reference_solutions() -> ReferenceSolutions:
+    """The reference rows, each solved at most once per session (:class:`ReferenceSolutions`)."""
+    return ReferenceSolutions()
+
+
+class QuickRuns:
+    """``run_experiment(name, quick=True)`` with figures, each experiment at most once per
+    session (tests/test_experiments_quick.py and tests/test_experiments_same_numbers.py
+    check the same runs)."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._runs: dict[str, tuple[Any, Path]] = {}
+
+    def __call__(self, name: str) -> tuple[Any, Path]:
+        """The stored rows (a DataFrame) and the output folder of ``name --quick``."""
+        from krosbl.experiments import run_experiment
+
+        if name not in self._runs:
+            out = self._factory.mktemp("quick") / name
+            df = run_experiment(name, quick=True, out=out, workers=1, progress=False)
+            self._runs[name] = (df, out)
+        df, out = self._runs[name]
+        return df.copy(), out
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory: pytest.TempPathFactory) -> QuickRuns:
+    """Each experiment's ``--quick`` run, computed once per session (:class:`QuickRuns`)."""
+    return QuickRuns(tmp_path_factory)

@@ -37,11 +37,6 @@ def test_presets_listing_one_and_unknown() -> None:
 def test_output_paths_are_checked_before_any_work(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    bench = krosbl_cli("bench", "--quick", "--json", blocker / "out.json")
-    assert bench.returncode == 2 and "argument --json: cannot write" in bench.stderr
-    assert "[bench]" not in bench.stderr  # nothing was measured
-    folder = krosbl_cli("bench", "--quick", "--json", tmp_path)
-    assert folder.returncode == 2 and "is a folder, not a file" in folder.stderr
     verify = krosbl_cli("verify-reference", tmp_path, "--estimates", blocker / "est")
     assert verify.returncode == 2 and "argument --estimates: cannot write" in verify.stderr
 

@@ -2,16 +2,14 @@
 
 Each test runs the ``krosbl`` console script (``python -m krosbl.cli`` where it is not
 installed) on the smallest sizes the command allows and checks exit code, messages and files.
-Covered here: what no other test runs as a process (the bench options, verify-reference on a
-directory of small or malformed fixtures, ``run --paper``/``--quick`` defaults, figures of
-``run`` and ``plot --format``, bad values); ``run --scheduler`` is tested elsewhere.
+Covered here: what no other test runs as a process (verify-reference on a directory of small
+or malformed fixtures, ``run --paper``/``--quick`` defaults, figures of ``run`` and
+``plot --format``, bad values); ``run --scheduler`` is tested elsewhere.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import pty
 import shutil
 import subprocess
 import sys
@@ -35,10 +33,6 @@ TINY_TOML = (
 SYN_TAGS = ["csbl", "am", "svd", "ksbl", "csbl_un", "am_un", "svd_un", "ksbl_un"]
 SYN_TAGS += ["komp", "ols", "omp"]
 
-#: ``bench`` on one of its cheapest cases (two solvers) at the quick sizes.
-CASE = "irs-sized-snr"
-QUICK_BENCH = ("bench", "--quick", "--cases", CASE)
-
 
 def krosbl(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``krosbl ARGS`` to the end."""
@@ -58,32 +52,6 @@ def closed_stdout(*command: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
 
 
-def on_a_terminal(*args: str | Path, **env: str) -> tuple[int, str, str]:
-    """Run ``krosbl ARGS`` with stdout on a pseudo-terminal (and ``env`` added to the
-    environment): exit code, terminal text, stderr."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [*KROSBL, *map(str, args)],
-        stdout=slave,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "COLUMNS": "200", **env},
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    _, err = proc.communicate(timeout=60)
-    return proc.returncode, b"".join(chunks).decode(), err.decode()
-
-
 def assert_user_error(done: subprocess.CompletedProcess[str], command: str, *needles: str) -> None:
     """Exit code 2, nothing on stdout, no traceback, one ``krosbl CMD: error:`` line last."""
     assert done.returncode == 2, (done.stdout, done.stderr)
@@ -101,7 +69,7 @@ def assert_user_error(done: subprocess.CompletedProcess[str], command: str, *nee
 def test_no_command_prints_the_help_and_exits_2() -> None:
     done = krosbl()
     assert done.returncode == 2 and done.stdout.startswith("usage: krosbl")
-    for command in ("presets", "run", "list", "plot", "bench", "verify-reference"):
+    for command in ("presets", "run", "list", "plot", "verify-reference", "solve"):
         assert command in done.stdout
 
 
@@ -111,67 +79,10 @@ def test_presets_unknown_method_of_a_known_preset() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# bench
-
-
-def test_bench_plain_quiet_budget_threads_and_json_on_a_terminal(tmp_path: Path) -> None:
-    """``--plain`` on a terminal, ``--quiet``, ``--budget``, ``--threads 1``, ``--json`` into
-    a folder that does not exist yet."""
-    path = tmp_path / "new" / "bench.json"
-    args = ("--repeat", "3", "--budget", "1e-9", "--threads", "1", "--plain", "--quiet")
-    code, out, err = on_a_terminal(*QUICK_BENCH, *args, "--json", path)
-    assert code == 0, err
-    assert err == f"wrote {path}\n"  # no progress line, no warning of the warm-up
-    assert out.startswith("krosbl bench — repeat 3 (median), quick sizes, BLAS threads: 1")
-    assert f"== {CASE}:" in out and "┃" not in out  # plain text although stdout is a terminal
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    meta = doc["meta"]
-    assert (meta["repeat"], meta["budget_s"], meta["blas_threads_limit"]) == (3, 1e-9, 1)
-    assert meta["threadpools"] and {p["num_threads"] for p in meta["threadpools"]} == {1}
-    assert doc["rows"] and all(row["n_solves"] == 1 for row in doc["rows"])  # the budget
-
-
-def test_bench_progress_rich_tables_and_threads_auto(tmp_path: Path) -> None:
-    path = tmp_path / "bench.json"
-    # 'auto' leaves the BLAS default, here one thread: two on a busy 2-core machine crawl
-    one_thread = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    code, out, err = on_a_terminal(
-        *QUICK_BENCH, "--budget", "1e-9", "--threads", "auto", "--json", path, **one_thread
-    )
-    assert code == 0, err
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    progress = [line for line in err.splitlines() if line.startswith(f"[bench] {CASE} ")]
-    assert len(progress) == len(doc["rows"]) > 0
-    assert "BLAS threads: BLAS default" in out and doc["meta"]["blas_threads_limit"] is None
-    assert f"== {CASE}:" not in out and "┃" in out  # a rich table on a terminal
-
-
-def test_bench_json_is_written_when_stdout_is_closed(tmp_path: Path) -> None:
-    path = tmp_path / "bench.json"
-    done = closed_stdout(*KROSBL, *QUICK_BENCH, "--repeat", "1", "--quiet", "--json", path)
-    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    assert json.loads(path.read_text(encoding="utf-8"))["schema"] == "krosbl-bench/1"
-
-
-@pytest.mark.parametrize(
-    ("args", "needle"),
-    [
-        (["--threads", "x"], "argument --threads: expected a positive integer or 'auto', got 'x'"),
-        (["--repeat", "0"], "argument --repeat: must be at least 1, got 0"),
-        (["--budget", "nan"], "argument --budget: must be a positive number"),
-        (["--cases", "nope"], "argument --cases: invalid choice: 'nope'"),
-    ],
-)
-def test_bench_bad_values(args: list[str], needle: str) -> None:
-    done = krosbl("bench", "--quick", *args)
-    assert_user_error(done, "bench", needle)
-    assert "[bench]" not in done.stderr  # nothing was measured
-
-
-# --------------------------------------------------------------------------------------------
 # verify-reference
 
 
+@pytest.mark.slow
 def test_verify_reference_directory_json_and_estimates(tmp_path: Path) -> None:
     fixtures, estimates = tmp_path / "fx", tmp_path / "est"
     rows_json = tmp_path / "new" / "rows.json"
@@ -279,6 +190,7 @@ def plotted_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return out, done.stdout
 
 
+@pytest.mark.slow
 def test_run_writes_figures_by_default(plotted_run: tuple[Path, str]) -> None:
     out, stdout = plotted_run
     figures = sorted(p.name for p in out.iterdir() if p.is_file() and p.suffix != ".json")
@@ -286,6 +198,7 @@ def test_run_writes_figures_by_default(plotted_run: tuple[Path, str]) -> None:
     assert f"figures: {out / 'nmse.png'}" in stdout and f"results: {out}" in stdout
 
 
+@pytest.mark.slow
 def test_plot_writes_only_the_formats_asked(plotted_run: tuple[Path, str], tmp_path: Path) -> None:
     out = tmp_path / "copy"
     shutil.copytree(plotted_run[0], out)
@@ -299,6 +212,7 @@ def test_plot_writes_only_the_formats_asked(plotted_run: tuple[Path, str], tmp_p
     assert names == ["manifest.json", "nmse.svg", "srr.svg", "time_s.svg"]
 
 
+@pytest.mark.slow
 def test_plot_cannot_write_a_figure(plotted_run: tuple[Path, str], tmp_path: Path) -> None:
     """A figure that cannot be written (here: a folder in its place; for a user, often a
     read-only results folder) is a one-line error, not a traceback."""

@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+import distributed
 import pytest
 from conftest import assert_equals_a_local_run, sweep_args
-
-distributed = pytest.importorskip("distributed")
 
 pytestmark = pytest.mark.slow
 

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+#: Gallery scripts that run for more than about 5 s.
+SLOW_EXAMPLES = {"plot_methods_comparison"}
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -29,7 +31,11 @@ def test_there_are_gallery_examples() -> None:
     assert len(EXAMPLES) >= 3
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.parametrize(
+    "script",
+    [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW_EXAMPLES else p for p in EXAMPLES],
+    ids=[p.stem for p in EXAMPLES],
+)
 def test_gallery_example_runs(script: Path, tmp_path: Path) -> None:
     done = _run([str(script)], cwd=tmp_path)
     assert done.returncode == 0, done.stderr

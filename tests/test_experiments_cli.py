@@ -118,6 +118,7 @@ def test_unreachable_scheduler_is_a_quick_clear_error(tmp_path: Path, tiny: Path
     assert elapsed < 20, elapsed  # 5 s connect timeout plus start-up
 
 
+@pytest.mark.slow
 def test_config_change_into_existing_out_is_refused(tmp_path: Path, tiny: Path) -> None:
     out = tmp_path / "o"
     first = cli(
@@ -190,6 +191,7 @@ def _signal_mid_sweep(command: list[str], parts: Path, signum: int) -> subproces
     return proc
 
 
+@pytest.mark.slow
 def test_ctrl_c_stores_every_trial_it_reports_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "interrupted"
     command = _kill_command(tmp_path, out)
@@ -206,6 +208,7 @@ def test_ctrl_c_stores_every_trial_it_reports_and_resumes(tmp_path: Path) -> Non
     assert f"{len(stored)} of {KILL_TRIALS} trials already stored" in resumed.stderr
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
     out = tmp_path / "killed"
     command = _kill_command(tmp_path, out)
@@ -236,6 +239,7 @@ def test_sigkill_then_resume_computes_each_trial_once(tmp_path: Path) -> None:
     assert_equals_a_local_run(out, config, KILL_TRIALS, tmp_path / "reference")
 
 
+@pytest.mark.slow
 def test_run_all_runs_every_experiment_into_its_own_folder(tmp_path: Path, tiny: Path) -> None:
     args = ("run", "all", "--quick", "--trials", "1", "--workers", "1", "--quiet", "--no-plot")
     out = tmp_path / "all"

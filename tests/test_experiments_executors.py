@@ -46,8 +46,10 @@ def _stored(out: Path) -> pd.DataFrame:
     return frame.drop(columns="time_s")
 
 
+@pytest.mark.slow
 def test_serial_pool_and_dask_store_identical_results(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a declared dependency (krosbl[experiments]): missing is a failure
+
     serial = _run(tmp_path / "serial", workers=1)
     _run(tmp_path / "pool", workers=2)
     with (
@@ -191,7 +193,8 @@ def test_a_worker_interrupted_by_the_same_ctrl_c_does_not_stop_the_hand_over() -
 
 
 def test_a_trial_whose_dask_workers_died_is_reported_lost_not_failed() -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
     tasks = [TrialTask("synthetic-snr", settings, t) for t in range(2)]
     lost = _finished(tasks[1], distributed.KilledWorker("execute_trial-1", "tcp://w:1", 3))

@@ -10,17 +10,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import QuickRuns
 
 from krosbl import presets
 from krosbl.experiments import get_experiment, run_experiment, summarize
 from krosbl.experiments import synthetic_data as sd
 from krosbl.experiments.trials.rank import stage_ranks
 
-FAST = [
-    "synthetic-snr",
-    "synthetic-measurements",
-    "synthetic-sparsity",
-    "synthetic-unknown-noise-measurements",
+FAST = [  # irs-snr stays in the quick set (`-m "not slow"`): one experiment end to end
+    pytest.param("synthetic-snr", marks=pytest.mark.slow),
+    pytest.param("synthetic-measurements", marks=pytest.mark.slow),
+    pytest.param("synthetic-sparsity", marks=pytest.mark.slow),
+    pytest.param("synthetic-unknown-noise-measurements", marks=pytest.mark.slow),
     "irs-snr",
 ]
 # per-iteration experiments: fixed iteration counts of the presets (150 for rank, up to 4000 else)
@@ -31,20 +32,20 @@ HISTORY = [
 ]
 
 
-def _quick(name: str, out: Path) -> pd.DataFrame:
-    df = run_experiment(name, quick=True, out=out, workers=1, progress=False)
+def _quick(name: str, quick_runs: QuickRuns) -> tuple[pd.DataFrame, Path]:
+    df, out = quick_runs(name)  # once per session: test_experiments_same_numbers reuses it
     experiment = get_experiment(name)
     n_values = len(experiment.quick["values"]) if "values" in experiment.quick else 2
     assert len(df) == experiment.trials.quick * n_values * len(experiment.algorithms)
     assert set(df["algorithm"]) == set(experiment.algorithm_names)
     assert df["nmse"].notna().all() and np.isfinite(df["nmse"]).all()
     assert list(out.glob("*.png")) and list(out.glob("*.pdf"))
-    return df
+    return df, out
 
 
 @pytest.mark.parametrize("name", FAST)
-def test_quick_runs(name: str, tmp_path: Path) -> None:
-    df = _quick(name, tmp_path / name)
+def test_quick_runs(name: str, quick_runs: QuickRuns) -> None:
+    df, out = _quick(name, quick_runs)
     if name == "irs-snr":
         assert df["ser"].between(0, 1).all()
         beta = df[df["algorithm"].str.startswith("pc-krosbl")]
@@ -61,10 +62,31 @@ def test_quick_runs(name: str, tmp_path: Path) -> None:
         # learned-noise sweep (Fig. 5): the R5 σ² is the true one; every method learns its own
         assert (df.groupby("trial")["true_noise_var"].nunique() == 1).all()
         assert (df["noise_var"] > 0).all() and (df["noise_var"] != df["true_noise_var"]).all()
-        assert (tmp_path / name / "noise_var.png").exists()
+        assert (out / "noise_var.png").exists()
         assert set(df["algorithm"]) == {"sbl", "am-krosbl", "svd-krosbl", "ksbl", "dkrosbl"}
 
 
+@pytest.mark.slow
+def test_quick_irs_offsbl_scores_every_estimator_on_one_measurement(tmp_path: Path) -> None:
+    """irs-offsbl --quick: every algorithm and SNR scored on the same measurement; the oracle
+    is the best on fresh patterns; the off-grid rows say whether they counted the paths."""
+    experiment = get_experiment("irs-offsbl")
+    df = run_experiment("irs-offsbl", quick=True, out=tmp_path, workers=1, progress=False)
+    assert len(df) == len(experiment.quick["values"]) * len(experiment.algorithms)
+    assert set(df["algorithm"]) == set(experiment.algorithm_names)
+    for column in ("nmse", "heldout_nmse", "err_sq", "ref_sq", "time_s"):
+        assert np.isfinite(df[column]).all(), column
+    # every algorithm of an SNR saw one noise draw: the same true σ² in the oracle's row
+    assert df[df["algorithm"] == "oracle-angles"]["noise_var"].nunique() == 2
+    at = df[df["value"] == 20.0].set_index("algorithm")["heldout_nmse"]
+    assert at["oracle-angles"] < at.drop("oracle-angles").min()
+    paths = df["algorithm"].isin(["offgrid", "offgrid-3-1-1", "offsbl"])
+    assert df[paths]["paths_correct"].isin([0.0, 1.0]).all()
+    assert df[~paths]["paths_correct"].isna().all()  # grid and oracle estimates count nothing
+    assert (tmp_path / "heldout_nmse.png").exists()
+
+
+@pytest.mark.slow
 def test_quick_irs_offgrid_runs_summarises_and_resumes(tmp_path: Path) -> None:
     """irs-offgrid --quick: every (ρ, K2) condition, algorithm and SNR; summary columns;
     re-running computes nothing."""
@@ -119,9 +141,9 @@ def test_learned_noise_sweep_sees_the_known_noise_problems(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("name", HISTORY)
-def test_quick_runs_history(name: str, tmp_path: Path) -> None:
-    df = _quick(name, tmp_path / name)
-    assert (tmp_path / name / "nmse_history.png").exists()
+def test_quick_runs_history(name: str, quick_runs: QuickRuns) -> None:
+    df, out = _quick(name, quick_runs)
+    assert (out / "nmse_history.png").exists()
     experiment = get_experiment(name)
     for _, row in df.iterrows():
         algorithm = experiment.algorithm(row["algorithm"])
@@ -131,12 +153,12 @@ def test_quick_runs_history(name: str, tmp_path: Path) -> None:
         if name != "rank":
             assert len(row["cost_path"]) == row["n_iter"]
     if name == "convergence":
-        assert (tmp_path / name / "support.png").exists()
+        assert (out / "support.png").exists()
         for _, row in df.iterrows():
             assert len(row["true_support"]) == 2**3  # K = 2 per factor in --quick
             assert set(row["gamma_support"]) <= set(range(6**3))
     if name == "rank":
-        assert (tmp_path / name / "rank_history.png").exists()
+        assert (out / "rank_history.png").exists()
         assert (df["noise_var"] == 0).all()  # the σ² → 0 posterior (theory-noiseless)
         for _, row in df.iterrows():
             larger = np.maximum(row["rank_lambda_path"], row["rank_stage2_path"])

@@ -15,17 +15,16 @@ import json
 from pathlib import Path
 
 import numpy as np
+from conftest import QuickRuns
 
-from krosbl.experiments import get_experiment, run_experiment
+from krosbl.experiments import get_experiment
 
 STORED = Path(__file__).parent / "data" / "irs_snr_quick.json"
 
 
-def test_irs_snr_quick_reproduces_the_stored_numbers(tmp_path: Path) -> None:
+def test_irs_snr_quick_reproduces_the_stored_numbers(quick_runs: QuickRuns) -> None:
     stored = json.loads(STORED.read_text())["rows"]
-    df = run_experiment(
-        "irs-snr", quick=True, out=tmp_path / "irs", workers=1, progress=False, plot=False
-    )
+    df, _ = quick_runs("irs-snr")  # the session's run, also checked by test_experiments_quick
     beyond = {a.name for a in get_experiment("irs-snr").algorithms if a.beyond_paper}
     assert beyond == {"dkrosbl"}
     assert len(df[~df["algorithm"].isin(beyond)]) == len(stored)

@@ -74,6 +74,7 @@ def _assert_resumes(tmp_path: Path, out: Path, workers: int, stored: list[str]) 
     assert_equals_a_local_run(out, tmp_path / "run.toml", TRIALS, tmp_path / "uninterrupted")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_enospc_at_a_part_write_stops_cleanly_and_resumes(tmp_path: Path, workers: int) -> None:
     out = tmp_path / "out"
@@ -122,6 +123,7 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="mounts a tmpfs")
 def test_a_real_full_disk_mid_run_stops_cleanly_and_resumes(tmp_path: Path) -> None:
     with _small_tmpfs(tmp_path / "disk", "4m") as disk:
@@ -147,6 +149,7 @@ def test_a_real_full_disk_mid_run_stops_cleanly_and_resumes(tmp_path: Path) -> N
         _assert_resumes(tmp_path, out, 1, stored)
 
 
+@pytest.mark.slow
 def test_figures_that_cannot_be_written_after_every_trial_is_stored(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = _args(tmp_path, out, 1)

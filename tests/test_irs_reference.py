@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ReferenceSolutions, reference_trial
 
 from krosbl import Kron, irs
 from krosbl.reference import FIXTURES_DIR
@@ -32,42 +33,6 @@ def ref(request):
 def matlab_channels(columns: np.ndarray) -> np.ndarray:
     """(96, K2) MATLAB column-major vecs of 16 × 6 channels → (K2, 16, 6)."""
     return np.stack([columns[:, k].reshape(6, 16).T for k in range(columns.shape[1])])
-
-
-def geometry(ref: dict) -> irs.Geometry:
-    a, b = ref["AoA_irs_idx0"], ref["AoA_bs_idx0"]
-    np.testing.assert_array_equal(np.diff(a), 1)
-    np.testing.assert_array_equal(np.diff(b), 1)
-    return irs.Geometry(
-        ms_departure=int(ref["AoD_ms_idx0"]),
-        irs_arrival=int(a[0]),
-        irs_departure=int(ref["AoD_irs_idx0"]),
-        bs_arrival=int(b[0]),
-        irs_gains=ref["alpha_a"][a],
-        bs_gains=ref["alpha_2"][b],
-    )
-
-
-def reference_trial(ref: dict) -> irs.Trial:
-    """A Trial built from the fixture's own draws (pilots, patterns, angles, gains)."""
-    sc = irs.Scenario.paper()
-    geo = geometry(ref)
-    h1, h2 = irs.physical_channels(geo, sc)
-    h = irs.cascaded_channels(h1, h2, ref["irs_pattern"])
-    return irs.Trial(
-        scenario=sc,
-        index=0,
-        pilots=ref["X"],
-        patterns=ref["irs_pattern"],
-        geometry=geo,
-        H1=h1,
-        H2=h2,
-        H=h,
-        z=irs.angular_channel(geo, sc),
-        support=irs.angular_support(geo, GRID),
-        y0=np.einsum("kbn,nt->ktb", h, ref["X"]).ravel(),
-        factors=irs.build_factors(ref["irs_pattern"], ref["X"], 16, GRID),
-    )
 
 
 def relerr(a: np.ndarray, b: np.ndarray) -> float:
@@ -140,12 +105,23 @@ def test_channel_nmse_of_stored_estimates(ref, tag):
 
 
 @pytest.mark.parametrize("tag", list(SOLVERS))
-def test_estimate_reproduces_reference_solvers(ref, tag):
-    """irs.estimate wires factors, σ² and the IRS presets as the authors' IRS driver does."""
+@pytest.mark.parametrize("name", FIXTURES)
+def test_estimate_reproduces_reference_solvers(
+    reference_solutions: ReferenceSolutions, name: str, tag: str
+) -> None:
+    """irs.estimate wires factors, σ² and the IRS presets as the authors' IRS driver does.
+
+    The estimate is the session's (conftest ``reference_solutions``: tests/test_reference.py
+    compares the same solve with the fixture's stored outputs), so each row is solved once.
+    """
     method, overrides = SOLVERS[tag]
-    trial = reference_trial(ref)
-    obs = irs.Observation(trial, float(ref["SNR"]), float(ref["noise_var"]), ref["y"])
-    est = irs.estimate(obs, method, **overrides)
+    ref = reference_solutions.arrays(name)
+    est = reference_solutions.estimate(name, tag.removeprefix("sym_"))
+    trial = est.observation.trial
+    assert est.method == method and est.observation.snr_db == float(ref["SNR"])
+    assert est.result.settings == irs.irs_settings(method, float(ref["SNR"])).replace(**overrides)
+    assert est.result.noise_var == float(ref["noise_var"]) and not est.result.noise_learned
+    np.testing.assert_array_equal(est.observation.y, ref["y"])
     assert est.result.n_iter == int(ref[f"{tag}_n_iter"])
     assert relerr(est.z.ravel(), ref[f"{tag}_mu_x"]) < 1e-6
     assert relerr(est.H, matlab_channels(ref[f"{tag}_H_re"])) < 1e-6

@@ -141,3 +141,27 @@ def test_offsbl_scenario_draws_the_authors_channel() -> None:
     m = trial.observe(10.0, rng=0)
     assert m.noise_var == pytest.approx(np.mean(np.abs(trial.y0) ** 2) / 10.0)
     assert m.paths is trial.paths
+
+
+def test_batch_and_joint_estimates_take_measurements() -> None:
+    trial, obs = _observation()
+    system = trial.system
+    noisy = [obs, trial.observe(20.0, rng=2)]
+    measured = [system.measurement(o.y, o.noise_var) for o in noisy]
+    for a, b in zip(
+        irs.estimate_batch(noisy, "svd-krosbl"), irs.estimate_batch(measured, "svd-krosbl")
+    ):
+        np.testing.assert_allclose(b.H, a.H, atol=1e-12 * np.abs(a.H).max())
+    learned = irs.estimate_batch([system.measurement(o.y) for o in noisy], "svd-krosbl")
+    assert all(e.result.noise_learned for e in learned)
+    with pytest.raises(ValueError, match="all known or all learned"):
+        irs.estimate_batch([measured[0], system.measurement(obs.y)], "svd-krosbl")
+    joint = irs.estimate_joint([system.measurement(o.y, 0.01) for o in noisy], "offgrid")
+    assert len(joint) == 2 and np.array_equal(joint[0].paths.irs, joint[1].paths.irs)
+
+
+def test_too_few_measurements_to_learn_the_noise_is_an_error() -> None:
+    # K2·K1·N_b = 3 measurements, no more than the K2 + K1 + N_b − 2 = 3 of a rank-one tensor
+    system = irs.System(np.ones((2, 1)), np.ones((4, 1)), n_bs=3)
+    with pytest.raises(ValueError, match="cannot be estimated; give noise_var"):
+        irs.estimate(system.measurement(np.ones(3)), "offgrid")

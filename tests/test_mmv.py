@@ -107,7 +107,10 @@ def test_one_snapshot_and_copies_of_one_give_the_single_vector_result(
         np.testing.assert_allclose(copies.x[:, t], alone.x, atol=1e-9 * np.abs(alone.x).max())
 
 
-@pytest.mark.parametrize("method", SBL_METHODS)
+@pytest.mark.parametrize(
+    "method",
+    [pytest.param(m, marks=pytest.mark.slow) if m == "sbl" else m for m in SBL_METHODS],
+)
 def test_the_snapshots_together_beat_each_alone(method: str, is_complex: bool) -> None:
     Y, factors, X, support = _problem(3, is_complex, t=8)
     Y = Y + 0.5 * np.random.default_rng(9).standard_normal(Y.shape)  # hard for one alone

@@ -1,7 +1,8 @@
 """krosbl against the authors' MATLAB outputs on fixed problems (the installed fixtures).
 
-Each (fixture, solver) row is solved once per module (``solved`` fixture) and compared by
-:func:`krosbl.reference.compare`; the command line is exercised in a subprocess.
+Each (fixture, solver) row is solved once per session (``reference_solutions`` in conftest,
+shared with tests/test_irs_reference.py) and compared by :func:`krosbl.reference.compare`; the
+command line is exercised in a subprocess.
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ReferenceSolutions
 
 from krosbl import reference
-from krosbl.api import Result
-from krosbl.reference import RTOL, Case, Fixture
+from krosbl.reference import RTOL
 
 ROOT = Path(__file__).resolve().parents[1]
 REF_DIR = reference.FIXTURES_DIR
@@ -43,36 +43,16 @@ def _rows_planned() -> list[tuple[str, str]]:
 
 
 PLANNED = _rows_planned()
+#: Dense classic SBL on the 3375 unknowns of a synthetic fixture: more than about 5 s a row.
+SLOW_ROWS = {(n, t) for n, t in PLANNED if n.startswith("syn_") and t in ("csbl", "csbl_un")}
 IRS_FIXTURES = sorted({name for name, _ in PLANNED if name.startswith("irs_")})
 
 
-class Solved:
-    """Lazily loaded fixtures and krosbl results, each computed at most once."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._fixtures: dict[str, Fixture] = {}
-        self._results: dict[tuple[str, str], tuple[Case, Result, float]] = {}
-
-    def fixture(self, name: str) -> Fixture:
-        if name not in self._fixtures:
-            self._fixtures[name] = reference.load_fixture(self.directory / f"{name}.npz")
-        return self._fixtures[name]
-
-    def result(self, name: str, tag: str) -> tuple[Fixture, Case, Result, float]:
-        fx = self.fixture(name)
-        if (name, tag) not in self._results:
-            case = next(c for c in reference.cases(fx) if c.tag == tag)
-            start = time.perf_counter()
-            res = reference.solve(fx, case)
-            self._results[name, tag] = (case, res, time.perf_counter() - start)
-        case, res, secs = self._results[name, tag]
-        return fx, case, res, secs
-
-
-@pytest.fixture(scope="module")
-def solved() -> Solved:
-    return Solved(REF_DIR)
+@pytest.fixture
+def solved(reference_solutions: ReferenceSolutions) -> ReferenceSolutions:
+    """The session's reference rows (conftest): each solved once for this module and
+    tests/test_irs_reference.py."""
+    return reference_solutions
 
 
 def test_fixtures_present() -> None:
@@ -80,9 +60,16 @@ def test_fixtures_present() -> None:
     assert len(PLANNED) == 51
 
 
-@pytest.mark.parametrize(("name", "tag"), PLANNED, ids=[f"{n}-{t}" for n, t in PLANNED])
-def test_reference_row(solved: Solved, name: str, tag: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "tag"),
+    [pytest.param(*row, marks=pytest.mark.slow) if row in SLOW_ROWS else row for row in PLANNED],
+    ids=[f"{n}-{t}" for n, t in PLANNED],
+)
+def test_reference_row(solved: ReferenceSolutions, name: str, tag: str) -> None:
     fx, case, res, secs = solved.result(name, tag)
+    if fx.kind == "irs":  # solved by irs.estimate (conftest): the call reference.solve makes
+        assert (res.method, res.settings) == (case.method, case.settings)
+        assert not res.noise_learned and res.noise_var == fx.noise_var
     row = reference.compare(fx, case, res, seconds=secs)
     assert row.ok, row.reason
     expected = "sym" if tag in SYM_TARGETS[fx.kind] else "plain"
@@ -96,7 +83,7 @@ def test_reference_row(solved: Solved, name: str, tag: str) -> None:
 
 
 @pytest.mark.parametrize("name", IRS_FIXTURES)
-def test_r1_plain_pc08_keys_are_not_a_target(solved: Solved, name: str) -> None:
+def test_r1_plain_pc08_keys_are_not_a_target(solved: ReferenceSolutions, name: str) -> None:
     """Departure R1: the published PC-KroSBL outputs carry the general-``eig`` artefact.
 
     krosbl (Hermitian eigensolver) matches the ``sym_`` run of the authors' code to rounding,
@@ -118,7 +105,7 @@ def test_r1_plain_pc08_keys_are_not_a_target(solved: Solved, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["syn_p01", "syn_p02", "syn_p03"])
-def test_r1_plain_keys_agree_where_eig_is_harmless(solved: Solved, name: str) -> None:
+def test_r1_plain_keys_agree_where_eig_is_harmless(solved: ReferenceSolutions, name: str) -> None:
     """Synthetic AM/SVD: both key sets match (≤ 4e-10 apart); KSBL: only ``sym_`` does."""
     for tag in ("am", "svd", "am_un", "svd_un"):
         fx, case, res, _ = solved.result(name, tag)
@@ -129,49 +116,38 @@ def test_r1_plain_keys_agree_where_eig_is_harmless(solved: Solved, name: str) ->
     assert plain.rel_error is not None and plain.rel_error > 1e-2
 
 
-def test_r1_general_eigensolver_on_flat_bs_factor() -> None:
-    """The mechanism of R1 on the IRS BS factor with the flat initial ``γ_3``.
+def test_r1_flat_start_posterior_on_the_irs_fixture() -> None:
+    """The mechanism of R1: krosbl's first E-step on irs_p01 (flat ``γ_i = 1``) against the
+    dense posterior formed here from the fixture's matrices.
 
-    ``A2 A2ᴴ`` has 16 equal eigenvalues (18/16). A general eigensolver (LAPACK ``geev``, as
-    Octave's ``eig`` on a not-bit-Hermitian matrix) may return non-orthonormal eigenvectors;
-    ``U diag(1/(σ²+p)) Uᴴ`` built from them is then not ``(σ²I + B)⁻¹`` and the posterior mean
-    is wrong. The Hermitian solver (docs/theory.md, theory-kron-posterior) is exact.
+    With the flat start ``A2 A2ᴴ`` has 16 equal eigenvalues (18/16). A general eigensolver
+    (LAPACK ``geev``, as Octave's ``eig`` on a not-bit-Hermitian matrix) may return
+    non-orthonormal eigenvectors for it, and ``U diag(1/(σ²+p)) Uᴴ`` built from them is then
+    not ``(σ²I + B)⁻¹``. krosbl's factor-wise posterior (Hermitian eigensolver,
+    docs/theory.md, theory-kron-posterior) must equal the dense formulas to rounding.
     """
+    from krosbl.posterior import kron_posterior
+
     fx = reference.load_fixture(REF_DIR / "irs_p01.npz")
     a2 = fx.arrays["A2"]
-    b = a2 @ a2.conj().T
-    y = fx.arrays["y"][:16]
-    s2 = fx.noise_var
-    exact = a2.conj().T @ np.linalg.solve(s2 * np.eye(16) + b, y)
+    gram = a2 @ a2.conj().T
+    np.testing.assert_allclose(np.linalg.eigvalsh(gram), 18 / 16, rtol=1e-12)  # the R1 case
 
-    p, u = np.linalg.eigh((b + b.conj().T) / 2)
-    np.testing.assert_allclose(p, 18 / 16, rtol=1e-12)
-    mu_h = a2.conj().T @ (u @ ((u.conj().T @ y) / (s2 + p)))
-    assert np.linalg.norm(mu_h - exact) / np.linalg.norm(exact) < 1e-12
+    factors, y, s2 = fx.factors, fx.arrays["y"], fx.noise_var
+    dense = np.kron(np.kron(factors[0], factors[1]), factors[2])
+    grams = [a @ a.conj().T for a in factors]  # A Aᴴ = ⊗ A_i A_iᴴ (mixed product), 288 × 288
+    inv = np.linalg.inv(s2 * np.eye(len(y)) + np.kron(np.kron(grams[0], grams[1]), grams[2]))
+    mean = dense.conj().T @ (inv @ y)
+    cols = np.random.default_rng(0).choice(dense.shape[1], 300, replace=False)
+    var = 1.0 - np.real(np.sum(dense[:, cols].conj() * (inv @ dense[:, cols]), axis=0))
 
-    w, v = np.linalg.eig(b)
-    orth = np.abs(v.conj().T @ v - np.eye(16)).max()
-    if orth < 1e-8:
-        pytest.skip("this LAPACK's geev returned orthonormal eigenvectors here")
-    mu_g = a2.conj().T @ (v @ ((v.conj().T @ y) / (s2 + w)))
-    assert np.linalg.norm(mu_g - exact) / np.linalg.norm(exact) > 1e-2
+    post = kron_posterior(y, factors, [np.ones(a.shape[1]) for a in factors], s2)
+    assert np.linalg.norm(post.mean - mean) / np.linalg.norm(mean) < 1e-12
+    np.testing.assert_allclose(post.var[cols], var, rtol=1e-10, atol=0)
 
 
 # ---------------------------------------------------------------------------------------------
 # command line
-
-
-def _cli_unavailable() -> str | None:
-    """Why ``python -m krosbl.cli`` cannot start yet (a sibling command module missing)."""
-    from krosbl.cli import build_parser
-
-    try:
-        build_parser()
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("krosbl.") and exc.name != "krosbl.reference":
-            return f"krosbl.cli cannot start: {exc.name} is not written yet"
-        raise
-    return None
 
 
 def _run_cli(*args: str | Path, module: str = "krosbl.cli") -> subprocess.CompletedProcess[str]:
@@ -209,10 +185,7 @@ def _check_corrupted_rows(rows: list[dict[str, object]]) -> None:
 
 
 @pytest.mark.slow
-def test_cli_verify_reference(solved: Solved, tmp_path: Path) -> None:
-    reason = _cli_unavailable()
-    if reason:
-        pytest.skip(reason)
+def test_cli_verify_reference(solved: ReferenceSolutions, tmp_path: Path) -> None:
     out_json, out_dir = tmp_path / "rows.json", tmp_path / "estimates"
     proc = _run_cli("--json", out_json, "--estimates", out_dir)  # default: the installed fixtures
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -238,9 +211,6 @@ def test_cli_verify_reference(solved: Solved, tmp_path: Path) -> None:
 
 
 def test_cli_reports_corrupted_estimate(corrupted_dir: Path, tmp_path: Path) -> None:
-    reason = _cli_unavailable()
-    if reason:
-        pytest.skip(reason)
     out_json = tmp_path / "rows.json"
     proc = _run_cli(corrupted_dir, "--json", out_json)
     assert proc.returncode == 1, proc.stdout + proc.stderr

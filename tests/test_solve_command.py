@@ -90,6 +90,7 @@ def test_a_dense_dictionary_and_the_oracle_support(tmp_path: Path) -> None:
     np.testing.assert_array_equal(krosbl.Result.load(out).support, support)
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_naming_the_problem(tmp_path: Path) -> None:
     data = _data()
     np.savez(tmp_path / "d.npz", **data)

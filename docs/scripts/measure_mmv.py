@@ -12,7 +12,7 @@ Two measurements, each a median over several draws, every solver in this one pro
 
 Usage::
 
-    OMP_NUM_THREADS=1 python docs/scripts/measure_mmv.py
+    OMP_NUM_THREADS=1 PYTHONPATH=. python docs/scripts/measure_mmv.py   # from the checkout
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 import krosbl
-from krosbl.bench.problems import IRSSpec
+from benchmarks.problems import IRSSpec
 
 DRAWS = 5
 

@@ -149,8 +149,7 @@ def main(fixtures: Path, out: Path) -> None:
             "krosbl_cpu_mean": float(cpu_seconds.mean()),
             "authors_octave_median": float(np.median(authors)),
             "authors_octave_mean": float(authors.mean()),
-            "note": "krosbl: wall and process CPU time of the whole solve, one BLAS thread, "
-            "a 2-core machine shared with other jobs (the CPU time is the fairer figure); "
+            "note": "krosbl: wall and process CPU time of the whole solve, one BLAS thread; "
             "authors: Octave 7.3, one core, EM loops only, another machine",
         },
     }

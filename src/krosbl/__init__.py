@@ -31,7 +31,7 @@ from .result import Result
 from .settings import SolverSettings
 
 #: Subpackages imported on first use (``krosbl.irs`` works after ``import krosbl``).
-_LAZY_SUBPACKAGES = ("bench", "experiments", "irs", "reference")
+_LAZY_SUBPACKAGES = ("experiments", "irs", "reference")
 
 
 def __getattr__(name: str) -> Any:

@@ -1,9 +1,8 @@
 """The ``krosbl`` command line: argument parsing only; the work lives in library modules.
 
 Subcommands are contributed by the modules that own them, each through a
-``register(subparsers)`` function: experiments (``run``, ``list``, ``plot``), benchmarks
-(``bench``), reference verification (``verify-reference``), ``solve`` (a data file) and
-``presets`` (here).
+``register(subparsers)`` function: experiments (``run``, ``list``, ``plot``), reference
+verification (``verify-reference``), ``solve`` (a data file) and ``presets`` (here).
 
 Registering imports no optional dependency: a command imports what it needs when it runs, and
 :func:`krosbl.extras.call_handler` turns a missing package of an extra into a one-line error
@@ -26,7 +25,6 @@ __all__ = ["build_parser", "discard_stdout", "main"]
 
 _COMMAND_MODULES = (
     "krosbl.experiments.commands",
-    "krosbl.bench",
     "krosbl.reference",
     "krosbl.solve_command",
 )

@@ -1,10 +1,10 @@
 """Optional dependencies: which extra installs which package, and what a command says without it.
 
 ``import krosbl`` and the solvers need only NumPy and SciPy. The experiment runner, its plots
-and summaries, and the benchmark need the packages of the ``experiments`` extra; each command
-imports them when it runs, never when the command line is built, so ``krosbl --help`` works on
-a base install. :func:`call_handler` runs a command and turns the ``ModuleNotFoundError`` of
-such a package into one line naming the ``pip install`` that fixes it.
+and summaries need the packages of the ``experiments`` extra; each command imports them when
+it runs, never when the command line is built, so ``krosbl --help`` works on a base install.
+:func:`call_handler` runs a command and turns the ``ModuleNotFoundError`` of such a package
+into one line naming the ``pip install`` that fixes it.
 
 Examples
 --------

@@ -118,7 +118,8 @@ def irs_rows(
     list of dict
         Per SNR and algorithm: ``nmse`` (the paper's per-pattern mean), ``ser``, ``time_s``,
         ``n_iter``, ``converged``, ``noise_var``, the training energies
-        ``err_sq = Σ_k ‖Ĥ_k − H_k‖²`` and ``ref_sq = Σ_k ‖H_k‖²``, and ``heldout_nmse``.
+        ``err_sq = Σ_k ‖Ĥ_k − H_k‖²`` and ``ref_sq = Σ_k ‖H_k‖²``, ``heldout_nmse``, and for
+        path estimates ``paths_correct`` (1 when the factors' path counts are ``(s, 1, s)``).
     """
     s = ctx.settings
     assert isinstance(s, IrsScenarioSettings)
@@ -150,6 +151,10 @@ def irs_rows(
                 "noise_var": obs.noise_var,
             }
             row["err_sq"], row["ref_sq"] = error_energy(est.H, trial.H)
+            angles = (result.details or {}).get("factor_angles")
+            if angles is not None:  # a path estimate: were the paths counted right?
+                spread = trial.scenario.spread
+                row["paths_correct"] = float(tuple(map(len, angles)) == (spread, 1, spread))
             if heldout_patterns:
                 row["heldout_nmse"] = irs.heldout_nmse(
                     est, trial, n_patterns=heldout_patterns, rng=heldout_seed

@@ -1,6 +1,7 @@
-"""``krosbl bench``: the real command line on the quick problems, and the JSON it writes.
+"""The benchmark suite (``benchmarks/``, run from a checkout) on its quick problems.
 
-No wall-clock assertions: timings depend on the machine; only the structure is checked.
+No wall-clock assertions: timings depend on the machine; only the structure is checked. The
+speed targets are asserted by the opt-in run ``python -m pytest benchmarks``.
 """
 
 from __future__ import annotations
@@ -13,35 +14,39 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from conftest import random_factors
 
-from krosbl import bench
-from krosbl.bench.cases import SCALE_QUICK
-from krosbl.bench.measure import Row, Solver, measure_in_child
-from krosbl.cli import build_parser
+from benchmarks import CASES, measure, paper, run_benchmark
+from benchmarks.__main__ import build_parser
+from benchmarks.cases import SCALE_QUICK, _set_ratios
+from benchmarks.measure import Outcome, Row, Solver, measure_in_child
+from benchmarks.plain import plain_dense_sbl
+from benchmarks.report import SCHEMA
+from krosbl import Kron, recover
 from krosbl.experiments.registry import list_experiments
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Every case but the opt-in ``paper`` (tested without solving, below).
+DEFAULT_CASES = [name for name, case in CASES.items() if not case.opt_in]
+
+
+def benchmarks(*args: str | Path, **kwargs: Any) -> subprocess.Popen[str]:
+    """Start ``python -m benchmarks ARGS`` from the checkout, as its README says."""
+    command = [sys.executable, "-m", "benchmarks", *map(str, args)]
+    return subprocess.Popen(command, cwd=ROOT, text=True, stderr=subprocess.PIPE, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
-    """``python -m krosbl.cli bench --quick --repeat 1 --json PATH``: the JSON and stdout."""
-    path = tmp_path_factory.mktemp("bench") / "bench.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "krosbl.cli",
-        "bench",
-        "--quick",
-        "--repeat",
-        "1",
-        "--json",
-        str(path),
-        "--cases",
-        *bench.CASES,  # the opt-in paper case too (seconds at --quick sizes)
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(Path(path).read_text()), proc.stdout
+    """``python -m benchmarks --quick --repeat 1 --json PATH``: the JSON and stdout."""
+    path = tmp_path_factory.mktemp("benchmarks") / "quick.json"
+    proc = benchmarks("--quick", "--repeat", "1", "--json", path, stdout=subprocess.PIPE)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    return json.loads(path.read_text(encoding="utf-8")), out
 
 
 def _finite_positive(value: Any) -> bool:
@@ -50,24 +55,18 @@ def _finite_positive(value: Any) -> bool:
 
 def test_json_layout(quick_run: tuple[dict[str, Any], str]) -> None:
     doc, _ = quick_run
-    assert doc["schema"] == bench.report.SCHEMA
+    assert doc["schema"] == SCHEMA
     assert doc["meta"]["quick"] is True and doc["meta"]["repeat"] == 1
-    assert [c["name"] for c in doc["cases"]] == list(bench.CASES)
-    assert {r["case"] for r in doc["rows"]} == set(bench.CASES)
+    assert [c["name"] for c in doc["cases"]] == DEFAULT_CASES
     for case in doc["cases"]:
         assert case["problems"], case["name"]
-        assert case["checks"] == []  # targets are for the full-size run only
-        expected = {s.label for s in bench.CASES[case["name"]].solvers}
-        if case["name"] == "paper":
-            expected = {"run", "run all --paper"}
+        expected = {s.label for s in CASES[case["name"]].solvers}
         assert {r["method"] for r in doc["rows"] if r["case"] == case["name"]} == expected
 
 
 def test_rows_have_positive_times_and_ratios(quick_run: tuple[dict[str, Any], str]) -> None:
     doc, _ = quick_run
     for row in doc["rows"]:
-        if row["case"] == "paper":  # trial times and estimates (test_paper_estimates)
-            continue
         assert row["error"] is None, row
         assert row["n_solves"] == 1 or row["case"] == "iteration"  # iterations: ≥ 0.25 s
         assert _finite_positive(row["time_s"]), row
@@ -115,10 +114,9 @@ def test_case_specific_fields(quick_run: tuple[dict[str, Any], str]) -> None:
             assert _finite_positive(r["extra"][key]), (key, r)
         assert r["extra"]["peak_rss"] >= r["extra"]["rss_before_solve"]
     for r in by_case["iteration"]:
-        assert _finite_positive(r["extra"]["posterior_s"])
-        assert r["n_iter"] == 1
-        assert r["ratio"] == pytest.approx(r["time_s"] / r["extra"]["posterior_s"])
         extra = r["extra"]
+        assert _finite_positive(extra["posterior_s"]) and r["n_iter"] == 1
+        assert r["ratio"] == pytest.approx(r["time_s"] / extra["posterior_s"])
         assert _finite_positive(extra["solve_iteration_s"])
         assert _finite_positive(extra["solve_posterior_s"])
         assert extra["solve_ratio"] == pytest.approx(
@@ -138,63 +136,97 @@ def test_case_specific_fields(quick_run: tuple[dict[str, Any], str]) -> None:
     assert len(ard) == 1 and ard[0]["n_iter"] <= 150
 
 
-def test_paper_estimates(quick_run: tuple[dict[str, Any], str]) -> None:
+def test_synthetic_sbl_rows_have_medians(quick_run: tuple[dict[str, Any], str]) -> None:
     doc, _ = quick_run
-    rows = [r for r in doc["rows"] if r["case"] == "paper"]
-    names = [e.name for e in list_experiments()]
-    assert [r["problem"] for r in rows] == [*names, "total"]
-    for r in rows[:-1]:
-        assert _finite_positive(r["time_s"]) and r["n_solves"] == 1
-        expected = -(-r["extra"]["trials"] // bench.paper.PAPER_WORKERS) * r["time_s"]
-        assert r["extra"]["estimate_s"] == pytest.approx(expected)
-    total = sum(r["extra"]["estimate_s"] for r in rows[:-1])
-    assert rows[-1]["extra"]["estimate_s"] == pytest.approx(total)
+    rows = [r for r in doc["rows"] if r["case"] == "synthetic-sbl"]
+    assert [r["problem"] for r in rows].count("median") == 3
+    per_problem = [r for r in rows if r["problem"] != "median"]
+    medians = {r["method"]: r for r in rows if r["problem"] == "median"}
+    kron = [r["ratio"] for r in per_problem if r["method"] == "sbl (Kron)"]
+    assert medians["sbl (Kron)"]["ratio"] == pytest.approx(statistics.median(kron))
+    assert medians["plain dense EM"]["ratio"] == 1.0
+    # same iterations and accuracy as the baseline on every problem
+    for problem in {r["problem"] for r in per_problem}:
+        mine = [r for r in per_problem if r["problem"] == problem]
+        assert len({r["n_iter"] for r in mine}) == 1
+        assert max(r["nmse"] for r in mine) <= 1.000001 * min(r["nmse"] for r in mine)
 
 
-def test_table_printed(quick_run: tuple[dict[str, Any], str]) -> None:
+def test_tables_printed(quick_run: tuple[dict[str, Any], str]) -> None:
     _, out = quick_run
-    for name in bench.CASES:
+    assert out.startswith("benchmarks — repeat 1 (median), quick sizes, BLAS threads: 1")
+    for name in DEFAULT_CASES:
         assert f"== {name}:" in out
     for header in ("method", "time/solve", "ratio", "NMSE", "n_iter", "cross-machine".upper()):
         assert header in out
 
 
-def test_the_paper_case_runs_only_when_named() -> None:
-    assert bench.CASES["paper"].opt_in
-    assert [n for n, c in bench.CASES.items() if c.opt_in] == ["paper"]
+def test_options_json_and_a_closed_stdout(tmp_path: Path) -> None:
+    """``--repeat``, ``--budget``, ``--threads``, ``--quiet``, ``--json`` into a folder that
+    does not exist yet, and nobody reading stdout."""
+    path = tmp_path / "new" / "out.json"
+    args = ("--quick", "--cases", "irs-sized-snr", "--repeat", "3", "--budget", "1e-9")
+    proc = benchmarks(*args, "--threads", "1", "--quiet", "--json", path, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == f"wrote {path}\n"  # no progress, no warm-up warning
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    meta = doc["meta"]
+    assert (meta["repeat"], meta["budget_s"], meta["blas_threads_limit"]) == (3, 1e-9, 1)
+    assert meta["threadpools"] and {p["num_threads"] for p in meta["threadpools"]} == {1}
+    assert doc["rows"] and all(row["n_solves"] == 1 for row in doc["rows"])  # the budget
 
 
-def test_parser_options() -> None:
-    args = build_parser().parse_args(
-        ["bench", "--cases", "scale", "irs", "--repeat", "2", "--threads", "auto", "--quick"]
-    )
-    assert args.func is bench.handler
-    assert (args.cases, args.repeat, args.threads, args.quick) == (["scale", "irs"], 2, None, True)
-    assert build_parser().parse_args(["bench"]).threads == 1
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["bench", "--cases", "nope"])
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["bench", "--repeat", "0"])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--threads", "x"], "argument --threads: expected a positive integer, got 'x'"),
+        (["--repeat", "0"], "argument --repeat: must be at least 1, got 0"),
+        (["--budget", "nan"], "argument --budget: must be a positive number"),
+        (["--cases", "nope"], "argument --cases: invalid choice: 'nope'"),
+        (["--json", "."], "argument --json: '.' is a folder, not a file"),
+    ],
+)
+def test_bad_values_are_refused_before_any_work(args: list[str], needle: str) -> None:
+    proc = benchmarks("--quick", *args, stdout=subprocess.PIPE)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and not out
+    assert needle in err and "[benchmarks]" not in err  # nothing was measured
+
+
+def test_parser_defaults() -> None:
+    args = build_parser().parse_args(["--cases", "scale", "irs", "--threads", "auto"])
+    assert (args.cases, args.repeat, args.threads, args.quick) == (["scale", "irs"], 3, None, False)
+    assert build_parser().parse_args([]).threads == 1
 
 
 def test_run_benchmark_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="unknown case"):
-        bench.run_benchmark(["nope"])
+        run_benchmark(["nope"])
     with pytest.raises(ValueError, match="repeat"):
-        bench.run_benchmark(["iteration"], repeat=0)
+        run_benchmark(["iteration"], repeat=0)
 
 
-def test_target_check() -> None:
-    rows = [
-        Row("c", "p", "fast", time_s=0.01, ratio=0.005),
-        Row("c", "p", "slow", time_s=2.0, ratio=1.0, baseline=True),
-        Row("c", "p", "broken", error="ValueError: x"),
-    ]
-    speed = bench.Target("fast ≥ 100×", "speedup", ">=", 100.0, "fast").check(rows)
-    assert [(c["row"], c["passed"]) for c in speed] == [("p / fast", True)]
-    assert speed[0]["value"] == pytest.approx(200.0)
-    every = bench.Target("time ≤ 1 s", "time_s", "<=", 1.0).check(rows)
-    assert [c["passed"] for c in every] == [True, False, False]
+def test_paper_estimates_without_solving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each experiment's estimate is its median trial time × ⌈trials / 2 workers⌉; the total
+    row adds them up (the trials themselves replaced by a no-op)."""
+    from krosbl.experiments import executors
+
+    assert [n for n, c in CASES.items() if c.opt_in] == ["paper"]
+    ran: list[str] = []
+    monkeypatch.setattr(executors, "execute_trial", lambda task: ran.append(task.experiment))
+    infos, rows = paper.measure_paper("paper", quick=False, repeat=2, budget_s=60.0)
+    names = [e.name for e in list_experiments()]
+    assert [r.problem for r in rows] == [*names, paper.TOTAL]
+    assert [info["name"] for info in infos] == names and set(ran) == set(names)
+    for r, info in zip(rows, infos, strict=False):
+        assert r.n_solves == min(2, info["trials"]) and r.time_s is not None
+        expected = -(-info["trials"] // paper.PAPER_WORKERS) * r.time_s
+        assert r.extra == {"trials": info["trials"], "estimate_s": pytest.approx(expected)}
+    assert rows[-1].extra["estimate_s"] == pytest.approx(
+        sum(r.extra["estimate_s"] for r in rows[:-1])
+    )
 
 
 def test_child_solve_over_its_timeout_is_skipped() -> None:
@@ -205,9 +237,6 @@ def test_child_solve_over_its_timeout_is_skipped() -> None:
 
 
 def test_published_time_ratio_only_on_the_paper_size() -> None:
-    from krosbl.bench.cases import _set_ratios
-    from krosbl.bench.measure import Row
-
     def rows() -> list[Row]:
         return [
             Row("irs", "p", "svd-krosbl", time_s=0.04, extra={"paper_s": 30.0}),
@@ -224,13 +253,7 @@ def test_published_time_ratio_only_on_the_paper_size() -> None:
 
 
 def test_plain_dense_sbl_runs_the_same_iterations_as_krosbl(is_complex: bool) -> None:
-    """The bench's plain dense EM is classic SBL: same iterations, same estimate."""
-    import numpy as np
-    from conftest import random_factors
-
-    from krosbl import Kron, recover
-    from krosbl.bench.plain import plain_dense_sbl
-
+    """The plain dense EM baseline is classic SBL: same iterations, same estimate."""
     rng = np.random.default_rng(3)
     factors = random_factors(rng, (4, 5), (6, 7), is_complex)
     A = Kron(factors).todense()
@@ -245,36 +268,15 @@ def test_plain_dense_sbl_runs_the_same_iterations_as_krosbl(is_complex: bool) ->
     assert np.allclose(plain.x, res.x, rtol=0, atol=1e-9 * np.abs(res.x).max())
 
 
-def test_synthetic_sbl_rows_take_turns_and_have_medians(
-    quick_run: tuple[dict[str, Any], str],
-) -> None:
-    doc, _ = quick_run
-    rows = [r for r in doc["rows"] if r["case"] == "synthetic-sbl"]
-    problems = [r["problem"] for r in rows]
-    assert problems.count("median") == 3
-    per_problem = [r for r in rows if r["problem"] != "median"]
-    medians = {r["method"]: r for r in rows if r["problem"] == "median"}
-    kron = [r["ratio"] for r in per_problem if r["method"] == "sbl (Kron)"]
-    assert medians["sbl (Kron)"]["ratio"] == pytest.approx(statistics.median(kron))
-    assert medians["plain dense EM"]["ratio"] == 1.0
-    # same iterations and accuracy as the baseline on every problem
-    for problem in {r["problem"] for r in per_problem}:
-        mine = [r for r in per_problem if r["problem"] == problem]
-        assert len({r["n_iter"] for r in mine}) == 1
-        assert max(r["nmse"] for r in mine) <= 1.000001 * min(r["nmse"] for r in mine)
-
-
 def test_measure_in_turn_alternates_solvers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from krosbl.bench import measure
-
     order: list[str] = []
 
     def fake_prepare(problem: Any, solver: Solver) -> Any:
-        def run() -> measure.Outcome:
+        def run() -> Outcome:
             order.append(solver.label)
             if solver.label == "bad":
                 raise RuntimeError("boom")
-            return measure.Outcome(0.01, None, 1, 0.0)
+            return Outcome(0.01, None, 1, 0.0)
 
         return run
 

@@ -1,4 +1,4 @@
-"""The benchmark report: machine description, one table per case, and the JSON file."""
+"""The report: machine description, one plain-text table per case, and the JSON file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -16,21 +16,32 @@ from typing import Any
 
 import numpy as np
 import scipy
+from threadpoolctl import threadpool_info
 
 from .cases import CaseResult
 from .measure import Row
 
-__all__ = ["SCHEMA", "Report", "machine_info"]
+__all__ = [
+    "SCHEMA",
+    "Report",
+    "format_bytes",
+    "format_speedup",
+    "format_time",
+    "machine_info",
+    "progress_line",
+    "table",
+]
 
 #: Identifies the layout of the JSON file.
-SCHEMA = "krosbl-bench/1"
+SCHEMA = "krosbl-benchmarks/1"
 
 
 # --------------------------------------------------------------------------------------------
 # formatting
 
 
-def _time(v: float) -> str:
+def format_time(v: float) -> str:
+    """Seconds as ``1.23 s``, ``45.6 ms`` or ``789 µs``."""
     if v >= 1.0:
         return f"{v:.2f} s"
     if v >= 1e-3:
@@ -42,7 +53,8 @@ def _ratio(v: float) -> str:
     return f"{v:.3g}" if v >= 0.01 else f"{v:.2e}"
 
 
-def _speedup(v: float) -> str:
+def format_speedup(v: float) -> str:
+    """A factor as ``123×`` (from 10) or ``4.5×``."""
     return f"{v:.0f}×" if v >= 10 else f"{v:.2g}×"
 
 
@@ -50,7 +62,8 @@ def _sci(v: float) -> str:
     return f"{v:.2e}"
 
 
-def _bytes(v: float) -> str:
+def format_bytes(v: float) -> str:
+    """Bytes as ``1.23 GiB`` or ``456 MiB``."""
     return f"{v / 2**30:.2f} GiB" if v >= 2**30 else f"{v / 2**20:.0f} MiB"
 
 
@@ -69,29 +82,29 @@ COLUMNS = (
     Column("case", "case", always=True),
     Column("problem", "problem"),
     Column("method", "method", always=True),
-    Column("time/solve", "time_s", _time, True, ("compare", "scale")),
-    Column("time/trial", "time_s", _time, True, ("paper",)),
+    Column("time/solve", "time_s", format_time, True, ("compare", "scale")),
+    Column("time/trial", "time_s", format_time, True, ("paper",)),
     Column("paper trials", "trials", str, kinds=("paper",)),
-    Column("estimate", "estimate_s", _time, True, ("paper",)),
-    Column("EM iteration", "time_s", _time, True, ("iteration",)),
-    Column("posterior", "posterior_s", _time),
+    Column("estimate", "estimate_s", format_time, True, ("paper",)),
+    Column("EM iteration", "time_s", format_time, True, ("iteration",)),
+    Column("posterior", "posterior_s", format_time),
     Column("ratio", "ratio", _ratio, True, ("compare", "scale", "iteration")),
     Column("NMSE", "nmse", _sci, True, ("compare", "scale")),
     Column("ch. NMSE", "channel_nmse", _sci),
     Column("n_iter", "n_iter", str, True, ("compare", "scale", "iteration")),
     Column("sweeps", "sweeps", str),
-    Column("solve: iteration", "solve_iteration_s", _time),
-    Column("solve: posterior", "solve_posterior_s", _time),
+    Column("solve: iteration", "solve_iteration_s", format_time),
+    Column("solve: posterior", "solve_posterior_s", format_time),
     Column("solve ratio", "solve_ratio", _ratio),
-    Column("Result.time_s", "solver_time_s", _time, kinds=("compare", "scale")),
+    Column("Result.time_s", "solver_time_s", format_time, kinds=("compare", "scale")),
     Column("solves", "n_solves", str, True, ("compare", "scale", "iteration")),
     Column("trials timed", "n_solves", str, True, ("paper",)),
-    Column("peak RSS", "peak_rss", _bytes),
-    Column("RSS@start", "rss_before_solve", _bytes),
-    Column("traced", "traced_peak", _bytes),
-    Column("estimate", "memory_estimate", _bytes),
-    Column("paper s", "paper_s", _time),
-    Column("× paper", "faster_than_paper", _speedup),
+    Column("peak RSS", "peak_rss", format_bytes),
+    Column("RSS@start", "rss_before_solve", format_bytes),
+    Column("traced", "traced_peak", format_bytes),
+    Column("estimate", "memory_estimate", format_bytes),
+    Column("paper s", "paper_s", format_time),
+    Column("× paper", "faster_than_paper", format_speedup),
 )
 
 
@@ -133,16 +146,11 @@ def _problem_line(info: dict[str, Any]) -> str:
 
 def _footer(result: CaseResult) -> list[str]:
     lines = [f"  note: {n}" for n in result.case.notes]
-    lines += [f"  {r.method}: {r.error}" for r in result.rows if r.error]
-    for check in result.checks:
-        mark = "PASS  " if check["passed"] else "MISSED"
-        value = check["value"]
-        shown = "—" if value is None else f"{value:.4g}"
-        lines.append(f"  [{mark}] {check['target']} ({check['row']}: {shown})")
-    return lines
+    return lines + [f"  {r.method}: {r.error}" for r in result.rows if r.error]
 
 
-def _plain_table(result: CaseResult) -> str:
+def table(result: CaseResult) -> str:
+    """One case as a plain-text table, with its problems above and its notes below."""
     cols = _columns(result)
     cells = [[c.header for c in cols]] + [[_cell(r, c) for c in cols] for r in result.rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(cols))]
@@ -151,29 +159,6 @@ def _plain_table(result: CaseResult) -> str:
     head = f"== {result.case.name}: {result.case.title}"
     problems = [_problem_line(info) for info in result.problems]
     return "\n".join([head, *problems, *text, *_footer(result)])
-
-
-def _rich_table(result: CaseResult) -> Any:
-    from rich.table import Table
-
-    cols = _columns(result)
-    title = "\n".join(
-        [
-            f"{result.case.name}: {result.case.title}",
-            *(_problem_line(info) for info in result.problems),
-        ]
-    )
-    table = Table(
-        title=title,
-        title_justify="left",
-        caption="\n".join(_footer(result)),
-        caption_justify="left",
-    )
-    for c in cols:
-        table.add_column(c.header, justify="left" if c.fmt is str else "right", no_wrap=True)
-    for row in result.rows:
-        table.add_row(*(_cell(row, c) for c in cols), style="bold" if row.baseline else None)
-    return table
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,21 +176,16 @@ def machine_info(threads: int | None) -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "blas_threads_limit": threads,
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "load_average": list(os.getloadavg()),
     }
     try:
         info["scikit_learn"] = metadata.version("scikit-learn")
     except metadata.PackageNotFoundError:  # pragma: no cover
         info["scikit_learn"] = None
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["threadpools"] = [
-            {k: p.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
-            for p in threadpool_info()
-        ]
-    except ImportError:  # pragma: no cover
-        info["threadpools"] = None
+    info["threadpools"] = [
+        {k: p.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
+        for p in threadpool_info()
+    ]
     return info
 
 
@@ -224,7 +204,7 @@ def _jsonable(obj: Any) -> Any:
 
 @dataclass
 class Report:
-    """Everything one ``krosbl bench`` run measured.
+    """Everything one run of the benchmarks measured.
 
     Attributes
     ----------
@@ -243,7 +223,7 @@ class Report:
         return [row for result in self.results for row in result.rows]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document: ``schema``, ``meta``, ``cases`` (with checks) and ``rows``."""
+        """The JSON document: ``schema``, ``meta``, ``cases`` and ``rows``."""
         cases = [
             {
                 "name": r.case.name,
@@ -252,7 +232,6 @@ class Report:
                 "baseline": r.case.baseline,
                 "problems": r.problems,
                 "notes": list(r.case.notes),
-                "checks": r.checks,
             }
             for r in self.results
         ]
@@ -268,41 +247,24 @@ class Report:
     def header(self) -> str:
         """Two lines on the run: settings and machine."""
         m = self.meta
-        load = m.get("load_average") or []
-        loads = "/".join(f"{v:.1f}" for v in load) or "?"
-        threads = m.get("blas_threads_limit") or "BLAS default"
-        size = "quick" if m.get("quick") else "full"
+        loads = "/".join(f"{v:.1f}" for v in m["load_average"])
+        threads = m["blas_threads_limit"] or "BLAS default"
+        size = "quick" if m["quick"] else "full"
         return (
-            f"krosbl bench — repeat {m.get('repeat')} (median), {size} sizes, "
+            f"benchmarks — repeat {m['repeat']} (median), {size} sizes, "
             f"BLAS threads: {threads}\n"
-            f"{m.get('platform')}, {m.get('cpu_count')} CPUs, numpy {m.get('numpy')}, "
-            f"scipy {m.get('scipy')}; load average at start {loads}"
+            f"{m['platform']}, {m['cpu_count']} CPUs, numpy {m['numpy']}, "
+            f"scipy {m['scipy']}; load average at start {loads}"
         )
 
-    def print(self, *, plain: bool = False, file: Any = None) -> None:
-        """Print the header and one table per case (rich on a terminal, else plain text)."""
-        out = file or sys.stdout
-        use_rich = not plain and out.isatty()
-        if use_rich:
-            try:
-                from rich.console import Console
-            except ImportError:  # pragma: no cover
-                use_rich = False
-        if use_rich:
-            console = Console(file=out)
-            console.print(self.header())
-            for result in self.results:
-                console.print(_rich_table(result))
-            return
-        print(self.header(), file=out)
+    def print(self, file: Any = None) -> None:
+        """Print the header and one plain-text table per case."""
+        print(self.header(), file=file)
         for result in self.results:
-            print("\n" + _plain_table(result), file=out, flush=True)
+            print("\n" + table(result), file=file, flush=True)
 
 
-def summary_lines(rows: Sequence[Row]) -> list[str]:
-    """One progress line per row (for stderr while the benchmark runs)."""
-    return [
-        f"[bench] {r.case:10s} {r.problem:18s} {r.method:24s} "
-        + (r.error or f"{_time(r.time_s or 0.0)} × {r.n_solves}")
-        for r in rows
-    ]
+def progress_line(row: Row) -> str:
+    """One line on a measured row (for stderr while the benchmarks run)."""
+    done = row.error or f"{format_time(row.time_s or 0.0)} × {row.n_solves}"
+    return f"[benchmarks] {row.case:10s} {row.problem:18s} {row.method:24s} {done}"

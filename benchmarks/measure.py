@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from krosbl.api import recover
 from krosbl.batch_api import recover_batch
@@ -66,7 +67,7 @@ class Solver:
         Name in the table (unique within a case).
     method : str
         A method of :func:`krosbl.methods`, ``"ard"`` for scikit-learn's
-        ``ARDRegression``, or ``"plain-sbl"`` for :func:`~krosbl.bench.plain.plain_dense_sbl`
+        ``ARDRegression``, or ``"plain-sbl"`` for :func:`~benchmarks.plain.plain_dense_sbl`
         (classic SBL with the problem's ``"sbl"`` settings, on the dense matrix).
     dense : bool
         Pass the dense ``ΠM × ΠN`` matrix instead of the :class:`~krosbl.Kron`.
@@ -160,18 +161,8 @@ class Row:
 
 
 def limit_threads(threads: int | None) -> contextlib.AbstractContextManager[Any]:
-    """Limit the BLAS/OpenMP thread pools to ``threads`` (``None``: leave them alone).
-
-    Uses ``threadpoolctl`` (installed with scikit-learn); without it the limit is not applied.
-    """
-    if threads is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        warnings.warn("threadpoolctl is not installed: --threads has no effect", stacklevel=2)
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=threads)
+    """Limit the BLAS/OpenMP thread pools to ``threads`` (``None``: leave them alone)."""
+    return contextlib.nullcontext() if threads is None else threadpool_limits(limits=threads)
 
 
 def warm_up() -> None:

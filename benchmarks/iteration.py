@@ -104,7 +104,7 @@ def measure_iteration(
     method : str
         A Kronecker method.
     repeat, budget_s : int, float
-        As :func:`~krosbl.bench.measure.measure_solver`, for each timing; the first-iteration
+        As :func:`~benchmarks.measure.measure_solver`, for each timing; the first-iteration
         timings also go on until they hold :data:`ITERATION_MIN_TOTAL_S` of samples
         (``n_solves`` counts those iterations).
 
