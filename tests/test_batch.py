@@ -247,7 +247,7 @@ def test_irs_estimate_batch_equals_estimate(method: str) -> None:
     with pytest.raises(ValueError, match="one observation at a time"):
         irs.estimate_batch(observations, "offgrid")
     other = irs.Run(small, seed=4).trial(0).observe(4.0, rng=np.random.default_rng(1))
-    with pytest.raises(ValueError, match="one trial"):
+    with pytest.raises(ValueError, match="one system"):
         irs.estimate_batch([observations[0], other], method)
 
 

@@ -64,6 +64,7 @@ def test_list() -> None:
         "irs-snr",
         "irs-offgrid",
         "irs-blocks",
+        "irs-offsbl",
     ]
 
 
