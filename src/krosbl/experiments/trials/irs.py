@@ -25,7 +25,15 @@ from krosbl.metrics import error_energy
 from ..config import ExperimentSettings, SnrDb
 from ..definitions import Algorithm, Row, TrialContext
 
-__all__ = ["STREAMS", "IrsScenarioSettings", "IrsSettings", "irs_rows", "irs_trial", "simulate"]
+__all__ = [
+    "STREAMS",
+    "IrsScenarioSettings",
+    "IrsSettings",
+    "irs_rows",
+    "irs_trial",
+    "score_row",
+    "simulate",
+]
 
 #: The paper's scenario (:meth:`krosbl.irs.Scenario.paper`): the defaults of :class:`IrsSettings`.
 _PAPER = irs.Scenario.paper()
@@ -138,29 +146,63 @@ def irs_rows(
             else:
                 options = {"settings": algorithm.settings(snr), **algorithm.options}
                 est = irs.estimate(obs, algorithm.method, **options)
-            result = est.result
+            spread = trial.scenario.spread
+            row = score_row(algorithm, snr, est, trial.H, (spread, 1, spread))
             ser_rng = beyond_ser_noise if algorithm.beyond_paper else ser_noise
-            row: Row = {
-                "algorithm": algorithm.name,
-                "value": float(snr),
-                "nmse": irs.channel_nmse(est, trial),
-                "ser": irs.symbol_error_rate(est, trial, snr, rng=ser_rng, symbols=symbols),
-                "time_s": result.time_s,
-                "n_iter": result.n_iter,
-                "converged": bool(result.converged),
-                "noise_var": obs.noise_var,
-            }
-            row["err_sq"], row["ref_sq"] = error_energy(est.H, trial.H)
-            angles = (result.details or {}).get("factor_angles")
-            if angles is not None:  # a path estimate: were the paths counted right?
-                spread = trial.scenario.spread
-                row["paths_correct"] = float(tuple(map(len, angles)) == (spread, 1, spread))
+            row["ser"] = irs.symbol_error_rate(est, trial, snr, rng=ser_rng, symbols=symbols)
+            row["noise_var"] = obs.noise_var
             if heldout_patterns:
                 row["heldout_nmse"] = irs.heldout_nmse(
                     est, trial, n_patterns=heldout_patterns, rng=heldout_seed
                 )
             rows.append(row)
     return rows
+
+
+def score_row(
+    algorithm: Algorithm,
+    snr: float,
+    est: irs.Estimate,
+    channels: np.ndarray,
+    n_paths: tuple[int, int, int],
+) -> Row:
+    """The scores every IRS experiment stores for one estimate against the true channels.
+
+    Parameters
+    ----------
+    algorithm : Algorithm
+        The estimator.
+    snr : float
+        The sweep value (SNR, dB).
+    est : krosbl.irs.Estimate
+        Its estimate.
+    channels : ndarray, shape (K2, N_b, N_m)
+        The true channels of the training patterns.
+    n_paths : tuple of 3 int
+        The true path counts of the (IRS, MS, BS) factors.
+
+    Returns
+    -------
+    dict
+        ``algorithm``, ``value``, ``nmse`` (per-pattern mean), ``time_s``, ``n_iter``,
+        ``converged``, ``noise_var`` (the estimator's), ``err_sq``, ``ref_sq`` and, for a path
+        estimate, ``paths_correct`` (1 when its factors' path counts are ``n_paths``).
+    """
+    result = est.result
+    row: Row = {
+        "algorithm": algorithm.name,
+        "value": float(snr),
+        "nmse": irs.channel_nmse(est.H, channels),
+        "time_s": result.time_s,
+        "n_iter": result.n_iter,
+        "converged": bool(result.converged),
+        "noise_var": result.noise_var,
+    }
+    row["err_sq"], row["ref_sq"] = error_energy(est.H, channels)
+    angles = (result.details or {}).get("factor_angles")
+    if angles is not None:
+        row["paths_correct"] = float(tuple(len(a) for a in angles) == tuple(n_paths))
+    return row
 
 
 def _estimate_batched(algorithm: Algorithm, observations: list[irs.Observation]) -> list[Any]:

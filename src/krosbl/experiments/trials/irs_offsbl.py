@@ -14,15 +14,13 @@ per trial, shared by every SNR and algorithm).
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from krosbl import irs
-from krosbl.metrics import error_energy
 
 from ..config import ExperimentSettings, SnrDb
-from ..definitions import Algorithm, Row, TrialContext
+from ..definitions import Row, TrialContext
+from .irs import score_row
 
 __all__ = ["OffSBLSettings", "offsbl_trial"]
 
@@ -56,26 +54,6 @@ class OffSBLSettings(ExperimentSettings):
         )
 
 
-def _row(algorithm: Algorithm, snr: float, est: irs.Estimate, trial: irs.OffSBLTrial) -> Row:
-    """The scores of one estimate of ``trial`` at ``snr``."""
-    result = est.result
-    row: dict[str, Any] = {
-        "algorithm": algorithm.name,
-        "value": float(snr),
-        "nmse": irs.channel_nmse(est, trial.H),
-        "time_s": result.time_s,
-        "n_iter": result.n_iter,
-        "converged": bool(result.converged),
-        "noise_var": result.noise_var,
-    }
-    row["err_sq"], row["ref_sq"] = error_energy(est.H, trial.H)
-    angles = (result.details or {}).get("factor_angles")
-    if angles is not None:
-        counts = tuple(len(a) for a in angles)
-        row["paths_correct"] = float(counts == trial.scenario.n_paths)
-    return row
-
-
 def offsbl_trial(ctx: TrialContext) -> list[Row]:
     """One channel, every SNR and algorithm."""
     s = ctx.settings
@@ -90,7 +68,7 @@ def offsbl_trial(ctx: TrialContext) -> list[Row]:
         for algorithm in ctx.algorithms:
             options = {"settings": algorithm.settings(snr), **algorithm.options}
             est = irs.estimate(measurement, algorithm.method, **options)
-            row = _row(algorithm, snr, est, trial)
+            row = score_row(algorithm, snr, est, trial.H, trial.scenario.n_paths)
             h_hat = est.paths.channels(patterns, n_ms=system.n_ms, n_bs=system.n_bs)
             row["heldout_nmse"] = irs.channel_nmse(h_hat, h_fresh)
             rows.append(row)
