@@ -1,0 +1,63 @@
+"""The EM solvers against golden outputs stored from an earlier version of the engine.
+
+``tests/data/golden/make_golden.py`` wrote them (run it again only to accept a deliberate
+change of the results). Iteration and sweep counts and supports must match exactly; ``x``,
+``σ²`` and the cost to about ``1e-10``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+RTOL = 1e-10
+_SCRIPT = Path(__file__).parent / "data" / "golden" / "make_golden.py"
+
+
+def _golden_module():
+    spec = importlib.util.spec_from_file_location("make_golden", _SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_golden", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+golden = _golden_module()
+CASES = list(golden.cases())
+STORED = golden.load()
+
+
+def _check(key: str, new: dict[str, np.ndarray], old: dict[str, np.ndarray]) -> None:
+    assert set(new) == set(old), key
+    for field in ("n_iter", "support", "n_sweeps", "factor_iterations"):
+        if field in old:
+            np.testing.assert_array_equal(new[field], old[field], err_msg=f"{key}: {field}")
+    scale = np.linalg.norm(old["x"])
+    assert np.linalg.norm(new["x"] - old["x"]) <= RTOL * scale, f"{key}: x"
+    np.testing.assert_allclose(new["noise_var"], old["noise_var"], rtol=RTOL, err_msg=key)
+    cost = old["cost"][np.isfinite(old["cost"])]
+    atol = RTOL * max(np.abs(cost).max(initial=0.0), 1.0)
+    np.testing.assert_allclose(new["cost"], old["cost"], rtol=0, atol=atol, err_msg=key)
+
+
+def test_every_case_is_stored() -> None:
+    keys = {f"{golden.name(c)}#0" for c in CASES}
+    assert keys <= set(STORED)
+
+
+@pytest.mark.parametrize("method", list(golden.OPTIONS))
+def test_golden_outputs(method: str) -> None:
+    with threadpool_limits(1):
+        for case in (c for c in CASES if c["method"] == method):
+            key = golden.name(case)
+            for b, outputs in enumerate(golden.solve(case)):
+                new = golden.unpack(*(np.asarray(p) for p in golden.pack(outputs)))
+                _check(f"{key}#{b}", new, STORED[f"{key}#{b}"])
