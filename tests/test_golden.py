@@ -45,8 +45,7 @@ def _check(key: str, new: dict[str, np.ndarray], old: dict[str, np.ndarray]) -> 
     scale = np.linalg.norm(old["x"])
     assert np.linalg.norm(new["x"] - old["x"]) <= rtol * scale, f"{key}: x"
     np.testing.assert_allclose(new["noise_var"], old["noise_var"], rtol=rtol, err_msg=key)
-    cost = old["cost"][np.isfinite(old["cost"])]
-    atol = rtol * max(np.abs(cost).max(initial=0.0), 1.0)
+    atol = rtol * golden._cost_scale(old["cost"])
     np.testing.assert_allclose(new["cost"], old["cost"], rtol=0, atol=atol, err_msg=key)
 
 

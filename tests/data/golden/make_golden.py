@@ -258,10 +258,15 @@ def load() -> dict[str, dict[str, np.ndarray]]:
     }
 
 
+def _cost_scale(cost: np.ndarray) -> float:
+    """The scale a difference of costs is relative to: ``max(max |cost|, 1)``."""
+    return max(float(np.abs(cost[np.isfinite(cost)]).max(initial=0.0)), 1.0)
+
+
 def tolerance(outputs: dict[str, np.ndarray], nudged: dict[str, np.ndarray]) -> float | None:
-    """The tolerance of a run: :data:`RTOL`, or 10× how far ``x`` and ``σ²`` moved when ``y``
-    moved by one unit in the last place if that is more; ``None`` (a fragile run, not stored)
-    if an iteration or sweep count or the support moved."""
+    """The tolerance of a run: :data:`RTOL`, or 10× how far ``x``, ``σ²`` and the cost moved
+    when ``y`` moved by one unit in the last place if that is more; ``None`` (a fragile run,
+    not stored) if an iteration or sweep count or the support moved."""
     for field in EXACT:
         if field in outputs and not np.array_equal(outputs[field], nudged[field]):
             return None
@@ -269,6 +274,8 @@ def tolerance(outputs: dict[str, np.ndarray], nudged: dict[str, np.ndarray]) -> 
     sigma2, nudged_sigma2 = float(outputs["noise_var"]), float(nudged["noise_var"])
     if sigma2 > 0:  # 0 in the noiseless limit
         moved = max(moved, abs(nudged_sigma2 / sigma2 - 1.0))
+    cost = np.nan_to_num(outputs["cost"] - nudged["cost"])  # nan in the noiseless limit
+    moved = max(moved, np.abs(cost).max(initial=0.0) / _cost_scale(outputs["cost"]))
     return max(RTOL, 10.0 * float(moved))
 
 
