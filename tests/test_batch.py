@@ -12,6 +12,8 @@ import krosbl
 from krosbl.linalg import kron_distance, kron_distances
 from krosbl.operators import Kron, batched_multi_mode_product, multi_mode_product
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 BATCHED = ["svd-krosbl", "am-krosbl", "ksbl", "pc-krosbl"]
 IN_SHAPE, OUT_SHAPE = (8, 7, 9), (6, 5, 7)
 

@@ -10,6 +10,8 @@ from krosbl.posterior import Posterior
 from krosbl.priors import FlatPrior
 from krosbl.updates import ClassicUpdate
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 
 def _problem() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)

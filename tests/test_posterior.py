@@ -11,6 +11,8 @@ from conftest import random_factors
 from krosbl import Kron
 from krosbl.posterior import flat_posterior, kron_posterior
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 SHAPES = [
     ((5,), (7,)),
     ((3, 4), (4, 3)),

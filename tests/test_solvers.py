@@ -12,6 +12,8 @@ import krosbl
 from krosbl.metrics import nmse
 from krosbl.updates import factor_target
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 SBL_FAMILY = ["sbl", "pc-sbl", "am-krosbl", "svd-krosbl", "pc-krosbl", "ksbl"]
 
 
