@@ -150,11 +150,7 @@ def run_em(
         and the final re-estimate excluded), the cost per iteration and, optionally,
         the per-iteration means.
     """
-    if noise_var is None:
-        sigma2 = initial_noise_var(y) if init_noise_var is None else init_noise_var
-        sigma2 = max(sigma2, noise_floor)
-    else:
-        sigma2 = noise_var
+    sigma2 = _start_noise_var(y, noise_var, init_noise_var, noise_floor)
     costs: list[float] = []
     history: list[NDArray] = []
     elapsed = 0.0
@@ -188,6 +184,31 @@ def run_em(
         if snapshot is not None and prior.relative_change(snapshot) <= tol:
             converged, n_iter = True, t
             break
+    return _final(y, op, prior, sigma2, n_iter, converged, elapsed, costs, history)
+
+
+def _start_noise_var(
+    y: NDArray, noise_var: float | None, init_noise_var: float | None, noise_floor: float
+) -> float:
+    """The ``σ²`` of the first E-step: the known one, or the start of a learned one."""
+    if noise_var is not None:
+        return noise_var
+    start = initial_noise_var(y) if init_noise_var is None else init_noise_var
+    return max(start, noise_floor)
+
+
+def _final(
+    y: NDArray,
+    op: LinearOperator | NDArray,
+    prior: KronPrior | FlatPrior,
+    sigma2: float,
+    n_iter: int,
+    converged: bool,
+    elapsed: float,
+    costs: list[float],
+    history: list[NDArray],
+) -> EMOutput:
+    """The output of a run: the E-step at the final hyperparameters, checked finite."""
     final = prior.posterior(y, op, sigma2)
     _check_finite_posterior(final, n_iter + 1, sigma2, whole=True)
     return EMOutput(

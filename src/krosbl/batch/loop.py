@@ -82,11 +82,7 @@ def run_em_batch(
     adjoints = [f.conj().swapaxes(1, 2) for f in factors]
     per_problem = [f.shape[0] == batch and batch > 1 for f in factors]
     floor = np.broadcast_to(np.asarray(noise_floor, dtype=float), (batch,))
-    if noise_var is None:
-        first = [initial_noise_var(y) for y in Y] if init_noise_var is None else init_noise_var
-        sigma2 = np.maximum(np.asarray(first, dtype=float), floor)
-    else:
-        sigma2 = np.asarray(noise_var, dtype=float).copy()
+    sigma2 = _start_noise_vars(Y, noise_var, init_noise_var, floor)
     costs: list[list[float]] = [[] for _ in range(batch)]
     elapsed = np.zeros(batch)
     converged = np.zeros(batch, dtype=bool)
@@ -98,18 +94,8 @@ def run_em_batch(
         assert part.columns is not None
         snapshot = part.snapshot()
         part.prune(prune_ratios, prune_abs)
-        post = part.posterior(
-            tensors[running],
-            [
-                (f[running] if p else f)[:, :, c]
-                for f, p, c in zip(factors, per_problem, part.columns)
-            ],
-            [
-                (a[running] if p else a)[:, c]
-                for a, p, c in zip(adjoints, per_problem, part.columns)
-            ],
-            sigma2[running],
-        )
+        kept = _kept_columns(factors, adjoints, per_problem, part.columns, running)
+        post = part.posterior(tensors[running], *kept, sigma2[running])
         _check_finite(post, part.rows, t, sigma2[running], whole=False)
         for row, cost in zip(running, post.cost.tolist()):
             costs[row].append(cost)
@@ -128,15 +114,36 @@ def run_em_batch(
             break
     final = prior.posterior(tensors, factors, adjoints, sigma2)
     _check_finite(final, prior.rows, int(n_iter.max()) + 1, sigma2, whole=True)
+    outputs = zip(final.mean, final.var, n_iter, converged, sigma2, elapsed, costs)
     return [
-        EMOutput(
-            mean=final.mean[b],
-            var=final.var[b],
-            n_iter=int(n_iter[b]),
-            converged=bool(converged[b]),
-            noise_var=float(sigma2[b]),
-            time_s=float(elapsed[b]),
-            cost=np.asarray(costs[b]),
-        )
-        for b in range(batch)
+        EMOutput(mean, var, int(n), bool(c), float(s2), float(time_s), np.asarray(cost))
+        for mean, var, n, c, s2, time_s, cost in outputs
     ]
+
+
+def _kept_columns(
+    factors: Sequence[NDArray],
+    adjoints: Sequence[NDArray],
+    per_problem: Sequence[bool],
+    columns: Sequence[NDArray],
+    running: NDArray,
+) -> tuple[list[NDArray], list[NDArray]]:
+    """The running problems' factors and adjoints restricted to the kept columns."""
+    kept_factors = [
+        (f[running] if p else f)[:, :, c] for f, p, c in zip(factors, per_problem, columns)
+    ]
+    kept_adjoints = [
+        (a[running] if p else a)[:, c] for a, p, c in zip(adjoints, per_problem, columns)
+    ]
+    return kept_factors, kept_adjoints
+
+
+def _start_noise_vars(
+    Y: NDArray, noise_var: NDArray | None, init_noise_var: NDArray | None, floor: NDArray
+) -> NDArray:
+    """Each problem's ``σ²`` of the first E-step: the known ones, or the starts of learned
+    ones (:func:`krosbl.em.initial_noise_var`, at least ``floor``)."""
+    if noise_var is not None:
+        return np.asarray(noise_var, dtype=float).copy()
+    first = [initial_noise_var(y) for y in Y] if init_noise_var is None else init_noise_var
+    return np.maximum(np.asarray(first, dtype=float), floor)
