@@ -21,6 +21,7 @@ NAMES = [
     "irs-snr",
     "irs-offgrid",
     "irs-blocks",
+    "irs-offsbl",
 ]
 
 
