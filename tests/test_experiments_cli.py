@@ -180,6 +180,8 @@ def _signal_mid_sweep(command: list[str], parts: Path, signum: int) -> subproces
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # as from a terminal, even when the tests run as a background job (which ignores SIGINT)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     try:

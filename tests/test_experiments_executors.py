@@ -159,6 +159,16 @@ def test_finished_trials_are_handed_over_before_a_failure_or_interrupt(stop: str
         assert "trial 1 of synthetic-snr failed: ValueError: boom" in str(info.value)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the tests run as a
+    background job (which starts with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_an_interrupt_while_storing_still_stores_every_finished_trial() -> None:
     settings = resolve(get_experiment("synthetic-snr"), quick=True).settings
     tasks = [TrialTask("synthetic-snr", settings, t) for t in range(3)]
