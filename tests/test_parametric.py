@@ -137,3 +137,20 @@ def test_parameters_on_a_lattice_are_kept_on_it_and_offsets_are_not() -> None:
             assert snapped == on_lattice
             if on_lattice:
                 np.testing.assert_allclose(np.sort(found), np.sort(true), atol=1e-12)
+
+
+def test_one_column_of_a_matrix_is_the_vector_fit_with_a_lattice() -> None:
+    def ula(n: int):
+        k = np.arange(n)
+        return lambda t: np.exp(1j * np.pi * np.outer(k, t)) / np.sqrt(n)
+
+    rng = np.random.default_rng(5)
+    y = np.kron(ula(16)(np.array([0.25]))[:, 0], ula(8)(np.array([-0.5]))[:, 0])
+    y = y + 1e-3 * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
+    grid = np.linspace(-1, 1, 128, endpoint=False)
+    factors = [ParametricFactor(ula(m), grid, 1, lattice=0.125) for m in (16, 8)]
+    vector, matrix = fit_parametric(y, factors, 2e-6), fit_parametric(y[:, None], factors, 2e-6)
+    assert [p.tolist() for p in vector.parameters] == [[0.25], [-0.5]]
+    for a, b in zip(vector.parameters, matrix.parameters):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(matrix.gains[:, 0], vector.gains, rtol=1e-12)

@@ -208,24 +208,25 @@ def fit_parametric(
         noise_var = check_real("noise_var", noise_var, low=0.0)
     elif any(f.n_paths is None or f.lattice is not None for f in factors):
         noise_var = split_noise_variance(splits, shape)
-    fits: list[LineSpectralFit] = []
-    for i, f in enumerate(factors):
-        data = [s.factors[i] for s in splits]
-        factor_y = data[0] if y_arr.ndim == 1 else np.column_stack(data)
-        factor_noise = _factor_noise(splits, i, noise_var) if noise_var else None
-        fits.append(
-            fit_line_spectrum(
-                factor_y,
-                f.atoms,
-                f.candidates,
-                f.n_paths,
-                derivative=f.derivative,
-                dictionary=f.dictionary,
-                max_paths=f.max_paths,
-                noise_var=factor_noise,
-            )
+    # each factor's data: its split vector of every column (one column for a 1-D y)
+    factor_data = [
+        splits[0].factors[i] if y_arr.ndim == 1 else np.column_stack([s.factors[i] for s in splits])
+        for i in range(len(factors))
+    ]
+    fits = [
+        fit_line_spectrum(
+            data,
+            f.atoms,
+            f.candidates,
+            f.n_paths,
+            derivative=f.derivative,
+            dictionary=f.dictionary,
+            max_paths=f.max_paths,
+            noise_var=_factor_noise(splits, i, noise_var) if noise_var else None,
         )
-    fits = _on_lattice(columns, splits, factors, fits, noise_var)
+        for i, (f, data) in enumerate(zip(factors, factor_data))
+    ]
+    fits = _on_lattice(columns, factor_data, factors, fits, noise_var)
     if y_arr.ndim == 1:
         gains = kron_vector([f.gains for f in fits])
         fraction: float | list[float] = splits[0].residual_fraction
@@ -249,7 +250,7 @@ def fit_parametric(
 
 def _on_lattice(
     columns: list[NDArray],
-    splits: list[RankOneSplit],
+    factor_data: list[NDArray],
     factors: list[ParametricFactor],
     fits: list[LineSpectralFit],
     noise_var: float | None,
@@ -257,14 +258,12 @@ def _on_lattice(
     """The fits with the parameters of the largest subset of the factors with a lattice that
     the data accept rounded to it (:func:`fit_parametric`, Notes)."""
     rounded: dict[int, LineSpectralFit] = {}
-    for i, (f, fit) in enumerate(zip(factors, fits)):
+    for i, (f, fit, data) in enumerate(zip(factors, fits, factor_data)):
         if f.lattice is None:
             continue
         theta = np.round(fit.angles / f.lattice) * f.lattice
         if np.unique(theta).size == theta.size:
-            data = [s.factors[i] for s in splits]
-            factor_y = data[0] if len(splits) == 1 else np.column_stack(data)
-            rounded[i] = fit_at(factor_y, f.atoms, theta)
+            rounded[i] = fit_at(data, f.atoms, theta)
     if not rounded or not noise_var:
         return fits
 
@@ -276,14 +275,17 @@ def _on_lattice(
     free = residual(fits)
     best, best_key = fits, (0, 0.0)
     for chosen in product((False, True), repeat=len(rounded)):
-        trial = [
-            rounded[i] if dict(zip(rounded, chosen)).get(i) else fit for i, fit in enumerate(fits)
-        ]
-        fixed = sum(rounded[i].angles.size for i, use in zip(rounded, chosen) if use)
+        used = [i for i, use in zip(rounded, chosen) if use]
+        fixed = sum(rounded[i].angles.size for i in used)
+        if not fixed:
+            continue
+        trial = [rounded[i] if i in used else fit for i, fit in enumerate(fits)]
         excess = (residual(trial) - free) / noise_var
-        if fixed and excess <= 0.5 * float(chi2.ppf(1.0 - _LATTICE_LEVEL, fixed)):
-            if (fixed, -excess) > best_key:
-                best, best_key = trial, (fixed, -excess)
+        if (
+            excess <= 0.5 * float(chi2.ppf(1.0 - _LATTICE_LEVEL, fixed))
+            and (fixed, -excess) > best_key
+        ):
+            best, best_key = trial, (fixed, -excess)
     return best
 
 
