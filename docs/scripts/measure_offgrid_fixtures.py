@@ -26,25 +26,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# the sibling script, importable from here when this file runs as a script
+from measure_offsbl_fixtures import N_BS, N_MS, channels_from_columns, nmse_summary
 from threadpoolctl import threadpool_limits
 
 from krosbl import irs
 
-N_MS, N_BS = 6, 16
 DEFAULT_OUT = Path(__file__).parents[1] / "measurements" / "offgrid_fixtures.json"
-
-
-def _channels(h_cols: np.ndarray) -> np.ndarray:
-    """The authors' ``(96, K)`` column-major ``vec(H_k)`` as krosbl's ``(K, N_b, N_m)``."""
-    return h_cols.reshape(N_BS, N_MS, -1, order="F").transpose(2, 0, 1)
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    v = np.asarray(values)
-    return {
-        "mean_db": float(10 * np.log10(v.mean())),
-        "median_db": float(np.median(10 * np.log10(v))),
-    }
 
 
 def _solve(measurement: irs.Measurement, repeats: int) -> tuple[irs.Estimate, float]:
@@ -62,7 +51,7 @@ def main(fixtures: Path, out: Path, repeats: int) -> None:
     for path in sorted(fixtures.glob("trial_*.npz")):
         with np.load(path) as f:
             d = {k: f[k] for k in f.files}
-        h_true, h_fresh = _channels(d["Htrue"]), _channels(d["Htrue_fresh"])
+        h_true, h_fresh = channels_from_columns(d["Htrue"]), channels_from_columns(d["Htrue_fresh"])
         system = irs.System(d["X"], d["IRS"], N_BS)
         for s, snr in enumerate(d["snr_db"]):
             y = d["y"][s].reshape(N_BS, 20, 40, order="F").transpose(2, 1, 0)
@@ -93,8 +82,11 @@ def main(fixtures: Path, out: Path, repeats: int) -> None:
             sel = [r for r in rows if r["noise"] == noise and r["snr_db"] == snr]
             summary.setdefault(noise, {})[f"{snr:g}"] = {
                 "trials": len(sel),
-                **{k: _summary([r[k] for r in sel]) for k in ("nmse", "nmse_fresh")},
-                **{k: _summary([r[k] for r in sel]) for k in ("nmse_offsbl", "nmse_fresh_offsbl")},
+                **{k: nmse_summary([r[k] for r in sel]) for k in ("nmse", "nmse_fresh")},
+                **{
+                    k: nmse_summary([r[k] for r in sel])
+                    for k in ("nmse_offsbl", "nmse_fresh_offsbl")
+                },
                 "correct_counts": float(np.mean([r["counts"] == [3, 1, 1] for r in sel])),
             }
         sel = [r for r in rows if r["noise"] == noise]

@@ -44,7 +44,7 @@ N_MS, N_BS, N_IRS = 6, 16, 256
 DEFAULT_OUT = Path(__file__).parents[1] / "measurements" / "offsbl_fixtures.json"
 
 
-def _channels(h_cols: np.ndarray) -> np.ndarray:
+def channels_from_columns(h_cols: np.ndarray) -> np.ndarray:
     """The authors' ``(96, K)`` column-major ``vec(H_k)`` as krosbl's ``(K, N_b, N_m)``."""
     return h_cols.reshape(N_BS, N_MS, -1, order="F").transpose(2, 0, 1)
 
@@ -58,7 +58,8 @@ def _relative(h: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(h - ref) ** 2 / np.linalg.norm(ref) ** 2)
 
 
-def _summary(values: list[float]) -> dict[str, float]:
+def nmse_summary(values: list[float]) -> dict[str, float]:
+    """``10·log10`` of the mean of linear NMSE values, and the median of their dB."""
     v = np.asarray(values)
     return {"mean_db": _db(v.mean()), "median_db": float(np.median(10 * np.log10(v)))}
 
@@ -71,7 +72,10 @@ def main(fixtures: Path, out: Path) -> None:
     for path in files:
         with np.load(path) as f:
             d = {k: f[k] for k in f.files}
-        h_true, h_true_fresh = _channels(d["Htrue"]), _channels(d["Htrue_fresh"])
+        h_true, h_true_fresh = (
+            channels_from_columns(d["Htrue"]),
+            channels_from_columns(d["Htrue_fresh"]),
+        )
         system = irs.System(d["X"], d["IRS"], N_BS)
         for s, snr in enumerate(d["snr_db"]):
             y = d["y"][s].reshape(N_BS, 20, 40, order="F").transpose(2, 1, 0)
@@ -116,10 +120,10 @@ def main(fixtures: Path, out: Path) -> None:
         sel = [r for r in rows if r["snr_db"] == snr]
         per_snr[f"{snr:g}"] = {
             "trials": len(sel),
-            "nmse": _summary([r["nmse"] for r in sel]),
-            "nmse_authors": _summary([r["nmse_authors"] for r in sel]),
-            "nmse_fresh": _summary([r["nmse_fresh"] for r in sel]),
-            "nmse_fresh_authors": _summary([r["nmse_fresh_authors"] for r in sel]),
+            "nmse": nmse_summary([r["nmse"] for r in sel]),
+            "nmse_authors": nmse_summary([r["nmse_authors"] for r in sel]),
+            "nmse_fresh": nmse_summary([r["nmse_fresh"] for r in sel]),
+            "nmse_fresh_authors": nmse_summary([r["nmse_fresh_authors"] for r in sel]),
         }
     seconds = np.array([r["seconds"] for r in rows])
     cpu_seconds = np.array([r["cpu_seconds"] for r in rows])
