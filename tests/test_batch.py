@@ -10,7 +10,7 @@ from conftest import kron_sparse, random_factors
 
 import krosbl
 from krosbl.linalg import kron_distance, kron_distances
-from krosbl.operators import Kron, batched_multi_mode_product, multi_mode_product
+from krosbl.operators import Kron, multi_mode_product
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -181,13 +181,13 @@ def test_kron_distances_match_the_single_form(sizes: tuple[int, ...]) -> None:
         np.testing.assert_allclose(kron_distances(a, b, relative=relative), expected, rtol=1e-9)
 
 
-def test_batched_mode_products_match_a_loop(is_complex: bool) -> None:
+def test_stacked_mode_products_match_a_loop(is_complex: bool) -> None:
     rng = np.random.default_rng(1)
     tensors = rng.standard_normal((4, 3, 5, 2))
     mats = random_factors(rng, (6, 2, 4), (3, 5, 2), is_complex)
     stacked = [np.stack([m * (b + 1) for b in range(4)]) for m in mats]
-    shared = batched_multi_mode_product(tensors, [m[None] for m in mats])
-    own = batched_multi_mode_product(tensors, stacked)
+    shared = multi_mode_product(tensors, [m[None] for m in mats])
+    own = multi_mode_product(tensors, stacked)
     for b in range(4):
         np.testing.assert_allclose(shared[b], multi_mode_product(tensors[b], mats), atol=1e-12)
         scaled = [m * (b + 1) for m in mats]

@@ -231,7 +231,7 @@ def test_refine_is_kronecker_sbl_from_the_factor_estimates(
         np.testing.assert_array_equal(k, np.flatnonzero(g))
     # the refine method's M-step rule on that method's neutral defaults (inner_tol=1e-4, 'rel')
     rule = SVDUpdate() if method == "svd-krosbl" else SweepUpdate(tol=1e-4, tol_type="rel")
-    out = run_em(
+    (out,) = run_em(
         y,
         op,
         prior,

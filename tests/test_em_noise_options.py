@@ -23,7 +23,7 @@ def _problem() -> tuple[np.ndarray, np.ndarray]:
 
 def _one_iteration(y: np.ndarray, a: np.ndarray, **kwargs: float) -> tuple[float, Posterior]:
     seen: list[Posterior] = []
-    out = run_em(
+    (out,) = run_em(
         y,
         a,
         FlatPrior(np.ones(10)),
@@ -59,7 +59,7 @@ def test_noise_floor_bounds_the_start_and_every_update() -> None:
     x[[1, 4]] = [1.0, 0.5]
     learned = []
     for floor in (0.0, 1e-4):
-        out = run_em(
+        (out,) = run_em(
             a2 @ x,
             a2,
             FlatPrior(np.ones(10)),

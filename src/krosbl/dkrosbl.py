@@ -21,9 +21,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .batch.loop import run_em_batch
-from .batch.prior import BatchKronPrior
-from .batch.rules import BatchClassicUpdate
 from .decomposition import RankOneSplit, rank_one_split
 from .em import EMOutput, UpdateRule, run_em
 from .operators import Kron, kron_vector
@@ -138,7 +135,7 @@ def _factor_sbl(
 ) -> _FactorFit:
     """Classic SBL with learned noise on the balanced factor ``(ỹ_i, A_i)``."""
     prior = FlatPrior(np.full(a_i.shape[1], data.gamma0))
-    out = run_em(
+    (out,) = run_em(
         data.y,
         a_i,
         prior,
@@ -162,20 +159,17 @@ def _factor_sbls(
     max_iter: int,
 ) -> list[_FactorFit]:
     """:func:`_factor_sbl` of one factor of many problems, stepped together
-    (:func:`krosbl.batch.loop.run_em_batch`, classic SBL as a one-factor prior); ``a_i``: one
+    (:func:`krosbl.em.run_em` on a stack, classic SBL as a one-factor prior); ``a_i``: one
     dictionary per problem (the same object repeated when shared)."""
     if all(a is a_i[0] for a in a_i):
         a_i = a_i[:1]
     n = a_i[0].shape[1]
     gammas = np.array([np.full(n, d.gamma0) for d in data])
-    prior = BatchKronPrior(
-        [gammas], [np.ones(gammas.shape, dtype=bool)], [None], np.arange(len(data)), strict=True
-    )
-    outs = run_em_batch(
+    outs = run_em(
         np.array([d.y for d in data]),
         [np.stack(a_i)],
-        prior,
-        BatchClassicUpdate(ClassicUpdate(), len(data)),
+        KronPrior([gammas], stacked=True, strict=True),
+        ClassicUpdate(),
         prune_ratios=None if prune_ratio is None else (prune_ratio,),
         prune_abs=0.0,
         tol=tol,
@@ -185,8 +179,8 @@ def _factor_sbls(
         noise_floor=np.array([d.noise_floor for d in data]),
     )
     return [
-        _FactorFit(out.mean, prior.gammas[0][b], np.flatnonzero(prior.masks[0][b]), d.scale, out)
-        for b, (d, out) in enumerate(zip(data, outs))
+        _FactorFit(out.mean, out.prior.embedded(), out.prior.support(), d.scale, out)
+        for d, out in zip(data, outs)
     ]
 
 
@@ -220,7 +214,7 @@ def _refine(
     # Entries the factor SBLs pruned (exact zeros) stay pruned.
     prior.prune((0.0,) * op.n_factors, np.finfo(float).tiny)
     ratio = refinement.prune_ratio
-    out = run_em(
+    (out,) = run_em(
         y,
         op,
         prior,
@@ -380,7 +374,7 @@ def solve_dkrosbl_batch(
     Notes
     -----
     The splits are per problem; the ``I`` factor SBLs of all problems run as ``I`` batched
-    EMs (:func:`krosbl.batch.loop.run_em_batch` with classic SBL as a one-factor prior); a
+    EMs (:func:`krosbl.em.run_em` on a stack, classic SBL as a one-factor prior); a
     refinement runs per problem.
     """
     start = perf_counter()
@@ -476,7 +470,7 @@ def _joint_factor_sbl(
     one ``γ``, snapshots of one ``A_i`` or tasks with their own."""
     shared = all(a is a_i[0] or np.array_equal(a, a_i[0]) for a in a_i)
     prior = FlatPrior(np.full(a_i[0].shape[1], float(np.mean([d.gamma0 for d in data]))))
-    out = run_em(
+    (out,) = run_em(
         np.column_stack([d.y for d in data]),
         a_i[0] if shared else Tasks(a_i),
         prior,

@@ -20,12 +20,11 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse.linalg import LinearOperator
 
 from .posterior import RESCALE_HINT, Posterior
 from .priors import FlatPrior, KronPrior
 
-__all__ = ["EMOutput", "check_finite_scalars", "initial_noise_var", "next_noise_var", "run_em"]
+__all__ = ["EMOutput", "initial_noise_var", "next_noise_var", "run_em"]
 
 
 class UpdateRule(Protocol):
@@ -35,6 +34,9 @@ class UpdateRule(Protocol):
 
     def update(self, prior: Any, post: Posterior, /) -> None:
         """Apply the M-step to ``prior`` in place."""
+
+    def for_problem(self, row: int, /) -> Any:
+        """The rule as problem ``row`` of a stack would end with it alone."""
 
 
 @dataclass
@@ -49,6 +51,8 @@ class EMOutput:
     time_s: float
     cost: NDArray
     mean_history: list[NDArray] = field(default_factory=list)
+    prior: Any = None
+    row: int = 0
 
 
 def initial_noise_var(y: NDArray) -> float:
@@ -67,11 +71,28 @@ def next_noise_var(residual_sq: Any, noise_var: Any, dof: Any, m: int, floor: An
     return np.maximum((residual_sq + noise_var * dof) / m, floor)
 
 
-def check_finite_scalars(finite: bool, t: int, sigma2: float, problem: str = "") -> None:
-    """Raise the loop's error for a non-finite E-step ``t`` (``problem`` names a batch row)."""
-    if not finite:
+def _check_finite(
+    post: Posterior, t: int, sigma2: Any, rows: NDArray | None, *, whole: bool
+) -> None:
+    """Stop with a clear error once the E-step ``t`` is not finite (of a problem of a stack).
+
+    Every iteration checks the scalars (residual, degrees of freedom, ``σ²``), which a
+    non-finite ``γ`` or ``σ²`` reaches; ``whole`` also checks every entry of the mean.
+    """
+    scalars = (post.residual_sq, post.dof, sigma2)
+    bad: Any
+    if rows is None:
+        finite = all(map(math.isfinite, scalars)) and (not whole or np.isfinite(post.mean).all())
+        bad, where, values = ([] if finite else [0]), "", [sigma2]
+    else:
+        each = np.isfinite(np.array(scalars)).all(axis=0)
+        if whole:
+            each &= np.isfinite(post.mean).all(axis=1)
+        bad, values = np.flatnonzero(~each), sigma2
+    for j in bad[:1]:
+        where = "" if rows is None else f" of problem {rows[j]}"
         raise FloatingPointError(
-            f"the posterior{problem} became non-finite in E-step {t} (σ² = {sigma2:.3g}): "
+            f"the posterior{where} became non-finite in E-step {t} (σ² = {values[j]:.3g}): "
             f"{RESCALE_HINT}"
         )
 
@@ -81,20 +102,18 @@ def _relative_change(new: NDArray, old: NDArray) -> float:
     return float(np.linalg.norm(new - old) / denom) if denom > 0 else float("inf")
 
 
-def _check_finite_posterior(post: Posterior, t: int, sigma2: float, *, whole: bool) -> None:
-    """Stop with a clear error once the E-step is not finite.
+@dataclass
+class _Progress:
+    """What the loop records of each problem: costs, time, history."""
 
-    Every iteration checks the scalars (residual, degrees of freedom, ``σ²``), which a
-    non-finite ``γ`` or ``σ²`` reaches; ``whole`` also checks every entry of the mean.
-    """
-    scalars = (post.residual_sq, post.dof, sigma2)
-    finite = all(map(math.isfinite, scalars)) and (not whole or np.isfinite(post.mean).all())
-    check_finite_scalars(bool(finite), t, sigma2)
+    costs: list[list[float]]
+    elapsed: NDArray
+    history: list[NDArray] = field(default_factory=list)
 
 
 def run_em(
     y: NDArray,
-    op: LinearOperator | NDArray,
+    op: Any,
     prior: KronPrior | FlatPrior,
     rule: UpdateRule,
     *,
@@ -102,122 +121,187 @@ def run_em(
     prune_abs: float,
     tol: float,
     max_iter: int,
-    noise_var: float | None,
+    noise_var: Any,
     record_history: bool = False,
     callback: Callable[[int, KronPrior | FlatPrior, Posterior], None] | None = None,
-    init_noise_var: float | None = None,
-    noise_floor: float = 0.0,
-) -> EMOutput:
-    """Run EM for sparse Bayesian learning.
+    init_noise_var: Any = None,
+    noise_floor: Any = 0.0,
+) -> list[EMOutput]:
+    """Run EM for sparse Bayesian learning, on one problem or on a stack of problems.
 
     Parameters
     ----------
-    y : ndarray, shape (M,) or (M, T)
-        Measurements: one vector, or ``T`` snapshots that share the prior (M-SBL); the
-        learned ``σ²`` then uses the residual averaged over the snapshots.
-    op : Kron or ndarray
-        The dictionary.
+    y : ndarray, shape (M,) or (M, T); a stack: (B, M)
+        Measurements: one vector, or ``T`` snapshots that share the prior (M-SBL; the
+        learned ``σ²`` then uses the residual averaged over the snapshots); a stack of ``B``
+        problems (``prior`` a stacked :class:`~krosbl.priors.KronPrior`) has one per row.
+    op : Kron, Tasks, ndarray, or list of ndarray
+        The dictionary; for a stack, the factors ``A_i`` of shape ``(B, M_i, N_i)`` (per
+        problem) or ``(1, M_i, N_i)`` (shared).
     prior : KronPrior or FlatPrior
-        Initial hyperparameters; updated in place.
+        Initial hyperparameters; updated in place (a stack's: the problems still running).
     rule : UpdateRule
         The method's M-step; ``rule.stop_on`` chooses the stopping statistic: the relative
-        change of the embedded ``γ`` (all but PC-SBL) or of the posterior mean (PC-SBL).
+        change of the embedded ``γ`` (all but PC-SBL) or of the posterior mean (PC-SBL, one
+        problem).
     prune_ratios, prune_abs : tuple of float or None, float
         Pruning thresholds (``None`` = no pruning).
     tol : float
         Outer tolerance (``0`` runs all iterations unless the change is exactly 0).
     max_iter : int
         ``R_max``.
-    noise_var : float or None
-        Known ``σ²``, ``None`` to learn it, or ``0`` for the noiseless limit ``σ² → 0``
-        (docs/theory.md, "Noiseless limit").
+    noise_var : float, ndarray of shape (B,), or None
+        Known ``σ²`` (of each problem), ``None`` to learn it, or ``0`` for the noiseless limit
+        ``σ² → 0`` (one problem; docs/theory.md, "Noiseless limit").
     record_history : bool
-        Keep the E-step mean of every iteration (full length).
+        Keep the E-step mean of every iteration (full length; one problem).
     callback : callable, optional
         Called as ``callback(t, prior, posterior)`` after each E-step, before the M-step
-        (e.g. to record ranks of ``Λ``); its time is not counted.
-    init_noise_var : float or None
+        (e.g. to record ranks of ``Λ``; one problem); its time is not counted.
+    init_noise_var : float, ndarray of shape (B,), or None
         Starting value of a learned ``σ²`` (``None``: :func:`initial_noise_var` of ``y``).
-    noise_floor : float
+    noise_floor : float or ndarray of shape (B,)
         Lower bound on a learned ``σ²``, applied to the start and after every update (``0``:
         none); keeps ``Σ_y`` invertible when the data are fitted exactly.
 
     Returns
     -------
-    EMOutput
-        The final re-estimated mean and posterior marginal variances, iterations run,
-        whether the tolerance was met, the final ``σ²``, the time of the iterations (set-up
-        and the final re-estimate excluded), the cost per iteration and, optionally,
-        the per-iteration means.
+    list of EMOutput
+        One per problem, in the order of ``y``: the final re-estimated mean and posterior
+        marginal variances, iterations run, whether the tolerance was met, the final ``σ²``,
+        the time of the iterations (set-up and the final re-estimate excluded; in a stack,
+        each iteration's time divided among the problems it advanced), the cost per iteration,
+        the per-iteration means if recorded, and the final prior of the problem.
+
+    Notes
+    -----
+    In a stack each problem stops on its own tolerance and then leaves the stack, with its
+    final E-step; every problem follows the iterations it would follow alone.
     """
-    sigma2 = _start_noise_var(y, noise_var, init_noise_var, noise_floor)
-    costs: list[float] = []
-    history: list[NDArray] = []
-    elapsed = 0.0
-    converged = False
-    n_iter = max_iter
+    rows = getattr(prior, "rows", None)
+    size = 1 if rows is None else len(rows)
+    sigma2 = _start_noise_var(y, noise_var, init_noise_var, noise_floor, rows)
+    floor, m = noise_floor, (len(y) if rows is None else y.shape[1])
+    progress = _Progress([[] for _ in range(size)], np.zeros(size))
+    outputs: list[EMOutput] = []
     previous_mean: NDArray | None = None
     for t in range(1, max_iter + 1):
         snapshot: Any = prior.snapshot() if rule.stop_on == "gamma" else None
         start = perf_counter()
         prior.prune(prune_ratios, prune_abs)
         post = prior.posterior(y, op, sigma2)
-        _check_finite_posterior(post, t, sigma2, whole=False)
-        costs.append(post.cost)
+        _check_finite(post, t, sigma2, rows, whole=False)
+        if rows is None:
+            progress.costs[0].append(post.cost)
+        else:
+            for row, cost in zip(rows, post.cost.tolist()):
+                progress.costs[row].append(cost)
         if rule.stop_on == "mean":
             mean = prior.embed(post.mean)
             if previous_mean is not None and _relative_change(mean, previous_mean) <= tol:
-                elapsed += perf_counter() - start
-                converged, n_iter = True, t - 1
-                break
+                progress.elapsed += perf_counter() - start
+                return [_final(y, op, prior, sigma2, t - 1, True, progress)]
             previous_mean = mean
         if record_history:
-            history.append(prior.embed(post.mean))
+            progress.history.append(prior.embed(post.mean))
         if callback is not None:
             paused = perf_counter()
             callback(t, prior, post)
             start += perf_counter() - paused
         rule.update(prior, post)
         if noise_var is None:
-            sigma2 = float(next_noise_var(post.residual_sq, sigma2, post.dof, len(y), noise_floor))
-        elapsed += perf_counter() - start
-        if snapshot is not None and prior.relative_change(snapshot) <= tol:
-            converged, n_iter = True, t
-            break
-    return _final(y, op, prior, sigma2, n_iter, converged, elapsed, costs, history)
+            sigma2 = next_noise_var(post.residual_sq, sigma2, post.dof, m, floor)
+            sigma2 = float(sigma2) if rows is None else sigma2
+        done: Any = snapshot is not None and prior.relative_change(snapshot) <= tol
+        if rows is None:
+            progress.elapsed += perf_counter() - start
+            if done:
+                return [_final(y, op, prior, sigma2, t, True, progress)]
+            continue
+        progress.elapsed[rows] += (perf_counter() - start) / len(rows)
+        assert isinstance(prior, KronPrior)
+        if done.any():
+            outputs += _finals(y, op, prior, sigma2, t, done, progress)
+            if done.all():
+                return sorted(outputs, key=lambda out: out.row)
+            left = ~done
+            prior, y, sigma2 = prior.take(left), y[left], sigma2[left]
+            floor = floor if np.ndim(floor) == 0 else floor[left]
+            rows = prior.rows
+    if rows is None:
+        return [_final(y, op, prior, sigma2, max_iter, False, progress)]
+    assert isinstance(prior, KronPrior)
+    outputs += _finals(y, op, prior, sigma2, max_iter, np.zeros(len(rows), dtype=bool), progress)
+    return sorted(outputs, key=lambda out: out.row)
 
 
 def _start_noise_var(
-    y: NDArray, noise_var: float | None, init_noise_var: float | None, noise_floor: float
-) -> float:
-    """The ``σ²`` of the first E-step: the known one, or the start of a learned one."""
+    y: NDArray, noise_var: Any, init_noise_var: Any, noise_floor: Any, rows: NDArray | None
+) -> Any:
+    """The ``σ²`` of the first E-step (of each problem of a stack): the known one, or the
+    start of a learned one, at least ``noise_floor``."""
     if noise_var is not None:
-        return noise_var
-    start = initial_noise_var(y) if init_noise_var is None else init_noise_var
-    return max(start, noise_floor)
+        return noise_var if rows is None else np.array(noise_var, dtype=float)
+    if rows is None:
+        start = initial_noise_var(y) if init_noise_var is None else init_noise_var
+        return max(start, noise_floor)
+    first = [initial_noise_var(v) for v in y] if init_noise_var is None else init_noise_var
+    return np.maximum(np.asarray(first, dtype=float), noise_floor)
 
 
 def _final(
     y: NDArray,
-    op: LinearOperator | NDArray,
+    op: Any,
     prior: KronPrior | FlatPrior,
     sigma2: float,
     n_iter: int,
     converged: bool,
-    elapsed: float,
-    costs: list[float],
-    history: list[NDArray],
+    progress: _Progress,
 ) -> EMOutput:
-    """The output of a run: the E-step at the final hyperparameters, checked finite."""
+    """The output of a run of one problem: the E-step at the final hyperparameters, checked
+    finite."""
     final = prior.posterior(y, op, sigma2)
-    _check_finite_posterior(final, n_iter + 1, sigma2, whole=True)
+    _check_finite(final, n_iter + 1, sigma2, None, whole=True)
     return EMOutput(
         mean=prior.embed(final.mean),
         var=prior.embed(final.var),
         n_iter=n_iter,
         converged=converged,
         noise_var=float(sigma2),
-        time_s=elapsed,
-        cost=np.asarray(costs),
-        mean_history=history,
+        time_s=float(progress.elapsed[0]),
+        cost=np.asarray(progress.costs[0]),
+        mean_history=progress.history,
+        prior=prior,
     )
+
+
+def _finals(
+    y: NDArray,
+    op: Any,
+    prior: KronPrior,
+    sigma2: NDArray,
+    n_iter: int,
+    stop: NDArray,
+    progress: _Progress,
+) -> list[EMOutput]:
+    """The outputs of the problems of a stack that leave it after ``n_iter`` iterations
+    (``stop``: by the tolerance, or all at the last iteration)."""
+    leaving = stop if stop.any() else ~stop
+    part = prior.take(leaving)
+    final = part.posterior(y[leaving], op, sigma2[leaving])
+    _check_finite(final, n_iter + 1, sigma2[leaving], part.rows, whole=True)
+    assert part.rows is not None
+    return [
+        EMOutput(
+            mean=part.embed(final.mean[j]),
+            var=part.embed(final.var[j]),
+            n_iter=n_iter,
+            converged=bool(stop.any()),
+            noise_var=float(s2),
+            time_s=float(progress.elapsed[row]),
+            cost=np.asarray(progress.costs[row]),
+            prior=part.row(j),
+            row=int(row),
+        )
+        for j, (row, s2) in enumerate(zip(part.rows, sigma2[leaving]))
+    ]

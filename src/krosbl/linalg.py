@@ -51,15 +51,15 @@ def hermitian_eig(matrix: NDArray) -> tuple[NDArray, NDArray]:
 
     Parameters
     ----------
-    matrix : ndarray, shape (n, n)
-        Real symmetric or complex Hermitian ``float64`` / ``complex128`` matrix; it is used as
-        workspace and overwritten.
+    matrix : ndarray, shape (n, n) or (B, n, n)
+        Real symmetric or complex Hermitian ``float64`` / ``complex128`` matrix, or a stack of
+        them; a single matrix is used as workspace and overwritten.
 
     Returns
     -------
-    values : ndarray, shape (n,)
+    values : ndarray, shape (n,) or (B, n)
         Real eigenvalues in ascending order.
-    vectors : ndarray, shape (n, n)
+    vectors : ndarray, shape (n, n) or (B, n, n)
         Orthonormal eigenvectors in the columns.
 
     Raises
@@ -69,10 +69,13 @@ def hermitian_eig(matrix: NDArray) -> tuple[NDArray, NDArray]:
 
     Notes
     -----
-    The same divide-and-conquer routine NumPy uses, called directly: for the ``3×3`` and
-    ``6×6`` factors of the IRS problem this is 2.5× faster than :func:`numpy.linalg.eigh`; at
-    ``16×16`` the LAPACK work itself dominates and the two take about the same time.
+    A single matrix goes to the divide-and-conquer routine NumPy uses, called directly: for
+    the ``3×3`` and ``6×6`` factors of the IRS problem this is 2.5× faster than
+    :func:`numpy.linalg.eigh`; at ``16×16`` the LAPACK work itself dominates and the two take
+    about the same time. A stack is one :func:`numpy.linalg.eigh` call.
     """
+    if matrix.ndim > 2:
+        return np.linalg.eigh(matrix)
     values, vectors, info = _eig_driver(np.iscomplexobj(matrix), False)(
         matrix, lower=1, overwrite_a=1
     )
@@ -80,24 +83,29 @@ def hermitian_eig(matrix: NDArray) -> tuple[NDArray, NDArray]:
     return values, vectors
 
 
-def leading_eigenpair(matrix: NDArray) -> tuple[float, NDArray]:
+def leading_eigenpair(matrix: NDArray) -> tuple[Any, NDArray]:
     """Largest eigenvalue and its unit eigenvector of a Hermitian matrix (lower triangle).
 
     Parameters
     ----------
-    matrix : ndarray, shape (n, n)
-        Real symmetric or complex Hermitian ``float64`` / ``complex128`` matrix (overwritten).
+    matrix : ndarray, shape (n, n) or (B, n, n)
+        Real symmetric or complex Hermitian ``float64`` / ``complex128`` matrix (a single one
+        is overwritten), or a stack of them.
 
     Returns
     -------
-    value : float
-    vector : ndarray, shape (n,)
+    value : float, or ndarray of shape (B,)
+    vector : ndarray, shape (n,) or (B, n)
 
     Notes
     -----
-    LAPACK's MRRR routine (``?syevr`` / ``?heevr``) asked for the ``n``-th eigenpair only,
-    about half the cost of the full decomposition at ``n ≈ 20``.
+    A single matrix: LAPACK's MRRR routine (``?syevr`` / ``?heevr``) asked for the ``n``-th
+    eigenpair only, about half the cost of the full decomposition at ``n ≈ 20``. A stack:
+    the last pair of one :func:`numpy.linalg.eigh` call.
     """
+    if matrix.ndim > 2:
+        values, vectors = np.linalg.eigh(matrix)
+        return values[:, -1], vectors[:, :, -1]
     n = matrix.shape[0]
     values, vectors, _, _, info = _eig_driver(np.iscomplexobj(matrix), True)(
         matrix, range="I", il=n, iu=n, lower=1, overwrite_a=1

@@ -17,10 +17,10 @@ from scipy.sparse.linalg import LinearOperator
 
 __all__ = [
     "Kron",
-    "batched_multi_mode_product",
     "kron_vector",
     "mode_product",
     "multi_mode_product",
+    "outer_product",
 ]
 
 
@@ -30,9 +30,11 @@ def mode_product(tensor: NDArray, matrix: NDArray, axis: int) -> NDArray:
     Parameters
     ----------
     tensor : ndarray
-        Tensor of any order whose ``axis`` has length ``matrix.shape[1]``.
-    matrix : ndarray, shape (P, Q)
-        Matrix applied to the fibres along ``axis``.
+        Tensor of any order whose ``axis`` has length ``matrix.shape[-1]``.
+    matrix : ndarray, shape (P, Q) or (B, P, Q)
+        Matrix applied to the fibres along ``axis``; a stack of ``B`` matrices applies
+        ``matrix[b]`` to ``tensor[b]`` (axis 0 of ``tensor`` is then the stack, of length ``B``
+        or 1 for a matrix shared by every tensor).
     axis : int
         Axis of ``tensor`` that is transformed; its length becomes ``P``.
 
@@ -43,36 +45,36 @@ def mode_product(tensor: NDArray, matrix: NDArray, axis: int) -> NDArray:
     """
     shape = tensor.shape
     n = shape[axis]
-    before = math.prod(shape[:axis])
-    after = math.prod(shape[axis + 1 :])
-    if after == 1:  # last axis: one GEMM on the (before, n) unfolding
-        out = tensor.reshape(before, n) @ matrix.T
-    elif before == 1:  # first axis: one GEMM on the (n, after) unfolding
+    if matrix.ndim == 3:  # a stack: one broadcast GEMM per tensor
+        before = math.prod(shape[1:axis])
+        out = matrix[:, None] @ tensor.reshape(shape[0], before, n, -1)
+    elif (after := math.prod(shape[axis + 1 :])) == 1:  # last axis: one GEMM
+        out = tensor.reshape(-1, n) @ matrix.T
+    elif axis == 0 or math.prod(shape[:axis]) == 1:  # first axis: one GEMM
         out = matrix @ tensor.reshape(n, after)
     else:  # a middle axis: a batch of GEMMs
-        out = matrix @ tensor.reshape(before, n, after)
-    return out.reshape((*shape[:axis], matrix.shape[0], *shape[axis + 1 :]))
+        out = matrix @ tensor.reshape(-1, n, after)
+    return out.reshape((*shape[:axis], matrix.shape[-2], *shape[axis + 1 :]))
 
 
 def multi_mode_product(tensor: NDArray, matrices: Sequence[NDArray]) -> NDArray:
-    """Apply ``matrices[i]`` along axis ``i`` for every ``i`` (``tensor ×_1 M_1 … ×_I M_I``).
-
-    The leading axes are the tensor axes; any trailing axes beyond ``len(matrices)`` are left
-    untouched (a batch of tensors).
+    """Apply ``matrices[i]`` along tensor axis ``i`` for every ``i`` (``tensor ×_1 M_1 … ×_I M_I``).
 
     Parameters
     ----------
     tensor : ndarray
-        Tensor whose axis ``i`` has length ``matrices[i].shape[1]`` for ``i < len(matrices)``;
-        any further (trailing) axes are batch axes.
+        With 2-D matrices: a tensor whose axis ``i`` has length ``n_i`` for ``i < I``; any
+        further (trailing) axes are batch axes, left untouched. With stacks of matrices
+        ``(B, P_i, n_i)`` (or ``(1, P_i, n_i)``, shared): a stack of tensors
+        ``(B, n_1, …, n_I, ...)``, tensor ``b`` multiplied by the matrices ``M_i[b]``.
     matrices : sequence of ndarray
-        The 2-D matrices ``M_i`` of shape ``(P_i, n_i)``, one per leading axis of ``tensor``.
+        ``M_i`` of shape ``(P_i, n_i)``, or stacks of them, all of one kind.
 
     Returns
     -------
-    ndarray, shape (P_1, …, P_I, ...)
-        ``tensor ×_1 M_1 ⋯ ×_I M_I``: axis ``i`` has length ``P_i``, the batch axes are
-        unchanged. ``tensor`` itself if ``matrices`` is empty.
+    ndarray
+        ``tensor ×_1 M_1 ⋯ ×_I M_I``: tensor axis ``i`` has length ``P_i``, the other axes
+        are unchanged. ``tensor`` itself if ``matrices`` is empty.
 
     Notes
     -----
@@ -84,8 +86,9 @@ def multi_mode_product(tensor: NDArray, matrices: Sequence[NDArray]) -> NDArray:
     fourth of the work of the natural order.
     """
     out = tensor
+    lead = matrices[0].ndim - 2 if len(matrices) else 0
     for axis in _cheapest_order(matrices):
-        out = mode_product(out, matrices[axis], axis)
+        out = mode_product(out, matrices[axis], axis + lead)
     return out
 
 
@@ -97,33 +100,17 @@ def _cheapest_order(matrices: Sequence[NDArray]) -> list[int]:
     )
 
 
-def batched_multi_mode_product(tensors: NDArray, matrices: Sequence[NDArray]) -> NDArray:
-    """:func:`multi_mode_product` of a stack of tensors, each with its own matrices.
+def outer_product(vectors: Sequence[NDArray], lead: int = 0) -> NDArray:
+    """The outer product ``v_1 ∘ … ∘ v_I`` as a tensor ``(n_1, …, n_I)``.
 
-    Parameters
-    ----------
-    tensors : ndarray, shape (B, n_1, …, n_I)
-        ``B`` tensors along the first axis.
-    matrices : sequence of ndarray
-        ``M_i`` of shape ``(B, P_i, n_i)`` (one per tensor) or ``(1, P_i, n_i)`` (shared).
-
-    Returns
-    -------
-    ndarray, shape (B, P_1, …, P_I)
-        ``tensors[b] ×_1 M_1[b] ⋯ ×_I M_I[b]`` for every ``b``.
-
-    Notes
-    -----
-    Each mode product is one broadcast ``matmul`` of ``(B, 1, P_i, n_i)`` with the
-    ``(B, before, n_i, after)`` unfolding, in the order of :func:`multi_mode_product`.
+    With ``lead`` leading axes shared by every vector (shape ``(B…, n_i)``), one outer
+    product per leading index: shape ``(B…, n_1, …, n_I)``.
     """
-    out = tensors
-    for axis in _cheapest_order(matrices):
-        shape = out.shape
-        before, after = math.prod(shape[1 : axis + 1]), math.prod(shape[axis + 2 :])
-        matrix = matrices[axis]
-        out = matrix[:, None] @ out.reshape(shape[0], before, shape[axis + 1], after)
-        out = out.reshape((*shape[: axis + 1], matrix.shape[-2], *shape[axis + 2 :]))
+    if not lead:
+        return reduce(np.multiply.outer, vectors)
+    out = vectors[0]
+    for v in vectors[1:]:
+        out = out[..., None] * v.reshape(v.shape[:lead] + (1,) * (out.ndim - lead) + v.shape[lead:])
     return out
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
 from .linalg import hermitian_eig, lapack
-from .operators import Kron, multi_mode_product
+from .operators import Kron, multi_mode_product, outer_product
 
 __all__ = [
     "Posterior",
@@ -51,19 +52,24 @@ class Posterior:
         ``(1/T) Σ_t ‖y_t − A_K μ_t‖²``.
     dof : float
         ``Σ_j (1 − d_j/γ_j)`` over the kept columns with ``γ_j > 0`` (the learned-noise term).
+
+    Notes
+    -----
+    The E-step of a stack of ``B`` problems (:func:`kron_posterior`) has ``mean`` and ``var``
+    of shape ``(B, K)`` and ``cost``, ``residual_sq`` and ``dof`` of shape ``(B,)``.
     """
 
     mean: NDArray
     var: NDArray
-    cost: float
-    residual_sq: float
-    dof: float
+    cost: Any
+    residual_sq: Any
+    dof: Any
 
     @property
     def second_moment(self) -> NDArray:
         """``Λ = d + |μ|²`` (snapshots: ``d + (1/T) Σ_t |μ_t|²``), the statistic of every SBL
         M-step."""
-        if self.mean.ndim == 1:
+        if self.mean.ndim == 1 or np.ndim(self.cost):
             return second_moment(self.mean, self.var)
         var = self.var if self.var.ndim == 2 else self.var[:, None]
         return second_moment(self.mean, var).mean(axis=1)
@@ -97,27 +103,34 @@ def kron_posterior(
     y: NDArray,
     factors: Sequence[NDArray],
     gammas: Sequence[NDArray],
-    noise_var: float,
+    noise_var: float | NDArray,
     adjoints: Sequence[NDArray] | None = None,
 ) -> Posterior:
     """E-step under a Kronecker prior ``γ = γ_1 ⊗ … ⊗ γ_I`` without any ``N×N`` or ``M×M`` matrix.
 
+    One problem, or a stack of ``B`` problems ``y_b = (A_1^b ⊗ … ⊗ A_I^b) x_b + n_b``, each
+    with its own prior ``γ_1^b ⊗ … ⊗ γ_I^b``, in the same calls.
+
     Parameters
     ----------
-    y : ndarray, shape (prod(M_i),) or (prod(M_i), T)
-        Measurements: one vector, or ``T`` snapshots sharing the prior.
+    y : ndarray, shape (prod(M_i),) or (prod(M_i), T); a stack: (B, prod(M_i))
+        Measurements: one vector, or ``T`` snapshots sharing the prior; a stack has one row
+        per problem.
     factors : sequence of ndarray
-        Kept columns of each factor, ``A_i[:, K_i]`` of shape ``(M_i, l_i)``.
+        Kept columns of each factor, ``A_i[:, K_i]`` of shape ``(M_i, l_i)``; a stack:
+        ``(B, M_i, l_i)``, or ``(1, M_i, l_i)`` shared by the problems.
     gammas : sequence of ndarray
-        Factor hyperparameters ``γ_i`` of length ``l_i``, non-negative.
-    noise_var : float
-        Noise variance ``σ² > 0``.
+        Factor hyperparameters ``γ_i`` of length ``l_i`` (a stack: ``(B, l_i)``), non-negative.
+    noise_var : float or ndarray of shape (B,)
+        Noise variance ``σ² > 0`` (of each problem).
     adjoints : sequence of ndarray, optional
-        ``A_i[:, K_i]ᴴ``, if the caller keeps them between iterations (computed otherwise).
+        ``A_iᴴ`` on the kept columns, if the caller keeps them between iterations.
 
     Returns
     -------
     Posterior
+        For a stack, ``mean`` and ``var`` have one row per problem and ``cost``,
+        ``residual_sq`` and ``dof`` are arrays of shape ``(B,)``.
 
     Notes
     -----
@@ -129,7 +142,9 @@ def kron_posterior(
     (because ``Σ_n γ_i[n] |(A_iᴴU_i)[n, m]|² = p_i[m]``; docs/theory.md, "Kronecker prior:
     per-factor eigendecompositions"). Memory ``O(ΠN + ΠM)``. With ``T`` snapshots the
     eigendecompositions, ``w`` and ``d`` are shared; only the mode products of ``y`` and
-    ``μ`` carry the ``T`` columns, and the quadratic terms are averaged over them.
+    ``μ`` carry the ``T`` columns, and the quadratic terms are averaged over them. A zero
+    ``γ`` adds nothing to ``A_i Γ_i A_iᴴ`` and zeroes its row of ``G_i``, so a problem of a
+    stack whose entry is pruned (``γ = 0``) gets the posterior over its own kept columns.
 
     References
     ----------
@@ -137,34 +152,41 @@ def kron_posterior(
        recovery with application to IRS-MIMO channel estimation", IEEE Trans. Signal
        Process., 2024, arXiv:2307.14719.
     """
+    lead = gammas[0].ndim - 1  # 1 for a stack of problems
     if adjoints is None:
-        adjoints = [a.conj().T for a in factors]
+        adjoints = [a.conj().swapaxes(-1, -2) for a in factors]
     powers, rotations, gains, gains_sq = [], [], [], []
     for a, ah, g in zip(factors, adjoints, gammas):
-        p, u = hermitian_eig((a * g) @ ah)
+        p, u = hermitian_eig((a * g[..., None, :]) @ ah)
         powers.append(np.maximum(p, 0.0, out=p))
-        rotations.append(u.conj().T)
-        gain = (ah @ u) * g[:, None]
+        rotations.append(u.conj().swapaxes(-1, -2))
+        gain = (ah @ u) * g[..., None]
         gains.append(gain)
         gains_sq.append(np.abs(gain) ** 2)
-    out_shape = tuple(a.shape[0] for a in factors)
-    columns, t = y.shape[1:], snapshot_count(y)
-    y_rot = multi_mode_product(y.reshape(out_shape + columns), rotations)
-    power = reduce(np.multiply.outer, powers)
-    total = power + noise_var
+    head = y.shape[:lead]
+    out_shape = tuple(a.shape[-2] for a in factors)
+    columns, t = y.shape[lead + 1 :], snapshot_count(y) if not lead else 1
+    y_rot = multi_mode_product(y.reshape(head + out_shape + columns), rotations)
+    power = outer_product(powers, lead)
+    total = power + (np.reshape(noise_var, (-1,) + (1,) * len(out_shape)) if lead else noise_var)
     w = 1.0 / total
     w_each = w.reshape(w.shape + (1,) * len(columns))  # the same weights for every snapshot
     mean = multi_mode_product(w_each * y_rot, gains)
     shrink = multi_mode_product(w, gains_sq)
-    gamma = reduce(np.multiply.outer, gammas)
+    gamma = outer_product(list(gammas), lead)
     w_y_sq = w_each * np.abs(y_rot) ** 2
     return Posterior(
-        mean=mean.reshape((-1, *columns)),
-        var=(gamma - shrink).ravel(),
-        cost=float(np.log(total).sum() + w_y_sq.sum() / t),
-        residual_sq=float(noise_var**2 * (w_each * w_y_sq).sum() / t),
-        dof=float((w * power).sum()),
+        mean=mean.reshape((*head, -1, *columns)),
+        var=(gamma - shrink).reshape((*head, -1)),
+        cost=_each(np.log(total), lead) + _each(w_y_sq, lead) / t,
+        residual_sq=noise_var**2 * _each(w_each * w_y_sq, lead) / t,
+        dof=_each(w * power, lead),
     )
+
+
+def _each(values: NDArray, lead: int) -> Any:
+    """The sum of ``values`` (a float), or of each problem's (leading axis) entries."""
+    return values.sum(axis=tuple(range(1, values.ndim))) if lead else float(values.sum())
 
 
 def flat_posterior(

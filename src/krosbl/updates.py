@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
-from functools import reduce
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
 from . import compiled
-from .linalg import kron_distance, leading_eigenpair
+from .linalg import kron_distance, kron_distances, leading_eigenpair
+from .operators import outer_product
 from .posterior import Posterior
 from .priors import FlatPrior, KronPrior
 
@@ -43,11 +43,11 @@ __all__ = [
 SAFETY_MAX_SWEEPS = 10_000
 
 
-def _weights(g: NDArray) -> NDArray:
-    """``1/(l γ)`` for a factor of length ``l``, with ``1/0`` taken as 0 (an underflowed entry
-    contributes nothing; docs/theory.md, "AM-KroSBL"); the ``1/l`` is the averaging of
-    :func:`factor_target`."""
-    scale = 1.0 / len(g)
+def _weights(g: NDArray, count: Any) -> NDArray:
+    """``1/(l γ)`` for a factor of kept length ``l`` (of each problem of a stack: ``(B, 1)``),
+    with ``1/0`` taken as 0 (an underflowed or pruned entry contributes nothing;
+    docs/theory.md, "AM-KroSBL"); the ``1/l`` is the averaging of :func:`factor_target`."""
+    scale = 1.0 / count
     if g.min() > 0:
         return scale / g
     out = np.zeros_like(g)
@@ -55,21 +55,28 @@ def _weights(g: NDArray) -> NDArray:
     return out
 
 
-def _kron(vectors: list[NDArray]) -> NDArray:
-    return vectors[0] if len(vectors) == 1 else reduce(np.multiply.outer, vectors).ravel()
+def _kron(vectors: list[NDArray], lead: int) -> NDArray:
+    if len(vectors) == 1:
+        return vectors[0]
+    return outer_product(vectors, lead).reshape((*vectors[0].shape[:lead], -1))
 
 
 def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray:
-    """``Σ_{index_i = a} tensor[…] Π_{k≠i} vectors[k][index_k]``: one pass over ``tensor``.
+    """``Σ_{index_i = a} tensor[…] Π_{k≠i} vectors[k][index_k]``: one pass over ``tensor``
+    (of each problem of a stack: leading axes shared by the tensor and the vectors).
 
     The vectors before and after axis ``i`` enter as two Kronecker vectors, so the contraction
     is at most two matrix-vector products on unfoldings of ``tensor``.
     """
-    shape = tensor.shape
-    out = tensor.reshape(math.prod(shape[:i]), -1)
-    out = _kron(vectors[:i]) @ out if i > 0 else out
-    out = out.reshape(shape[i], -1)
-    return out @ _kron(vectors[i + 1 :]) if i < len(shape) - 1 else out.ravel()
+    lead = tensor.ndim - len(vectors)
+    head, dims = tensor.shape[:lead], tensor.shape[lead:]
+    out = tensor.reshape((*head, math.prod(dims[:i]), -1))
+    if i > 0:
+        out = _kron(vectors[:i], lead)[..., None, :] @ out
+    out = out.reshape((*head, dims[i], -1))
+    if i < len(dims) - 1:
+        out = out @ _kron(vectors[i + 1 :], lead)[..., None]
+    return out.reshape((*head, dims[i]))
 
 
 def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDArray:
@@ -90,33 +97,38 @@ def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDAr
         ``T_i[a] = (1/Π_{k≠i} l_k) Σ_{index_i = a} Λ[…] / Π_{k≠i} γ_k[index_k]``, with
         ``l_k`` the kept length of factor ``k`` (docs/theory.md, "AM-KroSBL").
     """
-    return _contract_others(second_moment, [_weights(g) for g in gammas], i)
+    return _contract_others(second_moment, [_weights(g, len(g)) for g in gammas], i)
 
 
-def _normalise(gammas: list[NDArray]) -> list[float]:
-    """Unit norm for every factor but the last, which takes the product of the norms.
-
-    Returns the multipliers applied to each factor.
-    """
+def _normalise(gammas: list[NDArray]) -> list[Any]:
+    """Unit norm for every factor but the last, which takes the product of the norms (of each
+    problem of a stack); returns the multipliers applied to each factor."""
     scales = []
-    for k in range(len(gammas) - 1):
-        norm = math.sqrt(gammas[k] @ gammas[k])
-        scales.append(1.0 / norm if norm > 0 else 1.0)
-    scales.append(1.0 / math.prod(scales))
+    for g in gammas[:-1]:
+        norm = np.sqrt(np.einsum("...n,...n->...", g, g))[..., None]
+        scales.append(np.divide(1.0, norm, out=np.ones_like(norm), where=norm > 0))
+    scales.append(1.0 / math.prod(scales) if scales else 1.0)
     for k, c in enumerate(scales):
-        if c != 1.0:
-            gammas[k] = gammas[k] * c
+        gammas[k] = gammas[k] * c
     return scales
 
 
 class ClassicUpdate:
-    """Classic SBL M-step ``γ ← Λ`` on an unstructured prior."""
+    """Classic SBL M-step ``γ ← Λ``, on an unstructured prior or a one-factor Kronecker prior
+    (of a stack of problems)."""
 
     stop_on: Literal["gamma", "mean"] = "gamma"
 
-    def update(self, prior: FlatPrior, post: Posterior) -> None:
+    def update(self, prior: FlatPrior | KronPrior, post: Posterior) -> None:
         """Apply the M-step to ``prior`` in place."""
-        prior.gamma = post.second_moment
+        if isinstance(prior, KronPrior):
+            prior.gammas[0] = prior.restrict(0, post.second_moment)
+        else:
+            prior.gamma = post.second_moment
+
+    def for_problem(self, row: int) -> ClassicUpdate:
+        """The rule as problem ``row`` of a stack would end with it alone (it holds no state)."""
+        return self
 
 
 @dataclass
@@ -144,7 +156,8 @@ class SweepUpdate:
     For an uncoupled factor, ``γ_i ← T_i(γ)`` (:func:`factor_target`); for a coupled one,
     ``g_i = argmin_{g ≥ 0} ‖C_i g − T_i(γ)‖`` (Lawson–Hanson NNLS) and ``γ̃_i = ε + C_i g_i``
     (docs/theory.md, "AM-KroSBL", "KSBL" and "PC-KroSBL"). With ``I = 1`` the sweep is the
-    classic SBL update.
+    classic SBL update. On a stack of problems each one sweeps until its own inner tolerance
+    and keeps its own sweep counts and NNLS solutions (:meth:`for_problem`).
     """
 
     normalise: bool = True
@@ -158,26 +171,14 @@ class SweepUpdate:
     def __post_init__(self) -> None:
         self.n_sweeps: list[int] = []
         self.uncoupled: dict[int, NDArray] = {}
+        self._problems: dict[int, SweepUpdate] = {}
 
-    def _sweep(
-        self, prior: KronPrior, lam: NDArray, weights: list[NDArray], normalise: bool
-    ) -> None:
-        """One Gauss–Seidel pass; ``weights`` (``1/(l_k γ_k)``) is kept in step with the factors."""
-        gammas = prior.gammas
-        for i in range(len(gammas)):
-            target = _contract_others(lam, weights, i)
-            coupling = prior.couplings[i]
-            if coupling is None:
-                gammas[i] = target
-            else:
-                g, _ = nnls(coupling, target)
-                self.uncoupled[i] = g
-                gammas[i] = self.floor + coupling @ g
-            weights[i] = _weights(gammas[i])
-        if normalise:
-            for k, c in enumerate(_normalise(gammas)):
-                if c != 1.0:
-                    weights[k] = weights[k] / c
+    def for_problem(self, row: Any) -> SweepUpdate:
+        """The rule as problem ``row`` of a stack would end with it alone (its sweep counts and
+        NNLS solutions); the rule itself for one problem (``None``)."""
+        if row is None:
+            return self
+        return self._problems.setdefault(int(row), replace(self))
 
     def update(self, prior: KronPrior, post: Posterior) -> None:
         """Run sweeps until the inner tolerance or the cap; updates ``prior`` in place.
@@ -195,21 +196,17 @@ class SweepUpdate:
         coupled factor breaks this equivariance, so PC-KroSBL normalises after every sweep
         (docs/theory.md, "PC-KroSBL").
         """
-        lam = post.second_moment.reshape(prior.kept_shape)
+        head = () if prior.rows is None else (len(prior),)
+        lam = post.second_moment.reshape(head + prior.kept_shape)
         cap = self.max_sweeps if self.max_sweeps is not None else SAFETY_MAX_SWEEPS
-        relative = self.tol_type == "rel"
         if self.kernel == "numba":
-            sweeps, capped = self.compiled_sweeps(prior, lam, cap)
+            self._compiled_update(prior, lam, cap)
         else:
-            sweeps, capped = self._sweeps(prior, lam, cap, relative)
-        if capped and self.max_sweeps is None:
-            self.warn_capped(cap, stacklevel=4)
-        self.n_sweeps.append(sweeps)
+            self._sweeps(prior, lam, cap)
 
-    def compiled_sweeps(self, prior: KronPrior, lam: NDArray, cap: int) -> tuple[int, bool]:
-        """The sweeps as one compiled call (:func:`krosbl.compiled.sweeps`) on ``Λ`` over the
-        kept tensor; updates ``prior.gammas`` and the NNLS starts in place and returns how many
-        sweeps ran and whether the cap stopped them."""
+    def compiled_sweeps(self, prior: KronPrior, lam: NDArray, cap: int) -> None:
+        """The sweeps of one problem as one compiled call (:func:`krosbl.compiled.sweeps`) on
+        ``Λ`` over the kept tensor; updates ``prior.gammas`` and the NNLS starts in place."""
         prior.gammas[:], uncoupled, sweeps, capped = compiled.sweeps(
             lam,
             prior.gammas,
@@ -222,51 +219,145 @@ class SweepUpdate:
             starts=self.uncoupled,
         )
         self.uncoupled.update(uncoupled)
-        return sweeps, capped
+        self._finish(sweeps, capped and self.max_sweeps is None, cap)
 
-    def warn_capped(self, cap: int, stacklevel: int) -> None:
-        """Warn that the sweeps reached the safety cap ``cap`` before the inner tolerance."""
-        warnings.warn(
-            f"inner sweeps reached the safety cap of {cap} without meeting inner_tol={self.tol}",
-            RuntimeWarning,
-            stacklevel=stacklevel,
-        )
+    def _compiled_update(self, prior: KronPrior, lam: NDArray, cap: int) -> None:
+        """:meth:`compiled_sweeps` of one problem, or of each problem of a stack on its kept
+        entries."""
+        if prior.masks is None or prior.rows is None:
+            return self.compiled_sweeps(prior, lam, cap)
+        for j, row in enumerate(prior.rows):
+            kept = [np.flatnonzero(m[j]) for m in prior.masks]
+            alone = prior.row(j)
+            self.for_problem(row).compiled_sweeps(alone, lam[j][np.ix_(*kept)], cap)
+            for i, new in enumerate(alone.gammas):
+                prior.gammas[i] = prior.gammas[i].copy()
+                prior.gammas[i][j] = 0.0
+                prior.gammas[i][j, kept[i]] = new
 
-    def _sweeps(self, prior: KronPrior, lam: NDArray, cap: int, relative: bool) -> tuple[int, bool]:
-        """The NumPy sweeps; returns how many ran and whether the cap stopped them."""
-        weights = [_weights(g) for g in prior.gammas]
-        each_sweep = self.normalise and any(c is not None for c in prior.couplings)
-        sweeps, capped = 0, False
+    def _finish(self, sweeps: int, capped: bool, cap: int) -> None:
+        """Record the sweeps of an M-step; warn when the safety cap stopped them."""
+        self.n_sweeps.append(sweeps)
+        if capped:
+            warnings.warn(
+                f"inner sweeps reached the safety cap of {cap} without meeting "
+                f"inner_tol={self.tol}",
+                RuntimeWarning,
+                stacklevel=5,
+            )
+
+    def _sweeps(self, prior: KronPrior, lam: NDArray, cap: int) -> None:
+        """The NumPy sweeps, of one problem or of each problem of a stack until its own
+        tolerance; updates ``prior.gammas``."""
+        distance = kron_distance if prior.rows is None else kron_distances
+        gammas = list(prior.gammas)
+        counts = [prior.kept_counts(i) for i in range(len(gammas))]
+        weights = [_weights(g, c) for g, c in zip(gammas, counts)]
+        coupled = _coupled_parts(prior)
+        each_sweep = self.normalise and bool(coupled)
+        running = None if prior.rows is None else np.arange(len(prior))
+        sweeps = 0
         while True:
-            previous = list(prior.gammas)
-            self._sweep(prior, lam, weights, each_sweep)
+            previous = list(gammas)
+            self._sweep(gammas, lam, weights, counts, coupled, prior.rows, running, each_sweep)
             sweeps += 1
-            if kron_distance(prior.gammas, previous, relative=relative) <= self.tol:
-                break
-            if sweeps == cap:
-                capped = True
-                break
-        if self.normalise and not each_sweep:
-            _normalise(prior.gammas)
-        return sweeps, capped
+            delta = distance(gammas, previous, relative=self.tol_type == "rel")
+            done = (delta <= self.tol) | (sweeps == cap)
+            capped = sweeps == cap and self.max_sweeps is None and bool(np.any(delta > self.tol))
+            once = self.normalise and not each_sweep  # scale-equivariant: after the last sweep
+            if running is None or prior.rows is None:
+                if done:
+                    if once:
+                        _normalise(gammas)
+                    prior.gammas[:] = gammas
+                    return self._finish(sweeps, capped, cap)
+                continue
+            for row in prior.rows[running[done]]:
+                self.for_problem(row)._finish(sweeps, capped, cap)
+            finished = [g[done] for g in gammas]
+            if once:
+                _normalise(finished)
+            for i, g in enumerate(finished):
+                prior.gammas[i] = prior.gammas[i].copy()
+                prior.gammas[i][running[done]] = g
+            if np.all(done):
+                return None
+            running, left = running[~done], ~done
+            gammas, weights, lam = [g[left] for g in gammas], [w[left] for w in weights], lam[left]
+            counts = [c[left] for c in counts]
+
+    def _sweep(
+        self,
+        gammas: list[NDArray],
+        lam: NDArray,
+        weights: list[NDArray],
+        counts: list[Any],
+        coupled: dict[int, list[tuple[NDArray, NDArray]]],
+        rows: NDArray | None,
+        running: NDArray | None,
+        normalise: bool,
+    ) -> None:
+        """One Gauss–Seidel pass; ``weights`` (``1/(l_k γ_k)``) is kept in step with the factors."""
+        for i in range(len(gammas)):
+            target = _contract_others(lam, weights, i)
+            if i in coupled:
+                target = self._coupled(i, target, coupled[i], rows, running)
+            gammas[i] = target
+            weights[i] = _weights(target, counts[i])
+        if normalise:
+            for k, c in enumerate(_normalise(gammas)):
+                weights[k] = weights[k] / c
+
+    def _coupled(
+        self,
+        i: int,
+        target: NDArray,
+        parts: list[tuple[NDArray, NDArray]],
+        rows: NDArray | None,
+        running: NDArray | None,
+    ) -> NDArray:
+        """``ε + C_i g_i`` with ``g_i = argmin_{g ≥ 0} ‖C_i g − T_i‖`` of each problem, on its
+        kept entries (``parts``: each problem's kept positions and coupling)."""
+        if running is None or rows is None:
+            g, _ = nnls(parts[0][1], target)
+            self.uncoupled[i] = g
+            return self.floor + parts[0][1] @ g
+        out = np.zeros_like(target)
+        for j, b in enumerate(running):
+            keep, coupling = parts[b]
+            g, _ = nnls(coupling, target[j, keep])
+            self.for_problem(rows[b]).uncoupled[i] = g
+            out[j, keep] = self.floor + coupling @ g
+        return out
 
 
-def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, float, NDArray]:
-    """Leading singular triplet ``(u_1, s_1, v_1)`` of a real matrix.
+def _coupled_parts(prior: KronPrior) -> dict[int, list[tuple[NDArray, NDArray]]]:
+    """Each coupled factor's kept positions and coupling matrix, per problem."""
+    parts = {}
+    for i, c in enumerate(prior.couplings):
+        if c is None:
+            continue
+        if prior.masks is None:
+            parts[i] = [(np.arange(len(c)), c)]
+        else:
+            keeps = [np.flatnonzero(m) for m in prior.masks[i]]
+            parts[i] = [(k, c[np.ix_(k, k)]) for k in keeps]
+    return parts
+
+
+def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, Any, NDArray]:
+    """Leading singular triplet ``(u_1, s_1, v_1)`` of a real matrix (of each of a stack).
 
     Uses the Hermitian eigensolver on the smaller Gram matrix (``l × l`` for an ``l × r``
     matrix with ``l ≤ r``), much cheaper than a full SVD of a wide unfolding; the signs are
     irrelevant because the M-step takes absolute values.
     """
-    wide = matrix.shape[0] <= matrix.shape[1]
-    gram = matrix @ matrix.T if wide else matrix.T @ matrix
-    value, lead = leading_eigenpair(gram)
-    s = math.sqrt(max(value, 0.0))
-    other = (
-        (matrix.T @ lead if wide else matrix @ lead) / s
-        if s > 0
-        else np.zeros(matrix.shape[1] if wide else matrix.shape[0])
-    )
+    wide = matrix.shape[-2] <= matrix.shape[-1]
+    t = matrix.swapaxes(-1, -2)
+    value, lead = leading_eigenpair(matrix @ t if wide else t @ matrix)
+    s = np.sqrt(np.maximum(value, 0.0))
+    other = ((t if wide else matrix) @ lead[..., None])[..., 0]
+    other = other / np.where(s > 0, s, np.inf)[..., None]  # 0 where s = 0
     return (lead, s, other) if wide else (other, s, lead)
 
 
@@ -283,14 +374,19 @@ class SVDUpdate:
     stop_on: Literal["gamma", "mean"] = "gamma"
 
     def update(self, prior: KronPrior, post: Posterior) -> None:
-        """Apply the M-step to ``prior`` in place."""
+        """Apply the M-step to ``prior`` (of one problem or a stack) in place."""
         rest = post.second_moment
+        head = rest.shape[:-1]
         shape = prior.kept_shape
         for i in range(len(shape) - 1):
-            u, s, v = _leading_singular_triplet(rest.reshape(shape[i], -1))
-            prior.gammas[i] = np.abs(u)
-            rest = s * np.abs(v)
-        prior.gammas[-1] = np.asarray(rest).ravel()
+            u, s, v = _leading_singular_triplet(rest.reshape((*head, shape[i], -1)))
+            prior.gammas[i] = prior.restrict(i, np.abs(u))
+            rest = s[..., None] * np.abs(v)
+        prior.gammas[-1] = prior.restrict(len(shape) - 1, rest.reshape((*head, -1)))
+
+    def for_problem(self, row: int) -> SVDUpdate:
+        """The rule as problem ``row`` of a stack would end with it alone (it holds no state)."""
+        return self
 
 
 @dataclass
@@ -330,6 +426,10 @@ class PCSBLUpdate:
 
     def __post_init__(self) -> None:
         self.alpha: NDArray | None = None
+
+    def for_problem(self, row: int) -> PCSBLUpdate:
+        """The rule itself (PC-SBL solves one problem at a time)."""
+        return self
 
     def neighbours(self, v: NDArray) -> NDArray:
         """``v_j + η Σ_{k ∈ neighbours(j)} v_k`` over the chosen neighbourhood."""

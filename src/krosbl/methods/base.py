@@ -20,9 +20,6 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ..batch.loop import run_em_batch
-from ..batch.prior import BatchKronPrior
-from ..batch.rules import batched_rule
 from ..em import EMOutput, UpdateRule, run_em
 from ..operators import Kron
 from ..posterior import RESCALE_HINT, posterior_memory
@@ -189,7 +186,7 @@ class EMMethod(Method):
         op = problem.op
         prior, rule = self.build(op.template if isinstance(op, Tasks) else op, settings)
         with numerical_breakdown(self.name):
-            out = run_em(
+            (out,) = run_em(
                 problem.y,
                 problem.op,
                 prior,
@@ -207,15 +204,14 @@ class EMMethod(Method):
     def solve_batch(
         self, problems: list[Problem], settings: SolverSettings, *, shared: bool
     ) -> list[Result] | None:
-        """Step every problem through the batched EM (:mod:`krosbl.batch`) when the method has
-        a Kronecker prior with a batched M-step and a noise variance (given or learned); each
+        """Step every problem through the EM loop as one stack (:func:`krosbl.em.run_em`) when
+        the method has a Kronecker prior and a noise variance (given or learned); each
         result is the one :meth:`solve` gives (to rounding), but for ``time_s``, the problem's
         share of the batch."""
         if not self.kronecker or settings.noiseless:
             return None
         prior, rule = self.build(problems[0].op, settings)
-        batch_rule = batched_rule(rule, len(problems))
-        if batch_rule is None or not isinstance(prior, KronPrior):
+        if not isinstance(prior, KronPrior):
             return None
         scales = [1.0] * len(problems)
         if settings.normalize:
@@ -227,13 +223,12 @@ class EMMethod(Method):
             for i in range(len(prior.gammas))
         ]
         known = [p.noise_var for p in problems]
-        state = BatchKronPrior.stack(prior, len(problems))
         with numerical_breakdown(self.name):
-            outs = run_em_batch(
+            outs = run_em(
                 np.stack([p.y for p in problems]),
                 factors,
-                state,
-                batch_rule,
+                KronPrior.stack(prior, len(problems)),
+                rule,
                 prune_ratios=self.prune_ratios(prior, problems[0], settings),
                 prune_abs=settings.prune_abs,
                 tol=settings.tol,
@@ -241,7 +236,7 @@ class EMMethod(Method):
                 noise_var=None if known[0] is None else np.array(known, dtype=float),
             )
         return [
-            self.result(p, settings, s, out, state.single(b), batch_rule.single(b))
+            self.result(p, settings, s, out, out.prior, rule.for_problem(b))
             for b, (p, s, out) in enumerate(zip(problems, scales, outs))
         ]
 
