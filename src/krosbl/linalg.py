@@ -28,6 +28,8 @@ __all__ = [
     "kron_distances",
     "lapack",
     "leading_eigenpair",
+    "matrix_vector",
+    "vector_matrix",
 ]
 
 
@@ -117,6 +119,16 @@ def leading_eigenpair(matrix: NDArray) -> tuple[Any, NDArray]:
 def _check(info: int) -> None:
     if info != 0:
         raise np.linalg.LinAlgError(f"Hermitian eigensolver failed (LAPACK info {info})")
+
+
+def matrix_vector(matrix: NDArray, vector: NDArray) -> NDArray:
+    """``A v``, or ``A_b v_b`` for each of a stack (``A``: ``(B, m, n)``, ``v``: ``(B, n)``)."""
+    return matrix @ vector if vector.ndim == 1 else (matrix @ vector[..., None])[..., 0]
+
+
+def vector_matrix(vector: NDArray, matrix: NDArray) -> NDArray:
+    """``vᵀ A``, or ``v_bᵀ A_b`` for each of a stack (``v``: ``(B, m)``, ``A``: ``(B, m, n)``)."""
+    return vector @ matrix if vector.ndim == 1 else (vector[:, None, :] @ matrix)[:, 0]
 
 
 def kron_distance(a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool = False) -> float:

@@ -47,13 +47,17 @@ def product_support(keeps: Sequence[NDArray], in_shape: Sequence[int]) -> NDArra
     return np.ravel_multi_index([g.ravel() for g in grids], tuple(in_shape))
 
 
-def prune_mask(g: NDArray, ratio: float, absolute: float, strict: bool) -> NDArray:
+def prune_mask(g: NDArray, ratio: float, absolute: float, strict: bool) -> NDArray | None:
     """Which entries of ``g`` (of each row of a stack) pruning drops: ``γ < max(r·max γ, r_abs)``,
-    or ``γ ≤ r·max γ`` for classic SBL (``strict``, with ``r_abs = 0``)."""
-    if g.ndim == 1:
-        threshold = max(ratio * g.max(initial=0.0), absolute)
-    else:
+    or ``γ ≤ r·max γ`` for classic SBL (``strict``, with ``r_abs = 0``); ``None`` when it
+    drops none of a single ``g``."""
+    if g.ndim > 1:
         threshold = np.maximum(ratio * g.max(axis=1, keepdims=True), absolute)
+    else:
+        threshold = max(ratio * g.max(initial=0.0), absolute)
+        low = g.min(initial=np.inf)
+        if low > threshold or (low == threshold and not strict):
+            return None
     return g <= threshold if strict else g < threshold
 
 
@@ -230,9 +234,9 @@ class KronPrior:
             return
         for i, (g, r) in enumerate(zip(self.gammas, ratios)):
             below = prune_mask(g, r, absolute, self.strict)
-            if self.masks is not None:
+            if below is not None and self.masks is not None:
                 below &= self.masks[i]
-            if not below.any():
+            if below is None or not below.any():
                 continue
             kept = ~below if self.masks is None else self.masks[i] & ~below
             _check_survivors(kept, f"factor {i}", self.rows)
@@ -348,7 +352,10 @@ class FlatPrior:
         """Keep only ``γ_j > r · max γ`` (classic SBL pruning; ``absolute`` unused)."""
         if ratios is None:
             return
-        mask = ~prune_mask(self.gamma, ratios[0], 0.0, strict=True)
+        below = prune_mask(self.gamma, ratios[0], 0.0, strict=True)
+        if below is None:
+            return
+        mask = ~below
         _check_survivors(mask, "γ")
         if not mask.all():
             self.gamma = self.gamma[mask]

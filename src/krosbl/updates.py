@@ -25,7 +25,13 @@ from numpy.typing import NDArray
 from scipy.optimize import nnls
 
 from . import compiled
-from .linalg import kron_distance, kron_distances, leading_eigenpair
+from .linalg import (
+    kron_distance,
+    kron_distances,
+    leading_eigenpair,
+    matrix_vector,
+    vector_matrix,
+)
 from .operators import outer_product
 from .posterior import Posterior
 from .priors import FlatPrior, KronPrior
@@ -63,7 +69,7 @@ def _kron(vectors: list[NDArray], lead: int) -> NDArray:
 
 def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray:
     """``Σ_{index_i = a} tensor[…] Π_{k≠i} vectors[k][index_k]``: one pass over ``tensor``
-    (of each problem of a stack: leading axes shared by the tensor and the vectors).
+    (of each problem of a stack: a leading axis shared by the tensor and the vectors).
 
     The vectors before and after axis ``i`` enter as two Kronecker vectors, so the contraction
     is at most two matrix-vector products on unfoldings of ``tensor``.
@@ -72,10 +78,10 @@ def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray
     head, dims = tensor.shape[:lead], tensor.shape[lead:]
     out = tensor.reshape((*head, math.prod(dims[:i]), -1))
     if i > 0:
-        out = _kron(vectors[:i], lead)[..., None, :] @ out
+        out = vector_matrix(_kron(vectors[:i], lead), out)
     out = out.reshape((*head, dims[i], -1))
     if i < len(dims) - 1:
-        out = out @ _kron(vectors[i + 1 :], lead)[..., None]
+        return matrix_vector(out, _kron(vectors[i + 1 :], lead))
     return out.reshape((*head, dims[i]))
 
 
@@ -102,12 +108,17 @@ def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDAr
 
 def _normalise(gammas: list[NDArray]) -> list[Any]:
     """Unit norm for every factor but the last, which takes the product of the norms (of each
-    problem of a stack); returns the multipliers applied to each factor."""
-    scales = []
+    problem of a stack); returns the multipliers applied to each factor (floats, or ``(B, 1)``
+    arrays)."""
+    scales: list[Any] = []
     for g in gammas[:-1]:
-        norm = np.sqrt(np.einsum("...n,...n->...", g, g))[..., None]
-        scales.append(np.divide(1.0, norm, out=np.ones_like(norm), where=norm > 0))
-    scales.append(1.0 / math.prod(scales) if scales else 1.0)
+        if g.ndim == 1:
+            norm = math.sqrt(g @ g)
+            scales.append(1.0 / norm if norm > 0 else 1.0)
+        else:
+            norms = np.sqrt(np.einsum("bn,bn->b", g, g))[:, None]
+            scales.append(np.divide(1.0, norms, out=np.ones_like(norms), where=norms > 0))
+    scales.append(1.0 / math.prod(scales))
     for k, c in enumerate(scales):
         gammas[k] = gammas[k] * c
     return scales
@@ -346,7 +357,8 @@ def _coupled_parts(prior: KronPrior) -> dict[int, list[tuple[NDArray, NDArray]]]
 
 
 def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, Any, NDArray]:
-    """Leading singular triplet ``(u_1, s_1, v_1)`` of a real matrix (of each of a stack).
+    """Leading singular triplet ``(u_1, s_1, v_1)`` of a real matrix, or of each of a stack
+    (``s_1`` then of shape ``(B, 1)``).
 
     Uses the Hermitian eigensolver on the smaller Gram matrix (``l × l`` for an ``l × r``
     matrix with ``l ≤ r``), much cheaper than a full SVD of a wide unfolding; the signs are
@@ -355,9 +367,13 @@ def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, Any, NDArray]:
     wide = matrix.shape[-2] <= matrix.shape[-1]
     t = matrix.swapaxes(-1, -2)
     value, lead = leading_eigenpair(matrix @ t if wide else t @ matrix)
-    s = np.sqrt(np.maximum(value, 0.0))
-    other = ((t if wide else matrix) @ lead[..., None])[..., 0]
-    other = other / np.where(s > 0, s, np.inf)[..., None]  # 0 where s = 0
+    other = matrix_vector(t if wide else matrix, lead)
+    if matrix.ndim == 2:  # one matrix: scalar arithmetic
+        s = math.sqrt(max(value, 0.0))
+        other = other / s if s > 0 else np.zeros_like(other)
+    else:
+        s = np.sqrt(np.maximum(value, 0.0))[:, None]
+        other = other / np.where(s > 0, s, np.inf)  # 0 where s = 0
     return (lead, s, other) if wide else (other, s, lead)
 
 
@@ -381,7 +397,7 @@ class SVDUpdate:
         for i in range(len(shape) - 1):
             u, s, v = _leading_singular_triplet(rest.reshape((*head, shape[i], -1)))
             prior.gammas[i] = prior.restrict(i, np.abs(u))
-            rest = s[..., None] * np.abs(v)
+            rest = s * np.abs(v)
         prior.gammas[-1] = prior.restrict(len(shape) - 1, rest.reshape((*head, -1)))
 
     def for_problem(self, row: int) -> SVDUpdate:
