@@ -287,3 +287,19 @@ def test_measure_in_turn_alternates_solvers(monkeypatch: pytest.MonkeyPatch) -> 
     assert order == ["a", "bad", "b", "a", "b", "a", "b"]
     assert [r.method for r in rows] == ["a", "bad", "b"]
     assert rows[1].error == "RuntimeError: boom" and rows[0].n_solves == 3
+
+
+def test_before_after_compares_two_source_trees_in_one_process(tmp_path: Path) -> None:
+    """The checkout against itself: every row is there, the estimates agree exactly."""
+    out = tmp_path / "ab.json"
+    command = [sys.executable, "-m", "benchmarks.before_after", str(ROOT / "src")]
+    command += ["--quick", "--repeat", "1", "--json", str(out)]
+    done = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert {(r["problem"], r["method"]) for r in rows} >= {
+        ("irs-paper-4dB-t0", "pc-krosbl"),
+        ("irs-sized-8-draws", "am-krosbl"),
+    }
+    assert all(r["estimate_difference"] == 0.0 and r["ratio"] > 0 for r in rows)
+    assert len(done.stdout.splitlines()) == len(rows)

@@ -38,6 +38,23 @@ def test_numba_sweeps_equal_the_numpy_sweeps(method: str, noise_var, is_complex:
         np.testing.assert_allclose(numba.details["uncoupled"][i], g, atol=1e-10 * g.max())
 
 
+@pytest.mark.parametrize("method", ["am-krosbl", "pc-krosbl"])
+def test_numba_sweeps_of_a_stack_equal_the_numpy_sweeps_one_by_one(method: str) -> None:
+    """``recover_batch`` with ``kernel="numba"``: each problem as NumPy solves it alone."""
+    rng = np.random.default_rng(5)
+    in_shape, out_shape = (9, 8, 10), (6, 5, 7)
+    factors = random_factors(rng, out_shape, in_shape, False)
+    Y = np.array([krosbl.Kron(factors) @ kron_sparse(rng, in_shape, 3, False) for _ in range(3)])
+    Y = Y + 0.03 * rng.standard_normal(Y.shape)
+    stacked = krosbl.recover_batch(Y, factors, method, 1e-3, max_iter=60, kernel="numba")
+    for y, res in zip(Y, stacked):
+        alone = krosbl.recover(y, factors, method, 1e-3, max_iter=60)
+        assert res.n_iter == alone.n_iter
+        assert res.details["n_sweeps"] == alone.details["n_sweeps"]
+        np.testing.assert_array_equal(res.support, alone.support)
+        assert np.linalg.norm(res.x - alone.x) <= 1e-10 * np.linalg.norm(alone.x)
+
+
 def test_numba_sweeps_with_one_factor_and_the_irs_preset() -> None:
     rng = np.random.default_rng(4)
     a = rng.standard_normal((12, 20))

@@ -237,14 +237,13 @@ class SweepUpdate:
         entries."""
         if prior.masks is None or prior.rows is None:
             return self.compiled_sweeps(prior, lam, cap)
+        alone = [prior.row(j) for j in range(len(prior))]
+        prior.gammas[:] = [np.zeros_like(g) for g in prior.gammas]
         for j, row in enumerate(prior.rows):
             kept = [np.flatnonzero(m[j]) for m in prior.masks]
-            alone = prior.row(j)
-            self.for_problem(row).compiled_sweeps(alone, lam[j][np.ix_(*kept)], cap)
-            for i, new in enumerate(alone.gammas):
-                prior.gammas[i] = prior.gammas[i].copy()
-                prior.gammas[i][j] = 0.0
-                prior.gammas[i][j, kept[i]] = new
+            self.for_problem(row).compiled_sweeps(alone[j], lam[j][np.ix_(*kept)], cap)
+            for g, k, new in zip(prior.gammas, kept, alone[j].gammas):
+                g[j, k] = new
 
     def _finish(self, sweeps: int, capped: bool, cap: int) -> None:
         """Record the sweeps of an M-step; warn when the safety cap stopped them."""
