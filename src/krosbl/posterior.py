@@ -581,12 +581,9 @@ def noiseless_flat_posterior(
 
     Otherwise — ``|K| < M``, ``S`` singular or ill-conditioned — ``B⁺`` is the
     pseudo-inverse of :func:`numpy.linalg.pinv` (an SVD; singular values below
-    ``max(M, |K|)·ε·s_max`` are treated as zero), the reference behaviour. Where ``B`` is
-    numerically rank deficient the truncated pseudo-inverse differs from any solve. Where it
-    is merely ill-conditioned a QR factorisation ``Bᴴ = QR`` (``B⁺ = QR⁻ᴴ``) would be as
-    accurate at a sixth of the cost, but its different rounding, amplified by the
-    conditioning, changed a rank of the ``rank`` experiment (a quantity decided at the
-    rounding level) in a test run, so the pseudo-inverse is kept there too.
+    ``max(M, |K|)·ε·s_max`` are treated as zero), the reference behaviour: where ``B`` is
+    numerically rank deficient the truncated pseudo-inverse differs from any solve, and the
+    ranks of the ``rank`` experiment are decided at the rounding level.
 
     References
     ----------
