@@ -110,6 +110,24 @@ class _Progress:
     elapsed: NDArray
     history: list[NDArray] = field(default_factory=list)
 
+    def add_costs(self, rows: NDArray | None, cost: Any) -> None:
+        """The costs of an E-step (of one problem, or of the problems ``rows`` of a stack)."""
+        if rows is None:
+            self.costs[0].append(cost)
+        else:
+            for row, value in zip(rows, cost.tolist()):
+                self.costs[row].append(value)
+
+    def observe(self, t: int, prior: Any, post: Posterior, record: bool, callback: Any) -> float:
+        """Keep the mean (``record``) and call ``callback``; returns the callback's seconds."""
+        if record:
+            self.history.append(prior.embed(post.mean))
+        if callback is None:
+            return 0.0
+        start = perf_counter()
+        callback(t, prior, post)
+        return perf_counter() - start
+
 
 def run_em(
     y: NDArray,
@@ -191,23 +209,14 @@ def run_em(
         prior.prune(prune_ratios, prune_abs)
         post = prior.posterior(y, op, sigma2)
         _check_finite(post, t, sigma2, rows, whole=False)
-        if rows is None:
-            progress.costs[0].append(post.cost)
-        else:
-            for row, cost in zip(rows, post.cost.tolist()):
-                progress.costs[row].append(cost)
+        progress.add_costs(rows, post.cost)
         if rule.stop_on == "mean":
             mean = prior.embed(post.mean)
             if previous_mean is not None and _relative_change(mean, previous_mean) <= tol:
                 progress.elapsed += perf_counter() - start
                 return [_final(y, op, prior, sigma2, t - 1, True, progress)]
             previous_mean = mean
-        if record_history:
-            progress.history.append(prior.embed(post.mean))
-        if callback is not None:
-            paused = perf_counter()
-            callback(t, prior, post)
-            start += perf_counter() - paused
+        start += progress.observe(t, prior, post, record_history, callback)
         rule.update(prior, post)
         if noise_var is None:
             sigma2 = next_noise_var(post.residual_sq, sigma2, post.dof, m, floor)
@@ -224,10 +233,8 @@ def run_em(
             outputs += _finals(y, op, prior, sigma2, t, done, progress)
             if done.all():
                 return sorted(outputs, key=lambda out: out.row)
-            left = ~done
-            prior, y, sigma2 = prior.take(left), y[left], sigma2[left]
-            floor = floor if np.ndim(floor) == 0 else floor[left]
-            rows = prior.rows
+            prior, y, sigma2 = prior.take(~done), y[~done], sigma2[~done]
+            floor, rows = (floor if np.ndim(floor) == 0 else floor[~done]), prior.rows
     if rows is None:
         return [_final(y, op, prior, sigma2, max_iter, False, progress)]
     assert isinstance(prior, KronPrior)
