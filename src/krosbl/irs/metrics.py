@@ -119,8 +119,7 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
 
     Notes
     -----
-    ``(1/K2) Σ_k ‖Ĥ_k − H_k‖_F² / ‖H_k‖_F²``, the authors' per-pattern normalisation
-    (docs/theory.md, "Channel NMSE"); experiments average it over trials.
+    The authors' per-pattern normalisation (docs/theory.md, "Channel NMSE").
     """
     h_hat, h = matching_channels(estimate, truth)
     err = np.linalg.norm(h_hat - h, axis=(1, 2)) ** 2
@@ -130,28 +129,18 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
 def pooled_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
     """Return the pooled channel NMSE ``Σ_k ‖Ĥ_k − H_k‖_F² / Σ_k ‖H_k‖_F²``.
 
+    Unlike the per-pattern mean of :func:`channel_nmse`, a pattern whose channel is weak
+    weighs in proportion to its energy.
+
     Parameters
     ----------
-    estimate : Estimate or array_like, shape (K2, N_b, N_m)
-        The estimate (or its channels ``Ĥ``).
-    truth : Trial or array_like, shape (K2, N_b, N_m)
-        The trial (or its true channels ``H``).
+    estimate, truth
+        As :func:`channel_nmse` (which also gives the errors raised).
 
     Returns
     -------
     float
         Error energy over signal energy on the training patterns.
-
-    Raises
-    ------
-    ValueError
-        If the two do not have the same number of patterns or antennas.
-
-    Notes
-    -----
-    Beside the per-pattern mean of :func:`channel_nmse` (He & Joseph, IEEE TSP 2024,
-    Section VI): a pattern whose channel is weak weighs in proportion to its energy instead of
-    equally.
     """
     h_hat, h = matching_channels(estimate, truth)
     return float(np.linalg.norm(h_hat - h) ** 2 / np.linalg.norm(h) ** 2)
