@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -27,6 +28,14 @@ def check_observed(obs: object, name: str = "obs") -> Observed:
             f"{name} must be a krosbl.irs.Measurement or a simulated krosbl.irs.Observation, "
             f"got {type(obs).__name__}"
         )
+    return obs
+
+
+def check_observations(observations: Sequence[object]) -> list[Observed]:
+    """The observations, checked: a non-empty sequence of measurements or observations."""
+    obs = [check_observed(o, "observations[i]") for o in observations]
+    if not obs:
+        raise ValueError("observations must be a non-empty sequence")
     return obs
 
 

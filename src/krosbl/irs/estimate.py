@@ -11,7 +11,13 @@ import numpy as np
 from krosbl import presets
 from krosbl.api import Result, recover, recover_tasks
 from krosbl.batch_api import recover_batch
-from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, needs_truth
+from krosbl.irs.channel_estimate import (
+    Estimate,
+    Observed,
+    check_observations,
+    check_observed,
+    needs_truth,
+)
 from krosbl.irs.offgrid import offgrid_estimate, offgrid_estimate_joint
 from krosbl.irs.offsbl import offsbl_estimate
 from krosbl.irs.oracle import oracle_angles
@@ -175,14 +181,6 @@ def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estima
     return _grid_estimate(obs, result)
 
 
-def _observed_list(observations: Sequence[Observed]) -> list[Observed]:
-    """The observations, checked: a non-empty sequence of measurements or observations."""
-    obs = [check_observed(o, "observations[i]") for o in observations]
-    if not obs:
-        raise ValueError("observations must be a non-empty sequence")
-    return obs
-
-
 def _snr_db(obs: Observed) -> float | None:
     """The SNR of a simulated observation; ``None`` for a measurement."""
     return getattr(obs, "snr_db", None)
@@ -231,7 +229,7 @@ def estimate_batch(
         (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``) or one that needs the true support
         (``"oracle-ls"``): those estimate one observation at a time.
     """
-    obs = _observed_list(observations)
+    obs = check_observations(observations)
     system = obs[0].system
     if any(o.system is not system for o in obs):
         raise ValueError("estimate_batch takes observations of one system (one dictionary)")
@@ -294,7 +292,7 @@ def estimate_joint(
     block the dictionaries differ and they are tasks (multi-task SBL,
     :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
     """
-    obs = _observed_list(observations)
+    obs = check_observations(observations)
     first = obs[0]
     shape = (first.system.measurement_shape, first.system.n_ms, first.system.grid)
     if any((o.system.measurement_shape, o.system.n_ms, o.system.grid) != shape for o in obs):
