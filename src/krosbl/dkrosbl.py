@@ -133,6 +133,12 @@ def _balance(y_i: NDArray, a_i: NDArray, noise_var_i: float) -> _Balanced:
     return _Balanced(balanced, scale, gamma0, noise_var_i, floor)
 
 
+def _em_options(prune_ratio: float | None, tol: float, max_iter: int) -> dict[str, Any]:
+    """The EM options of every factor SBL: relative pruning only, learned noise."""
+    ratios = None if prune_ratio is None else (prune_ratio,)
+    return {"prune_ratios": ratios, "prune_abs": 0.0, "tol": tol, "max_iter": max_iter}
+
+
 def _factor_sbl(
     data: _Balanced, a_i: NDArray, prune_ratio: float | None, tol: float, max_iter: int
 ) -> _FactorFit:
@@ -143,10 +149,7 @@ def _factor_sbl(
         a_i,
         prior,
         ClassicUpdate(),
-        prune_ratios=None if prune_ratio is None else (prune_ratio,),
-        prune_abs=0.0,
-        tol=tol,
-        max_iter=max_iter,
+        **_em_options(prune_ratio, tol, max_iter),
         noise_var=None,
         init_noise_var=data.noise_var,
         noise_floor=data.noise_floor,
@@ -176,10 +179,7 @@ def _factor_sbls(
         [np.stack(a_i)],
         prior,
         BatchClassicUpdate(ClassicUpdate(), len(data)),
-        prune_ratios=None if prune_ratio is None else (prune_ratio,),
-        prune_abs=0.0,
-        tol=tol,
-        max_iter=max_iter,
+        **_em_options(prune_ratio, tol, max_iter),
         noise_var=None,
         init_noise_var=np.array([d.noise_var for d in data]),
         noise_floor=np.array([d.noise_floor for d in data]),
@@ -481,10 +481,7 @@ def _joint_factor_sbl(
         a_i[0] if shared else Tasks(a_i),
         prior,
         ClassicUpdate(),
-        prune_ratios=None if prune_ratio is None else (prune_ratio,),
-        prune_abs=0.0,
-        tol=tol,
-        max_iter=max_iter,
+        **_em_options(prune_ratio, tol, max_iter),
         noise_var=None,
         init_noise_var=float(np.mean([d.noise_var for d in data])),
         noise_floor=float(np.mean([d.noise_floor for d in data])),

@@ -89,15 +89,10 @@ def irs_settings(method: str, snr_db: float | None = None) -> SolverSettings | N
     -------
     SolverSettings or None
         ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at a known
-        ``snr_db >= 25``; ``None`` (krosbl's default) for a method without an IRS preset
-        (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment) and
-        for the IRS module's own estimators (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``),
-        which take no settings.
-
-    Notes
-    -----
-    The IRS rows of the presets (docs/theory.md, "Per-experiment settings"). The reference
-    code runs KSBL and OMP in no IRS experiment (departure R10 in docs/reproduction.md).
+        ``snr_db >= 25`` (docs/theory.md, "Per-experiment settings"); ``None`` (krosbl's
+        default) for a method without an IRS preset (``"ksbl"``, ``"kron-omp"``, ``"omp"``:
+        departure R10 in docs/reproduction.md) and for the IRS module's own estimators, which
+        take no settings.
     """
     high = snr_db is not None and check_real("snr_db", snr_db) >= HIGH_SNR_DB
     if _irs_method(method) is not None:
@@ -121,17 +116,13 @@ def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estima
         A method of :func:`krosbl.available_methods` (case-insensitive); the paper's IRS methods are
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
         ``"oracle-ls"`` solves least squares on a simulated trial's true grid support. The IRS
-        module adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous
-        angles from a rank-one split and a line-spectral fit per factor), ``"offsbl"``
-        (:func:`krosbl.irs.offsbl_estimate`: the per-factor EM-SBL baseline of He & Joseph,
-        arXiv:2412.00310) and ``"oracle-angles"`` (:func:`krosbl.irs.oracle.oracle_angles`:
-        least squares on the trial's true continuous angles, the limit for off-grid channels).
+        module adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`), ``"offsbl"``
+        (:func:`krosbl.irs.offsbl_estimate`) and ``"oracle-angles"``
+        (:func:`krosbl.irs.oracle.oracle_angles`).
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
         preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it. The IRS
-        module's own estimators take their keyword arguments instead (``"offgrid"``:
-        ``n_paths``, ``oversampling``, ``refit``; ``"offsbl"``: ``n_paths``, ``n_peaks``,
-        ``grid_sizes``, ``max_iter``, ``tol``; ``"oracle-angles"``: none), and accept
+        module's own estimators take their own keyword arguments instead, and accept
         ``settings=None``.
 
     Returns
@@ -225,9 +216,8 @@ def estimate_batch(
     ------
     ValueError
         No observations, observations of different systems, known and unknown noise
-        variances mixed, a method the IRS module adds
-        (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``) or one that needs the true support
-        (``"oracle-ls"``): those estimate one observation at a time.
+        variances mixed, a method the IRS module adds or ``"oracle-ls"``: those estimate one
+        observation at a time.
     """
     obs = check_observations(observations)
     system = obs[0].system
