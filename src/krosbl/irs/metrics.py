@@ -44,7 +44,7 @@ def channels_of(obj: Any, name: str) -> NDArray:
     Raises
     ------
     ValueError
-        If the channels are not a 3-D array.
+        If they are not a 3-D array.
     """
     h = np.asarray(getattr(obj, "H", obj))
     if h.ndim != 3:
@@ -211,7 +211,7 @@ def heldout_nmse(
     -----
     With ``K2 = 6`` training patterns and ``G = 18`` the training NMSE of He & Joseph (IEEE TSP
     2024, Section VI) cannot tell whether the cascaded channel was learned; the held-out
-    patterns can. Off-grid channels: He & Joseph, arXiv:2412.00310.
+    patterns can.
 
     Examples
     --------

@@ -34,11 +34,11 @@ class Run:
 
     Notes
     -----
-    By default the pilots and the patterns are drawn once per run and shared by all trials,
-    as in the authors' code (departure R3 in docs/reproduction.md). A pattern whose cascaded
-    channel vanishes is redrawn and, as in the reference, kept for the later trials (departure
-    R2); so that ``run.trial(i)`` does not depend on the order of calls, the pattern state at
-    trial ``i`` is derived from trials ``0..i−1`` (simulated on demand, cheap, and cached).
+    By default the pilots and the patterns are drawn once per run and shared by all trials
+    (departure R3 in docs/reproduction.md). A pattern whose cascaded channel vanishes is
+    redrawn and kept for the later trials (departure R2); the pattern state at trial ``i`` is
+    derived from trials ``0..i−1`` (simulated on demand and cached), so ``run.trial(i)`` does
+    not depend on the order of calls.
 
     Examples
     --------

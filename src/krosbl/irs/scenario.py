@@ -71,10 +71,8 @@ class Scenario:
     -----
     He & Joseph (IEEE TSP 2024), Section VI; docs/theory.md, "IRS-MIMO channel estimation".
     The measurement has ``K2·K1·N_b`` entries (288 in the paper) and the angular unknown
-    ``G³`` (5832).
-    With ``off_grid > 0`` the grid dictionaries no longer fit the channel exactly: real angles
-    are continuous (He & Joseph, "Efficient off-grid Bayesian parameter estimation for
-    Kronecker-structured signals", arXiv:2412.00310).
+    ``G³`` (5832). With ``off_grid > 0`` the grid dictionaries no longer fit the channel
+    exactly (the off-grid model of He & Joseph, arXiv:2412.00310).
 
     Examples
     --------
