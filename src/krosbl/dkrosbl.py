@@ -1,12 +1,9 @@
 """Decomposition-based Kronecker SBL (dKroSBL): a rank-one split of ``y``, then one SBL per factor.
 
 For a rank-one unknown ``x = x_1 ⊗ … ⊗ x_I`` the noise-free measurement is rank one,
-``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``. :func:`solve_dkrosbl` splits ``y`` into rank-one factors
-(:func:`krosbl.decomposition.rank_one_split`), runs a small classic SBL with learned noise on
-each ``(ỹ_i, A_i)`` through the shared EM loop (:func:`krosbl.em.run_em`), and multiplies the
-factor estimates back together. An optional refinement runs a few iterations of a Kronecker
-SBL M-step rule (SVD- or AM-KroSBL's, taken from the method registry by the ``dkrosbl``
-method) on the full problem, started from the factor estimates.
+``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``; :func:`solve_dkrosbl` splits it, fits each factor by a
+small classic SBL (:func:`krosbl.em.run_em`) and multiplies the factor estimates back together,
+optionally refined by a Kronecker SBL rule on the full problem.
 """
 
 from __future__ import annotations
@@ -164,9 +161,8 @@ def _factor_sbls(
     tol: float,
     max_iter: int,
 ) -> list[_FactorFit]:
-    """:func:`_factor_sbl` of one factor of many problems, stepped together
-    (:func:`krosbl.batch.loop.run_em_batch`, classic SBL as a one-factor prior); ``a_i``: one
-    dictionary per problem (the same object repeated when shared)."""
+    """:func:`_factor_sbl` of one factor of many problems, stepped together (classic SBL as a
+    one-factor prior); ``a_i``: one dictionary per problem (repeated when shared)."""
     if all(a is a_i[0] for a in a_i):
         a_i = a_i[:1]
     n = a_i[0].shape[1]
@@ -454,8 +450,7 @@ def solve_dkrosbl_joint(
     Each column is split and balanced as in :func:`solve_dkrosbl` (steps 1–3). Factor ``i`` of
     every column then runs one classic SBL with learned noise on all the balanced factor data
     ``[ỹ_{i,1} … ỹ_{i,T}]`` at once, with one ``γ_i``: M-SBL where the columns share ``A_i``,
-    multi-task SBL where they do not (:mod:`krosbl.tasks`; in the IRS model with fresh
-    patterns per block only the pattern factor differs). Balancing makes every column's
+    multi-task SBL (:mod:`krosbl.tasks`) where they do not. Balancing makes every column's
     factor data of norm ``√M_i``, so each column weighs alike in ``γ_i``, whatever its scale.
     A refinement, if asked for, runs per column.
     """
