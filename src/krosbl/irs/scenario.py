@@ -134,19 +134,10 @@ class Scenario:
 
         Notes
         -----
-        The paper's IRS experiment (Figs. 6–8), as in the authors' ``PC-KroSBL/main.m``.
+        The paper's IRS experiment (Figs. 6–8), as in the authors' ``PC-KroSBL/main.m``: the
+        defaults.
         """
-        return cls(
-            n_ms=6,
-            n_bs=16,
-            n_irs=256,
-            grid=18,
-            spread=3,
-            n_pilots=3,
-            n_patterns=6,
-            snr_db=(4.0, 8.0, 12.0, 16.0, 20.0),
-            n_trials=50,
-        )
+        return cls()
 
     @property
     def n_measurements(self) -> int:

@@ -14,9 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from krosbl.irs._random import complex_normal
-from krosbl.irs.arrays import array_dictionary
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
-from krosbl.irs.factors import Factors, build_factors, rebuild_channels
+from krosbl.irs.factors import Factors, build_factors
 from krosbl.irs.geometry import (
     Geometry,
     PathAngles,
@@ -223,13 +222,7 @@ class Trial:
         ndarray of complex128, shape (K2, N_b, N_m)
             ``Ĥ_k``, as :func:`krosbl.irs.rebuild_channels`.
         """
-        sc = self.scenario
-        return rebuild_channels(
-            z_hat,
-            self.factors.f1,
-            array_dictionary(sc.n_ms, sc.grid),
-            self.factors.f3,
-        )
+        return self.system.rebuild(z_hat)
 
 
 @dataclass(frozen=True, eq=False)
