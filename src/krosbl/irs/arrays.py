@@ -102,8 +102,8 @@ def array_response(n: int, theta: ArrayLike, *, derivative: bool = False) -> NDA
     Notes
     -----
     The continuous counterpart of :func:`array_dictionary` (equal to it at the grid angles up
-    to rounding, about 1e-13 for ``n = 256``). The phase ``θk`` is reduced modulo 2 before it
-    is multiplied by ``π``. He & Joseph (IEEE TSP 2024), Section VI.
+    to rounding). The phase ``θk`` is reduced modulo 2 before it is multiplied by ``π``.
+    He & Joseph (IEEE TSP 2024), Section VI.
 
     Examples
     --------

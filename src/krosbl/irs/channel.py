@@ -134,9 +134,8 @@ def redraw_weak_patterns(
 
     Notes
     -----
-    Departure R2 in docs/reproduction.md: the authors' redraw line has an operator-precedence
-    slip and writes entries in ``{−1, −0.875}``; krosbl redraws ``±1/√L`` as intended. With
-    the paper's sizes it never fires.
+    Departure R2 in docs/reproduction.md: krosbl redraws ``±1/√L`` as the authors intended.
+    With the paper's sizes it never fires.
     """
     norms = np.linalg.norm(cascaded_channels(h1, h2, patterns), axis=(1, 2))
     weak = np.flatnonzero(norms < threshold)

@@ -185,9 +185,8 @@ def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
 
     Notes
     -----
-    Clusters start in ``0..G−s`` and never wrap (departure R4 in docs/reproduction.md). The
-    offsets come last, so ``ρ = 0`` draws exactly what the on-grid model draws and a trial with
-    ``ρ > 0`` has the grid indices and gains of the same trial at ``ρ = 0`` (paired
+    The offsets come last, so ``ρ = 0`` draws exactly what the on-grid model draws and a trial
+    with ``ρ > 0`` has the grid indices and gains of the same trial at ``ρ = 0`` (paired
     comparisons); the offsets of two ``ρ > 0`` runs are proportional. Off-grid model:
     He & Joseph, arXiv:2412.00310.
     """
@@ -265,12 +264,8 @@ def angular_support(geometry: Geometry, grid: int) -> NDArray[np.intp]:
     -------
     ndarray of intp, shape (s²,)
         Flat (C-order, ``numpy.kron`` order) indices into ``z.ravel()`` of the set
-        ``{(d − a_0 − j) mod G : j < s} × {m} × {b_0, …, b_0+s−1}``, ascending.
-
-    Notes
-    -----
-    The support is that of :func:`angular_channel` whenever the gains are non-zero
-    (with probability one).
+        ``{(d − a_0 − j) mod G : j < s} × {m} × {b_0, …, b_0+s−1}``, ascending: the support
+        of :func:`angular_channel` whenever the gains are non-zero (with probability one).
     """
     rows = _difference_indices(geometry, grid)
     cols = geometry.bs_arrival + np.arange(geometry.spread)
