@@ -356,6 +356,10 @@ def solve_dkrosbl_batch(
 ) -> list[DKroSBLFit]:
     """:func:`solve_dkrosbl` of many problems, each factor's SBLs stepped together.
 
+    The splits are per problem; the ``I`` factor SBLs of all problems run as ``I`` batched
+    EMs (:func:`krosbl.batch.loop.run_em_batch` with classic SBL as a one-factor prior); a
+    refinement runs per problem.
+
     Parameters
     ----------
     Y : sequence of ndarray
@@ -372,12 +376,6 @@ def solve_dkrosbl_batch(
     list of DKroSBLFit
         What :func:`solve_dkrosbl` returns for each problem alone (to rounding), but for
         ``time_s``, the problem's share of the batch's time.
-
-    Notes
-    -----
-    The splits are per problem; the ``I`` factor SBLs of all problems run as ``I`` batched
-    EMs (:func:`krosbl.batch.loop.run_em_batch` with classic SBL as a one-factor prior); a
-    refinement runs per problem.
     """
     start = perf_counter()
     stages = [_split(y, op, nv, hooi_sweeps) for y, op, nv in zip(Y, ops, noise_vars)]

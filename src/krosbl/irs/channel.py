@@ -124,18 +124,14 @@ def redraw_weak_patterns(
     Returns
     -------
     ndarray, shape (L, K2)
-        ``patterns`` itself when nothing was redrawn, else a copy with the weak columns redrawn
-        (of the law ``phases``). Each redraw is logged at WARNING level.
+        ``patterns`` itself when nothing was redrawn (always, with the paper's sizes), else a
+        copy with the weak columns redrawn (of the law ``phases``; departure R2 in
+        docs/reproduction.md). Each redraw is logged at WARNING level.
 
     Raises
     ------
     RuntimeError
         If 1000 redraws of one pattern all fail (only possible for degenerate channels).
-
-    Notes
-    -----
-    Departure R2 in docs/reproduction.md: krosbl redraws ``±1/√L`` as the authors intended.
-    With the paper's sizes it never fires.
     """
     norms = np.linalg.norm(cascaded_channels(h1, h2, patterns), axis=(1, 2))
     weak = np.flatnonzero(norms < threshold)

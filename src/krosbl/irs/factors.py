@@ -204,12 +204,8 @@ def rebuild_channels(
     Returns
     -------
     ndarray of complex128, shape (K2, N_b, N_m)
-        ``Ĥ_k[b, n] = Σ F1[k, g1] conj(A_{N_m})[n, g2] A_{N_b}[b, g3] ẑ[g1, g2, g3]``.
-
-    Notes
-    -----
-    One ``einsum`` (mode products), exact for ``ẑ = z``. The pilots do not enter:
-    the MS factor of the channel is ``conj(A_{N_m})``, not ``F2``.
+        ``Ĥ_k[b, n] = Σ F1[k, g1] conj(A_{N_m})[n, g2] A_{N_b}[b, g3] ẑ[g1, g2, g3]``, exact
+        for ``ẑ = z``. The pilots do not enter: the MS factor is ``conj(A_{N_m})``, not ``F2``.
     """
     f1, a_ms, a_bs = np.asarray(f1), np.asarray(ms_dictionary), np.asarray(bs_dictionary)
     shape = (f1.shape[1], a_ms.shape[1], a_bs.shape[1])

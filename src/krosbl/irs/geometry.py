@@ -31,6 +31,9 @@ def _read_only(values: object, name: str, size: int | None = None) -> NDArray[np
 class PathAngles:
     """Sin-domain angles of one trial's paths (or offsets of them).
 
+    ``θ`` is the sine of the physical angle; ULA responses have period 2 in ``θ`` (He & Joseph,
+    IEEE TSP 2024, Section VI). The arrays are read-only.
+
     Parameters
     ----------
     ms_departure : float
@@ -46,11 +49,6 @@ class PathAngles:
     ------
     ValueError
         If the cluster angles are not two 1-D arrays of the same length ``s >= 1``.
-
-    Notes
-    -----
-    ``θ`` is the sine of the physical angle; ULA responses have period 2 in ``θ``
-    (He & Joseph, IEEE TSP 2024, Section VI). The arrays are read-only.
     """
 
     ms_departure: float
@@ -71,6 +69,9 @@ class PathAngles:
 @dataclass(frozen=True, eq=False)
 class Geometry:
     """Grid indices and path gains of one channel realisation.
+
+    Clusters never wrap around the grid (departure R4 in docs/reproduction.md). The gains are
+    stored as read-only complex arrays.
 
     Parameters
     ----------
@@ -95,11 +96,6 @@ class Geometry:
     ValueError
         If the gains are not two 1-D arrays of the same length ``s >= 1``, or the offsets do not
         have that length.
-
-    Notes
-    -----
-    Clusters never wrap around the grid (departure R4 in docs/reproduction.md). The gains are
-    stored as read-only complex arrays.
     """
 
     ms_departure: int

@@ -110,16 +110,13 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
     Returns
     -------
     float
-        Mean over patterns of the per-pattern normalised squared error.
+        Mean over patterns of the per-pattern normalised squared error, the authors'
+        normalisation (docs/theory.md, "Channel NMSE").
 
     Raises
     ------
     ValueError
         If the two do not have the same number of patterns or antennas.
-
-    Notes
-    -----
-    The authors' per-pattern normalisation (docs/theory.md, "Channel NMSE").
     """
     h_hat, h = matching_channels(estimate, truth)
     err = np.linalg.norm(h_hat - h, axis=(1, 2)) ** 2

@@ -110,7 +110,10 @@ class Run:
         Returns
         -------
         Trial
-            Channels, angular truth, support, noiseless measurement and factors.
+            Channels, angular truth, support, noiseless measurement and factors, drawn from the
+            trial's own generator in the reference code's order: (``X``, ``Ψ`` if
+            ``redraw_per_trial``), then ``m``, ``a_0``, ``d``, ``b_0``, ``α_a``, ``α_b``, then
+            any pattern redraw.
 
         Raises
         ------
@@ -118,12 +121,6 @@ class Run:
             If ``index`` is outside the run's trials.
         TypeError
             If ``index`` is not an integer.
-
-        Notes
-        -----
-        Draws per trial, in the reference code's order, from the trial's own generator:
-        (``X``, ``Ψ`` if ``redraw_per_trial``), then ``m``, ``a_0``, ``d``, ``b_0``, ``α_a``,
-        ``α_b``, then any pattern redraw.
         """
         if isinstance(index, bool) or not isinstance(index, Integral):
             raise TypeError(f"index must be an integer, got {index!r}")

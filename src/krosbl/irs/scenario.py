@@ -130,12 +130,8 @@ class Scenario:
         -------
         Scenario
             6 MS antennas, 16 BS antennas, a 256-element IRS (uniform linear array), ``G = 18``,
-            ``s = 3``, ``K1 = 3``, ``K2 = 6``, SNRs (4, 8, 12, 16, 20) dB, 50 trials.
-
-        Notes
-        -----
-        The paper's IRS experiment (Figs. 6–8), as in the authors' ``PC-KroSBL/main.m``: the
-        defaults.
+            ``s = 3``, ``K1 = 3``, ``K2 = 6``, SNRs (4, 8, 12, 16, 20) dB, 50 trials: the
+            defaults, those of the paper's IRS experiment (Figs. 6–8; ``PC-KroSBL/main.m``).
         """
         return cls()
 

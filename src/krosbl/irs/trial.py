@@ -155,11 +155,6 @@ class Trial:
             If ``snr_db`` is NaN or infinite, or if the trial receives no signal at all
             (``y_0 = 0``: the pilots are orthogonal to the MS steering vector), where the SNR,
             and so ``σ²``, is undefined.
-
-        Notes
-        -----
-        Experiments share one noise draw per (trial, SNR) between the algorithms (departure
-        R14 in docs/reproduction.md).
         """
         noise_var = self.noise_variance(snr_db)
         if noise_var == 0:
@@ -188,12 +183,9 @@ class Trial:
         Trial
             The same scenario, index, pilots and angles (grid indices and any off-grid
             offsets); new gains ``α_a, α_b ~ CN(0, 1)`` (drawn first), then, with
-            ``fresh_patterns``, new patterns, then any weak-pattern redraw.
-
-        Notes
-        -----
-        Blocks share the support of ``z`` but not its values: snapshots (the same patterns)
-        or tasks (fresh patterns) for :func:`krosbl.irs.estimate_joint`.
+            ``fresh_patterns``, new patterns, then any weak-pattern redraw. Blocks share the
+            support of ``z`` but not its values: snapshots (the same patterns) or tasks (fresh
+            patterns) for :func:`krosbl.irs.estimate_joint`.
         """
         rng = np.random.default_rng(rng)
         sc = self.scenario
