@@ -426,6 +426,13 @@ def solve_dkrosbl_joint(
 ) -> list[DKroSBLFit]:
     """dKroSBL of ``T`` snapshots (or tasks) whose rank-one unknowns share their supports.
 
+    Each column is split and balanced as in :func:`solve_dkrosbl` (steps 1–3). Factor ``i`` of
+    every column then runs one classic SBL with learned noise on all the balanced factor data
+    ``[ỹ_{i,1} … ỹ_{i,T}]`` at once, with one ``γ_i``: M-SBL where the columns share ``A_i``,
+    multi-task SBL (:mod:`krosbl.tasks`) where they do not. Balancing makes every column's
+    factor data of norm ``√M_i``, so each column weighs alike in ``γ_i``, whatever its scale.
+    A refinement, if asked for, runs per column.
+
     Parameters
     ----------
     Y : ndarray, shape (M, T)
@@ -442,15 +449,6 @@ def solve_dkrosbl_joint(
     -------
     list of DKroSBLFit
         One per column: its estimate on the shared support; ``time_s`` its share.
-
-    Notes
-    -----
-    Each column is split and balanced as in :func:`solve_dkrosbl` (steps 1–3). Factor ``i`` of
-    every column then runs one classic SBL with learned noise on all the balanced factor data
-    ``[ỹ_{i,1} … ỹ_{i,T}]`` at once, with one ``γ_i``: M-SBL where the columns share ``A_i``,
-    multi-task SBL (:mod:`krosbl.tasks`) where they do not. Balancing makes every column's
-    factor data of norm ``√M_i``, so each column weighs alike in ``γ_i``, whatever its scale.
-    A refinement, if asked for, runs per column.
     """
     start = perf_counter()
     stages = [_split(Y[:, t], op, noise_var, hooi_sweeps) for t, op in enumerate(ops)]

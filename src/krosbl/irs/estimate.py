@@ -247,6 +247,12 @@ def estimate_joint(
 ) -> list[Estimate]:
     """Estimate the channels of several coherence blocks of one channel together.
 
+    The blocks share the support of ``z``, one prior ``γ = γ_1 ⊗ γ_2 ⊗ γ_3``. When every
+    block used the same IRS patterns (one dictionary), the observations are snapshots
+    (M-SBL, :func:`krosbl.recover` with ``Y`` of shape ``(M, B)``); with fresh patterns per
+    block the dictionaries differ and they are tasks (multi-task SBL,
+    :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
+
     Parameters
     ----------
     observations : sequence of Measurement or Observation
@@ -273,14 +279,6 @@ def estimate_joint(
     ValueError
         No observations, systems of different shapes or grids, different noise variances, or
         a method without a joint form (the greedy methods, ``"offsbl"``).
-
-    Notes
-    -----
-    The blocks share the support of ``z``, one prior ``γ = γ_1 ⊗ γ_2 ⊗ γ_3``. When every
-    block used the same IRS patterns (one dictionary), the observations are snapshots
-    (M-SBL, :func:`krosbl.recover` with ``Y`` of shape ``(M, B)``); with fresh patterns per
-    block the dictionaries differ and they are tasks (multi-task SBL,
-    :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
     """
     obs = check_observations(observations)
     first = obs[0]

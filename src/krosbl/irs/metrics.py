@@ -178,6 +178,10 @@ def heldout_nmse(
 ) -> float:
     """Return the channel NMSE on fresh IRS patterns the estimate was not trained on.
 
+    With ``K2 = 6`` training patterns and ``G = 18`` the training NMSE of He & Joseph (IEEE TSP
+    2024, Section VI) cannot tell whether the cascaded channel was learned; the held-out
+    patterns can.
+
     Parameters
     ----------
     estimate : Estimate, Paths or array_like
@@ -203,12 +207,6 @@ def heldout_nmse(
         If ``n_patterns`` is out of range, or the estimate comes from another trial.
     TypeError
         If ``truth`` is not a trial, or ``n_patterns`` is not an integer.
-
-    Notes
-    -----
-    With ``K2 = 6`` training patterns and ``G = 18`` the training NMSE of He & Joseph (IEEE TSP
-    2024, Section VI) cannot tell whether the cascaded channel was learned; the held-out
-    patterns can.
 
     Examples
     --------

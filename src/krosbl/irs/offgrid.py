@@ -244,6 +244,12 @@ def offgrid_estimate_joint(
 ) -> list[Estimate]:
     """Estimate several coherence blocks of one IRS channel with shared continuous angles.
 
+    Each block's ``y`` is split as in :func:`offgrid_estimate`; the blocks' data of one factor
+    are then fitted as one line spectrum with shared angles and per-block gains
+    (:func:`krosbl.linespectral.fit_line_spectrum` with a 2-D ``y``): the MS and BS factors as
+    snapshots, the IRS factor as tasks (each block's patterns), so the IRS angles are learned
+    from all ``K2·B`` patterns.
+
     Parameters
     ----------
     observations : sequence of Measurement or Observation
@@ -263,14 +269,6 @@ def offgrid_estimate_joint(
     ------
     ValueError
         No observations, or systems of different shapes.
-
-    Notes
-    -----
-    Each block's ``y`` is split as in :func:`offgrid_estimate`; the blocks' data of one factor
-    are then fitted as one line spectrum with shared angles and per-block gains
-    (:func:`krosbl.linespectral.fit_line_spectrum` with a 2-D ``y``): the MS and BS factors as
-    snapshots, the IRS factor as tasks (each block's patterns), so the IRS angles are learned
-    from all ``K2·B`` patterns.
     """
     obs = check_observations(observations)
     systems = [o.system for o in obs]

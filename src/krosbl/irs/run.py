@@ -18,6 +18,12 @@ __all__ = ["Run"]
 class Run:
     """The trials of one IRS experiment run, each reproducible on its own.
 
+    By default the pilots and the patterns are drawn once per run and shared by all trials
+    (departure R3 in docs/reproduction.md). A pattern whose cascaded channel vanishes is
+    redrawn and kept for the later trials (departure R2); the pattern state at trial ``i`` is
+    derived from trials ``0..i−1`` (simulated on demand and cached), so ``run.trial(i)`` does
+    not depend on the order of calls.
+
     Parameters
     ----------
     scenario : Scenario
@@ -31,14 +37,6 @@ class Run:
     redraw_per_trial : bool, default False
         If True, every trial draws its own ``X`` and ``Ψ`` (first, from its own child) instead
         of sharing the run's.
-
-    Notes
-    -----
-    By default the pilots and the patterns are drawn once per run and shared by all trials
-    (departure R3 in docs/reproduction.md). A pattern whose cascaded channel vanishes is
-    redrawn and kept for the later trials (departure R2); the pattern state at trial ``i`` is
-    derived from trials ``0..i−1`` (simulated on demand and cached), so ``run.trial(i)`` does
-    not depend on the order of calls.
 
     Examples
     --------

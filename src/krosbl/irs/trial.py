@@ -37,7 +37,10 @@ __all__ = ["Observation", "Trial", "observe_blocks", "simulate_trial"]
 class Trial:
     """One channel realisation with its noiseless measurement and its angular truth.
 
-    Create trials with :meth:`krosbl.irs.Run.trial`. Every array is read-only.
+    Create trials with :meth:`krosbl.irs.Run.trial`. Every array is read-only. ``y0`` is
+    computed from the physical channels, not from ``z``; the two agree to rounding on the grid.
+    With ``scenario.off_grid > 0`` the channels are built from the continuous angles
+    (:attr:`angles`) while ``z`` and ``support`` stay those of the grid angles.
 
     Parameters
     ----------
@@ -65,12 +68,6 @@ class Trial:
         Noiseless measurement, ``Y_0.ravel()`` with ``Y_0[k, t, b] = (H_k X)[b, t]``.
     factors : Factors
         ``(F1, F2, F3)``; ``y0 = Kron(factors) @ z.ravel()``.
-
-    Notes
-    -----
-    ``y0`` is computed from the physical channels, not from ``z``; the two agree to rounding
-    on the grid. With ``scenario.off_grid > 0`` the channels are built from the continuous
-    angles (:attr:`angles`) while ``z`` and ``support`` stay those of the grid angles.
     """
 
     scenario: Scenario
