@@ -1,12 +1,9 @@
 """Decomposition-based Kronecker SBL (dKroSBL): a rank-one split of ``y``, then one SBL per factor.
 
 For a rank-one unknown ``x = x_1 ⊗ … ⊗ x_I`` the noise-free measurement is rank one,
-``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``. :func:`solve_dkrosbl` splits ``y`` into rank-one factors
-(:func:`krosbl.decomposition.rank_one_split`), runs a small classic SBL with learned noise on
-each ``(ỹ_i, A_i)`` through the shared EM loop (:func:`krosbl.em.run_em`), and multiplies the
-factor estimates back together. An optional refinement runs a few iterations of a Kronecker
-SBL M-step rule (SVD- or AM-KroSBL's, taken from the method registry by the ``dkrosbl``
-method) on the full problem, started from the factor estimates.
+``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``; :func:`solve_dkrosbl` splits it, fits each factor by a
+small classic SBL (:func:`krosbl.em.run_em`) and multiplies the factor estimates back together,
+optionally refined by a Kronecker SBL rule on the full problem.
 """
 
 from __future__ import annotations
@@ -130,6 +127,12 @@ def _balance(y_i: NDArray, a_i: NDArray, noise_var_i: float) -> _Balanced:
     return _Balanced(balanced, scale, gamma0, noise_var_i, floor)
 
 
+def _em_options(prune_ratio: float | None, tol: float, max_iter: int) -> dict[str, Any]:
+    """The EM options of every factor SBL: relative pruning only, learned noise."""
+    ratios = None if prune_ratio is None else (prune_ratio,)
+    return {"prune_ratios": ratios, "prune_abs": 0.0, "tol": tol, "max_iter": max_iter}
+
+
 def _factor_sbl(
     data: _Balanced, a_i: NDArray, prune_ratio: float | None, tol: float, max_iter: int
 ) -> _FactorFit:
@@ -140,10 +143,7 @@ def _factor_sbl(
         a_i,
         prior,
         ClassicUpdate(),
-        prune_ratios=None if prune_ratio is None else (prune_ratio,),
-        prune_abs=0.0,
-        tol=tol,
-        max_iter=max_iter,
+        **_em_options(prune_ratio, tol, max_iter),
         noise_var=None,
         init_noise_var=data.noise_var,
         noise_floor=data.noise_floor,
@@ -158,9 +158,8 @@ def _factor_sbls(
     tol: float,
     max_iter: int,
 ) -> list[_FactorFit]:
-    """:func:`_factor_sbl` of one factor of many problems, stepped together
-    (:func:`krosbl.em.run_em` on a stack, classic SBL as a one-factor prior); ``a_i``: one
-    dictionary per problem (the same object repeated when shared)."""
+    """:func:`_factor_sbl` of one factor of many problems, stepped together (classic SBL as a
+    one-factor prior); ``a_i``: one dictionary per problem (repeated when shared)."""
     if all(a is a_i[0] for a in a_i):
         a_i = a_i[:1]
     n = a_i[0].shape[1]
@@ -170,10 +169,7 @@ def _factor_sbls(
         [np.stack(a_i)],
         KronPrior([gammas], stacked=True, strict=True),
         ClassicUpdate(),
-        prune_ratios=None if prune_ratio is None else (prune_ratio,),
-        prune_abs=0.0,
-        tol=tol,
-        max_iter=max_iter,
+        **_em_options(prune_ratio, tol, max_iter),
         noise_var=None,
         init_noise_var=np.array([d.noise_var for d in data]),
         noise_floor=np.array([d.noise_floor for d in data]),
@@ -354,6 +350,10 @@ def solve_dkrosbl_batch(
 ) -> list[DKroSBLFit]:
     """:func:`solve_dkrosbl` of many problems, each factor's SBLs stepped together.
 
+    The splits are per problem; the ``I`` factor SBLs of all problems run as ``I`` batched
+    EMs (:func:`krosbl.em.run_em` on a stack, classic SBL as a one-factor prior); a
+    refinement runs per problem.
+
     Parameters
     ----------
     Y : sequence of ndarray
@@ -370,12 +370,6 @@ def solve_dkrosbl_batch(
     list of DKroSBLFit
         What :func:`solve_dkrosbl` returns for each problem alone (to rounding), but for
         ``time_s``, the problem's share of the batch's time.
-
-    Notes
-    -----
-    The splits are per problem; the ``I`` factor SBLs of all problems run as ``I`` batched
-    EMs (:func:`krosbl.em.run_em` on a stack, classic SBL as a one-factor prior); a
-    refinement runs per problem.
     """
     start = perf_counter()
     stages = [_split(y, op, nv, hooi_sweeps) for y, op, nv in zip(Y, ops, noise_vars)]
@@ -426,6 +420,13 @@ def solve_dkrosbl_joint(
 ) -> list[DKroSBLFit]:
     """dKroSBL of ``T`` snapshots (or tasks) whose rank-one unknowns share their supports.
 
+    Each column is split and balanced as in :func:`solve_dkrosbl` (steps 1–3). Factor ``i`` of
+    every column then runs one classic SBL with learned noise on all the balanced factor data
+    ``[ỹ_{i,1} … ỹ_{i,T}]`` at once, with one ``γ_i``: M-SBL where the columns share ``A_i``,
+    multi-task SBL (:mod:`krosbl.tasks`) where they do not. Balancing makes every column's
+    factor data of norm ``√M_i``, so each column weighs alike in ``γ_i``, whatever its scale.
+    A refinement, if asked for, runs per column.
+
     Parameters
     ----------
     Y : ndarray, shape (M, T)
@@ -442,16 +443,6 @@ def solve_dkrosbl_joint(
     -------
     list of DKroSBLFit
         One per column: its estimate on the shared support; ``time_s`` its share.
-
-    Notes
-    -----
-    Each column is split and balanced as in :func:`solve_dkrosbl` (steps 1–3). Factor ``i`` of
-    every column then runs one classic SBL with learned noise on all the balanced factor data
-    ``[ỹ_{i,1} … ỹ_{i,T}]`` at once, with one ``γ_i``: M-SBL where the columns share ``A_i``,
-    multi-task SBL where they do not (:mod:`krosbl.tasks`; in the IRS model with fresh
-    patterns per block only the pattern factor differs). Balancing makes every column's
-    factor data of norm ``√M_i``, so each column weighs alike in ``γ_i``, whatever its scale.
-    A refinement, if asked for, runs per column.
     """
     start = perf_counter()
     stages = [_split(Y[:, t], op, noise_var, hooi_sweeps) for t, op in enumerate(ops)]
@@ -475,10 +466,7 @@ def _joint_factor_sbl(
         a_i[0] if shared else Tasks(a_i),
         prior,
         ClassicUpdate(),
-        prune_ratios=None if prune_ratio is None else (prune_ratio,),
-        prune_abs=0.0,
-        tol=tol,
-        max_iter=max_iter,
+        **_em_options(prune_ratio, tol, max_iter),
         noise_var=None,
         init_noise_var=float(np.mean([d.noise_var for d in data])),
         noise_floor=float(np.mean([d.noise_floor for d in data])),

@@ -6,28 +6,18 @@ solver selected), :func:`refine_angles` moves the ``θ_p`` off the grid and retu
 their least-squares gains. It knows nothing of arrays or channels: a uniform linear array, an
 IRS pattern response or a sampled sinusoid are all just an ``atoms`` callable.
 
-Two refinements, run in this order when both are asked for:
+Two refinements, run in this order when both are asked for: a **cell search** (``width``),
+each angle in turn searched in the interval of width ``width`` centred on its start (10
+points, then 9 halvings of the step; robust within the cell, resolution ``width / (9·2⁹)``),
+and **Gauss-Newton** (``derivative``), Levenberg-Marquardt steps on all angles at once on the
+variable-projection residual ``(I − A A⁺) y`` with the Kaufman Jacobian
+``−(I − A A⁺) ∂A/∂θ diag(g)`` (quadratic convergence, but only from inside the basin of the
+right minimum). So the cell search finds the basin and Newton polishes.
+:func:`fit_line_spectrum` finds the starting angles itself, greedily from a grid of candidates.
 
-* **cell search** (``width``): each angle in turn, the others fixed, is searched in the interval
-  of width ``width`` centred on its start (its grid cell): 10 evenly spaced points, then 9
-  rounds that halve the step around the best; sweeps over the angles repeat until no angle
-  moves by more than ``sweep_tol``. Robust (a global search within the cell) but its
-  resolution is ``width / (9·2⁹)``;
-* **Gauss-Newton** (``derivative``): Levenberg-Marquardt steps on all angles at once, on the
-  variable-projection residual ``(I − A A⁺) y`` with the Kaufman Jacobian
-  ``−(I − A A⁺) ∂A/∂θ diag(g)``. Quadratic convergence near the solution (to rounding without
-  noise), but only from inside the basin of the right minimum, which for a large array is much
-  narrower than a grid cell.
-
-So the cell search finds the basin and Newton polishes: ``refine_angles(..., width=w,
-derivative=da)``. :func:`fit_line_spectrum` finds the starting angles itself, greedily from a
-grid of candidates, refining all angles after each new one.
-
-Both also fit several measurement vectors that share the angles but not the gains, ``y`` of
-shape ``(M, T)``: snapshots of one dictionary (one ``atoms``), or tasks with their own
-dictionaries (a sequence of ``atoms``, one per column), e.g. an IRS factor seen through fresh
-patterns in every coherence block. The cost is then the sum over the columns of each column's
-least-squares cost, ``Σ_t min_{g_t} ‖y_t − A_t(θ) g_t‖²``.
+Both also fit ``y`` of shape ``(M, T)`` whose columns share the angles but not the gains:
+snapshots of one dictionary (one ``atoms``), or tasks with one ``atoms`` per column. The cost is
+then ``Σ_t min_{g_t} ‖y_t − A_t(θ) g_t‖²``.
 """
 
 from __future__ import annotations
@@ -455,9 +445,8 @@ def fit_line_spectrum(
     Notes
     -----
     Each round takes the candidate best correlated with the residual,
-    ``argmax_c |a(θ_c)ᴴ r|² / ‖a(θ_c)‖²`` (summed over the columns of a 2-D ``y``, each with
-    its own residual and dictionary, as in simultaneous OMP), searches its cell with the
-    earlier angles fixed,
+    ``argmax_c |a(θ_c)ᴴ r|² / ‖a(θ_c)‖²`` (summed over the columns of a 2-D ``y``, as in
+    simultaneous OMP), searches its cell with the earlier angles fixed,
     then (with ``derivative``) refines all angles together by Gauss-Newton
     (:func:`refine_angles`) and refits the gains, as in Newtonized orthogonal
     matching pursuit (Mamandipoor, Ramasamy & Madhow, IEEE TSP 2016). Per Kronecker factor after

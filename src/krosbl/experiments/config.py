@@ -43,6 +43,10 @@ SnrDb = Annotated[float, Field(ge=-100.0, le=200.0)]
 class ExperimentSettings(BaseModel):
     """Settings shared by every experiment (subclasses add the problem's own).
 
+    Subclasses declare ``values``, the sweep values, with the paper's as default.  Validation
+    is strict (no string-to-number coercion, no NaN or infinity), unknown keys are refused, and
+    neither the sweep values nor the algorithms may repeat.
+
     Parameters
     ----------
     seed : int
@@ -52,12 +56,6 @@ class ExperimentSettings(BaseModel):
         more trials extend a stored run.
     algorithms : list of str or None
         The algorithms to run (``None``: all of the experiment's).
-
-    Notes
-    -----
-    Subclasses declare ``values``, the sweep values, with the paper's as default.  Validation
-    is strict (no string-to-number coercion, no NaN or infinity), unknown keys are refused, and
-    neither the sweep values nor the algorithms may repeat.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)

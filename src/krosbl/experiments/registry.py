@@ -26,14 +26,18 @@ def _by_variant(presets: Mapping[int, str]) -> tuple[Algorithm, ...]:
 
 
 def _dkrosbl(preset: str) -> Algorithm:
-    """dKroSBL (He & Joseph, arXiv:2310.07869), a curve beside the paper's where the signal is
-    rank one; its settings are the same in every row that has it (``presets._dkrosbl``). An IRS
-    trial solves its SNRs in one batch (2.4× faster at the paper's five, docs/performance.md);
-    the Kronecker EM methods are not batched there: at the SNRs of one trial their kept sets
-    differ too much for a batch to pay."""
+    """dKroSBL (He & Joseph, arXiv:2310.07869), beside the paper's curves where the signal is
+    rank one; an IRS trial solves its SNRs in one batch (docs/performance.md)."""
     return Algorithm("dkrosbl", "dkrosbl", preset, beyond_paper=True, batched=True)
 
 
+def _offgrid(name: str, **options: object) -> Algorithm:
+    """The off-grid estimator (beyond the paper) with options of its own."""
+    return Algorithm(name, "offgrid", None, beyond_paper=True, options=options)
+
+
+_TIME = Metric("time_s", "run time (s)", log=True)
+_FINAL_NMSE = Metric("nmse", "final NMSE", log=True)
 _SYNTHETIC_ALGORITHMS = (
     *_same_preset((*_SBL_METHODS, "kron-omp"), "synthetic"),
     _dkrosbl("synthetic"),
@@ -42,7 +46,7 @@ _SYNTHETIC_ALGORITHMS = (
 _SYNTHETIC_METRICS = (
     Metric("nmse", "NMSE", log=True),
     Metric("srr", "support recovery rate"),
-    Metric("time_s", "run time (s)", log=True),
+    _TIME,
 )
 _IRS_QUICK = MappingProxyType(
     {
@@ -116,10 +120,7 @@ _DEFINITIONS = (
         settings=convergence.ConvergenceSettings,
         trial_function=convergence.convergence_trial,
         quick=_TINY_14,
-        metrics=(
-            Metric("nmse", "final NMSE", log=True),
-            Metric("time_s", "run time (s)", log=True),
-        ),
+        metrics=(_FINAL_NMSE, _TIME),
         kind="history",
         histories=_PATHS,
         value_labels={0.0: "no pruning", 1.0: "pruning"},
@@ -135,7 +136,7 @@ _DEFINITIONS = (
         settings=convergence.UnknownNoiseSettings,
         trial_function=convergence.unknown_noise_trial,
         quick=_TINY_14,
-        metrics=(Metric("nmse", "final NMSE", log=True), Metric("noise_var", "σ²", log=True)),
+        metrics=(_FINAL_NMSE, Metric("noise_var", "σ²", log=True)),
         kind="history",
         histories=_PATHS,
         value_labels={0.0: "known σ²", 1.0: "learned σ²"},
@@ -177,11 +178,7 @@ _DEFINITIONS = (
         settings=rank.RankSettings,
         trial_function=rank.rank_trial,
         quick={**_TINY_14, "values": [4, 5]},
-        metrics=(
-            Metric("rank", "final rank (larger of the two stages)"),
-            Metric("nmse", "final NMSE", log=True),
-            Metric("time_s", "run time (s)", log=True),
-        ),
+        metrics=(Metric("rank", "final rank (larger of the two stages)"), _FINAL_NMSE, _TIME),
         kind="history",
         histories=(
             Metric("rank_path", "rank: max(rank Λ, rank of stage-2 matrix)"),
@@ -213,7 +210,7 @@ _DEFINITIONS = (
         metrics=(
             Metric("nmse", "channel NMSE", log=True),
             Metric("ser", "symbol error rate", log=True),
-            Metric("time_s", "run time (s)", log=True),
+            _TIME,
         ),
     ),
     Experiment(
@@ -226,17 +223,9 @@ _DEFINITIONS = (
             Algorithm("pc-krosbl-0.8", "pc-krosbl", "irs"),
             Algorithm("svd-krosbl", "svd-krosbl", "irs", {HIGH_SNR_DB: "irs-high-snr"}),
             _dkrosbl("irs"),
-            Algorithm("offgrid", "offgrid", None, beyond_paper=True),
-            Algorithm(
-                "offgrid-3-1-3", "offgrid", None, beyond_paper=True, options={"n_paths": (3, 1, 3)}
-            ),
-            Algorithm(
-                "offgrid-snapped",
-                "offgrid",
-                None,
-                beyond_paper=True,
-                options={"snap_to_grid": True},
-            ),
+            _offgrid("offgrid"),
+            _offgrid("offgrid-3-1-3", n_paths=(3, 1, 3)),
+            _offgrid("offgrid-snapped", snap_to_grid=True),
             Algorithm("oracle-angles", "oracle-angles", None, beyond_paper=True),
         ),
         trials=TrialCounts(default=16, quick=1, paper=50),
@@ -248,7 +237,7 @@ _DEFINITIONS = (
             Metric("nmse", "training NMSE (pooled over trials)", log=True, statistic="pooled"),
             Metric("heldout_nmse", "held-out NMSE (fresh patterns)", log=True),
             Metric("ser", "symbol error rate", log=True),
-            Metric("time_s", "run time (s)", log=True),
+            _TIME,
         ),
         panels={"off_grid": "ρ", "n_patterns": "K2"},
     ),
@@ -287,10 +276,8 @@ _DEFINITIONS = (
         axis_label="SNR (dB)",
         algorithms=(
             Algorithm("offsbl", "offsbl", None),
-            Algorithm("offgrid", "offgrid", None, beyond_paper=True),
-            Algorithm(
-                "offgrid-3-1-1", "offgrid", None, beyond_paper=True, options={"n_paths": (3, 1, 1)}
-            ),
+            _offgrid("offgrid"),
+            _offgrid("offgrid-3-1-1", n_paths=(3, 1, 1)),
             Algorithm("dkrosbl", "dkrosbl", "irs", beyond_paper=True),
             Algorithm("oracle-angles", "oracle-angles", None, beyond_paper=True),
         ),
@@ -309,7 +296,7 @@ _DEFINITIONS = (
             Metric("nmse", "training NMSE (mean over patterns, the authors')", log=True),
             Metric("nmse", "training NMSE (pooled over trials)", log=True, statistic="pooled"),
             Metric("heldout_nmse", "held-out NMSE (fresh patterns)", log=True),
-            Metric("time_s", "run time (s)", log=True),
+            _TIME,
         ),
     ),
 )

@@ -54,6 +54,10 @@ def run_experiment(
 ) -> pd.DataFrame:
     """Run (or resume) an experiment and return its results.
 
+    Each trial is written to ``out/parts/trial-NNNNNN.parquet`` as soon as it finishes; a
+    re-run with the same settings computes only the missing trials, so an interrupted run
+    resumes where it stopped.  The results do not depend on the executor.
+
     Parameters
     ----------
     name : str
@@ -109,12 +113,6 @@ def run_experiment(
         ``worker_timeout`` seconds (a :class:`TrialError`; re-running resumes).
     ValueError
         ``progress`` is not one of its modes.
-
-    Notes
-    -----
-    Each trial is written to ``out/parts/trial-NNNNNN.parquet`` as soon as it finishes; a
-    re-run with the same settings computes only the missing trials, so an interrupted run
-    resumes where it stopped.  The results do not depend on the executor.
     """
     check_progress(progress)
     experiment = get_experiment(name)

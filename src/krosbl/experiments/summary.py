@@ -80,13 +80,9 @@ def summarize(
         NaN for one trial) and ``m_median``; for the metrics of :data:`POOLED` whose energy
         columns the table has, also ``m_pooled = Σ err / Σ ref`` over the trials (e.g. the
         pooled NMSE ``Σ‖x̂ − x‖² / Σ‖x‖²``, which a few failed trials cannot dominate the way
-        they dominate the mean). Algorithms keep their order of first appearance; conditions
-        and values are sorted.
-
-    Notes
-    -----
-    The mean is arithmetic, also for NMSE (as the paper averages it). Results stored before
-    the energy columns existed are summarised without ``m_pooled``.
+        they dominate the mean; absent for results stored without the energy columns). The
+        mean is arithmetic, also for NMSE (as the paper averages it). Algorithms keep their
+        order of first appearance; conditions and values are sorted.
     """
     present = [m for m in metrics if m in results and results[m].astype(float).notna().any()]
     pooled = {

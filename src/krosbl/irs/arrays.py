@@ -21,12 +21,8 @@ def grid_angles(grid: int) -> NDArray[np.float64]:
     Returns
     -------
     ndarray of float64, shape (G,)
-        ``θ_g`` in ``[−1, 1)``; ``θ`` is the sine of the physical angle.
-
-    Notes
-    -----
-    ``θ_g = 2g/G − 1``, ``g = 0, …, G−1`` (the authors' ``Res1`` grid; docs/theory.md, "Arrays
-    and grid").
+        ``θ_g`` in ``[−1, 1)``, the sine of the physical angle (the authors' ``Res1`` grid;
+        docs/theory.md, "Arrays and grid").
     """
     grid = check_int("grid", grid, minimum=1)
     return 2.0 * np.arange(grid) / grid - 1.0
@@ -80,12 +76,7 @@ def wrap_angles(theta: ArrayLike) -> NDArray[np.float64]:
     -------
     ndarray of float64
         ``((θ + 1) mod 2) − 1``, same shape; never ``1.0`` (a rounding to the upper end is
-        mapped to ``−1``).
-
-    Notes
-    -----
-    Half-wavelength ULA responses ``e^{jπθn}`` have period 2 in ``θ``, so wrapping changes no
-    response (He & Joseph, IEEE TSP 2024, Section VI).
+        mapped to ``−1``). ULA responses have period 2 in ``θ``, so no response changes.
     """
     out = np.mod(np.asarray(theta, dtype=np.float64) + 1.0, 2.0) - 1.0
     return np.where(out >= 1.0, out - 2.0, out)
@@ -111,8 +102,8 @@ def array_response(n: int, theta: ArrayLike, *, derivative: bool = False) -> NDA
     Notes
     -----
     The continuous counterpart of :func:`array_dictionary` (equal to it at the grid angles up
-    to rounding, about 1e-13 for ``n = 256``). The phase ``θk`` is reduced modulo 2 before it
-    is multiplied by ``π``. He & Joseph (IEEE TSP 2024), Section VI.
+    to rounding). The phase ``θk`` is reduced modulo 2 before it is multiplied by ``π``.
+    He & Joseph (IEEE TSP 2024), Section VI.
 
     Examples
     --------

@@ -50,8 +50,8 @@ def physical_channels(
     -----
     Rank-one channels, one departure angle and an arrival cluster of ``s`` angles per hop
     (docs/theory.md, "Channels and measurements"). On-grid geometries use the grid
-    dictionaries (phases reduced in integers, as before); with off-grid offsets the responses
-    are taken at the continuous angles ``geometry.angles(G)`` (He & Joseph, arXiv:2412.00310).
+    dictionaries; with off-grid offsets the responses are taken at the continuous angles
+    ``geometry.angles(G)`` (He & Joseph, arXiv:2412.00310).
     """
     s = geometry.spread
     c1 = np.sqrt(scenario.n_ms * scenario.n_irs / s)
@@ -93,11 +93,7 @@ def cascaded_channels(
     Returns
     -------
     ndarray of complex128, shape (K2, N_b, N_m)
-        The cascaded channel of each pattern.
-
-    Notes
-    -----
-    ``H_k = H2 diag(ψ_k) H1`` for every pattern ``ψ_k`` (column ``k`` of ``Ψ``).
+        The cascaded channel of each pattern ``ψ_k`` (column ``k`` of ``Ψ``).
     """
     return np.einsum("bl,lk,ln->kbn", h2, patterns, h1, optimize=True)
 
@@ -114,10 +110,8 @@ def redraw_weak_patterns(
 
     Parameters
     ----------
-    h1 : ndarray, shape (L, N_m)
-        MS→IRS channel.
-    h2 : ndarray, shape (N_b, L)
-        IRS→BS channel.
+    h1, h2 : ndarray
+        The channels, as :func:`cascaded_channels`.
     patterns : ndarray, shape (L, K2)
         IRS patterns; not modified.
     rng : numpy.random.Generator
@@ -130,19 +124,14 @@ def redraw_weak_patterns(
     Returns
     -------
     ndarray, shape (L, K2)
-        ``patterns`` itself when nothing was redrawn, else a copy with the weak columns redrawn
-        (of the law ``phases``). Each redraw is logged at WARNING level.
+        ``patterns`` itself when nothing was redrawn (always, with the paper's sizes), else a
+        copy with the weak columns redrawn (of the law ``phases``; departure R2 in
+        docs/reproduction.md). Each redraw is logged at WARNING level.
 
     Raises
     ------
     RuntimeError
         If 1000 redraws of one pattern all fail (only possible for degenerate channels).
-
-    Notes
-    -----
-    Departure R2 in docs/reproduction.md: the authors' redraw line has an operator-precedence
-    slip and writes entries in ``{−1, −0.875}``; krosbl redraws ``±1/√L`` as intended. With
-    the paper's sizes it never fires.
     """
     norms = np.linalg.norm(cascaded_channels(h1, h2, patterns), axis=(1, 2))
     weak = np.flatnonzero(norms < threshold)

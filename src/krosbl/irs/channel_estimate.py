@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -27,6 +28,14 @@ def check_observed(obs: object, name: str = "obs") -> Observed:
             f"{name} must be a krosbl.irs.Measurement or a simulated krosbl.irs.Observation, "
             f"got {type(obs).__name__}"
         )
+    return obs
+
+
+def check_observations(observations: Sequence[object]) -> list[Observed]:
+    """The observations, checked: a non-empty sequence of measurements or observations."""
+    obs = [check_observed(o, "observations[i]") for o in observations]
+    if not obs:
+        raise ValueError("observations must be a non-empty sequence")
     return obs
 
 
@@ -108,12 +117,9 @@ class Estimate:
 
         Notes
         -----
-        The variance of the channel ``Ĥ`` itself is not returned: every entry of ``Ĥ_k`` is a
-        linear functional ``c_kᴴ z`` that mixes many entries of ``z``, so its variance
-        ``c_kᴴ Σ_z c_k`` needs the posterior covariance between entries, not only the
-        marginals. Under a Kronecker prior that covariance is never formed (it is
-        ``G³ × G³``); each functional would cost a full pass of mode products, ``K_2 N_b N_m``
-        of them per estimate, several times the solve itself.
+        The variance of ``Ĥ`` is not returned: that of an entry ``c_kᴴ z`` of ``Ĥ_k``,
+        ``c_kᴴ Σ_z c_k``, needs the posterior covariance between entries of ``z``, which a
+        Kronecker prior never forms (it is ``G³ × G³``).
         """
         var = self.result.x_var
         return None if var is None or self.z is None else var.reshape(self.z.shape)

@@ -11,7 +11,13 @@ import numpy as np
 from krosbl import presets
 from krosbl.api import Result, recover, recover_tasks
 from krosbl.batch_api import recover_batch
-from krosbl.irs.channel_estimate import Estimate, Observed, check_observed, needs_truth
+from krosbl.irs.channel_estimate import (
+    Estimate,
+    Observed,
+    check_observations,
+    check_observed,
+    needs_truth,
+)
 from krosbl.irs.offgrid import offgrid_estimate, offgrid_estimate_joint
 from krosbl.irs.offsbl import offsbl_estimate
 from krosbl.irs.oracle import oracle_angles
@@ -83,15 +89,10 @@ def irs_settings(method: str, snr_db: float | None = None) -> SolverSettings | N
     -------
     SolverSettings or None
         ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at a known
-        ``snr_db >= 25``; ``None`` (krosbl's default) for a method without an IRS preset
-        (``"ksbl"``, ``"kron-omp"``, ``"omp"``: not part of the paper's IRS experiment) and
-        for the IRS module's own estimators (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``),
-        which take no settings.
-
-    Notes
-    -----
-    The IRS rows of the presets (docs/theory.md, "Per-experiment settings"). The reference
-    code runs KSBL and OMP in no IRS experiment (departure R10 in docs/reproduction.md).
+        ``snr_db >= 25`` (docs/theory.md, "Per-experiment settings"); ``None`` (krosbl's
+        default) for a method without an IRS preset (``"ksbl"``, ``"kron-omp"``, ``"omp"``:
+        departure R10 in docs/reproduction.md) and for the IRS module's own estimators, which
+        take no settings.
     """
     high = snr_db is not None and check_real("snr_db", snr_db) >= HIGH_SNR_DB
     if _irs_method(method) is not None:
@@ -115,17 +116,13 @@ def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estima
         A method of :func:`krosbl.available_methods` (case-insensitive); the paper's IRS methods are
         ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
         ``"oracle-ls"`` solves least squares on a simulated trial's true grid support. The IRS
-        module adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`: continuous
-        angles from a rank-one split and a line-spectral fit per factor), ``"offsbl"``
-        (:func:`krosbl.irs.offsbl_estimate`: the per-factor EM-SBL baseline of He & Joseph,
-        arXiv:2412.00310) and ``"oracle-angles"`` (:func:`krosbl.irs.oracle.oracle_angles`:
-        least squares on the trial's true continuous angles, the limit for off-grid channels).
+        module adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`), ``"offsbl"``
+        (:func:`krosbl.irs.offsbl_estimate`) and ``"oracle-angles"``
+        (:func:`krosbl.irs.oracle.oracle_angles`).
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
         preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it. The IRS
-        module's own estimators take their keyword arguments instead (``"offgrid"``:
-        ``n_paths``, ``oversampling``, ``refit``; ``"offsbl"``: ``n_paths``, ``n_peaks``,
-        ``grid_sizes``, ``max_iter``, ``tol``; ``"oracle-angles"``: none), and accept
+        module's own estimators take their own keyword arguments instead, and accept
         ``settings=None``.
 
     Returns
@@ -175,14 +172,6 @@ def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estima
     return _grid_estimate(obs, result)
 
 
-def _observed_list(observations: Sequence[Observed]) -> list[Observed]:
-    """The observations, checked: a non-empty sequence of measurements or observations."""
-    obs = [check_observed(o, "observations[i]") for o in observations]
-    if not obs:
-        raise ValueError("observations must be a non-empty sequence")
-    return obs
-
-
 def _snr_db(obs: Observed) -> float | None:
     """The SNR of a simulated observation; ``None`` for a measurement."""
     return getattr(obs, "snr_db", None)
@@ -227,11 +216,10 @@ def estimate_batch(
     ------
     ValueError
         No observations, observations of different systems, known and unknown noise
-        variances mixed, a method the IRS module adds
-        (``"offgrid"``, ``"offsbl"``, ``"oracle-angles"``) or one that needs the true support
-        (``"oracle-ls"``): those estimate one observation at a time.
+        variances mixed, a method the IRS module adds or ``"oracle-ls"``: those estimate one
+        observation at a time.
     """
-    obs = _observed_list(observations)
+    obs = check_observations(observations)
     system = obs[0].system
     if any(o.system is not system for o in obs):
         raise ValueError("estimate_batch takes observations of one system (one dictionary)")
@@ -259,6 +247,12 @@ def estimate_joint(
 ) -> list[Estimate]:
     """Estimate the channels of several coherence blocks of one channel together.
 
+    The blocks share the support of ``z``, one prior ``γ = γ_1 ⊗ γ_2 ⊗ γ_3``. When every
+    block used the same IRS patterns (one dictionary), the observations are snapshots
+    (M-SBL, :func:`krosbl.recover` with ``Y`` of shape ``(M, B)``); with fresh patterns per
+    block the dictionaries differ and they are tasks (multi-task SBL,
+    :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
+
     Parameters
     ----------
     observations : sequence of Measurement or Observation
@@ -285,16 +279,8 @@ def estimate_joint(
     ValueError
         No observations, systems of different shapes or grids, different noise variances, or
         a method without a joint form (the greedy methods, ``"offsbl"``).
-
-    Notes
-    -----
-    The blocks share the support of ``z``, one prior ``γ = γ_1 ⊗ γ_2 ⊗ γ_3``. When every
-    block used the same IRS patterns (one dictionary), the observations are snapshots
-    (M-SBL, :func:`krosbl.recover` with ``Y`` of shape ``(M, B)``); with fresh patterns per
-    block the dictionaries differ and they are tasks (multi-task SBL,
-    :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
     """
-    obs = _observed_list(observations)
+    obs = check_observations(observations)
     first = obs[0]
     shape = (first.system.measurement_shape, first.system.n_ms, first.system.grid)
     if any((o.system.measurement_shape, o.system.n_ms, o.system.grid) != shape for o in obs):

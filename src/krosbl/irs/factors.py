@@ -43,6 +43,14 @@ class Factors(NamedTuple):
     f3: NDArray[np.complex128]
 
 
+def _matrix(values: ArrayLike, name: str, shape: str) -> NDArray:
+    """``values`` as an array, which must be 2-D (``shape`` names its axes in the error)."""
+    arr = np.asarray(values)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    return arr
+
+
 def pattern_factor(patterns: ArrayLike, grid: int) -> NDArray[np.complex128]:
     """Return the IRS factor ``F1[k, g] = (1/L) Σ_ℓ ψ_k[ℓ] e^{−j2πℓg/G}``.
 
@@ -60,14 +68,11 @@ def pattern_factor(patterns: ArrayLike, grid: int) -> NDArray[np.complex128]:
 
     Notes
     -----
-    ``F1[k, g] = (1/L) Σ_{ℓ<L} ψ_k[ℓ] e^{−j2πℓg/G}``. ``a_L(a) ⊙ conj a_L(d)`` depends only
-    on ``(a − d) mod G``, so column ``g`` stands for every IRS (arrival, departure) pair with
-    ``d − a ≡ g (mod G)``; the IRS cannot tell those pairs apart. The exponent ``ℓg`` is
-    reduced modulo ``G`` in integers.
+    ``a_L(a) ⊙ conj a_L(d)`` depends only on ``(a − d) mod G``, so column ``g`` stands for
+    every IRS (arrival, departure) pair with ``d − a ≡ g (mod G)``; the IRS cannot tell those
+    pairs apart. The exponent ``ℓg`` is reduced modulo ``G`` in integers.
     """
-    psi = np.asarray(patterns)
-    if psi.ndim != 2:
-        raise ValueError(f"patterns must have shape (L, K2), got {psi.shape}")
+    psi = _matrix(patterns, "patterns", "(L, K2)")
     grid = check_int("grid", grid, minimum=1)
     n_irs = psi.shape[0]
     phase = np.mod(np.outer(np.arange(n_irs), np.arange(grid)), grid)
@@ -89,13 +94,8 @@ def pilot_factor(pilots: ArrayLike, grid: int) -> NDArray[np.complex128]:
     ndarray of complex128, shape (K1, G)
         ``F2[t, g] = a_{N_m}(g)ᴴ X[:, t]``.
 
-    Notes
-    -----
-    ``(H_k X)ᵀ`` involves ``Xᵀ conj(a_{N_m}(m))`` for the MS departure ``m``.
     """
-    x = np.asarray(pilots)
-    if x.ndim != 2:
-        raise ValueError(f"pilots must have shape (N_m, K1), got {x.shape}")
+    x = _matrix(pilots, "pilots", "(N_m, K1)")
     return x.T @ array_dictionary(x.shape[0], grid).conj()
 
 
@@ -125,9 +125,7 @@ def pattern_atoms(
     IEEE TSP 2024, Section VI); the parametric IRS atom of the off-grid model of He & Joseph,
     arXiv:2412.00310.
     """
-    psi = np.asarray(patterns)
-    if psi.ndim != 2:
-        raise ValueError(f"patterns must have shape (L, K2), got {psi.shape}")
+    psi = _matrix(patterns, "patterns", "(L, K2)")
     n_irs = psi.shape[0]
     a = array_response(n_irs, delta, derivative=derivative)
     return psi.T @ a.conj() / np.sqrt(n_irs)
@@ -150,15 +148,9 @@ def pilot_atoms(
     Returns
     -------
     ndarray of complex128, shape (K1, P)
-        The continuous counterpart of :func:`pilot_factor`.
-
-    Notes
-    -----
-    He & Joseph (IEEE TSP 2024), Section VI; off-grid: arXiv:2412.00310.
+        The continuous counterpart of :func:`pilot_factor` (off-grid model: arXiv:2412.00310).
     """
-    x = np.asarray(pilots)
-    if x.ndim != 2:
-        raise ValueError(f"pilots must have shape (N_m, K1), got {x.shape}")
+    x = _matrix(pilots, "pilots", "(N_m, K1)")
     return x.T @ array_response(x.shape[0], phi, derivative=derivative).conj()
 
 
@@ -179,13 +171,9 @@ def build_factors(patterns: ArrayLike, pilots: ArrayLike, n_bs: int, grid: int) 
     Returns
     -------
     Factors
-        ``(F1, F2, F3)`` with ``y_0 = (F1 ⊗ F2 ⊗ F3) z`` (``numpy.kron`` order).
-
-    Notes
-    -----
-    ``F1 ∈ ℂ^{K2×G}`` (:func:`pattern_factor`), ``F2 = Xᵀ conj(A_{N_m}) ∈ ℂ^{K1×G}``
-    (:func:`pilot_factor`) and ``F3 = A_{N_b}``; the axes of ``z`` are (IRS angle difference,
-    MS departure, BS arrival).
+        ``(F1, F2, F3)`` with ``y_0 = (F1 ⊗ F2 ⊗ F3) z`` (``numpy.kron`` order): ``F1`` of
+        :func:`pattern_factor`, ``F2`` of :func:`pilot_factor` and ``F3 = A_{N_b}``; the axes of
+        ``z`` are (IRS angle difference, MS departure, BS arrival).
     """
     return Factors(
         pattern_factor(patterns, grid),
@@ -216,12 +204,8 @@ def rebuild_channels(
     Returns
     -------
     ndarray of complex128, shape (K2, N_b, N_m)
-        ``Ĥ_k[b, n] = Σ F1[k, g1] conj(A_{N_m})[n, g2] A_{N_b}[b, g3] ẑ[g1, g2, g3]``.
-
-    Notes
-    -----
-    One ``einsum`` (mode products), exact for ``ẑ = z``. The pilots do not enter:
-    the MS factor of the channel is ``conj(A_{N_m})``, not ``F2``.
+        ``Ĥ_k[b, n] = Σ F1[k, g1] conj(A_{N_m})[n, g2] A_{N_b}[b, g3] ẑ[g1, g2, g3]``, exact
+        for ``ẑ = z``. The pilots do not enter: the MS factor is ``conj(A_{N_m})``, not ``F2``.
     """
     f1, a_ms, a_bs = np.asarray(f1), np.asarray(ms_dictionary), np.asarray(bs_dictionary)
     shape = (f1.shape[1], a_ms.shape[1], a_bs.shape[1])

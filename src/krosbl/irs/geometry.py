@@ -31,6 +31,9 @@ def _read_only(values: object, name: str, size: int | None = None) -> NDArray[np
 class PathAngles:
     """Sin-domain angles of one trial's paths (or offsets of them).
 
+    ``θ`` is the sine of the physical angle; ULA responses have period 2 in ``θ`` (He & Joseph,
+    IEEE TSP 2024, Section VI). The arrays are read-only.
+
     Parameters
     ----------
     ms_departure : float
@@ -46,11 +49,6 @@ class PathAngles:
     ------
     ValueError
         If the cluster angles are not two 1-D arrays of the same length ``s >= 1``.
-
-    Notes
-    -----
-    ``θ`` is the sine of the physical angle; ULA responses have period 2 in ``θ``
-    (He & Joseph, IEEE TSP 2024, Section VI). The arrays are read-only.
     """
 
     ms_departure: float
@@ -71,6 +69,9 @@ class PathAngles:
 @dataclass(frozen=True, eq=False)
 class Geometry:
     """Grid indices and path gains of one channel realisation.
+
+    Clusters never wrap around the grid (departure R4 in docs/reproduction.md). The gains are
+    stored as read-only complex arrays.
 
     Parameters
     ----------
@@ -95,11 +96,6 @@ class Geometry:
     ValueError
         If the gains are not two 1-D arrays of the same length ``s >= 1``, or the offsets do not
         have that length.
-
-    Notes
-    -----
-    Clusters never wrap around the grid (departure R4 in docs/reproduction.md). The gains are
-    stored as read-only complex arrays.
     """
 
     ms_departure: int
@@ -185,9 +181,8 @@ def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
 
     Notes
     -----
-    Clusters start in ``0..G−s`` and never wrap (departure R4 in docs/reproduction.md). The
-    offsets come last, so ``ρ = 0`` draws exactly what the on-grid model draws and a trial with
-    ``ρ > 0`` has the grid indices and gains of the same trial at ``ρ = 0`` (paired
+    The offsets come last, so ``ρ = 0`` draws exactly what the on-grid model draws and a trial
+    with ``ρ > 0`` has the grid indices and gains of the same trial at ``ρ = 0`` (paired
     comparisons); the offsets of two ``ρ > 0`` runs are proportional. Off-grid model:
     He & Joseph, arXiv:2412.00310.
     """
@@ -265,12 +260,8 @@ def angular_support(geometry: Geometry, grid: int) -> NDArray[np.intp]:
     -------
     ndarray of intp, shape (s²,)
         Flat (C-order, ``numpy.kron`` order) indices into ``z.ravel()`` of the set
-        ``{(d − a_0 − j) mod G : j < s} × {m} × {b_0, …, b_0+s−1}``, ascending.
-
-    Notes
-    -----
-    The support is that of :func:`angular_channel` whenever the gains are non-zero
-    (with probability one).
+        ``{(d − a_0 − j) mod G : j < s} × {m} × {b_0, …, b_0+s−1}``, ascending: the support
+        of :func:`angular_channel` whenever the gains are non-zero (with probability one).
     """
     rows = _difference_indices(geometry, grid)
     cols = geometry.bs_arrival + np.arange(geometry.spread)

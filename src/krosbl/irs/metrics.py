@@ -44,7 +44,7 @@ def channels_of(obj: Any, name: str) -> NDArray:
     Raises
     ------
     ValueError
-        If the channels are not a 3-D array.
+        If they are not a 3-D array.
     """
     h = np.asarray(getattr(obj, "H", obj))
     if h.ndim != 3:
@@ -110,17 +110,13 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
     Returns
     -------
     float
-        Mean over patterns of the per-pattern normalised squared error.
+        Mean over patterns of the per-pattern normalised squared error, the authors'
+        normalisation (docs/theory.md, "Channel NMSE").
 
     Raises
     ------
     ValueError
         If the two do not have the same number of patterns or antennas.
-
-    Notes
-    -----
-    ``(1/K2) Σ_k ‖Ĥ_k − H_k‖_F² / ‖H_k‖_F²``, the authors' per-pattern normalisation
-    (docs/theory.md, "Channel NMSE"); experiments average it over trials.
     """
     h_hat, h = matching_channels(estimate, truth)
     err = np.linalg.norm(h_hat - h, axis=(1, 2)) ** 2
@@ -130,28 +126,18 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
 def pooled_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
     """Return the pooled channel NMSE ``Σ_k ‖Ĥ_k − H_k‖_F² / Σ_k ‖H_k‖_F²``.
 
+    Unlike the per-pattern mean of :func:`channel_nmse`, a pattern whose channel is weak
+    weighs in proportion to its energy.
+
     Parameters
     ----------
-    estimate : Estimate or array_like, shape (K2, N_b, N_m)
-        The estimate (or its channels ``Ĥ``).
-    truth : Trial or array_like, shape (K2, N_b, N_m)
-        The trial (or its true channels ``H``).
+    estimate, truth
+        As :func:`channel_nmse` (which also gives the errors raised).
 
     Returns
     -------
     float
         Error energy over signal energy on the training patterns.
-
-    Raises
-    ------
-    ValueError
-        If the two do not have the same number of patterns or antennas.
-
-    Notes
-    -----
-    Beside the per-pattern mean of :func:`channel_nmse` (He & Joseph, IEEE TSP 2024,
-    Section VI): a pattern whose channel is weak weighs in proportion to its energy instead of
-    equally.
     """
     h_hat, h = matching_channels(estimate, truth)
     return float(np.linalg.norm(h_hat - h) ** 2 / np.linalg.norm(h) ** 2)
@@ -192,6 +178,10 @@ def heldout_nmse(
 ) -> float:
     """Return the channel NMSE on fresh IRS patterns the estimate was not trained on.
 
+    With ``K2 = 6`` training patterns and ``G = 18`` the training NMSE of He & Joseph (IEEE TSP
+    2024, Section VI) cannot tell whether the cascaded channel was learned; the held-out
+    patterns can.
+
     Parameters
     ----------
     estimate : Estimate, Paths or array_like
@@ -217,12 +207,6 @@ def heldout_nmse(
         If ``n_patterns`` is out of range, or the estimate comes from another trial.
     TypeError
         If ``truth`` is not a trial, or ``n_patterns`` is not an integer.
-
-    Notes
-    -----
-    With ``K2 = 6`` training patterns and ``G = 18`` the training NMSE of He & Joseph (IEEE TSP
-    2024, Section VI) cannot tell whether the cascaded channel was learned; the held-out
-    patterns can. Off-grid channels: He & Joseph, arXiv:2412.00310.
 
     Examples
     --------

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from krosbl.api import Result
 from krosbl.irs.arrays import array_response
-from krosbl.irs.channel_estimate import Estimate, Observed, check_observed
+from krosbl.irs.channel_estimate import Estimate, Observed, check_observations, check_observed
 from krosbl.irs.factors import pattern_atoms, pilot_atoms
 from krosbl.irs.paths import Paths
 from krosbl.irs.system import System
@@ -45,23 +45,12 @@ def _irs_dictionary(patterns: NDArray, count: int) -> NDArray[np.complex128]:
 
 def _factor_atoms(system: System) -> list[tuple[AtomFunction, AtomFunction, int]]:
     """``(atoms, derivative, elements)`` of the IRS, MS and BS factors of a system."""
-    return [
-        (
-            partial(pattern_atoms, system.patterns),
-            partial(pattern_atoms, system.patterns, derivative=True),
-            system.n_irs,
-        ),
-        (
-            partial(pilot_atoms, system.pilots),
-            partial(pilot_atoms, system.pilots, derivative=True),
-            system.n_ms,
-        ),
-        (
-            partial(array_response, system.n_bs),
-            partial(array_response, system.n_bs, derivative=True),
-            system.n_bs,
-        ),
+    atoms = [
+        (partial(pattern_atoms, system.patterns), system.n_irs),
+        (partial(pilot_atoms, system.pilots), system.n_ms),
+        (partial(array_response, system.n_bs), system.n_bs),
     ]
+    return [(f, partial(f, derivative=True), n) for f, n in atoms]
 
 
 def _counts(
@@ -210,14 +199,11 @@ def offgrid_estimate(
        (:func:`krosbl.decomposition.rank_one_split`; He & Joseph, "Decomposition-based
        Kronecker sparse Bayesian learning", arXiv:2310.07869);
     2. fits each factor as a line spectrum of its parametric atoms
-       (``ŷ_1 ≈ Σ_j f(δ_j) x_1j`` with the IRS atoms :func:`~krosbl.irs.pattern_atoms`,
-       ``ŷ_2`` with the pilot atoms :func:`~krosbl.irs.pilot_atoms`, ``ŷ_3`` with
-       ``a_{N_b}``) by greedy detection on a fine grid and off-grid refinement
-       (:func:`krosbl.linespectral.fit_line_spectrum`; the per-factor off-grid refinement of
-       He & Joseph, "Efficient off-grid Bayesian parameter estimation for
-       Kronecker-structured signals", arXiv:2412.00310, here with least-squares gains instead of
-       the per-factor SBL), the number of paths of a factor by a model-order criterion unless
-       given;
+       (:func:`~krosbl.irs.pattern_atoms`, :func:`~krosbl.irs.pilot_atoms`, ``a_{N_b}``) by
+       greedy detection on a fine grid and off-grid refinement
+       (:func:`krosbl.linespectral.fit_line_spectrum`; the per-factor refinement of
+       arXiv:2412.00310 with least-squares gains instead of the per-factor SBL), the number of
+       paths by a model-order criterion unless given;
     3. takes every combination of the factor angles as a path, with the product of the factor
        gains (or, with ``refit``, gains refitted jointly on ``y``).
 
@@ -258,6 +244,12 @@ def offgrid_estimate_joint(
 ) -> list[Estimate]:
     """Estimate several coherence blocks of one IRS channel with shared continuous angles.
 
+    Each block's ``y`` is split as in :func:`offgrid_estimate`; the blocks' data of one factor
+    are then fitted as one line spectrum with shared angles and per-block gains
+    (:func:`krosbl.linespectral.fit_line_spectrum` with a 2-D ``y``): the MS and BS factors as
+    snapshots, the IRS factor as tasks (each block's patterns), so the IRS angles are learned
+    from all ``K2·B`` patterns.
+
     Parameters
     ----------
     observations : sequence of Measurement or Observation
@@ -277,20 +269,8 @@ def offgrid_estimate_joint(
     ------
     ValueError
         No observations, or systems of different shapes.
-
-    Notes
-    -----
-    Each block's ``y`` is split into its rank-one factors as in :func:`offgrid_estimate`. The
-    blocks' data of one factor are then fitted together as one line spectrum whose angles are
-    shared and whose gains are each block's own
-    (:func:`krosbl.linespectral.fit_line_spectrum` with a 2-D ``y``): the MS and BS factors
-    are snapshots of one dictionary, the IRS factor has each block's patterns as its
-    dictionary (tasks), so the IRS angles are learned from all ``K2·B`` patterns. This is the
-    multi-task form of the per-factor off-grid estimation of He & Joseph (arXiv:2412.00310).
     """
-    obs = [check_observed(o, "observations[i]") for o in observations]
-    if not obs:
-        raise ValueError("observations must be a non-empty sequence")
+    obs = check_observations(observations)
     systems = [o.system for o in obs]
     shape = (systems[0].n_irs, systems[0].n_ms, systems[0].measurement_shape)
     if any((s.n_irs, s.n_ms, s.measurement_shape) != shape for s in systems):

@@ -2,13 +2,10 @@
 
 The authors' off-grid IRS channel estimator, as a baseline: a rank-one split of the
 measurements into an IRS, an MS and a BS factor, then one sparse Bayesian learning problem per
-factor whose largest peaks move inside their grid cells at every EM iteration. It is written
-from the paper and from the description of the authors' code (GitHub
-``YanbinHe/JournalDecomOffGrid``, ``3_channel_estimation``) in the README of its reference runs,
-``tests/data/offsbl/README.md``; the choices that reproduce their numbers (the cell bounds, the
-search layout, the gains of each factor) are the authors' and are stated where they are made.
-On the observations of those runs it reproduces the authors' angles and channels trial by trial
-to rounding-level differences (tests/test_offsbl.py; docs/scripts/measure_offsbl_fixtures.py).
+factor whose largest peaks move inside their grid cells at every EM iteration. Written from the
+paper and the authors' code (GitHub ``YanbinHe/JournalDecomOffGrid``, ``3_channel_estimation``;
+``tests/data/offsbl/README.md``), whose angles and channels it reproduces on their reference
+runs to rounding; the choices that do so are the authors' and are stated where they are made.
 
 Differences from the authors' code, none of which changes a result on their runs:
 
@@ -114,12 +111,8 @@ def _cell_bounds(grid: NDArray[np.float64], j: int) -> tuple[float, float]:
 def _search_cell(
     atoms: AtomFunction, lo: float, hi: float, t: NDArray, half_power: float
 ) -> tuple[float, NDArray]:
-    """Minimise ``f(θ) = Re(t a(θ)) + c‖a(θ)‖²`` over ``[lo, hi]`` by 10 points + 9 halvings.
-
-    The first round evaluates the centres of 10 equal sub-intervals; each further round
-    evaluates the two points half-way between the best point and the ends of its
-    sub-interval, which halves the sub-interval. Returns the best angle and its atom.
-    """
+    """Minimise ``f(θ) = Re(t a(θ)) + c‖a(θ)‖²`` over ``[lo, hi]`` (the search of step 3 of
+    :func:`offsbl_fit`); the best angle and its atom."""
 
     def best(cands: NDArray[np.float64]) -> tuple[float, NDArray]:
         a = atoms(cands)
@@ -136,11 +129,8 @@ def _search_cell(
 
 
 def _merge_close(grid: NDArray[np.float64], gamma: NDArray[np.float64]) -> NDArray[np.intp]:
-    """Indices kept when angles closer than ``_MERGE_DISTANCE`` are merged (largest ``γ``).
-
-    Clusters are formed in grid order: each point not yet in a cluster opens one with every
-    point within the distance of it (the authors' rule).
-    """
+    """Indices kept when angles closer than ``_MERGE_DISTANCE`` are merged (largest ``γ``):
+    each point not yet in a cluster, in grid order, opens one with every point that close."""
     label = np.full(grid.size, -1)
     count = 0
     for i in range(grid.size):
@@ -500,16 +490,13 @@ def offsbl_estimate(
         ``H`` the authors' rebuild on the training patterns from all the weights
         (:meth:`OffSBLFit.channels`); ``z = None``; ``paths`` every combination of the
         factors' grid atoms whose gain (the product of their weights) is at least ``10⁻⁶`` of
-        the largest (:data:`PATH_WEIGHT_RATIO`, :meth:`OffSBLFit.paths`): on the authors'
-        reference runs 327 to 48 437 paths, whose channels on the held-out patterns match
-        :meth:`OffSBLFit.channels` to −82 dB or better (``‖Ĥ_paths − Ĥ‖²/‖Ĥ‖²``, all 32
-        solves; docs/measurements/offsbl_fixtures.json). ``result``: ``x`` the path gains,
-        ``method = "offsbl"``, ``n_iter`` the EM iterations summed over the factors,
-        ``converged`` whether every factor's EM stopped on ``tol``, ``noise_var`` the noise
-        variance learned by the BS factor (the split's unit-norm IRS and MS factors carry none
-        of the scale of ``y``, the BS factor all of it; a by-product of that ``N_b``-entry
-        fit, not an estimate of ``σ²`` to rely on: on the reference runs it lies between
-        ``3·10⁻³`` and ``8·10⁴`` times the true one), ``time_s`` the whole solve; ``details``:
+        the largest (:data:`PATH_WEIGHT_RATIO`, :meth:`OffSBLFit.paths`), whose channels
+        match :meth:`OffSBLFit.channels` closely (docs/measurements/offsbl_fixtures.json).
+        ``result``: ``x`` the path gains, ``method = "offsbl"``, ``n_iter`` the EM iterations
+        summed over the factors, ``converged`` whether every factor's EM stopped on ``tol``,
+        ``noise_var`` the noise variance learned by the BS factor (which carries all the scale
+        of ``y``; a by-product of that ``N_b``-entry fit, not an estimate of ``σ²`` to rely
+        on), ``time_s`` the whole solve; ``details``:
         ``"factor_angles"`` (the reported angles per factor, the IRS ones as
         ``δ = θ_d − θ_a``), ``"fit"`` (the :class:`OffSBLFit`) and ``"top_paths"`` (the paths
         of the reported angles only, :meth:`OffSBLFit.paths`).

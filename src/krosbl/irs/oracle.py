@@ -33,10 +33,8 @@ def oracle_angles(obs: Observed) -> Estimate:
     Each of the ``s²`` paths ``(δ, φ, β)`` has the measurement column
     ``f(δ) ⊗ Xᵀ conj(a_{N_m}(φ)) ⊗ a_{N_b}(β)`` (:meth:`krosbl.irs.Paths.atoms`), and
     ``ĝ = A⁺ y``. Without noise it is exact whenever the columns are independent (e.g.
-    ``K2 >= s``); it knows what no estimator knows (the angles and the number of paths) and so
-    is the limit of the off-grid estimators (He & Joseph, "Efficient off-grid Bayesian parameter
-    estimation for Kronecker-structured signals", arXiv:2412.00310; the IRS model of He &
-    Joseph, IEEE TSP 2024, Section VI).
+    ``K2 >= s``); knowing the angles and the number of paths, it is the limit of the off-grid
+    estimators (He & Joseph, arXiv:2412.00310).
 
     Examples
     --------

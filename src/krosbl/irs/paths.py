@@ -191,13 +191,9 @@ def true_paths(geometry: Geometry, scenario: Scenario) -> Paths:
     Returns
     -------
     Paths
-        Path ``(j, i)`` (``j`` slowest): ``δ = θ_d − θ_a,j``, ``φ = θ_m``, ``β = θ_b,i``, gain
+        ``H_k = H2 diag(ψ_k) H1`` expanded over the two clusters: path ``(j, i)`` (``j``
+        slowest) has ``δ = θ_d − θ_a,j``, ``φ = θ_m``, ``β = θ_b,i`` and gain
         ``c_1 c_2 α_a[j] α_b[i]`` with ``c_1 = √(N_m L/s)``, ``c_2 = √(N_b L/s)``.
-
-    Notes
-    -----
-    ``H_k = H2 diag(ψ_k) H1`` expanded over the two clusters (He & Joseph, IEEE TSP 2024,
-    Section VI; off-grid angles: arXiv:2412.00310).
     """
     th = geometry.angles(scenario.grid)
     s = geometry.spread

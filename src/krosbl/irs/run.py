@@ -18,6 +18,12 @@ __all__ = ["Run"]
 class Run:
     """The trials of one IRS experiment run, each reproducible on its own.
 
+    By default the pilots and the patterns are drawn once per run and shared by all trials
+    (departure R3 in docs/reproduction.md). A pattern whose cascaded channel vanishes is
+    redrawn and kept for the later trials (departure R2); the pattern state at trial ``i`` is
+    derived from trials ``0..i−1`` (simulated on demand and cached), so ``run.trial(i)`` does
+    not depend on the order of calls.
+
     Parameters
     ----------
     scenario : Scenario
@@ -31,14 +37,6 @@ class Run:
     redraw_per_trial : bool, default False
         If True, every trial draws its own ``X`` and ``Ψ`` (first, from its own child) instead
         of sharing the run's.
-
-    Notes
-    -----
-    By default the pilots and the patterns are drawn once per run and shared by all trials,
-    as in the authors' code (departure R3 in docs/reproduction.md). A pattern whose cascaded
-    channel vanishes is redrawn and, as in the reference, kept for the later trials (departure
-    R2); so that ``run.trial(i)`` does not depend on the order of calls, the pattern state at
-    trial ``i`` is derived from trials ``0..i−1`` (simulated on demand, cheap, and cached).
 
     Examples
     --------
@@ -110,7 +108,10 @@ class Run:
         Returns
         -------
         Trial
-            Channels, angular truth, support, noiseless measurement and factors.
+            Channels, angular truth, support, noiseless measurement and factors, drawn from the
+            trial's own generator in the reference code's order: (``X``, ``Ψ`` if
+            ``redraw_per_trial``), then ``m``, ``a_0``, ``d``, ``b_0``, ``α_a``, ``α_b``, then
+            any pattern redraw.
 
         Raises
         ------
@@ -118,12 +119,6 @@ class Run:
             If ``index`` is outside the run's trials.
         TypeError
             If ``index`` is not an integer.
-
-        Notes
-        -----
-        Draws per trial, in the reference code's order, from the trial's own generator:
-        (``X``, ``Ψ`` if ``redraw_per_trial``), then ``m``, ``a_0``, ``d``, ``b_0``, ``α_a``,
-        ``α_b``, then any pattern redraw.
         """
         if isinstance(index, bool) or not isinstance(index, Integral):
             raise TypeError(f"index must be an integer, got {index!r}")

@@ -71,10 +71,8 @@ class Scenario:
     -----
     He & Joseph (IEEE TSP 2024), Section VI; docs/theory.md, "IRS-MIMO channel estimation".
     The measurement has ``K2·K1·N_b`` entries (288 in the paper) and the angular unknown
-    ``G³`` (5832).
-    With ``off_grid > 0`` the grid dictionaries no longer fit the channel exactly: real angles
-    are continuous (He & Joseph, "Efficient off-grid Bayesian parameter estimation for
-    Kronecker-structured signals", arXiv:2412.00310).
+    ``G³`` (5832). With ``off_grid > 0`` the grid dictionaries no longer fit the channel
+    exactly (the off-grid model of He & Joseph, arXiv:2412.00310).
 
     Examples
     --------
@@ -132,23 +130,10 @@ class Scenario:
         -------
         Scenario
             6 MS antennas, 16 BS antennas, a 256-element IRS (uniform linear array), ``G = 18``,
-            ``s = 3``, ``K1 = 3``, ``K2 = 6``, SNRs (4, 8, 12, 16, 20) dB, 50 trials.
-
-        Notes
-        -----
-        The paper's IRS experiment (Figs. 6–8), as in the authors' ``PC-KroSBL/main.m``.
+            ``s = 3``, ``K1 = 3``, ``K2 = 6``, SNRs (4, 8, 12, 16, 20) dB, 50 trials: the
+            defaults, those of the paper's IRS experiment (Figs. 6–8; ``PC-KroSBL/main.m``).
         """
-        return cls(
-            n_ms=6,
-            n_bs=16,
-            n_irs=256,
-            grid=18,
-            spread=3,
-            n_pilots=3,
-            n_patterns=6,
-            snr_db=(4.0, 8.0, 12.0, 16.0, 20.0),
-            n_trials=50,
-        )
+        return cls()
 
     @property
     def n_measurements(self) -> int:

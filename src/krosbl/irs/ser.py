@@ -38,13 +38,8 @@ def draw_symbols(rng: np.random.Generator, n_symbols: int = 100_000) -> NDArray[
     Returns
     -------
     ndarray of intp, shape (n_symbols,)
-        Indices into :data:`QPSK`.
-
-    Notes
-    -----
-    In an experiment one set of symbols per (trial, SNR) is shared by all algorithms, as in
-    the reference code (departure R14 in docs/reproduction.md); pass it to
-    :func:`symbol_error_rate` as ``symbols``.
+        Indices into :data:`QPSK`, for :func:`symbol_error_rate`'s ``symbols`` (experiments
+        share them between algorithms, departure R14 in docs/reproduction.md).
     """
     n_symbols = check_int("n_symbols", n_symbols, minimum=1)
     return rng.integers(0, 4, size=n_symbols).astype(np.intp)
@@ -61,11 +56,8 @@ def qpsk_ser(snr_db: float | ArrayLike) -> NDArray[np.float64] | float:
     Returns
     -------
     float or ndarray
-        The SER (same shape as ``snr_db``).
-
-    Notes
-    -----
-    The value of :func:`symbol_error_rate` when ``Ĥ_k = H_k``.
+        The SER (same shape as ``snr_db``): that of :func:`symbol_error_rate` when
+        ``Ĥ_k = H_k``.
     """
     q = 0.5 * erfc(np.sqrt(10.0 ** (np.asarray(snr_db, dtype=float) / 10.0)) / np.sqrt(2.0))
     out = 2.0 * q - q**2
@@ -110,7 +102,7 @@ def symbol_error_rate(
 
     Notes
     -----
-    Vectorised over patterns and symbols. Per pattern ``k``: ``Ĥ_k = Û Ŝ V̂ᴴ``,
+    Per pattern ``k``: ``Ĥ_k = Û Ŝ V̂ᴴ``,
     ``u = Û[:, 0]``, ``v = V̂[:, 0]``, ``ŝ = Ŝ[0]``; ``h = uᴴ H_k v``;
     ``r_n = h c_{q_n} + w_n`` with ``w_n ~ CN(0, σ_s²)``,
     ``σ_s² = mean_n |h c_{q_n}|² / 10^{SNR/10}`` (fresh noise per pattern and call);

@@ -28,11 +28,8 @@ def draw_pilots(rng: np.random.Generator, n_ms: int, n_pilots: int) -> NDArray[n
     Returns
     -------
     ndarray of complex128, shape (N_m, K1)
-        Unit-norm columns.
-
-    Notes
-    -----
-    The paper's IRS experiment draws ``X`` once per run (departure R3 in docs/reproduction.md).
+        Unit-norm columns (drawn once per run in the paper's experiment, departure R3 in
+        docs/reproduction.md).
     """
     re = random_signs(rng, (n_ms, n_pilots))
     im = random_signs(rng, (n_ms, n_pilots))
@@ -66,11 +63,6 @@ def draw_patterns(
     ------
     ValueError
         If ``phases`` is not one of :data:`PATTERN_PHASES`.
-
-    Notes
-    -----
-    A redraw of a pattern whose channel vanishes uses the same law (departure R2 in
-    docs/reproduction.md).
     """
     if phases == "binary":
         return random_signs(rng, (n_irs, n_patterns)) / np.sqrt(n_irs)

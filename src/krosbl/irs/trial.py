@@ -14,9 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from krosbl.irs._random import complex_normal
-from krosbl.irs.arrays import array_dictionary
 from krosbl.irs.channel import cascaded_channels, physical_channels, redraw_weak_patterns
-from krosbl.irs.factors import Factors, build_factors, rebuild_channels
+from krosbl.irs.factors import Factors, build_factors
 from krosbl.irs.geometry import (
     Geometry,
     PathAngles,
@@ -38,7 +37,10 @@ __all__ = ["Observation", "Trial", "observe_blocks", "simulate_trial"]
 class Trial:
     """One channel realisation with its noiseless measurement and its angular truth.
 
-    Create trials with :meth:`krosbl.irs.Run.trial`. Every array is read-only.
+    Create trials with :meth:`krosbl.irs.Run.trial`. Every array is read-only. ``y0`` is
+    computed from the physical channels, not from ``z``; the two agree to rounding on the grid.
+    With ``scenario.off_grid > 0`` the channels are built from the continuous angles
+    (:attr:`angles`) while ``z`` and ``support`` stay those of the grid angles.
 
     Parameters
     ----------
@@ -66,14 +68,6 @@ class Trial:
         Noiseless measurement, ``Y_0.ravel()`` with ``Y_0[k, t, b] = (H_k X)[b, t]``.
     factors : Factors
         ``(F1, F2, F3)``; ``y0 = Kron(factors) @ z.ravel()``.
-
-    Notes
-    -----
-    ``Y_0[k, t, b] = (H_k X)[b, t]`` and ``y0 = Y_0.ravel()``. ``y0`` is computed from the
-    physical channels, not from ``z``; the two agree to rounding (tested) on the grid. With
-    ``scenario.off_grid > 0`` the channels are built from the continuous angles
-    (:attr:`angles`) while ``z`` and ``support`` stay those of the grid angles the trial was
-    drawn from, so ``y0`` differs from ``Kron(factors) @ z``.
     """
 
     scenario: Scenario
@@ -123,7 +117,7 @@ class Trial:
         return System(self.pilots, patterns, self.scenario.n_bs, self.scenario.grid)
 
     def noise_variance(self, snr_db: float) -> float:
-        """Return ``σ² = P / 10^{SNR/10}``.
+        """Return ``σ² = P / 10^{SNR/10}``, ``P`` the mean power of this trial's ``y_0``.
 
         Parameters
         ----------
@@ -134,11 +128,6 @@ class Trial:
         -------
         float
             Noise variance per complex entry.
-
-        Notes
-        -----
-        ``σ² = P / 10^{SNR/10}``: the SNR is relative to the mean power ``P`` of this trial's
-        ``y_0``.
         """
         return self.signal_power / 10.0 ** (check_real("snr_db", snr_db) / 10.0)
 
@@ -163,12 +152,6 @@ class Trial:
             If ``snr_db`` is NaN or infinite, or if the trial receives no signal at all
             (``y_0 = 0``: the pilots are orthogonal to the MS steering vector), where the SNR,
             and so ``σ²``, is undefined.
-
-        Notes
-        -----
-        In an experiment one noise draw per (trial, SNR) is shared by every algorithm
-        (departure R14 in docs/reproduction.md), so call this once per SNR and pass the
-        observation to each method.
         """
         noise_var = self.noise_variance(snr_db)
         if noise_var == 0:
@@ -197,15 +180,9 @@ class Trial:
         Trial
             The same scenario, index, pilots and angles (grid indices and any off-grid
             offsets); new gains ``α_a, α_b ~ CN(0, 1)`` (drawn first), then, with
-            ``fresh_patterns``, new patterns, then any weak-pattern redraw; channels, truth and
-            measurement of those.
-
-        Notes
-        -----
-        The paths' angles change slowly against their gains, so several coherence blocks
-        share the support of ``z`` while its values change: several snapshots (the same
-        patterns) or several tasks (fresh patterns) with one support, for
-        :func:`krosbl.irs.estimate_joint`.
+            ``fresh_patterns``, new patterns, then any weak-pattern redraw. Blocks share the
+            support of ``z`` but not its values: snapshots (the same patterns) or tasks (fresh
+            patterns) for :func:`krosbl.irs.estimate_joint`.
         """
         rng = np.random.default_rng(rng)
         sc = self.scenario
@@ -232,16 +209,9 @@ class Trial:
         Returns
         -------
         ndarray of complex128, shape (K2, N_b, N_m)
-            ``Ĥ_k[b, n] = Σ F1[k, g1] conj(A_{N_m})[n, g2] A_{N_b}[b, g3] ẑ[g1, g2, g3]``
-            (:func:`krosbl.irs.rebuild_channels`).
+            ``Ĥ_k``, as :func:`krosbl.irs.rebuild_channels`.
         """
-        sc = self.scenario
-        return rebuild_channels(
-            z_hat,
-            self.factors.f1,
-            array_dictionary(sc.n_ms, sc.grid),
-            self.factors.f3,
-        )
+        return self.system.rebuild(z_hat)
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,12 +272,8 @@ def simulate_trial(
     Returns
     -------
     Trial
-        The realisation; ``trial.patterns`` holds the patterns after any redraw.
-
-    Notes
-    -----
-    ``H_k = H2 diag(ψ_k) H1`` from the trial's geometry, ``Y_0[k, t, b] = (H_k X)[b, t]``, and
-    the angular truth ``z`` with its support (docs/theory.md, "Channels and measurements").
+        The realisation (:class:`Trial`); ``trial.patterns`` holds the patterns after any
+        redraw.
     """
     return _realise(scenario, index, draw_geometry(rng, scenario), rng, pilots, patterns)
 

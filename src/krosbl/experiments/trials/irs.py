@@ -124,10 +124,8 @@ def irs_rows(
     Returns
     -------
     list of dict
-        Per SNR and algorithm: ``nmse`` (the paper's per-pattern mean), ``ser``, ``time_s``,
-        ``n_iter``, ``converged``, ``noise_var``, the training energies
-        ``err_sq = Σ_k ‖Ĥ_k − H_k‖²`` and ``ref_sq = Σ_k ‖H_k‖²``, ``heldout_nmse``, and for
-        path estimates ``paths_correct`` (1 when the factors' path counts are ``(s, 1, s)``).
+        Per SNR and algorithm: the :func:`score_row` (``n_paths = (s, 1, s)``) with ``ser``,
+        ``noise_var`` the observation's and ``heldout_nmse``.
     """
     s = ctx.settings
     assert isinstance(s, IrsScenarioSettings)
@@ -185,8 +183,9 @@ def score_row(
     -------
     dict
         ``algorithm``, ``value``, ``nmse`` (per-pattern mean), ``time_s``, ``n_iter``,
-        ``converged``, ``noise_var`` (the estimator's), ``err_sq``, ``ref_sq`` and, for a path
-        estimate, ``paths_correct`` (1 when its factors' path counts are ``n_paths``).
+        ``converged``, ``noise_var`` (the estimator's), the training energies
+        ``err_sq = Σ_k ‖Ĥ_k − H_k‖²`` and ``ref_sq = Σ_k ‖H_k‖²`` and, for a path estimate,
+        ``paths_correct`` (1 when its factors' path counts are ``n_paths``).
     """
     result = est.result
     row: Row = {

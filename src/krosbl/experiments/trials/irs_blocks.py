@@ -16,8 +16,6 @@ its noise from the trial's generator ``c``, SNR after SNR.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from pydantic import Field
 
@@ -67,7 +65,7 @@ def _row(
     algorithm: Algorithm, snr: float, blocks: list[irs.Trial], estimates: list[irs.Estimate]
 ) -> Row:
     energies = [error_energy(e.H, b.H) for e, b in zip(estimates, blocks)]
-    row: dict[str, Any] = {
+    return {
         "algorithm": algorithm.name,
         "value": float(snr),
         "nmse": float(np.mean([irs.channel_nmse(e, b) for e, b in zip(estimates, blocks)])),
@@ -78,7 +76,6 @@ def _row(
         "err_sq": float(sum(e for e, _ in energies)),
         "ref_sq": float(sum(r for _, r in energies)),
     }
-    return row
 
 
 def blocks_trial(ctx: TrialContext) -> list[Row]:

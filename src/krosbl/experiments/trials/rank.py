@@ -12,10 +12,9 @@ SVD-KroSBL and classic SBL run 150 iterations without pruning.  After every E-st
   "SVD-KroSBL"),
 
 both with :func:`numpy.linalg.matrix_rank`'s default tolerance (= MATLAB ``rank``), and their
-maximum (``rank_path``, what the figure plots).  The sweep axis is ``M_1`` (default only 14);
-``A_1`` is the first ``M_1`` rows of one ``m[0]``-row draw, as in the measurement sweep.
-Generator 0 of the trial draws the matrices and ``x`` exactly as the convergence experiment
-does (Fig. 2), so for the same seed both see the same problem (here without noise).
+maximum (``rank_path``, what the figure plots).  The sweep axis is ``M_1`` (default only 14),
+``A_1`` the first ``M_1`` rows of one ``m[0]``-row draw; for the same seed the problem is
+that of the convergence experiment (Fig. 2), without noise.
 """
 
 from __future__ import annotations
