@@ -9,7 +9,7 @@ import pytest
 from conftest import kron_sparse, random_factors
 
 import krosbl
-from krosbl.linalg import kron_distance, kron_distances
+from krosbl.linalg import kron_distance
 from krosbl.operators import Kron, multi_mode_product
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -169,7 +169,7 @@ def test_pruning_everything_names_the_problem() -> None:
 
 
 @pytest.mark.parametrize("sizes", [(3, 4, 2), (50, 40, 41)])  # direct form, then recursion
-def test_kron_distances_match_the_single_form(sizes: tuple[int, ...]) -> None:
+def test_kron_distance_of_stacked_rows_matches_each_row(sizes: tuple[int, ...]) -> None:
     rng = np.random.default_rng(0)
     a = [rng.random((5, n)) for n in sizes]
     b = [x * (1 + 1e-3 * rng.standard_normal(x.shape)) for x in a]
@@ -178,7 +178,7 @@ def test_kron_distances_match_the_single_form(sizes: tuple[int, ...]) -> None:
         expected = [
             kron_distance([x[r] for x in a], [x[r] for x in b], relative=relative) for r in range(5)
         ]
-        np.testing.assert_allclose(kron_distances(a, b, relative=relative), expected, rtol=1e-9)
+        np.testing.assert_allclose(kron_distance(a, b, relative=relative), expected, rtol=1e-9)
 
 
 def test_stacked_mode_products_match_a_loop(is_complex: bool) -> None:

@@ -22,10 +22,11 @@ import numpy as np
 import scipy.linalg as sla
 from numpy.typing import NDArray
 
+from .operators import outer_product
+
 __all__ = [
     "hermitian_eig",
     "kron_distance",
-    "kron_distances",
     "lapack",
     "leading_eigenpair",
     "matrix_vector",
@@ -131,19 +132,21 @@ def vector_matrix(vector: NDArray, matrix: NDArray) -> NDArray:
     return vector @ matrix if vector.ndim == 1 else (vector[:, None, :] @ matrix)[:, 0]
 
 
-def kron_distance(a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool = False) -> float:
-    """``‖a_1 ⊗ … ⊗ a_I − b_1 ⊗ … ⊗ b_I‖`` for real vectors with ``len(a_i) == len(b_i)``.
+def kron_distance(a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool = False) -> Any:
+    """``‖a_1 ⊗ … ⊗ a_I − b_1 ⊗ … ⊗ b_I‖`` for real vectors with ``len(a_i) == len(b_i)``, or
+    that of every row of stacked factors.
 
     Parameters
     ----------
     a, b : sequence of ndarray
-        The factors of the two Kronecker vectors.
+        The factors of the two Kronecker vectors, 1-D; or stacks ``(B, n_i)``, one pair of
+        Kronecker vectors per row.
     relative : bool
         Divide by ``‖b_1 ⊗ … ⊗ b_I‖`` (``inf`` if that is 0 and the distance is not).
 
     Returns
     -------
-    float
+    float, or ndarray of shape (B,)
 
     Notes
     -----
@@ -157,7 +160,11 @@ def kron_distance(a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool 
     six inner products per factor (one ``3 × 3`` Gram matrix), never the Kronecker vectors.
     Every term of ``‖D_i‖²`` carries the differences, so a small distance keeps its relative
     accuracy (no cancellation of ``‖⊗a‖²`` against ``‖⊗b‖²``). Cost ``O(Σ len(a_i))``.
+    Stacks of at most ``2¹⁶`` entries in all form the Kronecker vectors instead (fewer array
+    calls).
     """
+    if a[0].ndim > 1:
+        return _kron_distances(a, b, relative)
     grams = []
     for ai, bi in zip(a, b, strict=True):
         stacked = np.empty((3, len(ai)))
@@ -183,36 +190,10 @@ def _distance_recursion(grams: Sequence[Any]) -> tuple[Any, Any]:
     return dist_sq, norm_sq
 
 
-#: Up to this many entries in all, :func:`kron_distances` forms the Kronecker vectors: fewer
-#: array calls than the recursion, and no cancellation at all.
-_DIRECT_ENTRIES = 2**16
-
-
-def _outer_rows(vectors: Sequence[NDArray]) -> NDArray:
-    out = vectors[0]
-    for v in vectors[1:]:
-        out = (out[:, :, None] * v[:, None, :]).reshape(len(out), -1)
-    return out
-
-
-def kron_distances(
-    a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool = False
-) -> NDArray[np.float64]:
-    """:func:`kron_distance` of every row: ``a_i``, ``b_i`` of shape ``(B, n_i)``.
-
-    Returns
-    -------
-    ndarray, shape (B,)
-        ``‖a_1[r] ⊗ … ⊗ a_I[r] − b_1[r] ⊗ … ⊗ b_I[r]‖`` (divided by ``‖⊗b_i[r]‖`` when
-        ``relative``, with the conventions of :func:`kron_distance`).
-
-    Notes
-    -----
-    Small batches (at most ``2¹⁶`` entries of all the Kronecker vectors) form the vectors,
-    which takes fewer array calls; larger ones use the recursion of :func:`kron_distance`.
-    """
-    if len(a[0]) * math.prod(len(ai[0]) for ai in a) <= _DIRECT_ENTRIES:
-        new, old = _outer_rows(a), _outer_rows(b)
+def _kron_distances(a: Sequence[NDArray], b: Sequence[NDArray], relative: bool) -> NDArray:
+    """:func:`kron_distance` of every row of stacked factors ``(B, n_i)``."""
+    if len(a[0]) * math.prod(len(ai[0]) for ai in a) <= 2**16:
+        new, old = (outer_product(v, 1).reshape(len(v[0]), -1) for v in (a, b))
         dist_sq = np.einsum("bn,bn->b", new - old, new - old)
         norm_sq = np.einsum("bn,bn->b", old, old)
     else:

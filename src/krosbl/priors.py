@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from .linalg import kron_distance, kron_distances
+from .linalg import kron_distance
 from .posterior import (
     Posterior,
     flat_posterior,
@@ -202,9 +202,8 @@ class KronPrior:
         dropped positions, ``Σ_k Π_{i<k} ‖r_i‖² · ‖q_k‖² · Π_{i>k} ‖γ_old,i‖²``.
         """
         old_keep, old = snapshot
-        distance = kron_distance if self.rows is None else kron_distances
         if all(len(k_old) == len(k_new) for k_old, k_new in zip(old_keep, self.keep)):
-            return distance(self.gammas, old, relative=True)
+            return kron_distance(self.gammas, old, relative=True)
         norm_sq = math.prod(_sq_norms(g) for g in old)
         kept, lost = [], 0.0
         for k, (k_old, g_old, k_new) in enumerate(zip(old_keep, old, self.keep)):
@@ -215,7 +214,7 @@ class KronPrior:
                 * _sq_norms(g_old[..., ~mask])
                 * math.prod(_sq_norms(g) for g in old[k + 1 :])
             )
-        change_sq = distance(self.gammas, kept) ** 2 + lost
+        change_sq = kron_distance(self.gammas, kept) ** 2 + lost
         ratio = np.divide(
             change_sq, norm_sq, out=np.full(np.shape(norm_sq), np.inf), where=norm_sq > 0
         )

@@ -27,7 +27,6 @@ from scipy.optimize import nnls
 from . import compiled
 from .linalg import (
     kron_distance,
-    kron_distances,
     leading_eigenpair,
     matrix_vector,
     vector_matrix,
@@ -259,7 +258,6 @@ class SweepUpdate:
     def _sweeps(self, prior: KronPrior, lam: NDArray, cap: int) -> None:
         """The NumPy sweeps, of one problem or of each problem of a stack until its own
         tolerance; updates ``prior.gammas``."""
-        distance = kron_distance if prior.rows is None else kron_distances
         gammas = list(prior.gammas)
         counts = [prior.kept_counts(i) for i in range(len(gammas))]
         weights = [_weights(g, c) for g, c in zip(gammas, counts)]
@@ -271,7 +269,7 @@ class SweepUpdate:
             previous = list(gammas)
             self._sweep(gammas, lam, weights, counts, coupled, prior.rows, running, each_sweep)
             sweeps += 1
-            delta = distance(gammas, previous, relative=self.tol_type == "rel")
+            delta = kron_distance(gammas, previous, relative=self.tol_type == "rel")
             done = (delta <= self.tol) | (sweeps == cap)
             capped = sweeps == cap and self.max_sweeps is None and bool(np.any(delta > self.tol))
             once = self.normalise and not each_sweep  # scale-equivariant: after the last sweep
