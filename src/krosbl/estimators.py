@@ -97,12 +97,13 @@ class _Recovery:
         __init__.__signature__ = signature  # type: ignore[attr-defined]
         __init__.__doc__ = f"Set the parameters of :class:`{cls.__name__}`."
         cls.__init__ = __init__  # type: ignore[assignment,method-assign]
-        head, sep, tail = (cls.__doc__ or "").partition("\n    Attributes\n")
+        head, sep, examples = (cls.__doc__ or "").partition("\n    Examples\n")
         cls.__doc__ = (
             head.rstrip()
             + "\n"
             + _parameters_doc(cls._method, takes_noise)
-            + ("\n    Attributes\n" + tail if sep else "")
+            + _ATTRIBUTES
+            + (sep + examples.rstrip(" ") if sep else "")
         )
 
     @classmethod
@@ -239,11 +240,8 @@ _ATTRIBUTES = """
 
 
 class SBL(_Recovery):
-    __doc__ = (
-        """Classic sparse Bayesian learning (EM) with an unstructured prior (Tipping 2001).
-"""
-        + _ATTRIBUTES
-        + """
+    """Classic sparse Bayesian learning (EM) with an unstructured prior (Tipping 2001).
+
     Examples
     --------
     >>> import numpy as np, krosbl
@@ -252,66 +250,61 @@ class SBL(_Recovery):
     >>> est = krosbl.SBL(noise_var=1e-6).fit(A, A @ x)
     >>> sorted(np.flatnonzero(np.abs(est.coef_) > 0.1).tolist())
     [4, 40]
-"""
-    )
+    """
+
     _method = "sbl"
 
 
 class PCSBL(_Recovery):
-    __doc__ = "Pattern-coupled SBL (Fang et al. 2015, as the paper's authors modified it).\n" + (
-        _ATTRIBUTES
-    )
+    """Pattern-coupled SBL (Fang et al. 2015, as the paper's authors modified it)."""
+
     _method = "pc-sbl"
 
 
 class AMKroSBL(_Recovery):
-    __doc__ = (
-        "AM-KroSBL: Kronecker SBL, alternating minimisation over the factors (He & Joseph "
-        "2024).\n" + _ATTRIBUTES
-    )
+    """AM-KroSBL: Kronecker SBL, alternating minimisation over the factors (He & Joseph 2024)."""
+
     _method = "am-krosbl"
 
 
 class SVDKroSBL(_Recovery):
-    __doc__ = "SVD-KroSBL: Kronecker SBL with a rank-one SVD M-step (He & Joseph 2024).\n" + (
-        _ATTRIBUTES
-    )
+    """SVD-KroSBL: Kronecker SBL with a rank-one SVD M-step (He & Joseph 2024)."""
+
     _method = "svd-krosbl"
 
 
 class KSBL(_Recovery):
-    __doc__ = "KSBL, the earlier Kronecker SBL the paper compares against.\n" + _ATTRIBUTES
+    """KSBL, the earlier Kronecker SBL the paper compares against."""
+
     _method = "ksbl"
 
 
 class PCKroSBL(_Recovery):
-    __doc__ = (
-        "PC-KroSBL: pattern-coupled AM-KroSBL for block-sparse factors (He & Joseph 2024).\n"
-        + _ATTRIBUTES
-    )
+    """PC-KroSBL: pattern-coupled AM-KroSBL for block-sparse factors (He & Joseph 2024)."""
+
     _method = "pc-krosbl"
 
 
 class DKroSBL(_Recovery):
-    __doc__ = (
-        "dKroSBL: a rank-one split of ``y``, then one small SBL per factor (He & Joseph, "
-        "arXiv:2310.07869); for rank-one ``x = x_1 ⊗ … ⊗ x_I``.\n" + _ATTRIBUTES
-    )
+    """dKroSBL: a rank-one split of ``y``, then one small SBL per factor (He & Joseph,
+    arXiv:2310.07869); for rank-one ``x = x_1 ⊗ … ⊗ x_I``."""
+
     _method = "dkrosbl"
 
 
 class KronOMP(_Recovery):
-    __doc__ = "Kronecker OMP (Caiafa & Cichocki 2013).\n" + _ATTRIBUTES
+    """Kronecker OMP (Caiafa & Cichocki 2013)."""
+
     _method = "kron-omp"
 
 
 class OMP(_Recovery):
-    __doc__ = "Orthogonal matching pursuit on any dictionary, stopped at ``‖r‖ ≤ σ√M``.\n" + (
-        _ATTRIBUTES
-    )
+    """Orthogonal matching pursuit on any dictionary, stopped at ``‖r‖ ≤ σ√M``."""
+
     _method = "omp"
 
 
 class OracleLS(_Recovery):
-    __doc__ = "Least squares on a known support.\n" + _ATTRIBUTES
+    """Least squares on a known support."""
+
     _method = "oracle-ls"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,21 @@ def _values(value: Any) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
+def _each(kind: str, check_one: Callable, per_factor: bool, optional: bool) -> Callable:
+    """A checker of one value (a tuple of them when ``per_factor``, ``None`` when ``optional``)."""
+
+    def check(name: str, value: Any) -> Any:
+        if optional and value is None:
+            return None
+        if isinstance(value, tuple) and not per_factor:
+            raise TypeError(f"setting {name!r} must be a single {kind}, got {value!r}")
+        for v in _values(value):
+            check_one(f"setting {name!r}", v)
+        return value
+
+    return check
+
+
 def _real(
     low: float = 0.0,
     high: float = math.inf,
@@ -46,35 +62,14 @@ def _real(
     per_factor: bool = False,
     optional: bool = False,
 ) -> Callable[[str, Any], Any]:
-    """A checker of real numbers in an interval (a tuple of them when ``per_factor``)."""
-
-    def check(name: str, value: Any) -> Any:
-        if optional and value is None:
-            return None
-        if isinstance(value, tuple) and not per_factor:
-            raise TypeError(f"setting {name!r} must be a single real number, got {value!r}")
-        for v in _values(value):
-            check_real(
-                f"setting {name!r}", v, low=low, high=high, open_low=open_low, open_high=open_high
-            )
-        return value
-
-    return check
+    """A checker of real numbers in an interval."""
+    one = partial(check_real, low=low, high=high, open_low=open_low, open_high=open_high)
+    return _each("real number", one, per_factor, optional)
 
 
 def _integer(low: int, *, per_factor: bool = False, optional: bool = False) -> Callable:
-    """A checker of integers ``≥ low`` (a tuple of them when ``per_factor``)."""
-
-    def check(name: str, value: Any) -> Any:
-        if optional and value is None:
-            return None
-        if isinstance(value, tuple) and not per_factor:
-            raise TypeError(f"setting {name!r} must be a single integer, got {value!r}")
-        for v in _values(value):
-            check_int(f"setting {name!r}", v, minimum=low)
-        return value
-
-    return check
+    """A checker of integers ``≥ low``."""
+    return _each("integer", partial(check_int, minimum=low), per_factor, optional)
 
 
 def _choice(*choices: str) -> Callable[[str, Any], Any]:
@@ -352,11 +347,8 @@ class SolverSettings(Mapping[str, Any]):
 
         Raises
         ------
-        TypeError
-            A setting the method does not read (the message lists those it reads), or a
-            value of the wrong type.
-        ValueError
-            A value out of range or not an allowed choice.
+        TypeError, ValueError
+            As :class:`SolverSettings`.
         """
         return SolverSettings(self._method, **{**self._values, **changes})
 

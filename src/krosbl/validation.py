@@ -66,27 +66,10 @@ class Problem:
 
 
 def check_int(name: str, value: object, *, minimum: int) -> int:
-    """``value`` as an ``int`` after checking that it is an integer ``≥ minimum``.
+    """``value`` as an ``int``: a Python or NumPy integer (``bool`` is refused) ``≥ minimum``.
 
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the message.
-    value : object
-        Python or NumPy integer (``bool`` is refused).
-    minimum : int
-        Smallest allowed value.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    TypeError
-        Not an integer.
-    ValueError
-        Below ``minimum``.
+    Raises ``TypeError`` for a non-integer and ``ValueError`` below ``minimum``; the messages
+    name the argument ``name``.
     """
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -104,29 +87,11 @@ def check_real(
     open_low: bool = False,
     open_high: bool = False,
 ) -> float:
-    """``value`` as a ``float`` after checking that it is a finite real number in an interval.
+    """``value`` as a ``float``: a finite real number between ``low`` and ``high``.
 
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the message.
-    value : object
-        The value to check.
-    low, high : float
-        The bounds, closed unless ``open_low`` / ``open_high``.
-    open_low, open_high : bool
-        Exclude that bound.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    TypeError
-        Not a real number.
-    ValueError
-        NaN, infinite or out of bounds (the message names the interval).
+    The bounds are closed unless ``open_low`` / ``open_high``. Raises ``TypeError`` for a
+    non-real number and ``ValueError`` for NaN, inf or a value out of bounds; the messages
+    name the argument ``name`` (and the interval).
     """
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")

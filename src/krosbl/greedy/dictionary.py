@@ -1,9 +1,4 @@
-"""Uniform access to a dictionary for OMP and oracle least squares.
-
-``_Dictionary`` wraps a :class:`~krosbl.Kron`, a SciPy ``LinearOperator``, a sparse or a
-dense matrix and offers the only operations the solvers need: correlations ``Aᴴ r`` and
-selected columns. A ``Kron`` is never densified.
-"""
+"""Uniform access to a dictionary for OMP and oracle least squares."""
 
 from __future__ import annotations
 

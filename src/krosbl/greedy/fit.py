@@ -1,9 +1,4 @@
-"""The result record shared by the greedy and oracle solvers.
-
-:class:`GreedyFit` holds the full-length estimate, the selected flat indices (and, for
-Kronecker OMP, the per-factor selections), the iteration count, the solve time and the
-residual norm; its arrays are made read-only on construction.
-"""
+"""The result record shared by the greedy and oracle solvers."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Oracle least squares (:func:`oracle_ls`): the fit restricted to a known support.
-
-The support (flat indices or a boolean mask) is validated, the selected columns of the
-dictionary are extracted and the minimum-norm least-squares solution is placed on them.
-"""
+"""Oracle least squares (:func:`oracle_ls`): the fit restricted to a known support."""
 
 from __future__ import annotations
 

@@ -102,32 +102,15 @@ class DKroSBLMethod(Method):
         if problem.y.ndim == 2:
             return self._joint(problem, settings)
         assert isinstance(problem.op, Kron)
-        return self._result(
-            solve_dkrosbl(problem.y, problem.op, problem.noise_var, **self._options(settings)),
-            settings,
-        )
+        fit = solve_dkrosbl(problem.y, problem.op, problem.noise_var, **self._options(settings))
+        return self._result([fit], settings)
 
     def _joint(self, problem: Problem, settings: SolverSettings) -> Result:
         op = problem.op
         listed = op.ops if isinstance(op, Tasks) else [op] * problem.y.shape[1]
         ops = [o for o in listed if isinstance(o, Kron)]  # a Kronecker method: every one
         fits = solve_dkrosbl_joint(problem.y, ops, problem.noise_var, **self._options(settings))
-        return Result(
-            x=np.column_stack([f.x for f in fits]),
-            method=self.name,
-            support=fits[0].support,
-            n_iter=max(max(f.n_iter) for f in fits),
-            converged=all(f.converged for f in fits),
-            noise_var=fits[0].noise_var,
-            noise_learned=fits[0].noise_learned,
-            time_s=sum(f.time_s for f in fits),
-            x_var=np.column_stack([f.x_var for f in fits]),
-            gammas=None,
-            gamma=None,
-            settings=settings,
-            message=next((f.message for f in fits if f.message), ""),
-            details={"columns": [f.details for f in fits]},
-        )
+        return self._result(fits, settings, joint=True)
 
     def solve_batch(
         self, problems: list[Problem], settings: SolverSettings, *, shared: bool
@@ -144,24 +127,28 @@ class DKroSBLMethod(Method):
             [p.noise_var for p in problems],
             **self._options(settings),
         )
-        return [self._result(fit, settings) for fit in fits]
+        return [self._result([fit], settings) for fit in fits]
 
-    def _result(self, fit: DKroSBLFit, settings: SolverSettings) -> Result:
+    def _result(
+        self, fits: list[DKroSBLFit], settings: SolverSettings, joint: bool = False
+    ) -> Result:
+        """The :class:`Result` of one fit, or of the per-column ``fits`` of a joint solve."""
+        first = fits[0]
         return Result(
-            x=fit.x,
+            x=np.column_stack([f.x for f in fits]) if joint else first.x,
             method=self.name,
-            support=fit.support,
-            n_iter=max(fit.n_iter),
-            converged=fit.converged,
-            noise_var=fit.noise_var,
-            noise_learned=fit.noise_learned,
-            time_s=fit.time_s,
-            x_var=fit.x_var,
-            gammas=fit.gammas,
+            support=first.support,
+            n_iter=max(max(f.n_iter) for f in fits),
+            converged=all(f.converged for f in fits),
+            noise_var=first.noise_var,
+            noise_learned=first.noise_learned,
+            time_s=sum(f.time_s for f in fits),
+            x_var=np.column_stack([f.x_var for f in fits]) if joint else first.x_var,
+            gammas=None if joint else first.gammas,
             gamma=None,
             settings=settings,
-            message=fit.message,
-            details=fit.details,
+            message=next((f.message for f in fits if f.message), ""),
+            details={"columns": [f.details for f in fits]} if joint else first.details,
         )
 
     def memory(self, op: Any) -> int:

@@ -1,10 +1,4 @@
-"""Which krosbl call reproduces which solver row of a fixture.
-
-Each solver tag of a fixture (``svd``, ``pc08``, ``ksbl_un``, ``komp``, …) maps to a krosbl
-method, whether the noise variance is learned, and per-tag overrides; :func:`cases` turns the
-tags of a :class:`~krosbl.reference.Fixture` into :class:`Case` records (preset plus the
-fixture's iteration cap) and :func:`solve` runs one of them on the fixture's stored inputs.
-"""
+"""Which krosbl call reproduces which solver row of a fixture (:func:`cases`, :func:`solve`)."""
 
 from __future__ import annotations
 

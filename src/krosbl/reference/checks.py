@@ -1,10 +1,4 @@
-"""The individual checks of a solver row: support, final ``γ``, channels and NMSE.
-
-Each helper compares one part of a krosbl :class:`~krosbl.Result` with the stored keys of a
-fixture (under a ``sym_<tag>_`` or ``<tag>_`` prefix), records what it measured and appends a
-description of any failure to a list of problems; :func:`~krosbl.reference.compare` calls
-them in turn. ``_rel`` is the relative error every check uses.
-"""
+"""The individual checks of a solver row, called by :func:`~krosbl.reference.compare`."""
 
 from __future__ import annotations
 

@@ -1,12 +1,4 @@
-"""The ``krosbl verify-reference`` command and the standalone ``python -m krosbl.reference``.
-
-:func:`register` adds the subcommand to the ``krosbl`` command line (:mod:`krosbl.cli`),
-:func:`main` is the standalone entry point; both verify every fixture of a directory, print
-the table, optionally write the rows as JSON and the estimates as ``.npy`` files, and exit
-with 0 (all rows ok), 1 (a row failed) or 2 (no fixture). Without a directory they verify the
-fixtures installed with krosbl (:data:`~krosbl.reference.FIXTURES_DIR`). Both need only NumPy
-and SciPy.
-"""
+"""The ``krosbl verify-reference`` command and the standalone ``python -m krosbl.reference``."""
 
 from __future__ import annotations
 

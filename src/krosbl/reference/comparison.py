@@ -1,9 +1,4 @@
-"""Compare a krosbl result with a fixture's stored outputs for one solver row.
-
-:func:`compare` picks the reference keys (``sym_`` where the fixture stores them, plain
-otherwise), the tolerance of the row, and runs every check (estimate, iterations, support,
-learned noise, ``γ``, NMSE, solver constants) into one :class:`~krosbl.reference.Row`.
-"""
+"""Compare a krosbl result with a fixture's stored outputs for one solver row."""
 
 from __future__ import annotations
 

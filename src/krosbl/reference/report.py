@@ -1,9 +1,4 @@
-"""Output of the verification rows: a plain-text table and a JSON-ready list.
-
-:func:`format_table` prints one line per (fixture, solver) row and a summary line (what
-``krosbl verify-reference`` shows); :func:`rows_to_json` gives the rows as dicts for the
-``--json`` file.
-"""
+"""Output of the verification rows: a plain-text table and a JSON-ready list."""
 
 from __future__ import annotations
 

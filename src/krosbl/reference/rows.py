@@ -1,9 +1,4 @@
-"""The outcome of one (fixture, solver) comparison and the tolerances it is judged by.
-
-:class:`Row` holds every measured difference of a row (``None`` where a check does not apply)
-and whether the row passed; :data:`RTOL` is the relative tolerance of every comparison, relaxed
-to :data:`DENSE_HIGH_SNR_RTOL` for classic SBL from :data:`DENSE_HIGH_SNR_DB` on.
-"""
+"""The outcome of one (fixture, solver) comparison and the tolerances it is judged by."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""The solver constants recorded in a fixture's JSON against the settings krosbl used.
-
-The JSON of a fixture records, per solver, the authors' internal constants (pruning
-thresholds, tolerances, PC-SBL coupling, OMP sparsity levels and tolerance);
-``_settings_mismatches`` lists those that differ from the :class:`~krosbl.SolverSettings` of
-the row's :class:`~krosbl.reference.Case`.
-"""
+"""The solver constants recorded in a fixture's JSON against the settings krosbl used."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Run and check every solver row of a fixture, or of a directory of fixtures.
-
-:func:`verify_fixture` loads a fixture, solves each of its rows and compares it; a fixture
-that cannot be loaded, an unknown tag or a solver that raises gives a failing
-:class:`~krosbl.reference.Row` instead of an exception. :func:`verify_directory` does this for
-every fixture of a directory, in name order.
-"""
+"""Run and check every solver row of a fixture, or of a directory of fixtures."""
 
 from __future__ import annotations
 
