@@ -17,6 +17,8 @@ from functools import reduce
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .validation import check_array
+
 __all__ = ["RankOneSplit", "rank_one_split"]
 
 
@@ -168,10 +170,7 @@ def rank_one_split(y: ArrayLike, shape: Sequence[int], *, hooi_sweeps: int = 0) 
     arr = np.asarray(y)
     if arr.size != math.prod(dims):
         raise ValueError(f"y has {arr.size} entries but shape {dims} needs {math.prod(dims)}")
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_):
-        raise TypeError(f"y must be numeric, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("y contains NaN or infinite values")
+    check_array(arr, "y")
     tensor = arr.astype(np.result_type(arr, np.float64), copy=False).reshape(dims)
     factors = _sequential_svd(tensor)
     if len(dims) > 1:

@@ -1,10 +1,7 @@
 """Estimator classes in the scikit-learn style, one per method, all thin over :func:`recover`.
 
-``fit(A, y)`` takes the dictionary (a :class:`~krosbl.Kron`, a list of factors, or a dense
-matrix for the unstructured methods) and the measurements; fitted attributes end in ``_``.
-Every setting the method reads is a constructor parameter with the method's neutral default
-(so ``GridSearchCV`` can tune ``prune_ratio``, ``init``, ``beta``, …); the constructor and
-the ``Parameters`` section of each class are built from the method's declaration
+Every setting the method reads is a constructor parameter with the method's neutral default;
+the constructor and each class's ``Parameters`` are built from the method's declaration
 (:mod:`krosbl.methods`), so they cannot drift apart.
 """
 
@@ -187,13 +184,8 @@ class _Recovery:
         self.result_ = result
         self.coef_ = result.x
         self.coef_var_ = result.x_var
-        self.gamma_ = result.gamma
-        self.gammas_ = result.gammas
-        self.support_ = result.support
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.noise_var_ = result.noise_var
-        self.cost_ = result.cost
+        for name in ("gamma", "gammas", "support", "n_iter", "converged", "noise_var", "cost"):
+            setattr(self, f"{name}_", getattr(result, name))
         self.n_features_in_ = result.x.shape[0]
 
     def predict(self, A: Kron | list[ArrayLike] | NDArray) -> NDArray:

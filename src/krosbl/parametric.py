@@ -121,8 +121,7 @@ class ParametricFit:
     def path_parameters(self) -> list[NDArray[np.float64]]:
         """Each factor's parameter of every path (every combination), ``numpy.kron`` order:
         path ``j`` is ``(θ_1[j], …, θ_I[j])`` with gain ``gains[j]``."""
-        grids = np.meshgrid(*self.parameters, indexing="ij")
-        return [g.ravel() for g in grids]
+        return [g.ravel() for g in np.meshgrid(*self.parameters, indexing="ij")]
 
 
 def fit_parametric(

@@ -178,9 +178,7 @@ def names() -> list[tuple[str, str]]:
     Returns
     -------
     list of tuple of (str, str)
-        Every ``(experiment, method)`` pair of :data:`PRESETS`, experiments in the order of
-        :data:`PRESETS` and methods in the order of their row; each pair is valid for
-        :func:`get`.
+        In the order of :data:`PRESETS` and of each row; each pair is valid for :func:`get`.
     """
     return [(e, m) for e, row in PRESETS.items() for m in row]
 

@@ -1,12 +1,8 @@
 """Solver settings: every setting any method reads, checked in one place, and the record a
 method's settings live in.
 
-Each setting is declared once here (:data:`SETTINGS`: name, meaning, the values it accepts).
-A method (:mod:`krosbl.methods`) declares which of them it reads and its neutral default for
-each (:func:`declare_method`; the registry declares every method when it is imported, which
-``import krosbl`` does); a :class:`SolverSettings` holds exactly those, for one method. A
-preset (:mod:`krosbl.presets`), a TOML table and keyword overrides are all the same thing:
-values checked by the same functions.
+Each setting is declared once here (:data:`SETTINGS`); a method declares which of them it
+reads and its defaults (:func:`declare_method`); a :class:`SolverSettings` holds exactly those.
 """
 
 from __future__ import annotations
@@ -224,18 +220,8 @@ _DECLARED: dict[str, Mapping[str, Any]] = {}
 
 
 def declare_method(name: str, defaults: Mapping[str, Any]) -> None:
-    """Declare the settings method ``name`` reads, with its defaults.
-
-    :mod:`krosbl.methods` declares every method of its registry; :class:`SolverSettings`
-    accepts the names declared here.
-
-    Parameters
-    ----------
-    name : str
-        The method's name, lower case.
-    defaults : mapping of str to object
-        The method's default for each setting it reads (names of :data:`SETTINGS`).
-    """
+    """Declare the settings (names of :data:`SETTINGS`) method ``name`` (lower case) reads,
+    with its defaults; :mod:`krosbl.methods` declares every method of its registry."""
     _DECLARED[name] = defaults
 
 

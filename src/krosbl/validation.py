@@ -160,23 +160,12 @@ def check_factors(factors: Kron | Sequence[ArrayLike], *, finite: bool = True) -
 def check_dictionary(
     A: Any, *, kronecker: bool = False, operator: bool = True, finite: bool = True
 ) -> Dictionary:
-    """Turn ``A`` into a :class:`Kron`, a dense matrix or a linear operator, and check it.
+    """Turn ``A`` (a :class:`Kron`, its factors, a matrix or an operator) into a checked
+    :class:`Kron`, dense matrix or linear operator.
 
-    Parameters
-    ----------
-    A : Kron, sequence of array_like, ndarray or LinearOperator
-        The dictionary or its Kronecker factors.
-    kronecker : bool
-        Whether the caller needs the Kronecker factors.
-    operator : bool
-        Whether a generic ``LinearOperator`` will do (methods that form a Gram need a
-        ``Kron`` or a matrix).
-    finite : bool
-        Check that the entries are finite (``False``: shapes and types only).
-
-    Returns
-    -------
-    Kron, ndarray or LinearOperator
+    ``kronecker``: the caller needs the factors; ``operator``: a generic ``LinearOperator``
+    will do (methods that form a Gram need a ``Kron`` or a matrix); ``finite=False`` checks
+    shapes and types only.
 
     Raises
     ------

@@ -1,9 +1,4 @@
-"""Kronecker orthogonal matching pursuit (:func:`kron_omp`; Caiafa & Cichocki 2013).
-
-Selects one index per factor per iteration from the correlations of the residual tensor
-with every factor, and refits on the grid of the selections with per-factor
-pseudo-inverses; neither the full dictionary nor the selected sub-dictionary is formed.
-"""
+"""Kronecker orthogonal matching pursuit (:func:`kron_omp`; Caiafa & Cichocki 2013)."""
 
 from __future__ import annotations
 

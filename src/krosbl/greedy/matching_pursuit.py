@@ -1,10 +1,4 @@
-"""Orthogonal matching pursuit (:func:`omp`) on any dictionary.
-
-Selects one column per iteration by its correlation with the residual and keeps the
-least-squares fit on the selected columns up to date by Gram–Schmidt with
-re-orthogonalisation; the dictionary may be a :class:`~krosbl.Kron`, a ``LinearOperator``,
-a sparse or a dense matrix.
-"""
+"""Orthogonal matching pursuit (:func:`omp`) on any dictionary."""
 
 from __future__ import annotations
 

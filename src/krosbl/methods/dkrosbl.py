@@ -28,18 +28,14 @@ class DKroSBLMethod(Method):
 
     Scale-equivariant by construction (each factor is balanced before its SBL), so it reads
     no ``normalize``. ``n_iter`` is the largest factor's iteration count (each factor's is in
-    ``details["factor_iterations"]``); ``details`` also holds the rank-one diagnostics.
-    Refinement is off by default: on the paper's IRS and synthetic suites it made the mean
-    NMSE worse (see the docs page "Beyond the paper").
+    ``details["factor_iterations"]``); ``details`` also holds the rank-one diagnostics. The
+    refinement (off by default: it made the mean NMSE worse on the paper's IRS and synthetic
+    suites, docs page "Beyond the paper") runs the M-step rule of ``refine_method`` on that
+    method's defaults.
 
-    Several snapshots (``y`` of shape ``(M, T)``) or tasks (:func:`krosbl.recover_tasks`)
-    whose unknowns share their factor supports run
-    :func:`~krosbl.dkrosbl.solve_dkrosbl_joint`: ``x`` and ``x_var`` have one column per
-    snapshot (each its own scale), ``gammas`` is ``None`` and ``details["columns"]`` holds each
-    column's diagnostics.
-
-    The refinement runs the M-step rule of the registry's ``refine_method``, on that method's
-    defaults.
+    Several snapshots or tasks run :func:`~krosbl.dkrosbl.solve_dkrosbl_joint`: ``x`` and
+    ``x_var`` have one column per snapshot (each its own scale), ``gammas`` is ``None`` and
+    ``details["columns"]`` holds each column's diagnostics.
 
     Parameters
     ----------

@@ -69,10 +69,7 @@ class Case:
 
 def _max_iter(fixture: Fixture, tag: str) -> int | None:
     solver = fixture.params["solvers"][tag]
-    if fixture.kind == "irs":
-        value = solver.get("numItr")
-    else:
-        value = solver.get("args", {}).get("R_max")
+    value = solver.get("numItr") if fixture.kind == "irs" else solver.get("args", {}).get("R_max")
     return None if value is None else int(value)
 
 

@@ -80,11 +80,6 @@ def _gamma_error(fixture: Fixture, case: Case, result: Result, prefix: str) -> f
     return max(errors) if errors else None
 
 
-def _irs_channels(fixture: Fixture, x: NDArray[Any]) -> NDArray[Any]:
-    a = fixture.arrays
-    return rebuild_channels(x, a["H_p1"], a["A1"], a["A2"])
-
-
 def _stored_channels(h: NDArray[Any], n_bs: int, n_ms: int) -> NDArray[Any]:
     """``(N_b·N_m, K2)`` column-major channels → ``(K2, N_b, N_m)`` (README "Channels")."""
     return np.stack([h[:, k].reshape(n_ms, n_bs).T for k in range(h.shape[1])])
@@ -102,7 +97,7 @@ def _check_nmse(
     x = np.asarray(result.x)
     tol = row.tolerance
     if fixture.kind == "irs":
-        h_hat = _irs_channels(fixture, x)
+        h_hat = rebuild_channels(x, a["H_p1"], a["A1"], a["A2"])
         n_bs, n_ms = h_hat.shape[1], h_hat.shape[2]
         truth = _stored_channels(a["Htrue"], n_bs, n_ms)
         if f"{prefix}H_re" in a:

@@ -77,8 +77,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     Notes
     -----
     ``krosbl verify-reference [DIR] [--json PATH] [--estimates OUT_DIR]`` prints one row per
-    (fixture, solver) and exits with 1 if any row fails, 0 otherwise (2 if ``DIR`` holds no
-    fixture). ``DIR`` defaults to the fixtures installed with krosbl.
+    (fixture, solver) and exits with 0 when every row is ok, 1 when a row fails, 2 when ``DIR``
+    (default: the fixtures installed with krosbl) holds no fixture.
     """
     parser = subparsers.add_parser(
         "verify-reference",

@@ -16,13 +16,11 @@ def rows_to_json(rows: Iterable[Row]) -> list[dict[str, Any]]:
     Parameters
     ----------
     rows : iterable of Row
-        The verification rows.
 
     Returns
     -------
     list of dict
-        ``row.as_dict()`` for each row, in order: one entry per field of
-        :class:`~krosbl.reference.rows.Row`, with non-finite floats as ``None``.
+        :meth:`Row.as_dict <krosbl.reference.rows.Row.as_dict>` of each row, in order.
     """
     return [row.as_dict() for row in rows]
 
