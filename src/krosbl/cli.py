@@ -1,13 +1,8 @@
 """The ``krosbl`` command line: argument parsing only; the work lives in library modules.
 
 Subcommands are contributed by the modules that own them, each through a
-``register(subparsers)`` function: experiments (``run``, ``list``, ``plot``), reference
-verification (``verify-reference``), ``solve`` (a data file) and ``presets`` (here).
-
-Registering imports no optional dependency: a command imports what it needs when it runs, and
-:func:`krosbl.extras.call_handler` turns a missing package of an extra into a one-line error
-(exit code 2) naming the ``pip install`` that fixes it. So ``krosbl --help``, ``krosbl list``,
-``krosbl presets`` and ``krosbl verify-reference`` work with NumPy and SciPy alone.
+``register(subparsers)`` function; registering imports no optional dependency (a command
+imports what it needs when it runs, :func:`krosbl.extras.call_handler`).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ __all__ = [
     "SVDKroSBL",
 ]
 
-_KW = inspect.Parameter.KEYWORD_ONLY
+_KW, _POS = inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
 _NOISE_DOC = (
     "noise_var : float or None\n    Known noise variance ``σ² > 0``; ``None`` learns it (SBL) "
     "or is not used."
@@ -72,13 +72,9 @@ class _Recovery:
         super().__init_subclass__(**kwargs)
         method = get_method(cls._method)
         takes_noise = method.uses_noise_var
-        params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        params = [inspect.Parameter("self", _POS)]
         if takes_noise:
-            params.append(
-                inspect.Parameter(
-                    "noise_var", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None
-                )
-            )
+            params.append(inspect.Parameter("noise_var", _POS, default=None))
         params.append(inspect.Parameter("settings", _KW, default=None))
         if method.takes_support:
             params.append(inspect.Parameter("support", _KW, default=None))

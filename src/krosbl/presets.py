@@ -98,13 +98,10 @@ def _long_runs(
     """The convergence and unknown-noise rows (the paper's Figs. 2 and 4): no early stop
     (``tol = 0``), AM inner tolerance ``1e-10`` absolute, fixed iteration counts."""
     base = _synthetic_row()
-    out = {}
-    for k, method in enumerate(_FOUR):
-        ratio = None if prune is None else prune[k]
-        out[method] = _only_read(
-            base[method], prune_ratio=ratio, tol=0.0, max_iter=counts[k], inner_tol=1e-10
-        )
-    return out
+    return {
+        m: _only_read(base[m], prune_ratio=r, tol=0.0, max_iter=n, inner_tol=1e-10)
+        for m, n, r in zip(_FOUR, counts, prune or (None,) * 4)
+    }
 
 
 def _learned_noise_sweep() -> dict[str, SolverSettings]:

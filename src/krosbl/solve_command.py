@@ -5,16 +5,9 @@ Example::
     krosbl solve data.mat --y y --factors A1 A2 A3 --method svd-krosbl \\
         --noise-var learn --settings my.toml --out result.npz
 
-``y`` may be 2-D, one column per snapshot sharing the support. One ``--factors`` name is a
-dense dictionary (for the unstructured methods), two or more are Kronecker factors
-``A = A_1 ⊗ A_2 ⊗ …``. The settings file holds settings of the method
-(``krosbl.SolverSettings(METHOD)`` lists them) and, optionally, ``preset = "NAME"`` to start
-from a preset. The result file (``Result.save``) holds ``x``, ``x_var``, the support, the
-``γ``'s, ``σ²``, iterations, convergence, the settings used and the krosbl version.
-
-Exit codes: 0 solved; 2 bad input (a missing file or array, shapes that do not fit, NaN or
-inf, an unknown method or setting, a MATLAB v7.3 file, an unwritable output), each a
-one-line error without a traceback; 3 the solver broke down numerically.
+docs/snapshots-and-files.md describes the inputs, the settings file and the result file. Exit
+codes: 0 solved; 2 bad input, each a one-line error without a traceback; 3 the solver broke
+down numerically.
 """
 
 from __future__ import annotations

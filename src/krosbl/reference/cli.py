@@ -12,7 +12,6 @@ from ..cli import discard_stdout
 from ..cli_types import output_dir, output_file
 from .fixtures import FIXTURES_DIR, find_fixtures
 from .report import format_table, rows_to_json
-from .rows import Row
 from .verify import verify_fixture
 
 __all__ = ["main", "register"]
@@ -31,9 +30,7 @@ def _command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    rows: list[Row] = []
-    for npz in fixtures:
-        rows.extend(verify_fixture(npz, estimates_dir=args.estimates))
+    rows = [row for npz in fixtures for row in verify_fixture(npz, estimates_dir=args.estimates)]
     if args.json is not None:  # before the table: a reader that stops early loses no file
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
