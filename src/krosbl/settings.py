@@ -351,8 +351,7 @@ class SolverSettings(Mapping[str, Any]):
         Returns
         -------
         tuple
-            ``n_factors`` copies of a scalar (or ``None``); a tuple of length ``n_factors``
-            as it is.
+            ``n_factors`` copies of a scalar (or ``None``), or the tuple of that length.
 
         Raises
         ------

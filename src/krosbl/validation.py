@@ -110,15 +110,8 @@ def check_real(
 
 
 def check_array(a: ArrayLike, what: str) -> NDArray:
-    """``a`` as a numeric array with finite entries.
-
-    Raises
-    ------
-    TypeError
-        A non-numeric (or boolean) dtype.
-    ValueError
-        NaN or infinite entries.
-    """
+    """``a`` as a numeric array with finite entries (``TypeError`` for a non-numeric or
+    boolean dtype, ``ValueError`` for NaN or inf; the messages name it ``what``)."""
     arr = np.asarray(a)
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_):
         raise TypeError(f"{what} must be numeric, got dtype {arr.dtype}")
@@ -131,12 +124,8 @@ def check_factors(factors: Kron | Sequence[ArrayLike], *, finite: bool = True) -
     """The Kronecker dictionary of ``factors``, each checked for finite numeric entries
     (``finite=False``: shapes only, for a caller that never reads the values).
 
-    Raises
-    ------
-    TypeError
-        Not a :class:`~krosbl.Kron` or a sequence of matrices.
-    ValueError
-        No factors, or a factor that is empty, not 2-D or not finite.
+    Raises ``TypeError`` for neither a :class:`~krosbl.Kron` nor a sequence of matrices and
+    ``ValueError`` for no factors, or a factor that is empty, not 2-D or not finite.
     """
     if isinstance(factors, Kron):
         for i, f in enumerate(factors.factors):
@@ -231,15 +220,8 @@ def check_measurements(y: ArrayLike, n_rows: int, *, snapshots: bool = False) ->
 
 
 def check_noise_var(noise_var: Any) -> float | None:
-    """``None`` or a finite real number ``> 0`` (the one contract of every method).
-
-    Raises
-    ------
-    TypeError
-        Not a real number.
-    ValueError
-        NaN, infinite or ``≤ 0``.
-    """
+    """``None`` or a finite real number ``> 0`` (the one contract of every method): else
+    ``TypeError`` (not a real number) or ``ValueError`` (NaN, inf or ``≤ 0``)."""
     if noise_var is None:
         return None
     if isinstance(noise_var, bool) or not isinstance(noise_var, Real):
