@@ -31,8 +31,7 @@ from .comparison import Target as Target
 from .comparison import compare
 from .fixtures import FIXTURES_DIR, Fixture, find_fixtures, load_fixture
 from .fixtures import Kind as Kind
-from .report import format_table, rows_to_json
-from .rows import DENSE_HIGH_SNR_DB, DENSE_HIGH_SNR_RTOL, RTOL, Row
+from .rows import DENSE_HIGH_SNR_DB, DENSE_HIGH_SNR_RTOL, RTOL, Row, format_table, rows_to_json
 from .verify import verify_directory, verify_fixture
 
 __all__ = [

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..cli import discard_stdout
 from ..cli_types import output_dir, output_file
 from .fixtures import FIXTURES_DIR, find_fixtures
-from .report import format_table, rows_to_json
+from .rows import format_table, rows_to_json
 from .verify import verify_fixture
 
 __all__ = ["main", "register"]

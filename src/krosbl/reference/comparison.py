@@ -11,10 +11,9 @@ from numpy.typing import NDArray
 from krosbl.api import Result
 
 from .calls import _GREEDY, Case
-from .checks import _check_nmse, _check_support, _gamma_error, _rel
+from .checks import _check_nmse, _check_support, _gamma_error, _rel, _settings_mismatches
 from .fixtures import Fixture
 from .rows import DENSE_HIGH_SNR_DB, DENSE_HIGH_SNR_RTOL, RTOL, Row
-from .settings_check import _settings_mismatches
 
 __all__ = ["Target", "compare"]
 
