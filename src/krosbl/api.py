@@ -37,16 +37,7 @@ def resolve_settings(
     method: Method, settings: SolverSettings | str | None, overrides: dict[str, Any]
 ) -> SolverSettings:
     """The settings of one solve: the method's defaults, a preset or a given record, with
-    ``overrides`` applied.
-
-    Raises
-    ------
-    TypeError
-        ``settings`` of another type or for another method, or an override the method does
-        not read (the message lists the settings it reads).
-    ValueError
-        An unknown preset or a value out of range.
-    """
+    ``overrides`` applied (errors as :func:`recover`'s ``settings`` and ``overrides``)."""
     if settings is None:
         base = SolverSettings(method.name)
     elif isinstance(settings, str):
@@ -69,13 +60,8 @@ def check_problem(
     noise_var: Any,
     support: ArrayLike | None = None,
 ) -> Problem:
-    """Check every input of one solve for ``method`` and bundle them.
-
-    Raises
-    ------
-    ValueError, TypeError
-        As :func:`recover` documents.
-    """
+    """Check every input of one solve for ``method`` and bundle them (errors as
+    :func:`recover`)."""
     op = check_dictionary(A, kronecker=method.kronecker, operator=method.operator)
     shape = np.shape(y)
     if len(shape) == 2 and min(shape) > 1 and not method.snapshots:

@@ -39,9 +39,9 @@ def _noise_var(text: str) -> float | None:
     return value
 
 
-def _error(message: object) -> int:
+def _error(message: object, code: int = 2) -> int:
     print(f"krosbl solve: error: {message}", file=sys.stderr)
-    return 2
+    return code
 
 
 def _settings(path: Path | None) -> tuple[str | None, dict[str, Any]]:
@@ -90,11 +90,8 @@ def solve_command(args: argparse.Namespace) -> int:
     dictionary: Any = factors[0] if len(factors) == 1 else factors
     support = None
     if args.support:
-        support = (
-            np.flatnonzero(arrays[args.support])
-            if arrays[args.support].dtype == bool
-            else (arrays[args.support].ravel().astype(np.intp))
-        )
+        given = arrays[args.support]
+        support = np.flatnonzero(given) if given.dtype == bool else given.ravel().astype(np.intp)
     out = args.out if args.out is not None else Path(f"{Path(args.data).stem}-{args.method}.npz")
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -111,8 +108,7 @@ def solve_command(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         return _error(exc)
     except FloatingPointError as exc:
-        print(f"krosbl solve: error: {exc}", file=sys.stderr)
-        return 3
+        return _error(exc, 3)
     for warning in caught:
         print(f"krosbl solve: warning: {warning.message}", file=sys.stderr)
     try:

@@ -1,7 +1,9 @@
-"""Uniform access to a dictionary for OMP and oracle least squares."""
+"""What the greedy and oracle solvers share: uniform access to a dictionary and the result
+record :class:`GreedyFit`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,6 +12,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator
 
 from krosbl.operators import Kron, kron_vector
+
+__all__ = ["GreedyFit"]
 
 
 class _Dictionary:
@@ -59,10 +63,8 @@ class _Dictionary:
             return np.asarray(self._kron.rmatvec(r)).ravel()
         if self._op is not None:
             return np.asarray(self._op.rmatvec(r)).ravel()
-        if self._sparse is not None:
-            return np.asarray(self._sparse.conj().T @ r).ravel()
-        assert self._dense is not None
-        return self._dense.conj().T @ r
+        matrix = self._dense if self._dense is not None else self._sparse
+        return np.asarray(matrix.conj().T @ r).ravel()
 
     def column(self, j: int) -> NDArray[Any]:
         """Column ``j`` of ``A`` (factor indexing for a Kron, a unit vector for an operator)."""
@@ -86,3 +88,40 @@ class _Dictionary:
         for k, j in enumerate(idx):
             out[:, k] = self.column(int(j))
         return out
+
+
+@dataclass(frozen=True, eq=False)
+class GreedyFit:
+    """Result of a greedy or oracle solver.
+
+    Attributes
+    ----------
+    x : ndarray, shape (N,)
+        Full-length estimate; zero outside ``support``.  Read-only.
+    support : ndarray of int64
+        Sorted flat indices of the selected columns (the entries the least-squares fit was
+        allowed to make nonzero).  For Kronecker OMP this is the whole grid
+        ``S_1 × … × S_I``.  Read-only.
+    n_iter : int
+        OMP: atoms selected (one per iteration).  Kronecker OMP: iterations run, including
+        the last one (which may have added nothing).  Oracle LS: 1 (a single solve).
+    time_s : float
+        Wall-clock seconds of the solve (``time.perf_counter``).  Kronecker OMP and OMP are
+        timed whole; oracle LS reports 0.0, as the paper's timing convention does.
+    residual_norm : float
+        ``‖y − A x‖₂`` of the returned estimate.
+    factor_support : tuple of ndarray of int64, or None
+        Kronecker OMP only: the per-factor selections ``S_1, …, S_I`` in selection order.
+        ``None`` for OMP and oracle LS.
+    """
+
+    x: NDArray[Any]
+    support: NDArray[np.int64]
+    n_iter: int
+    time_s: float
+    residual_norm: float
+    factor_support: tuple[NDArray[np.int64], ...] | None = None
+
+    def __post_init__(self) -> None:
+        for arr in (self.x, self.support, *(self.factor_support or ())):
+            arr.setflags(write=False)

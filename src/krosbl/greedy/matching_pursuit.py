@@ -12,8 +12,7 @@ from scipy.sparse.linalg import LinearOperator
 from krosbl.operators import Kron
 from krosbl.validation import check_measurements, check_noise_var
 
-from .dictionary import _Dictionary
-from .fit import GreedyFit
+from .dictionary import GreedyFit, _Dictionary
 
 __all__ = ["omp"]
 

@@ -9,8 +9,7 @@ from scipy.sparse.linalg import LinearOperator
 from krosbl.operators import Kron
 from krosbl.validation import check_measurements, check_support
 
-from .dictionary import _Dictionary
-from .fit import GreedyFit
+from .dictionary import GreedyFit, _Dictionary
 
 __all__ = ["oracle_ls"]
 
