@@ -17,7 +17,7 @@ from functools import reduce
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .validation import check_array
+from .validation import check_array, check_int
 
 __all__ = ["RankOneSplit", "rank_one_split"]
 
@@ -163,10 +163,7 @@ def rank_one_split(y: ArrayLike, shape: Sequence[int], *, hooi_sweeps: int = 0) 
         isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1 for m in dims
     ):
         raise ValueError(f"shape must be a non-empty sequence of positive integers, got {shape!r}")
-    if isinstance(hooi_sweeps, bool) or not isinstance(hooi_sweeps, int | np.integer):
-        raise TypeError(f"hooi_sweeps must be an integer, got {hooi_sweeps!r}")
-    if hooi_sweeps < 0:
-        raise ValueError(f"hooi_sweeps must be >= 0, got {hooi_sweeps}")
+    check_int("hooi_sweeps", hooi_sweeps, minimum=0)
     arr = np.asarray(y)
     if arr.size != math.prod(dims):
         raise ValueError(f"y has {arr.size} entries but shape {dims} needs {math.prod(dims)}")

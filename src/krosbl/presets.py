@@ -122,31 +122,22 @@ def _rank() -> dict[str, SolverSettings]:
 
 
 def _irs(svd_ratio: float) -> dict[str, SolverSettings]:
+    sweeps = {"init": "ones", "prune_abs": 1e-4, "inner_tol": 1e-4, "inner_tol_type": "rel"}
     return {
         "sbl": _S("sbl", prune_ratio=1e-4, tol=1e-4, max_iter=150),
         "pc-sbl": _S(
             "pc-sbl", prune_ratio=None, tol=1e-4, max_iter=150, pc_a=0.5, pc_b=1e-4, pc_eta=0.9
         ),
         "svd-krosbl": _S("svd-krosbl", init="ones", prune_ratio=svd_ratio, prune_abs=1e-4),
-        "am-krosbl": _S(
-            "am-krosbl",
-            init="ones",
-            prune_ratio=(1e-2, 1e-1, 1e-3),
-            prune_abs=1e-4,
-            inner_tol=1e-4,
-            inner_tol_type="rel",
-        ),
+        "am-krosbl": _S("am-krosbl", prune_ratio=(1e-2, 1e-1, 1e-3), **sweeps),
         "pc-krosbl": _S(
             "pc-krosbl",
-            init="ones",
             prune_ratio=(1e-2, 1e-1, 1e-2),
-            prune_abs=1e-4,
-            inner_tol=1e-4,
-            inner_tol_type="rel",
             max_sweeps=9,
             coupled=(0, 2),
             beta=0.8,
             floor=1e-5,
+            **sweeps,
         ),
         "oracle-ls": _S("oracle-ls"),
         "dkrosbl": _dkrosbl(),
