@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from .dictionary import GreedyFit
 from .kronecker import kron_omp
-from .matching_pursuit import omp
-from .oracle import oracle_ls
+from .matching_pursuit import omp, oracle_ls
 
 __all__ = ["GreedyFit", "kron_omp", "omp", "oracle_ls"]

@@ -26,9 +26,9 @@ SciPy.
 from __future__ import annotations
 
 from .calls import Case, cases, solve
+from .checks import Target as Target
+from .checks import compare
 from .cli import main, register
-from .comparison import Target as Target
-from .comparison import compare
 from .fixtures import FIXTURES_DIR, Fixture, find_fixtures, load_fixture
 from .fixtures import Kind as Kind
 from .rows import DENSE_HIGH_SNR_DB, DENSE_HIGH_SNR_RTOL, RTOL, Row, format_table, rows_to_json

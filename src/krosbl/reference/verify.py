@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .calls import Case, _case, solve
-from .comparison import compare
+from .checks import compare
 from .fixtures import FIXTURES_DIR, Fixture, find_fixtures, load_fixture
 from .rows import Row
 
