@@ -26,13 +26,12 @@ SciPy.
 from __future__ import annotations
 
 from .calls import Case, cases, solve
-from .checks import Target as Target
-from .checks import compare
 from .cli import main, register
 from .fixtures import FIXTURES_DIR, Fixture, find_fixtures, load_fixture
 from .fixtures import Kind as Kind
 from .rows import DENSE_HIGH_SNR_DB, DENSE_HIGH_SNR_RTOL, RTOL, Row, format_table, rows_to_json
-from .verify import verify_directory, verify_fixture
+from .verify import Target as Target
+from .verify import compare, verify_directory, verify_fixture
 
 __all__ = [
     "DENSE_HIGH_SNR_DB",
