@@ -54,11 +54,7 @@ def resolve_settings(
 
 
 def check_problem(
-    method: Method,
-    y: ArrayLike,
-    A: Any,
-    noise_var: Any,
-    support: ArrayLike | None = None,
+    method: Method, y: ArrayLike, A: Any, noise_var: Any, support: ArrayLike | None = None
 ) -> Problem:
     """Check every input of one solve for ``method`` and bundle them (errors as
     :func:`recover`)."""

@@ -18,11 +18,7 @@ from .extras import call_handler
 
 __all__ = ["build_parser", "discard_stdout", "main"]
 
-_COMMAND_MODULES = (
-    "krosbl.experiments.commands",
-    "krosbl.reference",
-    "krosbl.solve_command",
-)
+_COMMAND_MODULES = ("krosbl.experiments.commands", "krosbl.reference", "krosbl.solve_command")
 
 
 def _presets_command(args: argparse.Namespace) -> int:

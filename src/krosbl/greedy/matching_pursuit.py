@@ -210,9 +210,7 @@ class _Basis:
 
 
 def oracle_ls(
-    y: ArrayLike,
-    A: Kron | LinearOperator | ArrayLike,
-    support: ArrayLike | None,
+    y: ArrayLike, A: Kron | LinearOperator | ArrayLike, support: ArrayLike | None
 ) -> GreedyFit:
     """Least squares restricted to a known support (the oracle baseline).
 

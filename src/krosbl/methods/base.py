@@ -29,13 +29,7 @@ from ..settings import SolverSettings
 from ..tasks import Tasks
 from ..validation import Problem
 
-__all__ = [
-    "EM_DEFAULTS",
-    "EMMethod",
-    "Method",
-    "normalized_problem",
-    "numerical_breakdown",
-]
+__all__ = ["EM_DEFAULTS", "EMMethod", "Method", "normalized_problem", "numerical_breakdown"]
 
 Callback = Callable[[int, Any, Any], None]
 

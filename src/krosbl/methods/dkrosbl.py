@@ -118,10 +118,7 @@ class DKroSBLMethod(Method):
         if shared:
             ops = [ops[0]] * len(ops)
         fits = solve_dkrosbl_batch(
-            [p.y for p in problems],
-            ops,
-            [p.noise_var for p in problems],
-            **self._options(settings),
+            [p.y for p in problems], ops, [p.noise_var for p in problems], **self._options(settings)
         )
         return [self._result([fit], settings) for fit in fits]
 

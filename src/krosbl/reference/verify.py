@@ -198,12 +198,7 @@ def _stored_channels(h: NDArray[Any], n_bs: int, n_ms: int) -> NDArray[Any]:
 
 
 def _check_nmse(
-    fixture: Fixture,
-    case: Case,
-    result: Result,
-    prefix: str,
-    row: Row,
-    problems: list[str],
+    fixture: Fixture, case: Case, result: Result, prefix: str, row: Row, problems: list[str]
 ) -> None:
     a = fixture.arrays
     x = np.asarray(result.x)
