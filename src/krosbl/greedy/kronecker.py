@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from krosbl.operators import Kron, multi_mode_product
 from krosbl.validation import check_factors, check_measurements
 
-from .dictionary import GreedyFit
+from .matching_pursuit import GreedyFit
 
 __all__ = ["kron_omp"]
 

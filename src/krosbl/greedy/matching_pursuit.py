@@ -1,21 +1,133 @@
 """Orthogonal matching pursuit (:func:`omp`) and oracle least squares (:func:`oracle_ls`) on any
-dictionary."""
+dictionary, and the record :class:`GreedyFit` every greedy solver returns."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_triangular
 from scipy.sparse.linalg import LinearOperator
 
-from krosbl.operators import Kron
+from krosbl.operators import Kron, kron_vector
 from krosbl.validation import check_measurements, check_noise_var, check_support
 
-from .dictionary import GreedyFit, _Dictionary
+__all__ = ["GreedyFit", "omp", "oracle_ls"]
 
-__all__ = ["omp", "oracle_ls"]
+
+class _Dictionary:
+    """Uniform access to a dictionary given as a Kron, a LinearOperator, a sparse or a dense matrix.
+
+    Only correlations ``Aᴴ r`` and single columns are needed; a ``Kron`` is never densified.
+    """
+
+    def __init__(self, A: Kron | LinearOperator | ArrayLike) -> None:
+        self._kron: Kron | None = None
+        self._op: LinearOperator | None = None
+        self._sparse: Any = None
+        self._dense: NDArray[Any] | None = None
+        if isinstance(A, Kron):
+            self._kron = A
+            shape = A.shape
+            dtype = np.dtype(A.dtype)
+        elif isinstance(A, LinearOperator):
+            self._op = A
+            shape = A.shape
+            dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+        elif sp.issparse(A):
+            self._sparse = sp.csc_array(A)
+            shape = self._sparse.shape
+            dtype = self._sparse.dtype
+        else:
+            dense = np.asarray(A)
+            if dense.ndim != 2:
+                raise ValueError(
+                    f"A must be a 2-D matrix or a LinearOperator, got shape {dense.shape}"
+                )
+            if not np.issubdtype(dense.dtype, np.number) or np.issubdtype(dense.dtype, np.bool_):
+                raise TypeError(f"A must be numeric, got dtype {dense.dtype}")
+            if not np.all(np.isfinite(dense)):
+                raise ValueError("A contains NaN or infinite entries")
+            self._dense = dense
+            shape = dense.shape
+            dtype = dense.dtype
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype: np.dtype[Any] = dtype
+        if 0 in self.shape:
+            raise ValueError(f"A is empty (shape {self.shape})")
+
+    def rmatvec(self, r: NDArray[Any]) -> NDArray[Any]:
+        """``Aᴴ r``."""
+        if self._kron is not None:
+            return np.asarray(self._kron.rmatvec(r)).ravel()
+        if self._op is not None:
+            return np.asarray(self._op.rmatvec(r)).ravel()
+        matrix = self._dense if self._dense is not None else self._sparse
+        return np.asarray(matrix.conj().T @ r).ravel()
+
+    def column(self, j: int) -> NDArray[Any]:
+        """Column ``j`` of ``A`` (factor indexing for a Kron, a unit vector for an operator)."""
+        if self._kron is not None:
+            idx = np.unravel_index(j, self._kron.in_shape)
+            return kron_vector([f[:, i] for f, i in zip(self._kron.factors, idx, strict=True)])
+        if self._op is not None:
+            e = np.zeros(self.shape[1], dtype=self.dtype)
+            e[j] = 1
+            return np.asarray(self._op.matvec(e)).ravel()
+        if self._sparse is not None:
+            return self._sparse[:, [j]].toarray().ravel()
+        assert self._dense is not None
+        return self._dense[:, j]
+
+    def columns(self, idx: NDArray[np.intp]) -> NDArray[Any]:
+        """The ``M × len(idx)`` matrix of the selected columns."""
+        if self._dense is not None:
+            return self._dense[:, idx]
+        out = np.empty((self.shape[0], idx.size), dtype=self.dtype)
+        for k, j in enumerate(idx):
+            out[:, k] = self.column(int(j))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class GreedyFit:
+    """Result of a greedy or oracle solver.
+
+    Attributes
+    ----------
+    x : ndarray, shape (N,)
+        Full-length estimate; zero outside ``support``.  Read-only.
+    support : ndarray of int64
+        Sorted flat indices of the selected columns (the entries the least-squares fit was
+        allowed to make nonzero).  For Kronecker OMP this is the whole grid
+        ``S_1 × … × S_I``.  Read-only.
+    n_iter : int
+        OMP: atoms selected (one per iteration).  Kronecker OMP: iterations run, including
+        the last one (which may have added nothing).  Oracle LS: 1 (a single solve).
+    time_s : float
+        Wall-clock seconds of the solve (``time.perf_counter``).  Kronecker OMP and OMP are
+        timed whole; oracle LS reports 0.0, as the paper's timing convention does.
+    residual_norm : float
+        ``‖y − A x‖₂`` of the returned estimate.
+    factor_support : tuple of ndarray of int64, or None
+        Kronecker OMP only: the per-factor selections ``S_1, …, S_I`` in selection order.
+        ``None`` for OMP and oracle LS.
+    """
+
+    x: NDArray[Any]
+    support: NDArray[np.int64]
+    n_iter: int
+    time_s: float
+    residual_norm: float
+    factor_support: tuple[NDArray[np.int64], ...] | None = None
+
+    def __post_init__(self) -> None:
+        for arr in (self.x, self.support, *(self.factor_support or ())):
+            arr.setflags(write=False)
 
 
 def omp(
@@ -26,70 +138,71 @@ def omp(
 ) -> GreedyFit:
     """Orthogonal matching pursuit (Pati, Rezaiifar & Krishnaprasad 1993).
 
-    Parameters
-    ----------
-    y : array_like, shape (M,) or (M, T)
-        Measurements; ``T`` columns are snapshots sharing one support (simultaneous OMP).
-    A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
-        The dictionary.  A ``Kron`` is used through mode products (``rmatvec``) and factor
-        indexing; it is never densified.  A generic ``LinearOperator`` needs ``rmatvec``.
-    noise_var : float, optional
-        Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M`` (``‖R‖_F ≤
-        σ √(MT)`` for snapshots); without it, stop when the residual vanishes (or at
-        ``max_atoms``).
-    max_atoms : int, optional
-        Maximum number of atoms; default ``min(M, N)``.
+        Parameters
+        ----------
+        y : array_like, shape (M,) or (M, T)
+            Measurements; ``T`` columns are snapshots sharing one support (simultaneous OMP).
+        A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
+            The dictionary.  A ``Kron`` is used through mode products (``rmatvec``) and factor
+            indexing; it is never densified.  A generic ``LinearOperator`` needs ``rmatvec``.
+        noise_var : float, optional
+            Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M`` (``‖R‖_F ≤
+            σ √(MT)`` for snapshots); without it, stop when the residual vanishes (or at
+            ``max_atoms``).
+        max_atoms : int, optional
+            Maximum number of atoms; default ``min(M, N)``.
 
-    Returns
-    -------
-    GreedyFit
-        ``n_iter`` is the number of atoms selected; ``support`` holds them sorted.
+        Returns
+        -------
+        GreedyFit
+            ``n_iter`` is the number of atoms selected; ``support`` holds them sorted.
 
-    Raises
-    ------
-    ValueError
-        If ``max_atoms`` exceeds the number of measurements ``M`` (or the number of columns
-        ``N``) or is negative, ``noise_var`` is not positive, or the shapes disagree.
+        Raises
+        ------
+        ValueError
+            If ``max_atoms`` exceeds the number of measurements ``M`` (or the number of columns
+            ``N``) or is negative, ``noise_var`` is not positive, or the shapes disagree.
 
-    Notes
-    -----
-    Start from ``r = y`` and ``S = ∅``; while ``‖r‖ > σ√M`` (σ = 0 without ``noise_var``)
-    and ``|S| <`` ``max_atoms``: add ``j = argmax_j |a_jᴴ r|`` (columns are *not*
-    normalised, as in the reference code; first maximum on ties), then
-    ``c = argmin ‖y − A_S c‖``, ``r = y − A_S c``.  The selected columns stay linearly
-    independent (``r`` is orthogonal to their span), so the least-squares solution is
-    unique; it is kept up to date by Gram–Schmidt with re-orthogonalisation (``A_S = Q R``)
-    and obtained at the end as ``R⁻¹ Qᴴ y``.
+        Notes
+        -----
+        Start from ``r = y`` and ``S = ∅``; while ``‖r‖ > σ√M`` (σ = 0 without ``noise_var``)
+        and ``|S| <`` ``max_atoms``: add ``j = argmax_j |a_jᴴ r|`` (columns are *not*
+        normalised, as in the reference code; first maximum on ties), then
+        ``c = argmin ‖y − A_S c‖``, ``r = y − A_S c``.  The selected columns stay linearly
+        independent (``r`` is orthogonal to their span), so the least-squares solution is
+        unique; it is kept up to date by Gram–Schmidt with re-orthogonalisation (``A_S = Q R``)
+        and obtained at the end as ``R⁻¹ Qᴴ y``.
 
-    With ``T`` snapshots this is simultaneous OMP ([2]_): the atom maximises
-    ``‖a_jᴴ R‖₂`` over the residual's columns, and the least-squares fit and the residual
-    are those of every column on the common support.
+        With ``T`` snapshots this is simultaneous OMP ([2]_): the atom maximises
+        ``‖a_jᴴ R‖₂`` over the residual's columns, and the least-squares fit and the residual
+        are those of every column on the common support.
 
-    The loop also stops when the residual is zero to working precision
-    (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
-    already selected, since no further atom could reduce it.  The paper uses no OMP
-    experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in
-    docs/reproduction.md).
+        The loop also stops when the residual is zero to working precision
+        (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
+        already selected, since no further atom could reduce it.  The paper uses no OMP
+        experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in
+        docs/reproduction.md).
 
-    References
-    ----------
-    .. [1] Y. C. Pati, R. Rezaiifar and P. S. Krishnaprasad, "Orthogonal matching pursuit:
-       recursive function approximation with applications to wavelet decomposition",
-       Proc. 27th Asilomar Conf. Signals, Systems and Computers, pp. 40–44, 1993.
-    .. [2] J. A. Tropp, A. C. Gilbert and M. J. Strauss, "Algorithms for simultaneous sparse
-       approximation. Part I: Greedy pursuit", Signal Processing 86(3), 2006.
+        References
+        ----------
+        .. [1] Y. C. Pati, R. Rezaiifar and P. S. Krishnaprasad, "Orthogonal matching pursuit:
+           recursive function approximation with applications to wavelet decomposition",
+           Proc. 27th Asilomar Conf. Signals, Systems and Computers, pp. 40–44, 1993.
+        .. [2] J. A. Tropp, A. C. Gilbert and M. J. Strauss, "Algorithms for simultaneous sparse
+           approximation. Part I: Greedy pursuit", Signal Processing 86(3), 2006.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from krosbl.greedy import omp
-    >>> rng = np.random.default_rng(1)
-    >>> A = rng.standard_normal((20, 40))
-    >>> x = np.zeros(40)
-    >>> x[[3, 17, 30]] = [1.0, -1.0, 2.0]
-    >>> fit = omp(A @ x, A)
-    >>> fit.support.tolist()
-    [3, 17, 30]
+        Examples
+        --------
+        >>> import numpy as np
+    import scipy.sparse as sp
+        >>> from krosbl.greedy import omp
+        >>> rng = np.random.default_rng(1)
+        >>> A = rng.standard_normal((20, 40))
+        >>> x = np.zeros(40)
+        >>> x[[3, 17, 30]] = [1.0, -1.0, 2.0]
+        >>> fit = omp(A @ x, A)
+        >>> fit.support.tolist()
+        [3, 17, 30]
     """
     start = time.perf_counter()
     dic = _Dictionary(A)
