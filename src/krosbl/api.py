@@ -277,15 +277,12 @@ def recover_tasks(
     ops = [check_dictionary(A, kronecker=solver.kronecker, operator=False) for A in dictionaries]
     if not ops:
         raise ValueError("dictionaries is empty: give one per column of Y")
-
-    def structure(op: Any) -> tuple[Any, ...]:
-        return (op.in_shape, op.out_shape) if isinstance(op, Kron) else tuple(op.shape)
-
-    for t, op in enumerate(ops):
-        if structure(op) != structure(ops[0]):
+    shapes = [(a.in_shape, a.out_shape) if isinstance(a, Kron) else tuple(a.shape) for a in ops]
+    for t, shape in enumerate(shapes):
+        if shape != shapes[0]:
             raise ValueError(
-                f"dictionary {t} has the shape {structure(op)} but dictionary 0 "
-                f"{structure(ops[0])}: the tasks need one shape (and factor structure)"
+                f"dictionary {t} has the shape {shape} but dictionary 0 {shapes[0]}: the tasks "
+                "need one shape (and factor structure)"
             )
     y = check_measurements(Y, ops[0].shape[0], snapshots=True)
     if y.ndim != 2 or y.shape[1] != len(ops):

@@ -161,8 +161,6 @@ def _sparsity_caps(
     for i, s in enumerate(caps):
         if s < 1:
             raise ValueError(f"sparsity level {s} of factor {i} must be at least 1")
-    # A factor has only N_i columns to select: a larger level changes nothing but the stop
-    # (at |S_i| = N_i, instead of one more iteration that adds nothing), so it is capped.
     return tuple(min(s, n) for s, n in zip(caps, in_shape, strict=True))
 
 

@@ -17,10 +17,6 @@ Examples
 >>> rows = reference.verify_directory()  # doctest: +SKIP
 >>> all(row.ok for row in rows)  # doctest: +SKIP
 True
-
-From the shell: ``krosbl verify-reference`` (the installed fixtures), or ``krosbl
-verify-reference DIR --json rows.json`` for a directory of your own. It needs only NumPy and
-SciPy.
 """
 
 from __future__ import annotations
