@@ -1,10 +1,7 @@
 """Rank-one split of a measurement tensor: ``y ≈ ŷ_1 ⊗ … ⊗ ŷ_I``.
 
-When the unknown is rank one, ``x = x_1 ⊗ … ⊗ x_I``, the noise-free measurement of a Kronecker
-dictionary is rank one as well, ``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``: reshaped to the tensor
-``T`` of shape ``(M_1, …, M_I)`` it is the outer product ``ŷ_1 ∘ … ∘ ŷ_I``. This module finds
-that split (sequential SVD, optionally refined by alternating least squares); the
-decomposition-based solver of :mod:`krosbl.dkrosbl` then runs one small SBL per factor.
+For a rank-one unknown ``x = x_1 ⊗ … ⊗ x_I`` the noise-free ``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``
+is rank one too; :mod:`krosbl.dkrosbl` runs one small SBL per factor of its split.
 """
 
 from __future__ import annotations

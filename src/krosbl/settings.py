@@ -272,8 +272,7 @@ class SolverSettings(Mapping[str, Any]):
             raise TypeError(
                 f"method {method!r} does not read setting(s) {unknown}; it reads {sorted(defaults)}"
             )
-        merged = {**defaults, **values}
-        checked = {name: SETTINGS[name].validate(value) for name, value in merged.items()}
+        checked = {k: SETTINGS[k].validate(v) for k, v in {**defaults, **values}.items()}
         object.__setattr__(self, "_method", method)
         object.__setattr__(self, "_values", checked)
 

@@ -111,9 +111,7 @@ def kron_omp(
     y_norm = float(np.linalg.norm(y_arr))
     sel: list[list[int]] = [[] for _ in mats]
     coef = np.zeros((0,) * n_fac, dtype=dtype)
-    R = Y
-    err_norm = y_norm
-    n_iter = 0
+    R, err_norm, n_iter = Y, y_norm, 0
     if y_norm > 0:
         while True:
             n_iter += 1

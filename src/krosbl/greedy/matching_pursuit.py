@@ -32,16 +32,14 @@ class _Dictionary:
         self._dense: NDArray[Any] | None = None
         if isinstance(A, Kron):
             self._kron = A
-            shape = A.shape
-            dtype = np.dtype(A.dtype)
+            shape, dtype = A.shape, np.dtype(A.dtype)
         elif isinstance(A, LinearOperator):
             self._op = A
             shape = A.shape
             dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
         elif sp.issparse(A):
             self._sparse = sp.csc_array(A)
-            shape = self._sparse.shape
-            dtype = self._sparse.dtype
+            shape, dtype = self._sparse.shape, self._sparse.dtype
         else:
             dense = np.asarray(A)
             if dense.ndim != 2:
@@ -53,8 +51,7 @@ class _Dictionary:
             if not np.all(np.isfinite(dense)):
                 raise ValueError("A contains NaN or infinite entries")
             self._dense = dense
-            shape = dense.shape
-            dtype = dense.dtype
+            shape, dtype = dense.shape, dense.dtype
         self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
         self.dtype: np.dtype[Any] = dtype
         if 0 in self.shape:

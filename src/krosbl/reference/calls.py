@@ -82,10 +82,8 @@ def _case(fixture: Fixture, tag: str) -> Case:
         base = irs_settings(method, fixture.snr_db)
         if base is None:
             raise ValueError(f"no IRS preset for method {method!r}")
-    elif learned:
-        base = presets.get("learned-noise-measurements", method)
     else:
-        base = presets.get("synthetic", method)
+        base = presets.get("learned-noise-measurements" if learned else "synthetic", method)
     changes = dict(overrides)
     cap = _max_iter(fixture, tag)
     if cap is not None and method not in _GREEDY:
@@ -112,10 +110,8 @@ def cases(fixture: Fixture) -> list[Case]:
 
     Notes
     -----
-    Synthetic rows use the ``"synthetic"`` preset (known ``σ²``) or
-    ``"learned-noise-measurements"`` (``*_un``, the settings of the paper's Fig. 5); IRS rows use
-    :func:`krosbl.irs.irs_settings` (``"irs-high-snr"`` for SVD-KroSBL at ≥ 25 dB). The
-    iteration cap is the JSON's ``args.R_max`` (synthetic) or ``numItr`` (IRS).
+    The presets and iteration caps are those of :doc:`/reference-fixtures`, "How each row is
+    run".
     """
     return [_case(fixture, tag) for tag in fixture.tags]
 

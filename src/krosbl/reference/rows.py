@@ -98,13 +98,9 @@ class Row:
 
     def as_dict(self) -> dict[str, Any]:
         """The row as a JSON-ready dict (non-finite floats become ``None``)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                value = None
-            out[f.name] = value
-        return out
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        bad = [k for k, v in values.items() if isinstance(v, float) and not math.isfinite(v)]
+        return values | dict.fromkeys(bad)
 
 
 def rows_to_json(rows: Iterable[Row]) -> list[dict[str, Any]]:
