@@ -120,8 +120,8 @@ def recover(
     y : array_like, shape (M,) or (M, T)
         Measurements, real or complex: one vector, or ``T`` snapshots (columns) whose unknowns
         share one support (M-SBL [2]_; every SBL method, dKroSBL, simultaneous OMP and oracle
-        least squares). ``x`` then has shape
-        ``(N, T)``; ``x_var`` is shared by the snapshots, ``(N,)`` (dKroSBL: ``(N, T)``).
+        least squares). ``x`` then has shape ``(N, T)``; ``x_var`` is shared by the snapshots,
+        ``(N,)`` (dKroSBL: ``(N, T)``).
     A : Kron, list of array_like, or ndarray
         The dictionary: a :class:`~krosbl.Kron`, the list of its factors ``[A_1, …, A_I]``
         (``A = A_1 ⊗ … ⊗ A_I``, ``numpy.kron`` order) or, for unstructured methods, a dense

@@ -42,11 +42,8 @@ def _presets_command(args: argparse.Namespace) -> int:
 
 
 def discard_stdout() -> None:
-    """Send the rest of stdout to ``os.devnull``: its reader went away (``krosbl … | head``).
-
-    Call it on a ``BrokenPipeError`` from stdout; without it Python meets the closed pipe again
-    when it flushes stdout at exit.
-    """
+    """Send the rest of stdout to ``os.devnull`` after a ``BrokenPipeError`` (its reader went
+    away, ``krosbl … | head``): else Python meets the closed pipe again when it flushes at exit."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 

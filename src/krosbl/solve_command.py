@@ -120,13 +120,7 @@ def solve_command(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``solve`` subcommand.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The object returned by ``ArgumentParser.add_subparsers()``.
-    """
+    """Add the ``solve`` subcommand to ``subparsers`` (of ``ArgumentParser.add_subparsers()``)."""
     p = subparsers.add_parser(
         "solve",
         help="solve y = A x + n for arrays in a .npz or .mat file and save the result",

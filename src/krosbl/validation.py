@@ -154,14 +154,8 @@ def check_dictionary(
 
     ``kronecker``: the caller needs the factors; ``operator``: a generic ``LinearOperator``
     will do (methods that form a Gram need a ``Kron`` or a matrix); ``finite=False`` checks
-    shapes and types only.
-
-    Raises
-    ------
-    TypeError
-        An unsupported type.
-    ValueError
-        Empty or non-finite factors, or a dense matrix where factors are needed.
+    shapes and types only. Raises ``TypeError`` for an unsupported type and ``ValueError`` for
+    empty or non-finite factors, or a dense matrix where factors are needed.
     """
     if isinstance(A, Kron) or (isinstance(A, Sequence) and not isinstance(A, str)):
         return check_factors(A, finite=finite)
@@ -191,15 +185,9 @@ def check_measurements(y: ArrayLike, n_rows: int, *, snapshots: bool = False) ->
     """``y`` checked: numeric, finite, one value per dictionary row.
 
     With ``snapshots``, a 2-D ``y`` of shape ``(n_rows, T)`` is kept as ``T`` snapshots (a
-    row vector ``(1, n_rows)`` is still one vector); otherwise ``y`` is made flat.
-
-    Raises
-    ------
-    TypeError
-        A non-numeric dtype.
-    ValueError
-        Not a vector (or, with ``snapshots``, a matrix with one row per dictionary row), NaN
-        or inf, or a length other than ``n_rows``.
+    row vector ``(1, n_rows)`` is still one vector); otherwise ``y`` is made flat. Raises
+    ``TypeError`` for a non-numeric dtype and ``ValueError`` for NaN or inf, a length other
+    than ``n_rows`` or not a vector (with ``snapshots``: nor a matrix of ``n_rows`` rows).
     """
     arr = np.asarray(y)
     if snapshots and arr.ndim == 2 and arr.shape != (1, n_rows):

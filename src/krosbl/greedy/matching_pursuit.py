@@ -20,10 +20,8 @@ __all__ = ["GreedyFit", "omp", "oracle_ls"]
 
 
 class _Dictionary:
-    """Uniform access to a dictionary given as a Kron, a LinearOperator, a sparse or a dense matrix.
-
-    Only correlations ``Aᴴ r`` and single columns are needed; a ``Kron`` is never densified.
-    """
+    """The correlations ``Aᴴ r`` and columns of a ``Kron`` (never densified), a
+    ``LinearOperator``, a sparse or a dense matrix."""
 
     def __init__(self, A: Kron | LinearOperator | ArrayLike) -> None:
         self._kron: Kron | None = None
