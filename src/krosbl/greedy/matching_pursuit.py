@@ -133,71 +133,70 @@ def omp(
 ) -> GreedyFit:
     """Orthogonal matching pursuit (Pati, Rezaiifar & Krishnaprasad 1993).
 
-        Parameters
-        ----------
-        y : array_like, shape (M,) or (M, T)
-            Measurements; ``T`` columns are snapshots sharing one support (simultaneous OMP).
-        A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
-            The dictionary.  A ``Kron`` is used through mode products (``rmatvec``) and factor
-            indexing; it is never densified.  A generic ``LinearOperator`` needs ``rmatvec``.
-        noise_var : float, optional
-            Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M`` (``‖R‖_F ≤
-            σ √(MT)`` for snapshots); without it, stop when the residual vanishes (or at
-            ``max_atoms``).
-        max_atoms : int, optional
-            Maximum number of atoms; default ``min(M, N)``.
+    Parameters
+    ----------
+    y : array_like, shape (M,) or (M, T)
+        Measurements; ``T`` columns are snapshots sharing one support (simultaneous OMP).
+    A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
+        The dictionary.  A ``Kron`` is used through mode products (``rmatvec``) and factor
+        indexing; it is never densified.  A generic ``LinearOperator`` needs ``rmatvec``.
+    noise_var : float, optional
+        Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M`` (``‖R‖_F ≤
+        σ √(MT)`` for snapshots); without it, stop when the residual vanishes (or at
+        ``max_atoms``).
+    max_atoms : int, optional
+        Maximum number of atoms; default ``min(M, N)``.
 
-        Returns
-        -------
-        GreedyFit
-            ``n_iter`` is the number of atoms selected; ``support`` holds them sorted.
+    Returns
+    -------
+    GreedyFit
+        ``n_iter`` is the number of atoms selected; ``support`` holds them sorted.
 
-        Raises
-        ------
-        ValueError
-            If ``max_atoms`` exceeds the number of measurements ``M`` (or the number of columns
-            ``N``) or is negative, ``noise_var`` is not positive, or the shapes disagree.
+    Raises
+    ------
+    ValueError
+        If ``max_atoms`` exceeds the number of measurements ``M`` (or the number of columns
+        ``N``) or is negative, ``noise_var`` is not positive, or the shapes disagree.
 
-        Notes
-        -----
-        Start from ``r = y`` and ``S = ∅``; while ``‖r‖ > σ√M`` (σ = 0 without ``noise_var``)
-        and ``|S| <`` ``max_atoms``: add ``j = argmax_j |a_jᴴ r|`` (columns are *not*
-        normalised, as in the reference code; first maximum on ties), then
-        ``c = argmin ‖y − A_S c‖``, ``r = y − A_S c``.  The selected columns stay linearly
-        independent (``r`` is orthogonal to their span), so the least-squares solution is
-        unique; it is kept up to date by Gram–Schmidt with re-orthogonalisation (``A_S = Q R``)
-        and obtained at the end as ``R⁻¹ Qᴴ y``.
+    Notes
+    -----
+    Start from ``r = y`` and ``S = ∅``; while ``‖r‖ > σ√M`` (σ = 0 without ``noise_var``)
+    and ``|S| <`` ``max_atoms``: add ``j = argmax_j |a_jᴴ r|`` (columns are *not*
+    normalised, as in the reference code; first maximum on ties), then
+    ``c = argmin ‖y − A_S c‖``, ``r = y − A_S c``.  The selected columns stay linearly
+    independent (``r`` is orthogonal to their span), so the least-squares solution is
+    unique; it is kept up to date by Gram–Schmidt with re-orthogonalisation (``A_S = Q R``)
+    and obtained at the end as ``R⁻¹ Qᴴ y``.
 
-        With ``T`` snapshots this is simultaneous OMP ([2]_): the atom maximises
-        ``‖a_jᴴ R‖₂`` over the residual's columns, and the least-squares fit and the residual
-        are those of every column on the common support.
+    With ``T`` snapshots this is simultaneous OMP ([2]_): the atom maximises
+    ``‖a_jᴴ R‖₂`` over the residual's columns, and the least-squares fit and the residual
+    are those of every column on the common support.
 
-        The loop also stops when the residual is zero to working precision
-        (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
-        already selected, since no further atom could reduce it.  The paper uses no OMP
-        experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in
-        docs/reproduction.md).
+    The loop also stops when the residual is zero to working precision
+    (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
+    already selected, since no further atom could reduce it.  The paper uses no OMP
+    experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in
+    docs/reproduction.md).
 
-        References
-        ----------
-        .. [1] Y. C. Pati, R. Rezaiifar and P. S. Krishnaprasad, "Orthogonal matching pursuit:
-           recursive function approximation with applications to wavelet decomposition",
-           Proc. 27th Asilomar Conf. Signals, Systems and Computers, pp. 40–44, 1993.
-        .. [2] J. A. Tropp, A. C. Gilbert and M. J. Strauss, "Algorithms for simultaneous sparse
-           approximation. Part I: Greedy pursuit", Signal Processing 86(3), 2006.
+    References
+    ----------
+    .. [1] Y. C. Pati, R. Rezaiifar and P. S. Krishnaprasad, "Orthogonal matching pursuit:
+       recursive function approximation with applications to wavelet decomposition",
+       Proc. 27th Asilomar Conf. Signals, Systems and Computers, pp. 40–44, 1993.
+    .. [2] J. A. Tropp, A. C. Gilbert and M. J. Strauss, "Algorithms for simultaneous sparse
+       approximation. Part I: Greedy pursuit", Signal Processing 86(3), 2006.
 
-        Examples
-        --------
-        >>> import numpy as np
-    import scipy.sparse as sp
-        >>> from krosbl.greedy import omp
-        >>> rng = np.random.default_rng(1)
-        >>> A = rng.standard_normal((20, 40))
-        >>> x = np.zeros(40)
-        >>> x[[3, 17, 30]] = [1.0, -1.0, 2.0]
-        >>> fit = omp(A @ x, A)
-        >>> fit.support.tolist()
-        [3, 17, 30]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from krosbl.greedy import omp
+    >>> rng = np.random.default_rng(1)
+    >>> A = rng.standard_normal((20, 40))
+    >>> x = np.zeros(40)
+    >>> x[[3, 17, 30]] = [1.0, -1.0, 2.0]
+    >>> fit = omp(A @ x, A)
+    >>> fit.support.tolist()
+    [3, 17, 30]
     """
     start = time.perf_counter()
     dic = _Dictionary(A)
