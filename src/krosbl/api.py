@@ -37,16 +37,7 @@ def resolve_settings(
     method: Method, settings: SolverSettings | str | None, overrides: dict[str, Any]
 ) -> SolverSettings:
     """The settings of one solve: the method's defaults, a preset or a given record, with
-    ``overrides`` applied.
-
-    Raises
-    ------
-    TypeError
-        ``settings`` of another type or for another method, or an override the method does
-        not read (the message lists the settings it reads).
-    ValueError
-        An unknown preset or a value out of range.
-    """
+    ``overrides`` applied (errors as :func:`recover`'s ``settings`` and ``overrides``)."""
     if settings is None:
         base = SolverSettings(method.name)
     elif isinstance(settings, str):
@@ -63,19 +54,10 @@ def resolve_settings(
 
 
 def check_problem(
-    method: Method,
-    y: ArrayLike,
-    A: Any,
-    noise_var: Any,
-    support: ArrayLike | None = None,
+    method: Method, y: ArrayLike, A: Any, noise_var: Any, support: ArrayLike | None = None
 ) -> Problem:
-    """Check every input of one solve for ``method`` and bundle them.
-
-    Raises
-    ------
-    ValueError, TypeError
-        As :func:`recover` documents.
-    """
+    """Check every input of one solve for ``method`` and bundle them (errors as
+    :func:`recover`)."""
     op = check_dictionary(A, kronecker=method.kronecker, operator=method.operator)
     shape = np.shape(y)
     if len(shape) == 2 and min(shape) > 1 and not method.snapshots:
@@ -138,8 +120,8 @@ def recover(
     y : array_like, shape (M,) or (M, T)
         Measurements, real or complex: one vector, or ``T`` snapshots (columns) whose unknowns
         share one support (M-SBL [2]_; every SBL method, dKroSBL, simultaneous OMP and oracle
-        least squares). ``x`` then has shape
-        ``(N, T)``; ``x_var`` is shared by the snapshots, ``(N,)`` (dKroSBL: ``(N, T)``).
+        least squares). ``x`` then has shape ``(N, T)``; ``x_var`` is shared by the snapshots,
+        ``(N,)`` (dKroSBL: ``(N, T)``).
     A : Kron, list of array_like, or ndarray
         The dictionary: a :class:`~krosbl.Kron`, the list of its factors ``[A_1, …, A_I]``
         (``A = A_1 ⊗ … ⊗ A_I``, ``numpy.kron`` order) or, for unstructured methods, a dense
@@ -295,15 +277,12 @@ def recover_tasks(
     ops = [check_dictionary(A, kronecker=solver.kronecker, operator=False) for A in dictionaries]
     if not ops:
         raise ValueError("dictionaries is empty: give one per column of Y")
-
-    def structure(op: Any) -> tuple[Any, ...]:
-        return (op.in_shape, op.out_shape) if isinstance(op, Kron) else tuple(op.shape)
-
-    for t, op in enumerate(ops):
-        if structure(op) != structure(ops[0]):
+    shapes = [(a.in_shape, a.out_shape) if isinstance(a, Kron) else tuple(a.shape) for a in ops]
+    for t, shape in enumerate(shapes):
+        if shape != shapes[0]:
             raise ValueError(
-                f"dictionary {t} has the shape {structure(op)} but dictionary 0 "
-                f"{structure(ops[0])}: the tasks need one shape (and factor structure)"
+                f"dictionary {t} has the shape {shape} but dictionary 0 {shapes[0]}: the tasks "
+                "need one shape (and factor structure)"
             )
     y = check_measurements(Y, ops[0].shape[0], snapshots=True)
     if y.ndim != 2 or y.shape[1] != len(ops):

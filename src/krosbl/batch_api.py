@@ -108,15 +108,13 @@ def recover_batch(
     -----
     Each method says how it solves a batch (``Method.solve_batch``). AM-KroSBL, SVD-KroSBL,
     KSBL and PC-KroSBL (with a noise variance, given or learned) step every problem in one set
-    of batched array calls per EM iteration: the per-factor eigendecompositions of the E-step
-    are one stacked call, the mode products broadcast ``matmul`` calls and the M-step works
-    on all problems' factors at once, so the fixed cost of each call is paid once per batch.
-    Each problem prunes and stops on its own: a pruned entry stays in the arrays with
-    variance 0, which adds nothing to either step (entries every running problem has pruned
-    are dropped from the arrays), and a problem that meets its tolerance leaves the batch.
-    dKroSBL splits each problem on its own and steps each factor's SBLs of all problems
-    together. The other methods, and noiseless settings, solve the problems one by one.
-    A batch pays when its problems are many and prune alike (docs/performance.md).
+    of batched array calls per EM iteration (stacked eigendecompositions, broadcast mode
+    products, one M-step on all problems' factors), so the fixed cost of each call is paid
+    once per batch. Each problem prunes and stops on its own: a pruned entry stays in the
+    arrays with variance 0 (entries every running problem has pruned are dropped), and a
+    problem that meets its tolerance leaves the batch. dKroSBL steps each factor's SBLs of all
+    problems together. The other methods, and noiseless settings, solve the problems one by
+    one. A batch pays when its problems are many and prune alike (docs/performance.md).
 
     References
     ----------

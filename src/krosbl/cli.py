@@ -1,13 +1,8 @@
 """The ``krosbl`` command line: argument parsing only; the work lives in library modules.
 
 Subcommands are contributed by the modules that own them, each through a
-``register(subparsers)`` function: experiments (``run``, ``list``, ``plot``), reference
-verification (``verify-reference``), ``solve`` (a data file) and ``presets`` (here).
-
-Registering imports no optional dependency: a command imports what it needs when it runs, and
-:func:`krosbl.extras.call_handler` turns a missing package of an extra into a one-line error
-(exit code 2) naming the ``pip install`` that fixes it. So ``krosbl --help``, ``krosbl list``,
-``krosbl presets`` and ``krosbl verify-reference`` work with NumPy and SciPy alone.
+``register(subparsers)`` function; registering imports no optional dependency (a command
+imports what it needs when it runs, :func:`krosbl.extras.call_handler`).
 """
 
 from __future__ import annotations
@@ -23,11 +18,7 @@ from .extras import call_handler
 
 __all__ = ["build_parser", "discard_stdout", "main"]
 
-_COMMAND_MODULES = (
-    "krosbl.experiments.commands",
-    "krosbl.reference",
-    "krosbl.solve_command",
-)
+_COMMAND_MODULES = ("krosbl.experiments.commands", "krosbl.reference", "krosbl.solve_command")
 
 
 def _presets_command(args: argparse.Namespace) -> int:
@@ -51,11 +42,8 @@ def _presets_command(args: argparse.Namespace) -> int:
 
 
 def discard_stdout() -> None:
-    """Send the rest of stdout to ``os.devnull``: its reader went away (``krosbl … | head``).
-
-    Call it on a ``BrokenPipeError`` from stdout; without it Python meets the closed pipe again
-    when it flushes stdout at exit.
-    """
+    """Send the rest of stdout to ``os.devnull`` after a ``BrokenPipeError`` (its reader went
+    away, ``krosbl … | head``): else Python meets the closed pipe again when it flushes at exit."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 

@@ -14,17 +14,7 @@ __all__ = ["output_dir", "output_file", "positive_float", "positive_int"]
 
 
 def positive_int(text: str) -> int:
-    """An integer ``≥ 1``.
-
-    Parameters
-    ----------
-    text : str
-        The argument as typed.
-
-    Returns
-    -------
-    int
-    """
+    """An integer ``≥ 1``."""
     try:
         value = int(text)
     except ValueError:
@@ -35,17 +25,7 @@ def positive_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """A finite number ``> 0``.
-
-    Parameters
-    ----------
-    text : str
-        The argument as typed.
-
-    Returns
-    -------
-    float
-    """
+    """A finite number ``> 0``."""
     try:
         value = float(text)
     except ValueError:
@@ -71,34 +51,14 @@ def _check_writable(path: Path, text: str) -> None:
 
 
 def output_dir(text: str) -> Path:
-    """A folder that exists and is writable, or can be created.
-
-    Parameters
-    ----------
-    text : str
-        The argument as typed.
-
-    Returns
-    -------
-    pathlib.Path
-    """
+    """A folder that exists and is writable, or can be created."""
     path = Path(text)
     _check_writable(path, text)
     return path
 
 
 def output_file(text: str) -> Path:
-    """A file path whose folder exists and is writable, or can be created.
-
-    Parameters
-    ----------
-    text : str
-        The argument as typed.
-
-    Returns
-    -------
-    pathlib.Path
-    """
+    """A file path whose folder exists and is writable, or can be created."""
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")

@@ -1,10 +1,7 @@
 """Rank-one split of a measurement tensor: ``y ≈ ŷ_1 ⊗ … ⊗ ŷ_I``.
 
-When the unknown is rank one, ``x = x_1 ⊗ … ⊗ x_I``, the noise-free measurement of a Kronecker
-dictionary is rank one as well, ``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``: reshaped to the tensor
-``T`` of shape ``(M_1, …, M_I)`` it is the outer product ``ŷ_1 ∘ … ∘ ŷ_I``. This module finds
-that split (sequential SVD, optionally refined by alternating least squares); the
-decomposition-based solver of :mod:`krosbl.dkrosbl` then runs one small SBL per factor.
+For a rank-one unknown ``x = x_1 ⊗ … ⊗ x_I`` the noise-free ``y = (A_1 x_1) ⊗ … ⊗ (A_I x_I)``
+is rank one too; :mod:`krosbl.dkrosbl` runs one small SBL per factor of its split.
 """
 
 from __future__ import annotations
@@ -16,6 +13,8 @@ from functools import reduce
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from .validation import check_array, check_int
 
 __all__ = ["RankOneSplit", "rank_one_split"]
 
@@ -161,17 +160,11 @@ def rank_one_split(y: ArrayLike, shape: Sequence[int], *, hooi_sweeps: int = 0) 
         isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1 for m in dims
     ):
         raise ValueError(f"shape must be a non-empty sequence of positive integers, got {shape!r}")
-    if isinstance(hooi_sweeps, bool) or not isinstance(hooi_sweeps, int | np.integer):
-        raise TypeError(f"hooi_sweeps must be an integer, got {hooi_sweeps!r}")
-    if hooi_sweeps < 0:
-        raise ValueError(f"hooi_sweeps must be >= 0, got {hooi_sweeps}")
+    check_int("hooi_sweeps", hooi_sweeps, minimum=0)
     arr = np.asarray(y)
     if arr.size != math.prod(dims):
         raise ValueError(f"y has {arr.size} entries but shape {dims} needs {math.prod(dims)}")
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_):
-        raise TypeError(f"y must be numeric, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("y contains NaN or infinite values")
+    check_array(arr, "y")
     tensor = arr.astype(np.result_type(arr, np.float64), copy=False).reshape(dims)
     factors = _sequential_svd(tensor)
     if len(dims) > 1:

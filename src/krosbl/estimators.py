@@ -1,10 +1,7 @@
 """Estimator classes in the scikit-learn style, one per method, all thin over :func:`recover`.
 
-``fit(A, y)`` takes the dictionary (a :class:`~krosbl.Kron`, a list of factors, or a dense
-matrix for the unstructured methods) and the measurements; fitted attributes end in ``_``.
-Every setting the method reads is a constructor parameter with the method's neutral default
-(so ``GridSearchCV`` can tune ``prune_ratio``, ``init``, ``beta``, …); the constructor and
-the ``Parameters`` section of each class are built from the method's declaration
+Every setting the method reads is a constructor parameter with the method's neutral default;
+the constructor and each class's ``Parameters`` are built from the method's declaration
 (:mod:`krosbl.methods`), so they cannot drift apart.
 """
 
@@ -36,7 +33,7 @@ __all__ = [
     "SVDKroSBL",
 ]
 
-_KW = inspect.Parameter.KEYWORD_ONLY
+_KW, _POS = inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
 _NOISE_DOC = (
     "noise_var : float or None\n    Known noise variance ``σ² > 0``; ``None`` learns it (SBL) "
     "or is not used."
@@ -75,13 +72,9 @@ class _Recovery:
         super().__init_subclass__(**kwargs)
         method = get_method(cls._method)
         takes_noise = method.uses_noise_var
-        params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        params = [inspect.Parameter("self", _POS)]
         if takes_noise:
-            params.append(
-                inspect.Parameter(
-                    "noise_var", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None
-                )
-            )
+            params.append(inspect.Parameter("noise_var", _POS, default=None))
         params.append(inspect.Parameter("settings", _KW, default=None))
         if method.takes_support:
             params.append(inspect.Parameter("support", _KW, default=None))
@@ -97,12 +90,13 @@ class _Recovery:
         __init__.__signature__ = signature  # type: ignore[attr-defined]
         __init__.__doc__ = f"Set the parameters of :class:`{cls.__name__}`."
         cls.__init__ = __init__  # type: ignore[assignment,method-assign]
-        head, sep, tail = (cls.__doc__ or "").partition("\n    Attributes\n")
+        head, sep, examples = (cls.__doc__ or "").partition("\n    Examples\n")
         cls.__doc__ = (
             head.rstrip()
             + "\n"
             + _parameters_doc(cls._method, takes_noise)
-            + ("\n    Attributes\n" + tail if sep else "")
+            + _ATTRIBUTES
+            + (sep + examples.rstrip(" ") if sep else "")
         )
 
     @classmethod
@@ -186,13 +180,8 @@ class _Recovery:
         self.result_ = result
         self.coef_ = result.x
         self.coef_var_ = result.x_var
-        self.gamma_ = result.gamma
-        self.gammas_ = result.gammas
-        self.support_ = result.support
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.noise_var_ = result.noise_var
-        self.cost_ = result.cost
+        for name in ("gamma", "gammas", "support", "n_iter", "converged", "noise_var", "cost"):
+            setattr(self, f"{name}_", getattr(result, name))
         self.n_features_in_ = result.x.shape[0]
 
     def predict(self, A: Kron | list[ArrayLike] | NDArray) -> NDArray:
@@ -239,11 +228,8 @@ _ATTRIBUTES = """
 
 
 class SBL(_Recovery):
-    __doc__ = (
-        """Classic sparse Bayesian learning (EM) with an unstructured prior (Tipping 2001).
-"""
-        + _ATTRIBUTES
-        + """
+    """Classic sparse Bayesian learning (EM) with an unstructured prior (Tipping 2001).
+
     Examples
     --------
     >>> import numpy as np, krosbl
@@ -252,66 +238,61 @@ class SBL(_Recovery):
     >>> est = krosbl.SBL(noise_var=1e-6).fit(A, A @ x)
     >>> sorted(np.flatnonzero(np.abs(est.coef_) > 0.1).tolist())
     [4, 40]
-"""
-    )
+    """
+
     _method = "sbl"
 
 
 class PCSBL(_Recovery):
-    __doc__ = "Pattern-coupled SBL (Fang et al. 2015, as the paper's authors modified it).\n" + (
-        _ATTRIBUTES
-    )
+    """Pattern-coupled SBL (Fang et al. 2015, as the paper's authors modified it)."""
+
     _method = "pc-sbl"
 
 
 class AMKroSBL(_Recovery):
-    __doc__ = (
-        "AM-KroSBL: Kronecker SBL, alternating minimisation over the factors (He & Joseph "
-        "2024).\n" + _ATTRIBUTES
-    )
+    """AM-KroSBL: Kronecker SBL, alternating minimisation over the factors (He & Joseph 2024)."""
+
     _method = "am-krosbl"
 
 
 class SVDKroSBL(_Recovery):
-    __doc__ = "SVD-KroSBL: Kronecker SBL with a rank-one SVD M-step (He & Joseph 2024).\n" + (
-        _ATTRIBUTES
-    )
+    """SVD-KroSBL: Kronecker SBL with a rank-one SVD M-step (He & Joseph 2024)."""
+
     _method = "svd-krosbl"
 
 
 class KSBL(_Recovery):
-    __doc__ = "KSBL, the earlier Kronecker SBL the paper compares against.\n" + _ATTRIBUTES
+    """KSBL, the earlier Kronecker SBL the paper compares against."""
+
     _method = "ksbl"
 
 
 class PCKroSBL(_Recovery):
-    __doc__ = (
-        "PC-KroSBL: pattern-coupled AM-KroSBL for block-sparse factors (He & Joseph 2024).\n"
-        + _ATTRIBUTES
-    )
+    """PC-KroSBL: pattern-coupled AM-KroSBL for block-sparse factors (He & Joseph 2024)."""
+
     _method = "pc-krosbl"
 
 
 class DKroSBL(_Recovery):
-    __doc__ = (
-        "dKroSBL: a rank-one split of ``y``, then one small SBL per factor (He & Joseph, "
-        "arXiv:2310.07869); for rank-one ``x = x_1 ⊗ … ⊗ x_I``.\n" + _ATTRIBUTES
-    )
+    """dKroSBL: a rank-one split of ``y``, then one small SBL per factor (He & Joseph,
+    arXiv:2310.07869); for rank-one ``x = x_1 ⊗ … ⊗ x_I``."""
+
     _method = "dkrosbl"
 
 
 class KronOMP(_Recovery):
-    __doc__ = "Kronecker OMP (Caiafa & Cichocki 2013).\n" + _ATTRIBUTES
+    """Kronecker OMP (Caiafa & Cichocki 2013)."""
+
     _method = "kron-omp"
 
 
 class OMP(_Recovery):
-    __doc__ = "Orthogonal matching pursuit on any dictionary, stopped at ``‖r‖ ≤ σ√M``.\n" + (
-        _ATTRIBUTES
-    )
+    """Orthogonal matching pursuit on any dictionary, stopped at ``‖r‖ ≤ σ√M``."""
+
     _method = "omp"
 
 
 class OracleLS(_Recovery):
-    __doc__ = "Least squares on a known support.\n" + _ATTRIBUTES
+    """Least squares on a known support."""
+
     _method = "oracle-ls"

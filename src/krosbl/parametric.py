@@ -121,8 +121,7 @@ class ParametricFit:
     def path_parameters(self) -> list[NDArray[np.float64]]:
         """Each factor's parameter of every path (every combination), ``numpy.kron`` order:
         path ``j`` is ``(θ_1[j], …, θ_I[j])`` with gain ``gains[j]``."""
-        grids = np.meshgrid(*self.parameters, indexing="ij")
-        return [g.ravel() for g in grids]
+        return [g.ravel() for g in np.meshgrid(*self.parameters, indexing="ij")]
 
 
 def fit_parametric(
@@ -357,8 +356,8 @@ def split_noise_variance(splits: Sequence[RankOneSplit], shape: Sequence[int]) -
 
 
 def _factor_noise(splits: Sequence[RankOneSplit], i: int, noise_var: float) -> float:
-    """The noise variance of factor ``i``'s data: ``σ²`` for the last factor (it carries the
-    scale ``S = ‖ŷ_I‖``), ``σ²/S²`` for the unit-norm others (averaged over the columns)."""
+    """The noise variance of factor ``i``'s data (:func:`fit_parametric`, Notes 2), averaged
+    over the columns."""
     if i == len(splits[0].factors) - 1:
         return noise_var
     scales = [float(np.vdot(s.factors[-1], s.factors[-1]).real) for s in splits]

@@ -98,13 +98,10 @@ def _long_runs(
     """The convergence and unknown-noise rows (the paper's Figs. 2 and 4): no early stop
     (``tol = 0``), AM inner tolerance ``1e-10`` absolute, fixed iteration counts."""
     base = _synthetic_row()
-    out = {}
-    for k, method in enumerate(_FOUR):
-        ratio = None if prune is None else prune[k]
-        out[method] = _only_read(
-            base[method], prune_ratio=ratio, tol=0.0, max_iter=counts[k], inner_tol=1e-10
-        )
-    return out
+    return {
+        m: _only_read(base[m], prune_ratio=r, tol=0.0, max_iter=n, inner_tol=1e-10)
+        for m, n, r in zip(_FOUR, counts, prune or (None,) * 4)
+    }
 
 
 def _learned_noise_sweep() -> dict[str, SolverSettings]:
@@ -125,31 +122,22 @@ def _rank() -> dict[str, SolverSettings]:
 
 
 def _irs(svd_ratio: float) -> dict[str, SolverSettings]:
+    sweeps = {"init": "ones", "prune_abs": 1e-4, "inner_tol": 1e-4, "inner_tol_type": "rel"}
     return {
         "sbl": _S("sbl", prune_ratio=1e-4, tol=1e-4, max_iter=150),
         "pc-sbl": _S(
             "pc-sbl", prune_ratio=None, tol=1e-4, max_iter=150, pc_a=0.5, pc_b=1e-4, pc_eta=0.9
         ),
         "svd-krosbl": _S("svd-krosbl", init="ones", prune_ratio=svd_ratio, prune_abs=1e-4),
-        "am-krosbl": _S(
-            "am-krosbl",
-            init="ones",
-            prune_ratio=(1e-2, 1e-1, 1e-3),
-            prune_abs=1e-4,
-            inner_tol=1e-4,
-            inner_tol_type="rel",
-        ),
+        "am-krosbl": _S("am-krosbl", prune_ratio=(1e-2, 1e-1, 1e-3), **sweeps),
         "pc-krosbl": _S(
             "pc-krosbl",
-            init="ones",
             prune_ratio=(1e-2, 1e-1, 1e-2),
-            prune_abs=1e-4,
-            inner_tol=1e-4,
-            inner_tol_type="rel",
             max_sweeps=9,
             coupled=(0, 2),
             beta=0.8,
             floor=1e-5,
+            **sweeps,
         ),
         "oracle-ls": _S("oracle-ls"),
         "dkrosbl": _dkrosbl(),
@@ -178,9 +166,7 @@ def names() -> list[tuple[str, str]]:
     Returns
     -------
     list of tuple of (str, str)
-        Every ``(experiment, method)`` pair of :data:`PRESETS`, experiments in the order of
-        :data:`PRESETS` and methods in the order of their row; each pair is valid for
-        :func:`get`.
+        In the order of :data:`PRESETS` and of each row; each pair is valid for :func:`get`.
     """
     return [(e, m) for e, row in PRESETS.items() for m in row]
 

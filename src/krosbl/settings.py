@@ -1,12 +1,8 @@
 """Solver settings: every setting any method reads, checked in one place, and the record a
 method's settings live in.
 
-Each setting is declared once here (:data:`SETTINGS`: name, meaning, the values it accepts).
-A method (:mod:`krosbl.methods`) declares which of them it reads and its neutral default for
-each (:func:`declare_method`; the registry declares every method when it is imported, which
-``import krosbl`` does); a :class:`SolverSettings` holds exactly those, for one method. A
-preset (:mod:`krosbl.presets`), a TOML table and keyword overrides are all the same thing:
-values checked by the same functions.
+Each setting is declared once here (:data:`SETTINGS`); a method declares which of them it
+reads and its defaults (:func:`declare_method`); a :class:`SolverSettings` holds exactly those.
 """
 
 from __future__ import annotations
@@ -14,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,6 +34,21 @@ def _values(value: Any) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
+def _each(kind: str, check_one: Callable, per_factor: bool, optional: bool) -> Callable:
+    """A checker of one value (a tuple of them when ``per_factor``, ``None`` when ``optional``)."""
+
+    def check(name: str, value: Any) -> Any:
+        if optional and value is None:
+            return None
+        if isinstance(value, tuple) and not per_factor:
+            raise TypeError(f"setting {name!r} must be a single {kind}, got {value!r}")
+        for v in _values(value):
+            check_one(f"setting {name!r}", v)
+        return value
+
+    return check
+
+
 def _real(
     low: float = 0.0,
     high: float = math.inf,
@@ -46,35 +58,14 @@ def _real(
     per_factor: bool = False,
     optional: bool = False,
 ) -> Callable[[str, Any], Any]:
-    """A checker of real numbers in an interval (a tuple of them when ``per_factor``)."""
-
-    def check(name: str, value: Any) -> Any:
-        if optional and value is None:
-            return None
-        if isinstance(value, tuple) and not per_factor:
-            raise TypeError(f"setting {name!r} must be a single real number, got {value!r}")
-        for v in _values(value):
-            check_real(
-                f"setting {name!r}", v, low=low, high=high, open_low=open_low, open_high=open_high
-            )
-        return value
-
-    return check
+    """A checker of real numbers in an interval."""
+    one = partial(check_real, low=low, high=high, open_low=open_low, open_high=open_high)
+    return _each("real number", one, per_factor, optional)
 
 
 def _integer(low: int, *, per_factor: bool = False, optional: bool = False) -> Callable:
-    """A checker of integers ``≥ low`` (a tuple of them when ``per_factor``)."""
-
-    def check(name: str, value: Any) -> Any:
-        if optional and value is None:
-            return None
-        if isinstance(value, tuple) and not per_factor:
-            raise TypeError(f"setting {name!r} must be a single integer, got {value!r}")
-        for v in _values(value):
-            check_int(f"setting {name!r}", v, minimum=low)
-        return value
-
-    return check
+    """A checker of integers ``≥ low``."""
+    return _each("integer", partial(check_int, minimum=low), per_factor, optional)
 
 
 def _choice(*choices: str) -> Callable[[str, Any], Any]:
@@ -229,18 +220,8 @@ _DECLARED: dict[str, Mapping[str, Any]] = {}
 
 
 def declare_method(name: str, defaults: Mapping[str, Any]) -> None:
-    """Declare the settings method ``name`` reads, with its defaults.
-
-    :mod:`krosbl.methods` declares every method of its registry; :class:`SolverSettings`
-    accepts the names declared here.
-
-    Parameters
-    ----------
-    name : str
-        The method's name, lower case.
-    defaults : mapping of str to object
-        The method's default for each setting it reads (names of :data:`SETTINGS`).
-    """
+    """Declare the settings (names of :data:`SETTINGS`) method ``name`` (lower case) reads,
+    with its defaults; :mod:`krosbl.methods` declares every method of its registry."""
     _DECLARED[name] = defaults
 
 
@@ -291,8 +272,7 @@ class SolverSettings(Mapping[str, Any]):
             raise TypeError(
                 f"method {method!r} does not read setting(s) {unknown}; it reads {sorted(defaults)}"
             )
-        merged = {**defaults, **values}
-        checked = {name: SETTINGS[name].validate(value) for name, value in merged.items()}
+        checked = {k: SETTINGS[k].validate(v) for k, v in {**defaults, **values}.items()}
         object.__setattr__(self, "_method", method)
         object.__setattr__(self, "_values", checked)
 
@@ -352,11 +332,8 @@ class SolverSettings(Mapping[str, Any]):
 
         Raises
         ------
-        TypeError
-            A setting the method does not read (the message lists those it reads), or a
-            value of the wrong type.
-        ValueError
-            A value out of range or not an allowed choice.
+        TypeError, ValueError
+            As :class:`SolverSettings`.
         """
         return SolverSettings(self._method, **{**self._values, **changes})
 
@@ -373,8 +350,7 @@ class SolverSettings(Mapping[str, Any]):
         Returns
         -------
         tuple
-            ``n_factors`` copies of a scalar (or ``None``); a tuple of length ``n_factors``
-            as it is.
+            ``n_factors`` copies of a scalar (or ``None``), or the tuple of that length.
 
         Raises
         ------

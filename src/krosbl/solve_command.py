@@ -5,16 +5,9 @@ Example::
     krosbl solve data.mat --y y --factors A1 A2 A3 --method svd-krosbl \\
         --noise-var learn --settings my.toml --out result.npz
 
-``y`` may be 2-D, one column per snapshot sharing the support. One ``--factors`` name is a
-dense dictionary (for the unstructured methods), two or more are Kronecker factors
-``A = A_1 ⊗ A_2 ⊗ …``. The settings file holds settings of the method
-(``krosbl.SolverSettings(METHOD)`` lists them) and, optionally, ``preset = "NAME"`` to start
-from a preset. The result file (``Result.save``) holds ``x``, ``x_var``, the support, the
-``γ``'s, ``σ²``, iterations, convergence, the settings used and the krosbl version.
-
-Exit codes: 0 solved; 2 bad input (a missing file or array, shapes that do not fit, NaN or
-inf, an unknown method or setting, a MATLAB v7.3 file, an unwritable output), each a
-one-line error without a traceback; 3 the solver broke down numerically.
+docs/snapshots-and-files.md describes the inputs, the settings file and the result file. Exit
+codes: 0 solved; 2 bad input, each a one-line error without a traceback; 3 the solver broke
+down numerically.
 """
 
 from __future__ import annotations
@@ -46,9 +39,9 @@ def _noise_var(text: str) -> float | None:
     return value
 
 
-def _error(message: object) -> int:
+def _error(message: object, code: int = 2) -> int:
     print(f"krosbl solve: error: {message}", file=sys.stderr)
-    return 2
+    return code
 
 
 def _settings(path: Path | None) -> tuple[str | None, dict[str, Any]]:
@@ -97,11 +90,8 @@ def solve_command(args: argparse.Namespace) -> int:
     dictionary: Any = factors[0] if len(factors) == 1 else factors
     support = None
     if args.support:
-        support = (
-            np.flatnonzero(arrays[args.support])
-            if arrays[args.support].dtype == bool
-            else (arrays[args.support].ravel().astype(np.intp))
-        )
+        given = arrays[args.support]
+        support = np.flatnonzero(given) if given.dtype == bool else given.ravel().astype(np.intp)
     out = args.out if args.out is not None else Path(f"{Path(args.data).stem}-{args.method}.npz")
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -118,8 +108,7 @@ def solve_command(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         return _error(exc)
     except FloatingPointError as exc:
-        print(f"krosbl solve: error: {exc}", file=sys.stderr)
-        return 3
+        return _error(exc, 3)
     for warning in caught:
         print(f"krosbl solve: warning: {warning.message}", file=sys.stderr)
     try:
@@ -131,13 +120,7 @@ def solve_command(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``solve`` subcommand.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The object returned by ``ArgumentParser.add_subparsers()``.
-    """
+    """Add the ``solve`` subcommand to ``subparsers`` (of ``ArgumentParser.add_subparsers()``)."""
     p = subparsers.add_parser(
         "solve",
         help="solve y = A x + n for arrays in a .npz or .mat file and save the result",

@@ -1,13 +1,7 @@
 """Several tasks ``y_t = A_t x_t + n_t`` with their own dictionaries and one shared prior.
 
-Multi-task SBL (Ji, Dunson & Carin, IEEE TSP 57(1), 2009): the unknowns ``x_t`` of ``T`` tasks
-share their prior variances ``γ`` (so their support) while each task has its own dictionary
-``A_t`` of one common shape, e.g. an IRS channel observed in several coherence blocks through
-fresh reflection patterns. The E-step is each task's own posterior under the shared prior; the
-M-steps see the second moment averaged over the tasks, ``Λ = (1/T) Σ_t (d_t + |μ_t|²)``, and a
-learned noise variance the residual and degrees of freedom averaged over them. With one
-dictionary for every task this is M-SBL (snapshots), which :func:`krosbl.recover` solves with
-the factorisations shared.
+Multi-task SBL (Ji, Dunson & Carin, IEEE TSP 57(1), 2009); :func:`krosbl.recover_tasks`
+(Notes) gives the model.
 """
 
 from __future__ import annotations
@@ -25,20 +19,8 @@ __all__ = ["Tasks"]
 
 
 class Tasks:
-    """The dictionaries of ``T`` tasks, one per column of the measurements.
-
-    Parameters
-    ----------
-    ops : sequence of Kron or ndarray
-        Checked dictionaries of one shape (and, for ``Kron``, one factor structure).
-
-    Attributes
-    ----------
-    ops : list
-        The dictionaries.
-    shape : tuple of int
-        ``(M, N)`` of each.
-    """
+    """The checked dictionaries ``ops`` of ``T`` tasks, one per column of the measurements,
+    of one shape ``(M, N)`` (and, for ``Kron``, one factor structure)."""
 
     def __init__(self, ops: Sequence[Any]) -> None:
         self.ops = list(ops)

@@ -66,27 +66,10 @@ class Problem:
 
 
 def check_int(name: str, value: object, *, minimum: int) -> int:
-    """``value`` as an ``int`` after checking that it is an integer ``≥ minimum``.
+    """``value`` as an ``int``: a Python or NumPy integer (``bool`` is refused) ``≥ minimum``.
 
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the message.
-    value : object
-        Python or NumPy integer (``bool`` is refused).
-    minimum : int
-        Smallest allowed value.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    TypeError
-        Not an integer.
-    ValueError
-        Below ``minimum``.
+    Raises ``TypeError`` for a non-integer and ``ValueError`` below ``minimum``; the messages
+    name the argument ``name``.
     """
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -104,29 +87,11 @@ def check_real(
     open_low: bool = False,
     open_high: bool = False,
 ) -> float:
-    """``value`` as a ``float`` after checking that it is a finite real number in an interval.
+    """``value`` as a ``float``: a finite real number between ``low`` and ``high``.
 
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the message.
-    value : object
-        The value to check.
-    low, high : float
-        The bounds, closed unless ``open_low`` / ``open_high``.
-    open_low, open_high : bool
-        Exclude that bound.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    TypeError
-        Not a real number.
-    ValueError
-        NaN, infinite or out of bounds (the message names the interval).
+    The bounds are closed unless ``open_low`` / ``open_high``. Raises ``TypeError`` for a
+    non-real number and ``ValueError`` for NaN, inf or a value out of bounds; the messages
+    name the argument ``name`` (and the interval).
     """
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
@@ -145,15 +110,8 @@ def check_real(
 
 
 def check_array(a: ArrayLike, what: str) -> NDArray:
-    """``a`` as a numeric array with finite entries.
-
-    Raises
-    ------
-    TypeError
-        A non-numeric (or boolean) dtype.
-    ValueError
-        NaN or infinite entries.
-    """
+    """``a`` as a numeric array with finite entries (``TypeError`` for a non-numeric or
+    boolean dtype, ``ValueError`` for NaN or inf; the messages name it ``what``)."""
     arr = np.asarray(a)
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_):
         raise TypeError(f"{what} must be numeric, got dtype {arr.dtype}")
@@ -166,12 +124,8 @@ def check_factors(factors: Kron | Sequence[ArrayLike], *, finite: bool = True) -
     """The Kronecker dictionary of ``factors``, each checked for finite numeric entries
     (``finite=False``: shapes only, for a caller that never reads the values).
 
-    Raises
-    ------
-    TypeError
-        Not a :class:`~krosbl.Kron` or a sequence of matrices.
-    ValueError
-        No factors, or a factor that is empty, not 2-D or not finite.
+    Raises ``TypeError`` for neither a :class:`~krosbl.Kron` nor a sequence of matrices and
+    ``ValueError`` for no factors, or a factor that is empty, not 2-D or not finite.
     """
     if isinstance(factors, Kron):
         for i, f in enumerate(factors.factors):
@@ -195,30 +149,13 @@ def check_factors(factors: Kron | Sequence[ArrayLike], *, finite: bool = True) -
 def check_dictionary(
     A: Any, *, kronecker: bool = False, operator: bool = True, finite: bool = True
 ) -> Dictionary:
-    """Turn ``A`` into a :class:`Kron`, a dense matrix or a linear operator, and check it.
+    """Turn ``A`` (a :class:`Kron`, its factors, a matrix or an operator) into a checked
+    :class:`Kron`, dense matrix or linear operator.
 
-    Parameters
-    ----------
-    A : Kron, sequence of array_like, ndarray or LinearOperator
-        The dictionary or its Kronecker factors.
-    kronecker : bool
-        Whether the caller needs the Kronecker factors.
-    operator : bool
-        Whether a generic ``LinearOperator`` will do (methods that form a Gram need a
-        ``Kron`` or a matrix).
-    finite : bool
-        Check that the entries are finite (``False``: shapes and types only).
-
-    Returns
-    -------
-    Kron, ndarray or LinearOperator
-
-    Raises
-    ------
-    TypeError
-        An unsupported type.
-    ValueError
-        Empty or non-finite factors, or a dense matrix where factors are needed.
+    ``kronecker``: the caller needs the factors; ``operator``: a generic ``LinearOperator``
+    will do (methods that form a Gram need a ``Kron`` or a matrix); ``finite=False`` checks
+    shapes and types only. Raises ``TypeError`` for an unsupported type and ``ValueError`` for
+    empty or non-finite factors, or a dense matrix where factors are needed.
     """
     if isinstance(A, Kron) or (isinstance(A, Sequence) and not isinstance(A, str)):
         return check_factors(A, finite=finite)
@@ -248,15 +185,9 @@ def check_measurements(y: ArrayLike, n_rows: int, *, snapshots: bool = False) ->
     """``y`` checked: numeric, finite, one value per dictionary row.
 
     With ``snapshots``, a 2-D ``y`` of shape ``(n_rows, T)`` is kept as ``T`` snapshots (a
-    row vector ``(1, n_rows)`` is still one vector); otherwise ``y`` is made flat.
-
-    Raises
-    ------
-    TypeError
-        A non-numeric dtype.
-    ValueError
-        Not a vector (or, with ``snapshots``, a matrix with one row per dictionary row), NaN
-        or inf, or a length other than ``n_rows``.
+    row vector ``(1, n_rows)`` is still one vector); otherwise ``y`` is made flat. Raises
+    ``TypeError`` for a non-numeric dtype and ``ValueError`` for NaN or inf, a length other
+    than ``n_rows`` or not a vector (with ``snapshots``: nor a matrix of ``n_rows`` rows).
     """
     arr = np.asarray(y)
     if snapshots and arr.ndim == 2 and arr.shape != (1, n_rows):
@@ -277,15 +208,8 @@ def check_measurements(y: ArrayLike, n_rows: int, *, snapshots: bool = False) ->
 
 
 def check_noise_var(noise_var: Any) -> float | None:
-    """``None`` or a finite real number ``> 0`` (the one contract of every method).
-
-    Raises
-    ------
-    TypeError
-        Not a real number.
-    ValueError
-        NaN, infinite or ``≤ 0``.
-    """
+    """``None`` or a finite real number ``> 0`` (the one contract of every method): else
+    ``TypeError`` (not a real number) or ``ValueError`` (NaN, inf or ``≤ 0``)."""
     if noise_var is None:
         return None
     if isinstance(noise_var, bool) or not isinstance(noise_var, Real):

@@ -12,9 +12,7 @@ Real and complex problems share one code path; the estimate's dtype is
 
 from __future__ import annotations
 
-from .fit import GreedyFit
 from .kronecker import kron_omp
-from .matching_pursuit import omp
-from .oracle import oracle_ls
+from .matching_pursuit import GreedyFit, omp, oracle_ls
 
 __all__ = ["GreedyFit", "kron_omp", "omp", "oracle_ls"]

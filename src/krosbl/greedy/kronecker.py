@@ -1,9 +1,4 @@
-"""Kronecker orthogonal matching pursuit (:func:`kron_omp`; Caiafa & Cichocki 2013).
-
-Selects one index per factor per iteration from the correlations of the residual tensor
-with every factor, and refits on the grid of the selections with per-factor
-pseudo-inverses; neither the full dictionary nor the selected sub-dictionary is formed.
-"""
+"""Kronecker orthogonal matching pursuit (:func:`kron_omp`; Caiafa & Cichocki 2013)."""
 
 from __future__ import annotations
 
@@ -17,7 +12,7 @@ from numpy.typing import ArrayLike
 from krosbl.operators import Kron, multi_mode_product
 from krosbl.validation import check_factors, check_measurements
 
-from .fit import GreedyFit
+from .matching_pursuit import GreedyFit
 
 __all__ = ["kron_omp"]
 
@@ -116,9 +111,7 @@ def kron_omp(
     y_norm = float(np.linalg.norm(y_arr))
     sel: list[list[int]] = [[] for _ in mats]
     coef = np.zeros((0,) * n_fac, dtype=dtype)
-    R = Y
-    err_norm = y_norm
-    n_iter = 0
+    R, err_norm, n_iter = Y, y_norm, 0
     if y_norm > 0:
         while True:
             n_iter += 1
@@ -166,8 +159,6 @@ def _sparsity_caps(
     for i, s in enumerate(caps):
         if s < 1:
             raise ValueError(f"sparsity level {s} of factor {i} must be at least 1")
-    # A factor has only N_i columns to select: a larger level changes nothing but the stop
-    # (at |S_i| = N_i, instead of one more iteration that adds nothing), so it is capped.
     return tuple(min(s, n) for s, n in zip(caps, in_shape, strict=True))
 
 

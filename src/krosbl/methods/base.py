@@ -1,11 +1,8 @@
 """What a recovery method is: its name, the settings it reads (with neutral defaults), and
 its solve.
 
-:class:`Method` is the interface :func:`krosbl.recover` and the estimators call.
-:class:`EMMethod` is every sparse-Bayesian-learning method: a prior and an M-step rule handed
-to the one EM loop (:func:`krosbl.em.run_em`), with the shared scale normalisation and the
-posterior variances. A new method is one module with a subclass and one line in the registry
-(:mod:`krosbl.methods`).
+:class:`Method` is the interface :func:`krosbl.recover` and the estimators call;
+:class:`EMMethod` is every sparse-Bayesian-learning method, run by :func:`krosbl.em.run_em`.
 """
 
 from __future__ import annotations
@@ -29,13 +26,7 @@ from ..settings import SolverSettings
 from ..tasks import Tasks
 from ..validation import Problem
 
-__all__ = [
-    "EM_DEFAULTS",
-    "EMMethod",
-    "Method",
-    "normalized_problem",
-    "numerical_breakdown",
-]
+__all__ = ["EM_DEFAULTS", "EMMethod", "Method", "normalized_problem", "numerical_breakdown"]
 
 Callback = Callable[[int, Any, Any], None]
 

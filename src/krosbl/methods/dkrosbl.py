@@ -28,18 +28,14 @@ class DKroSBLMethod(Method):
 
     Scale-equivariant by construction (each factor is balanced before its SBL), so it reads
     no ``normalize``. ``n_iter`` is the largest factor's iteration count (each factor's is in
-    ``details["factor_iterations"]``); ``details`` also holds the rank-one diagnostics.
-    Refinement is off by default: on the paper's IRS and synthetic suites it made the mean
-    NMSE worse (see the docs page "Beyond the paper").
+    ``details["factor_iterations"]``); ``details`` also holds the rank-one diagnostics. The
+    refinement (off by default: it made the mean NMSE worse on the paper's IRS and synthetic
+    suites, docs page "Beyond the paper") runs the M-step rule of ``refine_method`` on that
+    method's defaults.
 
-    Several snapshots (``y`` of shape ``(M, T)``) or tasks (:func:`krosbl.recover_tasks`)
-    whose unknowns share their factor supports run
-    :func:`~krosbl.dkrosbl.solve_dkrosbl_joint`: ``x`` and ``x_var`` have one column per
-    snapshot (each its own scale), ``gammas`` is ``None`` and ``details["columns"]`` holds each
-    column's diagnostics.
-
-    The refinement runs the M-step rule of the registry's ``refine_method``, on that method's
-    defaults.
+    Several snapshots or tasks run :func:`~krosbl.dkrosbl.solve_dkrosbl_joint`: ``x`` and
+    ``x_var`` have one column per snapshot (each its own scale), ``gammas`` is ``None`` and
+    ``details["columns"]`` holds each column's diagnostics.
 
     Parameters
     ----------
@@ -102,32 +98,15 @@ class DKroSBLMethod(Method):
         if problem.y.ndim == 2:
             return self._joint(problem, settings)
         assert isinstance(problem.op, Kron)
-        return self._result(
-            solve_dkrosbl(problem.y, problem.op, problem.noise_var, **self._options(settings)),
-            settings,
-        )
+        fit = solve_dkrosbl(problem.y, problem.op, problem.noise_var, **self._options(settings))
+        return self._result([fit], settings)
 
     def _joint(self, problem: Problem, settings: SolverSettings) -> Result:
         op = problem.op
         listed = op.ops if isinstance(op, Tasks) else [op] * problem.y.shape[1]
         ops = [o for o in listed if isinstance(o, Kron)]  # a Kronecker method: every one
         fits = solve_dkrosbl_joint(problem.y, ops, problem.noise_var, **self._options(settings))
-        return Result(
-            x=np.column_stack([f.x for f in fits]),
-            method=self.name,
-            support=fits[0].support,
-            n_iter=max(max(f.n_iter) for f in fits),
-            converged=all(f.converged for f in fits),
-            noise_var=fits[0].noise_var,
-            noise_learned=fits[0].noise_learned,
-            time_s=sum(f.time_s for f in fits),
-            x_var=np.column_stack([f.x_var for f in fits]),
-            gammas=None,
-            gamma=None,
-            settings=settings,
-            message=next((f.message for f in fits if f.message), ""),
-            details={"columns": [f.details for f in fits]},
-        )
+        return self._result(fits, settings, joint=True)
 
     def solve_batch(
         self, problems: list[Problem], settings: SolverSettings, *, shared: bool
@@ -139,29 +118,30 @@ class DKroSBLMethod(Method):
         if shared:
             ops = [ops[0]] * len(ops)
         fits = solve_dkrosbl_batch(
-            [p.y for p in problems],
-            ops,
-            [p.noise_var for p in problems],
-            **self._options(settings),
+            [p.y for p in problems], ops, [p.noise_var for p in problems], **self._options(settings)
         )
-        return [self._result(fit, settings) for fit in fits]
+        return [self._result([fit], settings) for fit in fits]
 
-    def _result(self, fit: DKroSBLFit, settings: SolverSettings) -> Result:
+    def _result(
+        self, fits: list[DKroSBLFit], settings: SolverSettings, joint: bool = False
+    ) -> Result:
+        """The :class:`Result` of one fit, or of the per-column ``fits`` of a joint solve."""
+        first = fits[0]
         return Result(
-            x=fit.x,
+            x=np.column_stack([f.x for f in fits]) if joint else first.x,
             method=self.name,
-            support=fit.support,
-            n_iter=max(fit.n_iter),
-            converged=fit.converged,
-            noise_var=fit.noise_var,
-            noise_learned=fit.noise_learned,
-            time_s=fit.time_s,
-            x_var=fit.x_var,
-            gammas=fit.gammas,
+            support=first.support,
+            n_iter=max(max(f.n_iter) for f in fits),
+            converged=all(f.converged for f in fits),
+            noise_var=first.noise_var,
+            noise_learned=first.noise_learned,
+            time_s=sum(f.time_s for f in fits),
+            x_var=np.column_stack([f.x_var for f in fits]) if joint else first.x_var,
+            gammas=None if joint else first.gammas,
             gamma=None,
             settings=settings,
-            message=fit.message,
-            details=fit.details,
+            message=next((f.message for f in fits if f.message), ""),
+            details={"columns": [f.details for f in fits]} if joint else first.details,
         )
 
     def memory(self, op: Any) -> int:

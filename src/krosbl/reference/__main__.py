@@ -1,9 +1,5 @@
-"""``python -m krosbl.reference [DIR] [--json PATH] [--estimates OUT_DIR]``.
-
-Runs the standalone entry point :func:`krosbl.reference.main` and exits with its code: 0 when
-every row of every fixture in ``DIR`` (default: the fixtures installed with krosbl) is ok, 1
-when a row fails, 2 when ``DIR`` holds no fixture.
-"""
+"""``python -m krosbl.reference [DIR] [--json PATH] [--estimates OUT_DIR]``: runs
+:func:`krosbl.reference.main` and exits with its code."""
 
 from __future__ import annotations
 

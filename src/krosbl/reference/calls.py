@@ -1,10 +1,4 @@
-"""Which krosbl call reproduces which solver row of a fixture.
-
-Each solver tag of a fixture (``svd``, ``pc08``, ``ksbl_un``, ``komp``, …) maps to a krosbl
-method, whether the noise variance is learned, and per-tag overrides; :func:`cases` turns the
-tags of a :class:`~krosbl.reference.Fixture` into :class:`Case` records (preset plus the
-fixture's iteration cap) and :func:`solve` runs one of them on the fixture's stored inputs.
-"""
+"""Which krosbl call reproduces which solver row of a fixture (:func:`cases`, :func:`solve`)."""
 
 from __future__ import annotations
 
@@ -75,10 +69,7 @@ class Case:
 
 def _max_iter(fixture: Fixture, tag: str) -> int | None:
     solver = fixture.params["solvers"][tag]
-    if fixture.kind == "irs":
-        value = solver.get("numItr")
-    else:
-        value = solver.get("args", {}).get("R_max")
+    value = solver.get("numItr") if fixture.kind == "irs" else solver.get("args", {}).get("R_max")
     return None if value is None else int(value)
 
 
@@ -91,10 +82,8 @@ def _case(fixture: Fixture, tag: str) -> Case:
         base = irs_settings(method, fixture.snr_db)
         if base is None:
             raise ValueError(f"no IRS preset for method {method!r}")
-    elif learned:
-        base = presets.get("learned-noise-measurements", method)
     else:
-        base = presets.get("synthetic", method)
+        base = presets.get("learned-noise-measurements" if learned else "synthetic", method)
     changes = dict(overrides)
     cap = _max_iter(fixture, tag)
     if cap is not None and method not in _GREEDY:
@@ -121,10 +110,8 @@ def cases(fixture: Fixture) -> list[Case]:
 
     Notes
     -----
-    Synthetic rows use the ``"synthetic"`` preset (known ``σ²``) or
-    ``"learned-noise-measurements"`` (``*_un``, the settings of the paper's Fig. 5); IRS rows use
-    :func:`krosbl.irs.irs_settings` (``"irs-high-snr"`` for SVD-KroSBL at ≥ 25 dB). The
-    iteration cap is the JSON's ``args.R_max`` (synthetic) or ``numItr`` (IRS).
+    The presets and iteration caps are those of :doc:`/reference-fixtures`, "How each row is
+    run".
     """
     return [_case(fixture, tag) for tag in fixture.tags]
 

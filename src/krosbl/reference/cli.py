@@ -1,12 +1,4 @@
-"""The ``krosbl verify-reference`` command and the standalone ``python -m krosbl.reference``.
-
-:func:`register` adds the subcommand to the ``krosbl`` command line (:mod:`krosbl.cli`),
-:func:`main` is the standalone entry point; both verify every fixture of a directory, print
-the table, optionally write the rows as JSON and the estimates as ``.npy`` files, and exit
-with 0 (all rows ok), 1 (a row failed) or 2 (no fixture). Without a directory they verify the
-fixtures installed with krosbl (:data:`~krosbl.reference.FIXTURES_DIR`). Both need only NumPy
-and SciPy.
-"""
+"""The ``krosbl verify-reference`` command and the standalone ``python -m krosbl.reference``."""
 
 from __future__ import annotations
 
@@ -19,8 +11,7 @@ from pathlib import Path
 from ..cli import discard_stdout
 from ..cli_types import output_dir, output_file
 from .fixtures import FIXTURES_DIR, find_fixtures
-from .report import format_table, rows_to_json
-from .rows import Row
+from .rows import format_table, rows_to_json
 from .verify import verify_fixture
 
 __all__ = ["main", "register"]
@@ -39,9 +30,7 @@ def _command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    rows: list[Row] = []
-    for npz in fixtures:
-        rows.extend(verify_fixture(npz, estimates_dir=args.estimates))
+    rows = [row for npz in fixtures for row in verify_fixture(npz, estimates_dir=args.estimates)]
     if args.json is not None:  # before the table: a reader that stops early loses no file
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -85,8 +74,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     Notes
     -----
     ``krosbl verify-reference [DIR] [--json PATH] [--estimates OUT_DIR]`` prints one row per
-    (fixture, solver) and exits with 1 if any row fails, 0 otherwise (2 if ``DIR`` holds no
-    fixture). ``DIR`` defaults to the fixtures installed with krosbl.
+    (fixture, solver) and exits with 0 when every row is ok, 1 when a row fails, 2 when ``DIR``
+    (default: the fixtures installed with krosbl) holds no fixture.
     """
     parser = subparsers.add_parser(
         "verify-reference",

@@ -1,11 +1,4 @@
-"""Reference fixtures on disk: the :class:`Fixture` record and how a directory is read.
-
-A fixture is the pair ``<name>.npz`` (inputs and stored outputs) and ``<name>.json`` (problem,
-per-solver call and constants); :func:`find_fixtures` lists the pairs of a directory and
-:func:`load_fixture` reads one into a :class:`Fixture`, telling an IRS problem from a synthetic
-one by the factor arrays it holds. The six fixtures of the authors' code ship with krosbl, in
-:data:`FIXTURES_DIR` (its ``README.md`` describes the format).
-"""
+"""Reference fixtures on disk: the :class:`Fixture` record and how a directory is read."""
 
 from __future__ import annotations
 

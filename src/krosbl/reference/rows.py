@@ -1,18 +1,22 @@
-"""The outcome of one (fixture, solver) comparison and the tolerances it is judged by.
-
-:class:`Row` holds every measured difference of a row (``None`` where a check does not apply)
-and whether the row passed; :data:`RTOL` is the relative tolerance of every comparison, relaxed
-to :data:`DENSE_HIGH_SNR_RTOL` for classic SBL from :data:`DENSE_HIGH_SNR_DB` on.
-"""
+"""The outcome of one (fixture, solver) comparison, the tolerances it is judged by, and the
+rows as a plain-text table or a JSON-ready list."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DENSE_HIGH_SNR_DB", "DENSE_HIGH_SNR_RTOL", "RTOL", "Row"]
+__all__ = [
+    "DENSE_HIGH_SNR_DB",
+    "DENSE_HIGH_SNR_RTOL",
+    "RTOL",
+    "Row",
+    "format_table",
+    "rows_to_json",
+]
 
 
 #: Relative tolerance of every comparison (README "How to compare").
@@ -94,10 +98,58 @@ class Row:
 
     def as_dict(self) -> dict[str, Any]:
         """The row as a JSON-ready dict (non-finite floats become ``None``)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                value = None
-            out[f.name] = value
-        return out
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        bad = [k for k, v in values.items() if isinstance(v, float) and not math.isfinite(v)]
+        return values | dict.fromkeys(bad)
+
+
+def rows_to_json(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """Rows as a JSON-ready list of dicts (``None`` where a field does not apply).
+
+    Parameters
+    ----------
+    rows : iterable of Row
+
+    Returns
+    -------
+    list of dict
+        :meth:`Row.as_dict <krosbl.reference.rows.Row.as_dict>` of each row, in order.
+    """
+    return [row.as_dict() for row in rows]
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1e}"
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A plain-text table with one line per row and a summary line.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+
+    Returns
+    -------
+    str
+    """
+    head = (
+        f"{'fixture':10s} {'solver':8s} {'keys':5s} {'rel_err':>8s} {'n_iter':>7s} "
+        f"{'support':>7s} {'noise':>8s} {'gamma':>8s} {'nmse_err':>8s} {'H_err':>8s} "
+        f"{'time':>6s}  status"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        n_iter = "-" if r.n_iter is None else f"{r.n_iter}/{r.n_iter_ref}"
+        support = {None: "-", True: "same", False: "DIFF"}[r.support_equal]
+        secs = "-" if r.seconds is None else f"{r.seconds:.1f}s"
+        status = "ok" if r.ok else f"FAIL: {r.reason}"
+        lines.append(
+            f"{r.fixture:10s} {r.solver:8s} {r.target or '-':5s} {_fmt(r.rel_error):>8s} "
+            f"{n_iter:>7s} {support:>7s} {_fmt(r.noise_rel_error):>8s} "
+            f"{_fmt(r.gamma_rel_error):>8s} {_fmt(r.nmse_rel_error):>8s} "
+            f"{_fmt(r.channel_rel_error):>8s} {secs:>6s}  {status}"
+        )
+    n_bad = sum(not r.ok for r in rows)
+    lines.append(f"{len(rows)} rows: {len(rows) - n_bad} ok, {n_bad} failed")
+    return "\n".join(lines)
