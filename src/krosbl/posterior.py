@@ -366,9 +366,17 @@ class _KeptColumns:
             inverse = _inverse_from_cholesky(chol)
             return np.real(self.kron.adjoint_quadratic_diag(inverse))[self.keep]
         dtype = np.result_type(chol, self.dense)
-        trtrs = lapack("trtrs", dtype)
-        whitened = trtrs(chol.astype(dtype, copy=False), self.dense, lower=1)[0]
+        whitened = _lapack("trtrs", dtype, chol.astype(dtype, copy=False), self.dense, lower=1)
         return np.sum(np.abs(whitened) ** 2, axis=0)
+
+
+def _lapack(name: str, dtype: np.dtype, *args: Any, **kwargs: Any) -> Any:
+    """LAPACK ``?name`` for ``dtype`` called on ``args``; a non-zero ``info`` is a
+    ``LinAlgError``."""
+    *out, info = lapack(name, dtype)(*args, **kwargs)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"LAPACK ?{name} failed (info {info})")
+    return out[0] if len(out) == 1 else out
 
 
 def _cholesky(matrix: NDArray) -> NDArray:
@@ -376,20 +384,14 @@ def _cholesky(matrix: NDArray) -> NDArray:
     ``FloatingPointError``, one that is not positive definite a ``LinAlgError``."""
     if not np.isfinite(matrix).all():
         raise FloatingPointError(f"the posterior's covariance is not finite: {RESCALE_HINT}")
-    chol, info = lapack("potrf", matrix.dtype)(matrix, lower=1, clean=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
-    return chol
+    return _lapack("potrf", matrix.dtype, matrix, lower=1, clean=1)
 
 
 def _cho_solve(chol: NDArray, b: NDArray) -> NDArray:
     """``(LLᴴ)⁻¹ b`` from the lower Cholesky factor (LAPACK ``?potrs``), in the dtype of
     ``L`` and ``b`` together (a real factor with complex data solves in complex)."""
     dtype = np.result_type(chol, b)
-    x, info = lapack("potrs", dtype)(chol.astype(dtype, copy=False), b, lower=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"Cholesky solve failed (LAPACK info {info})")
-    return x
+    return _lapack("potrs", dtype, chol.astype(dtype, copy=False), b, lower=1)
 
 
 def _cholesky_rcond(matrix: NDArray) -> tuple[NDArray | None, float]:
@@ -397,12 +399,10 @@ def _cholesky_rcond(matrix: NDArray) -> tuple[NDArray | None, float]:
     ``?pocon``); ``(None, 0.0)`` when ``matrix`` is not numerically positive definite."""
     try:
         chol = _cholesky(matrix)
+        anorm = float(np.abs(matrix).sum(axis=0).max())
+        return chol, float(_lapack("pocon", chol.dtype, chol, anorm, uplo="L"))
     except np.linalg.LinAlgError:
         return None, 0.0
-    pocon = lapack("pocon", chol.dtype)
-    anorm = float(np.abs(matrix).sum(axis=0).max())
-    rcond, info = pocon(chol, anorm, uplo="L")
-    return (chol, float(rcond)) if info == 0 else (None, 0.0)
 
 
 def _inverse_from_cholesky(chol: NDArray) -> NDArray:
@@ -411,23 +411,10 @@ def _inverse_from_cholesky(chol: NDArray) -> NDArray:
     LAPACK ``?potri`` (``L⁻¹``, then ``L⁻ᴴL⁻¹``) does a third of the work of solving against
     the identity; it fills the lower triangle, and the upper one is its conjugate transpose.
     """
-    potri = lapack("potri", chol.dtype)
-    lower, info = potri(chol, lower=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"inverse from the Cholesky factor failed (LAPACK info {info})")
+    lower = _lapack("potri", chol.dtype, chol, lower=1)
     full = lower + lower.conj().T
     full.flat[:: full.shape[0] + 1] = lower.diagonal().real
     return full
-
-
-def _triangular_inverse(chol: NDArray) -> NDArray:
-    """``L⁻¹`` of a lower triangular ``L`` by LAPACK ``?trtri`` (``K³/3``, a third of a
-    triangular solve against the identity)."""
-    trtri = lapack("trtri", chol.dtype)
-    inverse, info = trtri(chol, lower=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"triangular inverse failed (LAPACK info {info})")
-    return inverse
 
 
 def _add_to_diagonal(matrix: NDArray, value: float | NDArray) -> None:
@@ -493,7 +480,7 @@ def _coefficient_form(
     root_each = _per_row(root, aty)
     core = _cho_solve(chol, root_each * aty)
     mean = root_each * core / noise_var
-    sigma_diag = gamma * np.sum(np.abs(_triangular_inverse(chol)) ** 2, axis=0)
+    sigma_diag = gamma * np.sum(np.abs(_lapack("trtri", chol.dtype, chol, lower=1)) ** 2, axis=0)
     logdet = len(y) * np.log(noise_var) + 2 * np.sum(np.log(np.abs(np.diag(chol))))
     quad = (np.sum(np.abs(y) ** 2) - np.real(np.vdot(aty, mean))) / noise_var
     quad /= snapshot_count(y)
