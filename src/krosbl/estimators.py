@@ -1,8 +1,7 @@
 """Estimator classes in the scikit-learn style, one per method, all thin over :func:`recover`.
 
 Every setting the method reads is a constructor parameter with the method's neutral default;
-the constructor and each class's ``Parameters`` are built from the method's declaration
-(:mod:`krosbl.methods`), so they cannot drift apart.
+constructor and ``Parameters`` are built from the method's declaration (:mod:`krosbl.methods`).
 """
 
 from __future__ import annotations
@@ -109,7 +108,7 @@ class _Recovery:
         Parameters
         ----------
         deep : bool
-            Unused (no nested estimators); kept for the protocol.
+            Unused (no nested estimators).
 
         Returns
         -------
@@ -157,8 +156,7 @@ class _Recovery:
         A : Kron, list of array_like or ndarray
             Dictionary or its Kronecker factors.
         y : array_like, shape (M,) or (M, T)
-            Measurements; ``T`` columns are snapshots sharing one support (SBL methods),
-            and ``coef_`` then has shape ``(N, T)``.
+            Measurements; ``T`` columns are snapshots sharing one support (``coef_``: ``(N, T)``).
 
         Returns
         -------
