@@ -74,8 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     Notes
     -----
     ``krosbl verify-reference [DIR] [--json PATH] [--estimates OUT_DIR]`` prints one row per
-    (fixture, solver) and exits with 0 when every row is ok, 1 when a row fails, 2 when ``DIR``
-    (default: the fixtures installed with krosbl) holds no fixture.
+    (fixture, solver) and exits with 0 when every row is ok, 1 when one fails, 2 without any.
     """
     parser = subparsers.add_parser(
         "verify-reference",
