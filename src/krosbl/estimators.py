@@ -90,13 +90,8 @@ class _Recovery:
         __init__.__doc__ = f"Set the parameters of :class:`{cls.__name__}`."
         cls.__init__ = __init__  # type: ignore[assignment,method-assign]
         head, sep, examples = (cls.__doc__ or "").partition("\n    Examples\n")
-        cls.__doc__ = (
-            head.rstrip()
-            + "\n"
-            + _parameters_doc(cls._method, takes_noise)
-            + _ATTRIBUTES
-            + (sep + examples.rstrip(" ") if sep else "")
-        )
+        doc, tail = _parameters_doc(cls._method, takes_noise), sep + examples.rstrip(" ")
+        cls.__doc__ = f"{head.rstrip()}\n{doc}{_ATTRIBUTES}{tail}"
 
     @classmethod
     def _get_param_names(cls) -> list[str]:

@@ -208,13 +208,8 @@ def check_noise_var(noise_var: Any) -> float | None:
 
 
 def check_support(support: ArrayLike | None, n_cols: int) -> NDArray[np.intp]:
-    """A true support: flat indices (or a boolean mask), unique and in range.
-
-    Raises
-    ------
-    ValueError
-        Missing, empty, not 1-D, not integer, out of range or with duplicates.
-    """
+    """A true support: flat indices (or a boolean mask), unique and in range; else
+    ``ValueError`` (missing, empty, not 1-D, not integer, out of range or duplicates)."""
     if support is None:
         raise ValueError("oracle least squares needs a support: pass support=... (flat indices)")
     idx = np.asarray(support)

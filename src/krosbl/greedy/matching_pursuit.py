@@ -33,8 +33,7 @@ class _Dictionary:
             shape, dtype = A.shape, np.dtype(A.dtype)
         elif isinstance(A, LinearOperator):
             self._op = A
-            shape = A.shape
-            dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+            shape, dtype = A.shape, np.dtype(A.dtype)  # no dtype (None): float64
         elif sp.issparse(A):
             self._sparse = sp.csc_array(A)
             shape, dtype = self._sparse.shape, self._sparse.dtype
@@ -199,8 +198,7 @@ def omp(
 
     basis = _Basis(y_vec, cap)
     chosen: list[int] = []
-    r = y_vec.copy()
-    r_norm = y_norm
+    r, r_norm = y_vec.copy(), y_norm
     while r_norm > floor and len(chosen) < cap:
         score = _scores(dic, r)
         j = int(np.argmax(score))

@@ -94,11 +94,8 @@ class Method(ABC):
     def solve_batch(
         self, problems: list[Problem], settings: SolverSettings, *, shared: bool
     ) -> list[Result] | None:
-        """Solve checked problems (non-zero ``y``, dictionaries of one shape) together, or
-        return ``None`` to have :func:`krosbl.recover_batch` call :meth:`solve` on each.
-
-        ``shared``: every problem has the same dictionary.
-        """
+        """Solve checked problems (non-zero ``y``, dictionaries of one shape; ``shared``: the
+        same one) together, or return ``None`` to have :meth:`solve` called on each."""
         return None
 
     def memory(self, op: Any) -> int:
