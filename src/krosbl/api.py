@@ -130,8 +130,8 @@ def recover(
         One of :func:`krosbl.available_methods` (``"svd-krosbl"``, ``"am-krosbl"``, ``"pc-krosbl"``,
         ``"ksbl"``, ``"sbl"``, ``"pc-sbl"``, ``"kron-omp"``, ``"omp"``, ``"oracle-ls"``).
     noise_var : float or None
-        Known noise variance ``σ² > 0``; ``None`` learns it by EM (SBL family). OMP
-        stops at ``‖r‖ ≤ σ√M``; Kronecker OMP and oracle least squares do not use it.
+        Known noise variance ``σ² > 0``; ``None`` learns it by EM (SBL family). OMP stops at
+        ``‖r‖ ≤ σ√M``; Kronecker OMP and oracle least squares do not use it.
     settings : SolverSettings or str, optional
         Solver settings of this method or the name of a preset (see :mod:`krosbl.presets`,
         e.g. ``"irs"`` for the paper's IRS rows); default: the method's neutral defaults.
@@ -146,8 +146,7 @@ def recover(
         the kept columns, e.g. to record statistics of ``Λ = d + |μ|²``; read-only.
     **overrides
         Settings the method reads, e.g. ``max_iter=50`` (``krosbl.SolverSettings(method)``
-        shows them with their defaults); one it does not read is a ``TypeError`` that lists
-        those it reads.
+        shows them with their defaults).
 
     Returns
     -------
@@ -161,17 +160,17 @@ def recover(
         out of range, ``support`` given to a method other than ``"oracle-ls"`` (or missing
         for it).
     TypeError
-        A setting the method does not read, or an argument of the wrong type.
+        A setting the method does not read (the message lists those it reads), or an
+        argument of the wrong type.
     FloatingPointError
         The iteration left floating point (a non-finite posterior, a failed factorisation,
         pruning that removes every entry): ``y``, ``A`` and ``noise_var`` need rescaling.
 
     Notes
     -----
-    Model ``y = (A_1 ⊗ … ⊗ A_I) x + n``, ``x ~ N(0, diag γ)``. The Kronecker methods constrain
-    ``γ = γ_1 ⊗ … ⊗ γ_I`` and never form the Kronecker product: the E-step uses per-factor
-    eigendecompositions and mode products. A dtype mix (real ``A``, complex ``y``) is solved in
-    complex arithmetic.
+    Model ``y = (A_1 ⊗ … ⊗ A_I) x + n``, ``x ~ N(0, diag γ)``; the Kronecker methods constrain
+    ``γ = γ_1 ⊗ … ⊗ γ_I`` and never form the Kronecker product. Real ``A`` with complex ``y``
+    is solved in complex arithmetic.
 
     References
     ----------
@@ -234,8 +233,7 @@ def recover_tasks(
     Returns
     -------
     Result
-        ``x`` and ``x_var`` of shape ``(N, T)`` (each task has its own posterior), one
-        ``γ`` (or ``γ_i``) for all.
+        ``x`` and ``x_var`` of shape ``(N, T)``, one ``γ`` (or ``γ_i``) for all.
 
     Raises
     ------
@@ -246,12 +244,10 @@ def recover_tasks(
 
     Notes
     -----
-    Multi-task SBL ([1]_): the tasks share the prior ``x_t ~ N(0, diag(γ))`` (for the
-    Kronecker methods ``γ = γ_1 ⊗ … ⊗ γ_I``). Each E-step is the task's own posterior; the
-    M-steps see ``Λ = (1/T) Σ_t (d_t + |μ_t|²)``; a learned ``σ²`` uses the residual and
-    degrees of freedom averaged over the tasks (:mod:`krosbl.tasks`). With one dictionary for
-    all, use :func:`recover` with ``Y`` of shape ``(M, T)`` (M-SBL), which shares the
-    factorisations.
+    Multi-task SBL ([1]_): the tasks share the prior ``x_t ~ N(0, diag(γ))``; each E-step is
+    the task's own posterior, the M-steps see ``Λ = (1/T) Σ_t (d_t + |μ_t|²)``, a learned
+    ``σ²`` averages residual and degrees of freedom over the tasks (:mod:`krosbl.tasks`).
+    With one dictionary for all, :func:`recover` with ``Y`` of shape ``(M, T)`` is faster.
 
     References
     ----------
@@ -295,7 +291,7 @@ def recover_tasks(
 
 
 def memory_estimate(A: Any, method: str = "svd-krosbl") -> int:
-    """Bytes one solve is expected to need at its peak, before running it.
+    """Bytes one solve is expected to need at its peak.
 
     Parameters
     ----------

@@ -77,9 +77,8 @@ def recover_batch(
     Y : array_like, shape (B, M)
         Measurements, one problem per row, real or complex.
     A : Kron, list of array_like, or sequence of them
-        One dictionary shared by every problem (as :func:`krosbl.recover` takes it), or a
-        sequence of ``B`` dictionaries (``Kron`` objects or factor lists) of equal shapes, one
-        per problem.
+        One dictionary shared by every problem (as :func:`krosbl.recover`), or ``B``
+        dictionaries (``Kron`` objects or factor lists) of equal shapes, one per problem.
     method : str
         One of :func:`krosbl.available_methods`.
     noise_var : float, sequence of float, or None
@@ -106,15 +105,11 @@ def recover_batch(
 
     Notes
     -----
-    Each method says how it solves a batch (``Method.solve_batch``). AM-KroSBL, SVD-KroSBL,
-    KSBL and PC-KroSBL (with a noise variance, given or learned) step every problem in one set
-    of batched array calls per EM iteration (stacked eigendecompositions, broadcast mode
-    products, one M-step on all problems' factors), so the fixed cost of each call is paid
-    once per batch. Each problem prunes and stops on its own: a pruned entry stays in the
-    arrays with variance 0 (entries every running problem has pruned are dropped), and a
-    problem that meets its tolerance leaves the batch. dKroSBL steps each factor's SBLs of all
-    problems together. The other methods, and noiseless settings, solve the problems one by
-    one. A batch pays when its problems are many and prune alike (docs/performance.md).
+    AM-KroSBL, SVD-KroSBL, KSBL and PC-KroSBL (not noiseless) step every problem in one set
+    of batched array calls per EM iteration (``Method.solve_batch``); each problem prunes and
+    stops on its own. dKroSBL steps each factor's SBLs of all problems together. The other
+    methods solve the problems one by one. A batch pays when its problems are many and prune
+    alike (docs/performance.md).
 
     References
     ----------

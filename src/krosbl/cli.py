@@ -1,9 +1,6 @@
-"""The ``krosbl`` command line: argument parsing only; the work lives in library modules.
-
-Subcommands are contributed by the modules that own them, each through a
-``register(subparsers)`` function; registering imports no optional dependency (a command
-imports what it needs when it runs, :func:`krosbl.extras.call_handler`).
-"""
+"""The ``krosbl`` command line: argument parsing only. Each module that owns a subcommand adds
+it with ``register(subparsers)``, which imports no optional dependency
+(:func:`krosbl.extras.call_handler`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Argument types shared by the ``krosbl`` subcommands.
-
-Each is an ``argparse`` ``type=`` callable: a bad value is an ``ArgumentTypeError``, which
-``argparse`` reports as a one-line usage error with exit code 2 *before* any work starts.
-"""
+"""Argument types (``argparse`` ``type=`` callables) shared by the ``krosbl`` subcommands: a
+bad value is a one-line usage error with exit code 2 *before* any work starts."""
 
 from __future__ import annotations
 
@@ -35,8 +32,8 @@ def positive_float(text: str) -> float:
     return value
 
 
-def _check_writable(path: Path, text: str) -> None:
-    """``path`` (a folder to write into, made if missing) can take a new file."""
+def _check_writable(path: Path, text: str) -> Path:
+    """``path`` (a folder to write into, made if missing), checked that it can take a file."""
     absolute = path.absolute()  # its last ancestor, the root, exists
     base = next(p for p in (absolute, *absolute.parents) if p.exists())
     if not base.is_dir():
@@ -48,13 +45,12 @@ def _check_writable(path: Path, text: str) -> None:
         raise argparse.ArgumentTypeError(
             f"cannot write {text!r}: {exc.strerror or exc} in {str(base)!r}"
         ) from None
+    return path
 
 
 def output_dir(text: str) -> Path:
     """A folder that exists and is writable, or can be created."""
-    path = Path(text)
-    _check_writable(path, text)
-    return path
+    return _check_writable(Path(text), text)
 
 
 def output_file(text: str) -> Path:

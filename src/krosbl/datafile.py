@@ -1,8 +1,5 @@
-"""Arrays from a user's data file: NumPy ``.npz`` or MATLAB ``.mat`` (up to v7).
-
-Every problem with the file or an array in it is a :class:`DataFileError` whose message names
-the file, the array and what to do, for ``krosbl solve`` to print as one line.
-"""
+"""Arrays from a user's data file: NumPy ``.npz`` or MATLAB ``.mat`` (up to v7). Every problem
+is a :class:`DataFileError` naming the file, the array and what to do, in one line."""
 
 from __future__ import annotations
 

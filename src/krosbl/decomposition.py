@@ -82,8 +82,7 @@ def _sequential_svd(tensor: NDArray) -> list[NDArray]:
 def _contract_all_but(tensor: NDArray, factors: list[NDArray], i: int) -> NDArray:
     """``T ×_{j≠i} ŷ_jᴴ`` (contract every axis but ``i`` with the conjugated factor)."""
     out = tensor
-    # Contract from the last axis down so the remaining axis indices stay valid.
-    for j in range(len(factors) - 1, -1, -1):
+    for j in reversed(range(len(factors))):  # last axis first: the others keep their index
         if j != i:
             out = np.tensordot(out, factors[j].conj(), axes=([j], [0]))
     return out
@@ -106,8 +105,7 @@ def rank_one_split(y: ArrayLike, shape: Sequence[int], *, hooi_sweeps: int = 0) 
     Parameters
     ----------
     y : array_like, shape (prod(shape),)
-        Measurements (real or complex); any array with ``prod(shape)`` entries is read in C
-        order.
+        Measurements (real or complex), any array of ``prod(shape)`` entries, C order.
     shape : sequence of int
         ``(M_1, …, M_I)``, the tensor shape of ``y`` (``I ≥ 1``).
     hooi_sweeps : int
@@ -133,10 +131,9 @@ def rank_one_split(y: ArrayLike, shape: Sequence[int], *, hooi_sweeps: int = 0) 
     ``r = ŷ_1 ∘ … ∘ ŷ_I`` (``vec r = ŷ_1 ⊗ … ⊗ ŷ_I``) is exact when ``T`` is rank one; the
     phases of the factors are arbitrary but cancel in ``r``.
 
-    A refinement sweep replaces, for ``i = 1 … I``,
-    ``ŷ_i ← T ×_{j≠i} ŷ_jᴴ / Π_{j≠i} ‖ŷ_j‖²``, the least-squares optimal ``ŷ_i`` for the
-    others fixed, so ``‖T − r‖`` never increases (the rank-one higher-order orthogonal
-    iteration, i.e. alternating least squares); the factors are renormalised after the sweep.
+    A refinement sweep (rank-one HOOI [2]_) sets ``ŷ_i ← T ×_{j≠i} ŷ_jᴴ / Π_{j≠i} ‖ŷ_j‖²``
+    for ``i = 1 … I`` (least-squares optimal, so ``‖T − r‖`` never increases), then
+    renormalises.
 
     References
     ----------

@@ -1,8 +1,7 @@
 """Estimator classes in the scikit-learn style, one per method, all thin over :func:`recover`.
 
 Every setting the method reads is a constructor parameter with the method's neutral default;
-the constructor and each class's ``Parameters`` are built from the method's declaration
-(:mod:`krosbl.methods`), so they cannot drift apart.
+constructor and ``Parameters`` are built from the method's declaration (:mod:`krosbl.methods`).
 """
 
 from __future__ import annotations
@@ -91,13 +90,8 @@ class _Recovery:
         __init__.__doc__ = f"Set the parameters of :class:`{cls.__name__}`."
         cls.__init__ = __init__  # type: ignore[assignment,method-assign]
         head, sep, examples = (cls.__doc__ or "").partition("\n    Examples\n")
-        cls.__doc__ = (
-            head.rstrip()
-            + "\n"
-            + _parameters_doc(cls._method, takes_noise)
-            + _ATTRIBUTES
-            + (sep + examples.rstrip(" ") if sep else "")
-        )
+        doc, tail = _parameters_doc(cls._method, takes_noise), sep + examples.rstrip(" ")
+        cls.__doc__ = f"{head.rstrip()}\n{doc}{_ATTRIBUTES}{tail}"
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -109,7 +103,7 @@ class _Recovery:
         Parameters
         ----------
         deep : bool
-            Unused (no nested estimators); kept for the protocol.
+            Unused (no nested estimators).
 
         Returns
         -------
@@ -157,8 +151,7 @@ class _Recovery:
         A : Kron, list of array_like or ndarray
             Dictionary or its Kronecker factors.
         y : array_like, shape (M,) or (M, T)
-            Measurements; ``T`` columns are snapshots sharing one support (SBL methods),
-            and ``coef_`` then has shape ``(N, T)``.
+            Measurements; ``T`` columns are snapshots sharing one support (``coef_``: ``(N, T)``).
 
         Returns
         -------

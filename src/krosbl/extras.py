@@ -1,10 +1,9 @@
 """Optional dependencies: which extra installs which package, and what a command says without it.
 
-``import krosbl`` and the solvers need only NumPy and SciPy. The experiment runner, its plots
-and summaries need the packages of the ``experiments`` extra; each command imports them when
-it runs, never when the command line is built, so ``krosbl --help`` works on a base install.
-:func:`call_handler` runs a command and turns the ``ModuleNotFoundError`` of such a package
-into one line naming the ``pip install`` that fixes it.
+The solvers need only NumPy and SciPy; the experiment commands import the packages of the
+``experiments`` extra when they run, so ``krosbl --help`` works on a base install.
+:func:`call_handler` turns the ``ModuleNotFoundError`` of such a package into one line naming
+the ``pip install`` that fixes it.
 
 Examples
 --------
@@ -92,15 +91,13 @@ def call_handler(
     Returns
     -------
     int
-        The handler's exit code, or 2 after printing to stderr, e.g.
-        ``krosbl run: error: needs pandas, part of the experiments extra: pip install
-        'krosbl[experiments]'``.
+        The handler's exit code, or 2 after printing to stderr, e.g. ``krosbl run: error:
+        needs pandas, part of the experiments extra: pip install 'krosbl[experiments]'``.
 
     Raises
     ------
     ModuleNotFoundError
-        If the missing module is not a package of an extra (an installation or krosbl bug;
-        its traceback is kept).
+        If the missing module is not a package of an extra (a bug; its traceback is kept).
     """
     try:
         return int(handler(args))

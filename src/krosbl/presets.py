@@ -1,10 +1,8 @@
-"""Named solver settings: every row of the paper's per-experiment settings table.
-
-A preset is a :class:`~krosbl.settings.SolverSettings` looked up by ``(experiment, method)``.
-The experiments use presets and nothing else; outside them every method runs on its own neutral
-defaults (``krosbl.SolverSettings(method)``). A preset spells out every setting the method
-reads, at the value of the authors' code, so that a change of a library default never changes
-a reproduction (and ``normalize`` is off: the authors' code works in the units of ``y``).
+"""Named solver settings, looked up by ``(experiment, method)``: every row of the paper's
+per-experiment settings table (the experiments use presets only; elsewhere a method runs on its
+neutral defaults). Each spells out every setting the method reads at the authors' value, so a
+change of a library default never changes a reproduction (``normalize`` is off: the authors'
+code works in the units of ``y``).
 
 Examples
 --------
@@ -161,12 +159,11 @@ PRESETS: dict[str, dict[str, SolverSettings]] = {
 
 
 def names() -> list[tuple[str, str]]:
-    """All ``(experiment, method)`` preset names.
+    """All ``(experiment, method)`` preset names, in the order of :data:`PRESETS`.
 
     Returns
     -------
     list of tuple of (str, str)
-        In the order of :data:`PRESETS` and of each row; each pair is valid for :func:`get`.
     """
     return [(e, m) for e, row in PRESETS.items() for m in row]
 

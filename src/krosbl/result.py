@@ -55,9 +55,8 @@ class Result:
     message : str
         A note on anything unusual (e.g. all-zero measurements).
     details : dict
-        Method-specific extras, documented by each method (PC-SBL ``alpha``; the sweep
-        methods ``n_sweeps`` and ``uncoupled``; greedy ``residual_norm``,
-        ``factor_support``).
+        Method-specific extras (PC-SBL ``alpha``; the sweep methods ``n_sweeps`` and
+        ``uncoupled``; greedy ``residual_norm``, ``factor_support``).
     """
 
     x: NDArray
@@ -78,10 +77,8 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the result to a ``.npz`` file (appended to ``path`` if missing).
-
-        Every field is kept exactly (arrays bit for bit, the settings, ``details``); nothing
-        is pickled (:mod:`krosbl.resultfile`).
+        """Write the result to a ``.npz`` file (appended to ``path`` if missing), every field
+        exactly and nothing pickled (:mod:`krosbl.resultfile`).
 
         Parameters
         ----------
@@ -120,7 +117,6 @@ class Result:
         Raises
         ------
         krosbl.resultfile.ResultFileError
-            Not a krosbl result, a damaged file, or one written in a newer format version
-            (the message says which krosbl wrote it).
+            Not a krosbl result, a damaged file, or one of a newer format version.
         """
         return cls(**read_result_fields(path))

@@ -1,12 +1,11 @@
 """The ``.npz`` file of a :class:`~krosbl.result.Result`: arrays as arrays, the rest as JSON.
 
-Layout: every array of the result (``x``, ``x_var``, ``support``, ``gammas[i]``, arrays inside
-``details`` …) is one entry of the archive, named after where it sits (``gammas/0``,
-``details/uncoupled/1``); one more entry, ``krosbl_result``, is a JSON text of the other
-fields (numbers, strings, the settings), in which an array is a reference to its entry. Nothing
-is pickled: the file is read with ``numpy.load(..., allow_pickle=False)``, so a file from
-elsewhere cannot run code. The JSON holds ``format_version`` (:data:`FORMAT_VERSION`) and the
-krosbl version that wrote it; a file of a newer format is refused.
+Every array of the result is one entry of the archive, named after where it sits (``x``,
+``gammas/0``, ``details/uncoupled/1``); the entry ``krosbl_result`` is a JSON text of the
+other fields, in which an array is a reference to its entry. Nothing is pickled
+(``allow_pickle=False``), so a file from elsewhere cannot run code. The JSON holds
+``format_version`` (:data:`FORMAT_VERSION`) and the krosbl version that wrote it; a file of a
+newer format is refused.
 """
 
 from __future__ import annotations

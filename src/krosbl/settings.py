@@ -1,9 +1,6 @@
-"""Solver settings: every setting any method reads, checked in one place, and the record a
-method's settings live in.
-
-Each setting is declared once here (:data:`SETTINGS`); a method declares which of them it
-reads and its defaults (:func:`declare_method`); a :class:`SolverSettings` holds exactly those.
-"""
+"""Solver settings: each is declared and checked once here (:data:`SETTINGS`); a method
+declares which it reads and its defaults (:func:`declare_method`); a :class:`SolverSettings`
+holds exactly those."""
 
 from __future__ import annotations
 
@@ -245,8 +242,7 @@ class SolverSettings(Mapping[str, Any]):
 
     Notes
     -----
-    Fields read as attributes (``settings.max_iter``) or as a mapping; :meth:`replace` returns
-    a checked copy. Two records are equal when method and values are.
+    Read as attributes (``settings.max_iter``) or as a mapping; :meth:`replace` returns a copy.
 
     Examples
     --------

@@ -5,9 +5,8 @@ Example::
     krosbl solve data.mat --y y --factors A1 A2 A3 --method svd-krosbl \\
         --noise-var learn --settings my.toml --out result.npz
 
-docs/snapshots-and-files.md describes the inputs, the settings file and the result file. Exit
-codes: 0 solved; 2 bad input, each a one-line error without a traceback; 3 the solver broke
-down numerically.
+docs/snapshots-and-files.md describes the files. Exit codes: 0 solved; 2 bad input (a one-line
+error); 3 the solver broke down numerically.
 """
 
 from __future__ import annotations

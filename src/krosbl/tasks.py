@@ -1,7 +1,5 @@
-"""Several tasks ``y_t = A_t x_t + n_t`` with their own dictionaries and one shared prior.
-
-Multi-task SBL (Ji, Dunson & Carin, IEEE TSP 57(1), 2009); :func:`krosbl.recover_tasks`
-(Notes) gives the model.
+"""Several tasks ``y_t = A_t x_t + n_t`` with their own dictionaries and one shared prior:
+multi-task SBL (Ji, Dunson & Carin, IEEE TSP 57(1), 2009; model in :func:`krosbl.recover_tasks`).
 """
 
 from __future__ import annotations

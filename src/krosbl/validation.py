@@ -1,8 +1,5 @@
-"""Input checks for every solver, in one place, with one wording per problem.
-
-The entry points (:func:`krosbl.recover`, the estimators, :mod:`krosbl.greedy`, :mod:`krosbl.irs`)
-all check their arguments here; a method receives a checked :class:`Problem`.
-"""
+"""Input checks of every entry point, in one place, with one wording per problem; a method
+receives a checked :class:`Problem`."""
 
 from __future__ import annotations
 
@@ -66,11 +63,8 @@ class Problem:
 
 
 def check_int(name: str, value: object, *, minimum: int) -> int:
-    """``value`` as an ``int``: a Python or NumPy integer (``bool`` is refused) ``≥ minimum``.
-
-    Raises ``TypeError`` for a non-integer and ``ValueError`` below ``minimum``; the messages
-    name the argument ``name``.
-    """
+    """``value`` as an ``int``: a Python or NumPy integer (not ``bool``) ``≥ minimum``, else
+    ``TypeError`` (non-integer) or ``ValueError`` (below), naming the argument ``name``."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
@@ -87,12 +81,9 @@ def check_real(
     open_low: bool = False,
     open_high: bool = False,
 ) -> float:
-    """``value`` as a ``float``: a finite real number between ``low`` and ``high``.
-
-    The bounds are closed unless ``open_low`` / ``open_high``. Raises ``TypeError`` for a
-    non-real number and ``ValueError`` for NaN, inf or a value out of bounds; the messages
-    name the argument ``name`` (and the interval).
-    """
+    """``value`` as a ``float``: finite, between ``low`` and ``high`` (closed bounds unless
+    ``open_low`` / ``open_high``), else ``TypeError`` (non-real) or ``ValueError`` (NaN, inf,
+    out of bounds), naming the argument ``name`` and the interval."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     out = float(value)
@@ -122,9 +113,8 @@ def check_array(a: ArrayLike, what: str) -> NDArray:
 
 def check_factors(factors: Kron | Sequence[ArrayLike], *, finite: bool = True) -> Kron:
     """The Kronecker dictionary of ``factors``, each checked for finite numeric entries
-    (``finite=False``: shapes only, for a caller that never reads the values).
-
-    Raises ``TypeError`` for neither a :class:`~krosbl.Kron` nor a sequence of matrices and
+    (``finite=False``: shapes only, for a caller that never reads the values). Raises
+    ``TypeError`` for neither a :class:`~krosbl.Kron` nor a sequence of matrices and
     ``ValueError`` for no factors, or a factor that is empty, not 2-D or not finite.
     """
     if isinstance(factors, Kron):
@@ -149,13 +139,12 @@ def check_factors(factors: Kron | Sequence[ArrayLike], *, finite: bool = True) -
 def check_dictionary(
     A: Any, *, kronecker: bool = False, operator: bool = True, finite: bool = True
 ) -> Dictionary:
-    """Turn ``A`` (a :class:`Kron`, its factors, a matrix or an operator) into a checked
-    :class:`Kron`, dense matrix or linear operator.
+    """``A`` (a :class:`Kron`, its factors, a matrix or an operator) checked.
 
     ``kronecker``: the caller needs the factors; ``operator``: a generic ``LinearOperator``
-    will do (methods that form a Gram need a ``Kron`` or a matrix); ``finite=False`` checks
-    shapes and types only. Raises ``TypeError`` for an unsupported type and ``ValueError`` for
-    empty or non-finite factors, or a dense matrix where factors are needed.
+    will do; ``finite=False`` checks shapes and types only. Raises ``TypeError`` for an
+    unsupported type and ``ValueError`` for empty or non-finite factors, or a dense matrix
+    where factors are needed.
     """
     if isinstance(A, Kron) or (isinstance(A, Sequence) and not isinstance(A, str)):
         return check_factors(A, finite=finite)
@@ -182,13 +171,11 @@ def check_dictionary(
 
 
 def check_measurements(y: ArrayLike, n_rows: int, *, snapshots: bool = False) -> NDArray:
-    """``y`` checked: numeric, finite, one value per dictionary row.
-
-    With ``snapshots``, a 2-D ``y`` of shape ``(n_rows, T)`` is kept as ``T`` snapshots (a
-    row vector ``(1, n_rows)`` is still one vector); otherwise ``y`` is made flat. Raises
-    ``TypeError`` for a non-numeric dtype and ``ValueError`` for NaN or inf, a length other
-    than ``n_rows`` or not a vector (with ``snapshots``: nor a matrix of ``n_rows`` rows).
-    """
+    """``y`` checked: numeric, finite, one value per dictionary row; flat unless
+    ``snapshots`` and of shape ``(n_rows, T)`` (``T`` snapshots; ``(1, n_rows)`` is one
+    vector). Raises ``TypeError`` for a non-numeric dtype and ``ValueError`` for NaN or inf,
+    a length other than ``n_rows`` or not a vector (nor, with ``snapshots``, a matrix of
+    ``n_rows`` rows)."""
     arr = np.asarray(y)
     if snapshots and arr.ndim == 2 and arr.shape != (1, n_rows):
         if arr.shape[0] != n_rows or arr.shape[1] == 0:
@@ -221,13 +208,8 @@ def check_noise_var(noise_var: Any) -> float | None:
 
 
 def check_support(support: ArrayLike | None, n_cols: int) -> NDArray[np.intp]:
-    """A true support: flat indices (or a boolean mask), unique and in range.
-
-    Raises
-    ------
-    ValueError
-        Missing, empty, not 1-D, not integer, out of range or with duplicates.
-    """
+    """A true support: flat indices (or a boolean mask), unique and in range; else
+    ``ValueError`` (missing, empty, not 1-D, not integer, out of range or duplicates)."""
     if support is None:
         raise ValueError("oracle least squares needs a support: pass support=... (flat indices)")
     idx = np.asarray(support)

@@ -33,10 +33,9 @@ def kron_omp(
         The factor matrices ``A_i`` of shape ``(M_i, N_i)``, real or complex.
     sparsity : int, sequence of int or None
         Maximum number of selected indices per factor, ``s_i ≥ 1`` (an int applies to every
-        factor); ``None`` (default) takes ``s_i = min(M_i, N_i)``, the most a factor's
-        measurements can identify.  ``s_i`` may exceed ``M_i`` (the paper's ``(10, 10, 10)``
-        with ``M_1 = 6``); the least-squares fit is then minimum-norm.  A level above
-        ``N_i`` means "any number of columns" and is taken as ``N_i``.
+        factor); default ``min(M_i, N_i)``. ``s_i > M_i`` is allowed (the paper's
+        ``(10, 10, 10)`` with ``M_1 = 6``: the fit is then minimum-norm); ``s_i > N_i`` is
+        taken as ``N_i``.
     tol : float, default 1e-2
         Stop when the relative residual ``‖y − D c‖ / ‖y‖`` is at most ``tol``.
 
@@ -65,13 +64,9 @@ def kron_omp(
     5. ``R = Y − C_c ×_1 A_1[:, S_1] ⋯ ×_I A_I[:, S_I]``, ``err = ‖R‖ / ‖y‖``;
 
     and stop after the iteration in which nothing was added, or once every ``|S_i| = s_i``,
-    or when ``err ≤ tol``.  The estimate is ``X̂[np.ix_(S_1, …, S_I)] = c.reshape(|S_1|, …)``,
-    zero elsewhere, returned as ``X̂.ravel()``.
-
-    Neither the full dictionary nor ``D`` is formed: since ``D⁺ = ⊗_i A_i[:, S_i]⁺`` for a
-    Kronecker product, the minimum-norm solution is the mode product
-    ``c = Y ×_1 A_1[:, S_1]⁺ ⋯ ×_I A_I[:, S_I]⁺`` of small per-factor pseudo-inverses.
-    An iteration costs ``O(Π M · Σ N_i)`` for the correlations.
+    or when ``err ≤ tol``. The estimate is ``X̂[np.ix_(S_1, …, S_I)] = c.reshape(|S_1|, …)``,
+    zero elsewhere, returned as ``X̂.ravel()``. ``D`` is never formed: as
+    ``D⁺ = ⊗_i A_i[:, S_i]⁺``, ``c = Y ×_1 A_1[:, S_1]⁺ ⋯ ×_I A_I[:, S_I]⁺``.
 
     References
     ----------

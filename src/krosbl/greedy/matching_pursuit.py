@@ -33,8 +33,7 @@ class _Dictionary:
             shape, dtype = A.shape, np.dtype(A.dtype)
         elif isinstance(A, LinearOperator):
             self._op = A
-            shape = A.shape
-            dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+            shape, dtype = A.shape, np.dtype(A.dtype)  # no dtype (None): float64
         elif sp.issparse(A):
             self._sparse = sp.csc_array(A)
             shape, dtype = self._sparse.shape, self._sparse.dtype
@@ -95,22 +94,19 @@ class GreedyFit:
     Attributes
     ----------
     x : ndarray, shape (N,)
-        Full-length estimate; zero outside ``support``.  Read-only.
+        Full-length estimate, zero outside ``support``; read-only.
     support : ndarray of int64
-        Sorted flat indices of the selected columns (the entries the least-squares fit was
-        allowed to make nonzero).  For Kronecker OMP this is the whole grid
-        ``S_1 × … × S_I``.  Read-only.
+        Sorted flat indices of the selected columns (Kronecker OMP: the whole grid
+        ``S_1 × … × S_I``); read-only.
     n_iter : int
-        OMP: atoms selected (one per iteration).  Kronecker OMP: iterations run, including
-        the last one (which may have added nothing).  Oracle LS: 1 (a single solve).
+        OMP: atoms selected. Kronecker OMP: iterations run, including a last one that may
+        have added nothing. Oracle LS: 1.
     time_s : float
-        Wall-clock seconds of the solve (``time.perf_counter``).  Kronecker OMP and OMP are
-        timed whole; oracle LS reports 0.0, as the paper's timing convention does.
+        Wall-clock seconds of the whole solve; oracle LS reports 0.0, as the paper does.
     residual_norm : float
         ``‖y − A x‖₂`` of the returned estimate.
     factor_support : tuple of ndarray of int64, or None
-        Kronecker OMP only: the per-factor selections ``S_1, …, S_I`` in selection order.
-        ``None`` for OMP and oracle LS.
+        Kronecker OMP only: the selections ``S_1, …, S_I`` in selection order.
     """
 
     x: NDArray[Any]
@@ -138,12 +134,10 @@ def omp(
     y : array_like, shape (M,) or (M, T)
         Measurements; ``T`` columns are snapshots sharing one support (simultaneous OMP).
     A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
-        The dictionary.  A ``Kron`` is used through mode products (``rmatvec``) and factor
-        indexing; it is never densified.  A generic ``LinearOperator`` needs ``rmatvec``.
+        The dictionary (a ``Kron`` is never densified; an operator needs ``rmatvec``).
     noise_var : float, optional
-        Noise variance ``σ² > 0``.  If given, stop as soon as ``‖r‖ ≤ σ √M`` (``‖R‖_F ≤
-        σ √(MT)`` for snapshots); without it, stop when the residual vanishes (or at
-        ``max_atoms``).
+        Noise variance ``σ² > 0``: stop as soon as ``‖r‖ ≤ σ √M`` (``‖R‖_F ≤ σ √(MT)`` for
+        snapshots); without it, stop when the residual vanishes (or at ``max_atoms``).
     max_atoms : int, optional
         Maximum number of atoms; default ``min(M, N)``.
 
@@ -160,23 +154,14 @@ def omp(
 
     Notes
     -----
-    Start from ``r = y`` and ``S = ∅``; while ``‖r‖ > σ√M`` (σ = 0 without ``noise_var``)
-    and ``|S| <`` ``max_atoms``: add ``j = argmax_j |a_jᴴ r|`` (columns are *not*
-    normalised, as in the reference code; first maximum on ties), then
-    ``c = argmin ‖y − A_S c‖``, ``r = y − A_S c``.  The selected columns stay linearly
-    independent (``r`` is orthogonal to their span), so the least-squares solution is
-    unique; it is kept up to date by Gram–Schmidt with re-orthogonalisation (``A_S = Q R``)
-    and obtained at the end as ``R⁻¹ Qᴴ y``.
-
-    With ``T`` snapshots this is simultaneous OMP ([2]_): the atom maximises
-    ``‖a_jᴴ R‖₂`` over the residual's columns, and the least-squares fit and the residual
-    are those of every column on the common support.
-
-    The loop also stops when the residual is zero to working precision
-    (``‖r‖ ≤ 10·M·ε·‖y‖``) or when no column has a component outside the span of those
-    already selected, since no further atom could reduce it.  The paper uses no OMP
-    experiment; the authors' function stops at ``‖r‖ ≤ σ√M`` (departure R10 in
-    docs/reproduction.md).
+    Start from ``r = y``, ``S = ∅``; while ``‖r‖ > σ√M`` (σ = 0 without ``noise_var``) and
+    ``|S| <`` ``max_atoms``: add ``j = argmax_j |a_jᴴ r|`` (columns *not* normalised, as in
+    the reference code; first maximum on ties), then ``c = argmin ‖y − A_S c‖``,
+    ``r = y − A_S c``, kept up to date by Gram–Schmidt with re-orthogonalisation
+    (``A_S = Q R``, ``c = R⁻¹ Qᴴ y``). With ``T`` snapshots this is simultaneous OMP
+    ([2]_): the atom maximises ``‖a_jᴴ R‖₂``. The loop also stops when ``‖r‖ ≤ 10·M·ε·‖y‖``
+    or no column has a component outside the span of those selected. The authors' function
+    stops at ``‖r‖ ≤ σ√M`` (departure R10 in docs/reproduction.md).
 
     References
     ----------
@@ -213,8 +198,7 @@ def omp(
 
     basis = _Basis(y_vec, cap)
     chosen: list[int] = []
-    r = y_vec.copy()
-    r_norm = y_norm
+    r, r_norm = y_vec.copy(), y_norm
     while r_norm > floor and len(chosen) < cap:
         score = _scores(dic, r)
         j = int(np.argmax(score))
@@ -326,7 +310,7 @@ def oracle_ls(
     y : array_like, shape (M,) or (M, T)
         Measurements (``T`` snapshots on the one support).
     A : Kron, LinearOperator, sparse or dense matrix, shape (M, N)
-        The dictionary; only the columns in ``support`` are extracted.
+        The dictionary; only the columns in ``support`` are read.
     support : array_like of int, or boolean mask of shape (N,)
         Flat indices into ``x`` (``numpy.kron`` order), each at most once.
 
@@ -343,9 +327,7 @@ def oracle_ls(
 
     Notes
     -----
-    ``x̂_S = A_S⁺ y`` (the minimum-norm least-squares solution, as the reference's
-    ``pinv(A(:, S)) * y``), ``x̂`` zero off ``S``.  The support recovery rate of the oracle
-    is 1 by definition.
+    ``x̂_S = A_S⁺ y`` (as the reference's ``pinv(A(:, S)) * y``), ``x̂`` zero off ``S``.
     """
     dic = _Dictionary(A)
     n_rows, n_cols = dic.shape

@@ -1,10 +1,7 @@
-"""The registry of recovery methods: one line per method.
-
-Each method is a :class:`~krosbl.methods.base.Method` subclass in a module of its own kind
+"""The registry of recovery methods, one line per method, where :func:`krosbl.recover` and
+the estimators look them up; each is a :class:`~krosbl.methods.base.Method` subclass
 (:mod:`~krosbl.methods.flat`, :mod:`~krosbl.methods.kronecker`, :mod:`~krosbl.methods.dkrosbl`,
-:mod:`~krosbl.methods.greedy`): it declares the settings it reads with their neutral defaults
-and builds its :class:`~krosbl.Result`. :func:`krosbl.recover` and the estimators look it up
-here; the registry declares each method's settings to :mod:`krosbl.settings`.
+:mod:`~krosbl.methods.greedy`) whose settings the registry declares to :mod:`krosbl.settings`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""What a recovery method is: its name, the settings it reads (with neutral defaults), and
-its solve.
-
-:class:`Method` is the interface :func:`krosbl.recover` and the estimators call;
-:class:`EMMethod` is every sparse-Bayesian-learning method, run by :func:`krosbl.em.run_em`.
-"""
+"""What a recovery method is: :class:`Method`, the interface :func:`krosbl.recover` and the
+estimators call, and :class:`EMMethod`, every SBL method, run by :func:`krosbl.em.run_em`."""
 
 from __future__ import annotations
 
@@ -98,11 +94,8 @@ class Method(ABC):
     def solve_batch(
         self, problems: list[Problem], settings: SolverSettings, *, shared: bool
     ) -> list[Result] | None:
-        """Solve checked problems (non-zero ``y``, dictionaries of one shape) together, or
-        return ``None`` to have :func:`krosbl.recover_batch` call :meth:`solve` on each.
-
-        ``shared``: every problem has the same dictionary.
-        """
+        """Solve checked problems (non-zero ``y``, dictionaries of one shape; ``shared``: the
+        same one) together, or return ``None`` to have :meth:`solve` called on each."""
         return None
 
     def memory(self, op: Any) -> int:
@@ -115,14 +108,8 @@ class Method(ABC):
 
 
 def normalized_problem(problem: Problem) -> tuple[Problem, float]:
-    """``(y/s, σ²/s²)`` with ``s = ‖y‖/√M``, and ``s``.
-
-    Notes
-    -----
-    The EM of sparse Bayesian learning is equivariant to ``y → c y`` (``x → c x``,
-    ``γ → c² γ``, ``σ² → c² σ²``) but for its starting values and absolute thresholds;
-    solving the normalised problem makes the whole method equivariant.
-    """
+    """``(y/s, σ²/s²)`` with ``s = ‖y‖/√M``, and ``s``: makes a method equivariant to
+    ``y → c y`` despite its starting values and absolute thresholds."""
     scale = float(np.linalg.norm(problem.y)) / np.sqrt(problem.y.size)
     sigma2 = None if problem.noise_var is None else problem.noise_var / scale**2
     return replace(problem, y=problem.y / scale, noise_var=sigma2), scale
@@ -195,10 +182,8 @@ class EMMethod(Method):
     def solve_batch(
         self, problems: list[Problem], settings: SolverSettings, *, shared: bool
     ) -> list[Result] | None:
-        """Step every problem through the EM loop as one stack (:func:`krosbl.em.run_em`) when
-        the method has a Kronecker prior and a noise variance (given or learned); each
-        result is the one :meth:`solve` gives (to rounding), but for ``time_s``, the problem's
-        share of the batch."""
+        """Step every problem through the EM loop as one stack when the method has a
+        Kronecker prior and is not noiseless; results as :meth:`solve`'s (to rounding)."""
         if not self.kronecker or settings.noiseless:
             return None
         prior, rule = self.build(problems[0].op, settings)

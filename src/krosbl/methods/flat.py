@@ -18,11 +18,8 @@ __all__ = ["PCSBLMethod", "SBLMethod"]
 
 
 class SBLMethod(EMMethod):
-    """Classic SBL (Tipping 2001), the paper's cSBL baseline.
-
-    Starts from ``γ = 1``; the M-step is ``γ ← d + |μ|²`` with ``μ`` and ``d`` the posterior
-    mean and marginal variances of the E-step.
-    """
+    """Classic SBL (Tipping 2001), the paper's cSBL baseline: from ``γ = 1``, the M-step is
+    ``γ ← d + |μ|²`` (``μ``, ``d``: the E-step's posterior mean and marginal variances)."""
 
     name = "sbl"
     summary = "classic SBL (EM) with an unstructured prior"
@@ -35,10 +32,9 @@ class SBLMethod(EMMethod):
 class PCSBLMethod(EMMethod):
     """Pattern-coupled SBL (Fang et al. 2015), as the paper's authors modified it.
 
-    Reads ``pc_a``, ``pc_b``, ``pc_eta`` and ``pc_neighbours``; prunes nothing by default
-    (its M-step already drives the variances of unused entries to ``10⁻¹⁰``). ``details``
-    holds the final precisions ``alpha`` and the prior variances ``prior_var`` of the final
-    E-step; ``gamma`` is ``1/alpha``, as the authors' code returns.
+    Prunes nothing by default (its M-step drives unused variances to ``10⁻¹⁰``). ``details``
+    holds the final precisions ``alpha`` and the final E-step's prior variances
+    ``prior_var``; ``gamma`` is ``1/alpha``, as the authors' code returns.
     """
 
     name = "pc-sbl"

@@ -81,10 +81,9 @@ class _SweepMethod(KronEMMethod):
 class AMKroSBLMethod(_SweepMethod):
     """AM-KroSBL: alternating minimisation of the SBL cost over the factors.
 
-    Each iteration runs sweeps ``γ_i ← T_i(γ)`` over the factors (the closed-form minimiser
-    of the M-step objective in ``γ_i`` with the others fixed), normalising ``‖γ_i‖ = 1`` for
-    ``i < I``, until the change of ``⊗γ_i`` is below ``inner_tol``. Without pruning the SBL
-    cost never increases.
+    Each iteration sweeps ``γ_i ← T_i(γ)`` (the M-step's closed-form minimiser in ``γ_i``),
+    normalising ``‖γ_i‖ = 1`` for ``i < I``, until ``⊗γ_i`` changes by less than
+    ``inner_tol``. Without pruning the SBL cost never increases.
     """
 
     name = "am-krosbl"
@@ -117,11 +116,8 @@ class SVDKroSBLMethod(KronEMMethod):
 
 
 class PCKroSBLMethod(_SweepMethod):
-    """PC-KroSBL: AM-KroSBL with block-sparse (pattern-coupled) factors.
-
-    A coupled factor is ``γ̃_i = ε + C_i g_i`` with ``C_i = I + β_i(E₊ + E₋)`` tridiagonal and
-    ``g_i ≥ 0`` found by non-negative least squares in each sweep.
-    """
+    """PC-KroSBL: AM-KroSBL with block-sparse (pattern-coupled) factors ``γ̃_i = ε + C_i g_i``,
+    ``C_i = I + β_i(E₊ + E₋)`` tridiagonal, ``g_i ≥ 0`` by non-negative least squares."""
 
     name = "pc-krosbl"
     summary = "pattern-coupled AM-KroSBL for block-sparse factors"

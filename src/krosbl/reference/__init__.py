@@ -1,13 +1,11 @@
 """Verify krosbl against the reference fixtures: the authors' MATLAB code run on fixed problems.
 
 A fixture is a pair ``<name>.npz`` (inputs and outputs, 0-based indices) and ``<name>.json``
-(problem, per-solver call, iteration cap and internal constants); the six fixtures ship with
-krosbl in :data:`FIXTURES_DIR`, whose ``README.md`` describes the format. For every solver row
-of a fixture (a *tag*: ``svd``, ``am``, ``pc08``, ``ksbl_un``, ``komp``, …) this package runs
-the matching :func:`krosbl.recover` call with the fixture's settings and iteration cap and
-compares estimate, iterations, kept support, learned noise, ``γ``, NMSE and the solver
-constants with the stored outcome, against the ``sym_`` keys where the fixture has them
-(:doc:`/reference-fixtures` gives the checks and their tolerances).
+(problem, per-solver call, iteration cap and internal constants); six ship in
+:data:`FIXTURES_DIR` (format in its ``README.md``). For every solver row (a *tag*: ``svd``,
+``pc08``, ``ksbl_un``, ``komp``, …) this package runs the matching :func:`krosbl.recover` call
+and compares the outcome with the stored one (the ``sym_`` keys where stored;
+:doc:`/reference-fixtures` gives the checks and their tolerances).
 
 Examples
 --------

@@ -84,15 +84,15 @@ def _case(fixture: Fixture, tag: str) -> Case:
             raise ValueError(f"no IRS preset for method {method!r}")
     else:
         base = presets.get("learned-noise-measurements" if learned else "synthetic", method)
-    changes = dict(overrides)
     cap = _max_iter(fixture, tag)
     if cap is not None and method not in _GREEDY:
-        changes["max_iter"] = cap
-    return Case(tag, method, learned, base.replace(**changes) if changes else base)
+        overrides = {**overrides, "max_iter": cap}
+    return Case(tag, method, learned, base.replace(**overrides) if overrides else base)
 
 
 def cases(fixture: Fixture) -> list[Case]:
-    """The krosbl call of every solver row of a fixture.
+    """The krosbl call of every solver row of a fixture (presets and iteration caps as in
+    :doc:`/reference-fixtures`, "How each row is run").
 
     Parameters
     ----------
@@ -107,11 +107,6 @@ def cases(fixture: Fixture) -> list[Case]:
     ------
     ValueError
         For a tag this module does not know.
-
-    Notes
-    -----
-    The presets and iteration caps are those of :doc:`/reference-fixtures`, "How each row is
-    run".
     """
     return [_case(fixture, tag) for tag in fixture.tags]
 

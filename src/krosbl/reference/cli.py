@@ -21,14 +21,11 @@ def _command(args: argparse.Namespace) -> int:
     """Handler of ``krosbl verify-reference``; returns the exit code."""
     try:
         fixtures = find_fixtures(args.directory)
+        error = None if fixtures else f"no *.npz fixtures in {args.directory}"
     except NotADirectoryError as exc:
-        print(f"krosbl verify-reference: error: {exc}", file=sys.stderr)
-        return 2
-    if not fixtures:
-        print(
-            f"krosbl verify-reference: error: no *.npz fixtures in {args.directory}",
-            file=sys.stderr,
-        )
+        fixtures, error = [], str(exc)
+    if error is not None:
+        print(f"krosbl verify-reference: error: {error}", file=sys.stderr)
         return 2
     rows = [row for npz in fixtures for row in verify_fixture(npz, estimates_dir=args.estimates)]
     if args.json is not None:  # before the table: a reader that stops early loses no file
@@ -74,8 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     Notes
     -----
     ``krosbl verify-reference [DIR] [--json PATH] [--estimates OUT_DIR]`` prints one row per
-    (fixture, solver) and exits with 0 when every row is ok, 1 when a row fails, 2 when ``DIR``
-    (default: the fixtures installed with krosbl) holds no fixture.
+    (fixture, solver) and exits with 0 when every row is ok, 1 when one fails, 2 without any.
     """
     parser = subparsers.add_parser(
         "verify-reference",

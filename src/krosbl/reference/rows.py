@@ -30,10 +30,7 @@ DENSE_HIGH_SNR_DB = 30.0
 
 @dataclass
 class Row:
-    """Outcome of one (fixture, solver) comparison.
-
-    Fields that do not apply to a row are ``None`` (e.g. ``noise_rel_error`` with a known
-    ``σ²``, ``n_iter`` for the greedy baselines, ``channel_rel_error`` for synthetic problems).
+    """Outcome of one (fixture, solver) comparison; fields that do not apply are ``None``.
 
     Attributes
     ----------

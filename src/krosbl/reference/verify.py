@@ -185,10 +185,8 @@ def _gamma_error(fixture: Fixture, case: Case, result: Result, prefix: str) -> f
             gkey, kkey = f"{prefix}gamma{i}", f"{prefix}keep{i}_idx0"
             if gkey in arrays and kkey in arrays:
                 keep = arrays[kkey]
-                if keep.max(initial=-1) >= g.size:
-                    errors.append(math.inf)
-                else:
-                    errors.append(_rel(g[keep], arrays[gkey]))
+                fits = keep.max(initial=-1) < g.size
+                errors.append(_rel(g[keep], arrays[gkey]) if fits else math.inf)
     return max(errors) if errors else None
 
 
@@ -276,10 +274,8 @@ def _settings_mismatches(fixture: Fixture, case: Case) -> list[str]:
         if name not in case.settings:  # a constant of the authors' code the method never reads
             continue
         value = case.settings[name]
-        if value is None:
-            got: tuple[float, ...] = ()
-        else:
-            got = tuple(float(v) for v in (value if isinstance(value, tuple) else (value,)))
+        values = () if value is None else value if isinstance(value, tuple) else (value,)
+        got = tuple(float(v) for v in values)
         if len(got) == 1 and len(expected) > 1:
             got = got * len(expected)
         if len(expected) == 1 and len(got) > 1 and len(set(got)) == 1:
@@ -340,9 +336,8 @@ def verify_fixture(
             return [_failed(path.with_suffix("").name, "*", f"cannot load fixture: {exc}")]
     if not fixture.tags:
         return [_failed(fixture.name, "*", "no solver rows (params.solvers is empty)")]
-    out_dir = None
-    if estimates_dir is not None:
-        out_dir = Path(estimates_dir)
+    out_dir = None if estimates_dir is None else Path(estimates_dir)
+    if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for tag in fixture.tags:
