@@ -47,9 +47,8 @@ class DKroSBLFit:
     x : ndarray
         Estimate, flat, ``numpy.kron`` order, zeros outside ``support``.
     x_var : ndarray
-        Posterior marginal variance of each entry, zero outside ``support``: with the factor
-        posteriors independent, ``Π_i (v_i + |μ_i|²) − Π_i |μ_i|²`` entrywise over the
-        Kronecker index (``μ_i``, ``v_i`` the factor posterior means and variances in the
+        Posterior marginal variance, zero outside ``support``: ``Π_i (v_i + |μ_i|²) − Π_i |μ_i|²``
+        over the Kronecker index (factor posterior means ``μ_i``, variances ``v_i``, in the
         units of ``x``); after a refinement, that of its Kronecker posterior.
     support : ndarray of int
         Flat indices of the kept entries: the product of the factors' kept sets, ascending.
@@ -67,12 +66,11 @@ class DKroSBLFit:
     time_s : float
         Wall-clock time of the solve (split, factor SBLs, refinement).
     details : dict
-        Diagnostics: ``residual_fraction`` (``‖T − r‖²/‖T‖²``), ``residual_sq``,
-        ``split_noise_var`` (``σ̂²`` of the split, computed even when ``σ²`` is given),
-        ``factor_iterations``, ``factor_converged``, ``factor_noise_var`` (each factor's
-        learned noise, in the units of its balanced data ``ỹ_i``), ``factor_scales`` (``c_i``),
-        ``factor_estimates`` (``x̂_i`` in the units of ``x``, so that ``x = ⊗ x̂_i`` before a
-        refinement), ``rank_one_warning`` and, after a refinement, ``refine_iterations``,
+        ``residual_fraction`` (``‖T − r‖²/‖T‖²``), ``residual_sq``, ``split_noise_var`` (``σ̂²``,
+        computed even when ``σ²`` is given), ``factor_iterations``, ``factor_converged``,
+        ``factor_noise_var`` (in the units of ``ỹ_i``), ``factor_scales`` (``c_i``),
+        ``factor_estimates`` (``x̂_i`` in the units of ``x``: ``x = ⊗ x̂_i`` before a
+        refinement), ``rank_one_warning``; after a refinement ``refine_iterations``,
         ``refine_converged``.
     message : str
         A note on anything unusual (all-zero ``y``, the rank-one warning).
@@ -182,8 +180,8 @@ def _factor_sbls(
 
 @dataclass(frozen=True)
 class _Refinement:
-    """Step 6's options: a maker of a fresh M-step rule (``None``: no refinement), the
-    iteration cap, and the pruning ratio and tolerance shared with the factor SBLs."""
+    """Step 6's options: a maker of a fresh M-step rule (``None``: none), the iteration cap,
+    and the pruning ratio and tolerance shared with the factor SBLs."""
 
     rule: Callable[[], UpdateRule] | None
     n_iter: int
@@ -194,36 +192,6 @@ class _Refinement:
     def active(self) -> bool:
         """Whether the refinement runs."""
         return self.rule is not None and self.n_iter > 0
-
-
-def _refine(
-    y: NDArray,
-    op: Kron,
-    estimates: Sequence[NDArray],
-    noise_var: float | None,
-    init_noise_var: float,
-    refinement: _Refinement,
-) -> tuple[EMOutput, KronPrior]:
-    """``n_iter`` EM iterations of the refinement's rule started from ``γ_i = |x̂_i|²``."""
-    assert refinement.rule is not None
-    prior = KronPrior([np.abs(e) ** 2 for e in estimates])
-    # Entries the factor SBLs pruned (exact zeros) stay pruned.
-    prior.prune((0.0,) * op.n_factors, np.finfo(float).tiny)
-    ratio = refinement.prune_ratio
-    (out,) = run_em(
-        y,
-        op,
-        prior,
-        refinement.rule(),
-        prune_ratios=None if ratio is None else (ratio,) * op.n_factors,
-        prune_abs=0.0,
-        tol=refinement.tol,
-        max_iter=refinement.n_iter,
-        noise_var=noise_var,
-        init_noise_var=init_noise_var,
-        noise_floor=NOISE_FLOOR * float(np.vdot(y, y).real) / len(y),
-    )
-    return out, prior
 
 
 def solve_dkrosbl(
@@ -250,29 +218,25 @@ def solve_dkrosbl(
     noise_var : float or None
         Known noise variance ``σ² > 0``; ``None`` estimates it from the rank-one residual.
     prune_ratio : float or None
-        Relative pruning threshold of each factor SBL (and of the refinement); ``None``: no
-        pruning.
+        Relative pruning threshold of each factor SBL and the refinement; ``None``: none.
     tol : float
-        Stopping tolerance on the relative change of each factor's ``γ`` (and of the
-        refinement's ``⊗γ_i``).
+        Tolerance on the relative change of each factor's ``γ`` (the refinement's ``⊗γ_i``).
     max_iter : int
         Iteration cap of each factor SBL.
     hooi_sweeps : int
         Alternating rank-one refinement sweeps of the split
         (:func:`~krosbl.decomposition.rank_one_split`).
     refine_rule : callable or None
-        ``refine_rule()``: a fresh Kronecker SBL M-step rule (e.g. the registry's
-        ``get_method("svd-krosbl").rule(settings)``); with it, ``refine_iter`` EM iterations of
-        that rule run on the full problem, started from the factor estimates (for an ``x`` that
-        is not exactly rank one). ``None``: no refinement.
+        ``refine_rule()``: a fresh Kronecker SBL M-step rule (e.g.
+        ``get_method("svd-krosbl").rule(settings)``), run on the full problem from the factor
+        estimates (for an ``x`` not exactly rank one). ``None``: no refinement.
     refine_iter : int
         Iteration cap of the refinement (``0``: none; the refinement also stops at ``tol``).
 
     Returns
     -------
     DKroSBLFit
-        The estimate, its support, the factor hyperparameters, ``σ²``, the iterations of each
-        factor SBL and the rank-one diagnostics in ``details``.
+        The estimate, its support, factor hyperparameters, ``σ²`` and diagnostics.
 
     Raises
     ------
@@ -300,11 +264,10 @@ def solve_dkrosbl(
     5. *Output.* ``x̂ = (μ_1 ⊗ … ⊗ μ_I) / Π c_i``; the support is the product of the kept
        sets; ``γ_i`` is returned as ``γ_i / c_i²``.
     6. *Refinement* (optional). ``refine_iter`` EM iterations of ``refine_rule()`` on
-       ``(y, A)`` from the Kronecker prior ``γ_i = |x̂_i|²`` on the kept entries (pruned entries
-       stay pruned), with the known ``σ²`` or a learned one started at ``σ̂²``.
+       ``(y, A)`` from ``γ_i = |x̂_i|²`` (pruned entries stay pruned), with the known ``σ²`` or
+       a learned one started at ``σ̂²``.
 
-    No Kronecker product of the factors is formed: the cost is two small SVDs and ``I`` SBLs
-    of size ``M_i × N_i`` (plus the refinement's Kronecker E-steps).
+    No Kronecker product is formed: two small SVDs and ``I`` SBLs of size ``M_i × N_i``.
 
     References
     ----------
@@ -348,11 +311,7 @@ def solve_dkrosbl_batch(
     refine_rule: Callable[[], UpdateRule] | None = None,
     refine_iter: int = 10,
 ) -> list[DKroSBLFit]:
-    """:func:`solve_dkrosbl` of many problems, each factor's SBLs stepped together.
-
-    The splits are per problem; the ``I`` factor SBLs of all problems run as ``I`` batched
-    EMs (:func:`krosbl.em.run_em` on a stack, classic SBL as a one-factor prior); a
-    refinement runs per problem.
+    """:func:`solve_dkrosbl` of many problems, factor ``i`` of all of them as one batched EM.
 
     Parameters
     ----------
@@ -368,8 +327,7 @@ def solve_dkrosbl_batch(
     Returns
     -------
     list of DKroSBLFit
-        What :func:`solve_dkrosbl` returns for each problem alone (to rounding), but for
-        ``time_s``, the problem's share of the batch's time.
+        :func:`solve_dkrosbl` of each problem (to rounding); ``time_s`` its share.
     """
     start = perf_counter()
     stages = [_split(y, op, nv, hooi_sweeps) for y, op, nv in zip(Y, ops, noise_vars)]
@@ -420,20 +378,16 @@ def solve_dkrosbl_joint(
 ) -> list[DKroSBLFit]:
     """dKroSBL of ``T`` snapshots (or tasks) whose rank-one unknowns share their supports.
 
-    Each column is split and balanced as in :func:`solve_dkrosbl` (steps 1–3). Factor ``i`` of
-    every column then runs one classic SBL with learned noise on all the balanced factor data
-    ``[ỹ_{i,1} … ỹ_{i,T}]`` at once, with one ``γ_i``: M-SBL where the columns share ``A_i``,
-    multi-task SBL (:mod:`krosbl.tasks`) where they do not. Balancing makes every column's
-    factor data of norm ``√M_i``, so each column weighs alike in ``γ_i``, whatever its scale.
-    A refinement, if asked for, runs per column.
+    Each column is split and balanced as in :func:`solve_dkrosbl`; factor ``i`` then runs one
+    SBL on ``[ỹ_{i,1} … ỹ_{i,T}]`` with one ``γ_i`` (M-SBL for a shared ``A_i``, else
+    multi-task, :mod:`krosbl.tasks`), each column weighing alike (``‖ỹ_{i,t}‖ = √M_i``).
 
     Parameters
     ----------
     Y : ndarray, shape (M, T)
         Column ``t`` is ``y_t = A^{(t)} (x_{1,t} ⊗ … ⊗ x_{I,t}) + n_t``.
     ops : sequence of Kron
-        ``A^{(t)}`` of each column, of one shape (the same object repeated for snapshots of one
-        dictionary).
+        ``A^{(t)}`` of each column, of one shape (one object repeated for snapshots).
     noise_var : float or None
         The known ``σ²`` shared by the columns, or ``None``.
     prune_ratio, tol, max_iter, hooi_sweeps, refine_rule, refine_iter
@@ -600,8 +554,26 @@ def _refined(
     refinement: _Refinement,
     details: dict[str, Any],
 ) -> _Estimate:
-    """Step 6: the refinement's Kronecker posterior (its iterations go in ``details``)."""
-    em, prior = _refine(stage.y, op, estimates, stage.noise_var, stage.split_noise_var, refinement)
+    """Step 6: ``n_iter`` EM iterations of the refinement's rule from ``γ_i = |x̂_i|²`` (its
+    iterations go in ``details``)."""
+    assert refinement.rule is not None
+    prior = KronPrior([np.abs(e) ** 2 for e in estimates])
+    # Entries the factor SBLs pruned (exact zeros) stay pruned.
+    prior.prune((0.0,) * op.n_factors, np.finfo(float).tiny)
+    ratio, y = refinement.prune_ratio, stage.y
+    (em,) = run_em(
+        y,
+        op,
+        prior,
+        refinement.rule(),
+        prune_ratios=None if ratio is None else (ratio,) * op.n_factors,
+        prune_abs=0.0,
+        tol=refinement.tol,
+        max_iter=refinement.n_iter,
+        noise_var=stage.noise_var,
+        init_noise_var=stage.split_noise_var,
+        noise_floor=NOISE_FLOOR * float(np.vdot(y, y).real) / len(y),
+    )
     details["refine_iterations"] = em.n_iter
     details["refine_converged"] = em.converged
     return _Estimate(em.mean, em.var, prior.support(), prior.full_gammas(), em.noise_var)

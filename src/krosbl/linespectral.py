@@ -1,23 +1,19 @@
 """Off-grid refinement of one-dimensional line spectra: angles of a parametric dictionary.
 
-Given measurements ``y ≈ Σ_p a(θ_p) g_p + n`` of a dictionary known as a function of one real
-parameter, ``a(θ) ∈ 𝔽^M``, and starting values ``θ_p`` (e.g. the grid points an on-grid
-solver selected), :func:`refine_angles` moves the ``θ_p`` off the grid and returns them with
-their least-squares gains. It knows nothing of arrays or channels: a uniform linear array, an
-IRS pattern response or a sampled sinusoid are all just an ``atoms`` callable.
+For ``y ≈ Σ_p a(θ_p) g_p + n`` with atoms ``a(θ) ∈ 𝔽^M`` of one real parameter (any
+``atoms`` callable: a ULA, an IRS response, a sinusoid) and starting angles (e.g. an on-grid
+solver's), :func:`refine_angles` moves the angles off the grid and fits least-squares gains.
 
-Two refinements, run in this order when both are asked for: a **cell search** (``width``),
-each angle in turn searched in the interval of width ``width`` centred on its start (10
-points, then 9 halvings of the step; robust within the cell, resolution ``width / (9·2⁹)``),
-and **Gauss-Newton** (``derivative``), Levenberg-Marquardt steps on all angles at once on the
+Two refinements, in this order when both are asked for: a **cell search** (``width``), each
+angle in turn searched in the interval of width ``width`` centred on its start (10 points,
+then 9 halvings of the step: resolution ``width / (9·2⁹)``), which finds the basin; and
+**Gauss-Newton** (``derivative``), Levenberg-Marquardt steps on all angles on the
 variable-projection residual ``(I − A A⁺) y`` with the Kaufman Jacobian
-``−(I − A A⁺) ∂A/∂θ diag(g)`` (quadratic convergence, but only from inside the basin of the
-right minimum). So the cell search finds the basin and Newton polishes.
-:func:`fit_line_spectrum` finds the starting angles itself, greedily from a grid of candidates.
+``−(I − A A⁺) ∂A/∂θ diag(g)``, which polishes. :func:`fit_line_spectrum` finds the starting
+angles itself, greedily on a grid of candidates.
 
-Both also fit ``y`` of shape ``(M, T)`` whose columns share the angles but not the gains:
-snapshots of one dictionary (one ``atoms``), or tasks with one ``atoms`` per column. The cost is
-then ``Σ_t min_{g_t} ‖y_t − A_t(θ) g_t‖²``.
+A ``y`` of shape ``(M, T)`` has columns sharing the angles but not the gains (snapshots of one
+``atoms``, or tasks with one each); the cost is ``Σ_t min_{g_t} ‖y_t − A_t(θ) g_t‖²``.
 """
 
 from __future__ import annotations
@@ -65,8 +61,7 @@ class LineSpectralFit:
     angles : ndarray of float64, shape (P,)
         Refined angles, in the order of the starting angles.
     gains : ndarray, shape (P,) or (P, T)
-        Least-squares gains ``A(θ)⁺ y`` at the refined angles (one column per column of
-        ``y``).
+        Least-squares gains ``A(θ)⁺ y`` at the refined angles (a column per column of ``y``).
     residual_sq : float
         ``‖y − A(θ) g‖²`` (summed over the columns).
     sweeps : int
@@ -303,9 +298,8 @@ def refine_angles(
     angles : array_like of float, shape (P,)
         Starting angles, one per path (``P >= 1``).
     width : float or array_like of float, optional
-        Width of the interval, centred on each starting angle, that the cell search explores
-        (e.g. the grid step); ``0`` leaves that angle to the Gauss-Newton refinement. ``None``:
-        no cell search.
+        Width of the cell search's interval centred on each starting angle (e.g. the grid
+        step); ``0`` leaves that angle to Gauss-Newton. ``None``: no cell search.
     derivative : callable or sequence of callable, optional
         ``derivative(θ)`` returns ``[∂a/∂θ(θ_1), …]``, shape ``(M, P)`` (one per column, as
         ``atoms``). ``None``: no Gauss-Newton refinement.
@@ -317,7 +311,7 @@ def refine_angles(
         Gauss-Newton iterations at most.
     newton_tol : float, default 1e-12
         Gauss-Newton stops once no angle moves by more than this, or a step lowers the cost by
-        less than a fraction ``1e-12`` of it (a noisy fit: the cost no longer goes to 0).
+        less than a fraction ``1e-12`` of it (a noisy fit).
 
     Returns
     -------
@@ -332,15 +326,12 @@ def refine_angles(
 
     Notes
     -----
-    Both refinements decrease the least-squares cost ``min_g ‖y − A(θ) g‖²``. The cell search is
-    the per-factor search of the off-grid SBL of He & Joseph, "Efficient off-grid Bayesian
-    parameter estimation for Kronecker-structured signals" (arXiv:2412.00310), here on the
-    least-squares cost with the other angles fixed,
-    ``J_p(θ) = ‖P⊥ y‖² − |b(θ)ᴴ P⊥ y|² / ‖b(θ)‖²`` with ``b = P⊥ a(θ)`` and ``P⊥`` the projector
-    orthogonal to the other columns. The Newton refinement is Levenberg-Marquardt on the
+    Both decrease ``min_g ‖y − A(θ) g‖²``. The cell search is that of He & Joseph, "Efficient
+    off-grid Bayesian parameter estimation for Kronecker-structured signals"
+    (arXiv:2412.00310), on ``J_p(θ) = ‖P⊥ y‖² − |b(θ)ᴴ P⊥ y|² / ‖b(θ)‖²`` with ``b = P⊥ a(θ)``,
+    ``P⊥`` the projector orthogonal to the other columns. Newton is Levenberg-Marquardt on the
     variable-projection residual (Golub & Pereyra 1973; Kaufman 1975); for ULA atoms
-    ``∂a/∂θ = jπn ⊙ a(θ)``. Used per Kronecker factor after a rank-one split of a
-    Kronecker-structured signal (He & Joseph, IEEE TSP 2024).
+    ``∂a/∂θ = jπn ⊙ a(θ)``.
 
     Examples
     --------
@@ -406,11 +397,8 @@ def fit_line_spectrum(
 
     Parameters
     ----------
-    y : array_like, shape (M,) or (M, T)
-        Measurements; ``T`` columns share the angles (snapshots, or tasks with their own
-        ``atoms``), each with its gains.
-    atoms : callable or sequence of callable
-        ``atoms(θ) -> (M, P)`` as in :func:`refine_angles`.
+    y, atoms
+        As :func:`refine_angles`.
     candidates : array_like of float, shape (C,)
         Grid of candidate angles, ascending and evenly spaced (finer than the atoms'
         resolution).
@@ -444,20 +432,15 @@ def fit_line_spectrum(
 
     Notes
     -----
-    Each round takes the candidate best correlated with the residual,
-    ``argmax_c |a(θ_c)ᴴ r|² / ‖a(θ_c)‖²`` (summed over the columns of a 2-D ``y``, as in
-    simultaneous OMP), searches its cell with the earlier angles fixed,
-    then (with ``derivative``) refines all angles together by Gauss-Newton
-    (:func:`refine_angles`) and refits the gains, as in Newtonized orthogonal
-    matching pursuit (Mamandipoor, Ramasamy & Madhow, IEEE TSP 2016). Per Kronecker factor after
-    a rank-one split it is the off-grid detection of He & Joseph, arXiv:2412.00310.
+    Each round takes the candidate ``argmax_c |a(θ_c)ᴴ r|² / ‖a(θ_c)‖²`` (summed over columns,
+    as in simultaneous OMP), searches its cell with the earlier angles fixed, then (with
+    ``derivative``) refines all angles by Gauss-Newton and refits the gains: Newtonized OMP
+    (Mamandipoor, Ramasamy & Madhow, IEEE TSP 2016).
 
-    With ``n_paths=None`` the greedy rounds go on while they can lower
-    :func:`path_count_criterion` (the first round that does not lower it ends them) and the fit of
-    the minimum is returned. A residual the refinement cannot resolve counts as exact: below
-    ``10⁻²⁰ ‖y‖²`` with ``derivative``, below ``(π M r)²/3 ‖y‖²`` without (an angle error of
-    the cell search's resolution ``r = max(w/4608, 10⁻⁴)``, its step and its sweep
-    tolerance, on atoms whose phase turns by up to ``π`` per entry, as a ULA's).
+    With ``n_paths=None`` rounds go on until one does not lower :func:`path_count_criterion`;
+    the fit of the minimum is returned. A residual below ``10⁻²⁰ ‖y‖²`` (with ``derivative``)
+    or ``(π M r)²/3 ‖y‖²`` (without: the angle error of the cell search's resolution
+    ``r = max(w/4608, 10⁻⁴)`` on atoms turning by up to ``π`` per entry) counts as exact.
 
     Examples
     --------
@@ -503,8 +486,7 @@ def fit_line_spectrum(
             corr = np.abs(d.conj().T @ r) ** 2
             score = score + np.divide(corr, norm, out=np.zeros_like(corr), where=norm > 0)
         found = list(fits[-1].angles) if fits else []
-        widths = np.zeros(len(found) + 1)
-        widths[-1] = step
+        widths = np.append(np.zeros(len(found)), step)
         fits.append(_refine(data, [*found, grid[int(np.argmax(score))]], widths))
         _, residuals, _ = data.residual(fits[-1].angles)
     return fits[-1] if count else fits[_best_count(fits, data, exact, noise_var) - 1]
@@ -538,10 +520,8 @@ def fit_at(
 
     Parameters
     ----------
-    y : array_like, shape (M,) or (M, T)
-        Measurements; ``T`` columns share the angles, each with its gains.
-    atoms : callable or sequence of callable
-        ``atoms(θ) -> (M, P)``, as in :func:`refine_angles`.
+    y, atoms
+        As :func:`refine_angles`.
     angles : array_like of float, shape (P,)
         The angles.
 
@@ -616,18 +596,14 @@ def path_count_criterion(
 
     Notes
     -----
-    ``(T + 3/2) log N`` is the maximum a posteriori order rule for sinusoids in white Gaussian
-    noise (Djurić, "A model selection rule for sinusoids in white Gaussian noise", IEEE TSP
-    44(7), 1996): each complex gain costs ``log N`` like any linear parameter, each frequency
-    (angle) ``3/2 log N``, because its estimate converges as ``N^{−3/2}``. Without ``σ²`` the
-    noise variance is the residual's, ``‖Y − A G‖²/N``.
+    ``(T + 3/2) log N`` is the MAP order rule for sinusoids in white Gaussian noise (Djurić, "A
+    model selection rule for sinusoids in white Gaussian noise", IEEE TSP 44(7), 1996): ``log N``
+    per complex gain, ``3/2 log N`` per angle (its estimate converges as ``N^{−3/2}``).
 
-    On short data the rule is too lenient: the best of about ``M`` resolution cells explains
-    ``σ²·Γ(T, 1)`` of pure noise at its largest, more than ``(T + 3/2) log N`` for ``M`` below
-    about 20. With ``σ²`` known a path must also beat ``τ``, the level that the strongest of
-    ``M`` noise cells exceeds with probability 10⁻³ (``Γ(T, 1)`` upper ``10⁻³/M``
-    quantile). The refinement of every angle after each detection explains a little more noise
-    than one cell does, so the rate of false paths is somewhat above 10⁻³ per factor.
+    On short data (``M`` below about 20) the best of ``M`` cells explains more pure noise,
+    ``σ²·Γ(T, 1)`` at its largest, than that; with ``σ²`` known a path must also beat ``τ``,
+    the ``Γ(T, 1)`` upper ``10⁻³/M`` quantile (the strongest of ``M`` noise cells exceeds it
+    with probability 10⁻³; a little more in practice, as every angle is refined).
     """
     n = length * columns
     penalty = n_paths * (columns + 1.5) * np.log(n)

@@ -1,12 +1,10 @@
 """Rank-one Kronecker signals whose factors are functions of continuous parameters.
 
-``y ≈ (A_1(θ_1) ⊗ … ⊗ A_I(θ_I)) x`` with ``x = x_1 ⊗ … ⊗ x_I``, where factor ``i`` is known
-only as a function of real parameters, ``A_i(θ_i) = [a_i(θ_{i,1}), …, a_i(θ_{i,P_i})]``: a
-uniform linear array, an IRS seen through its patterns, a sampled sinusoid, a delay. Give each
-factor as a :class:`ParametricFactor` (its atoms, optionally their derivative, and candidate
-parameters); :func:`fit_parametric` estimates the parameters and gains of every factor, off any
-grid. Several columns of ``y`` share the parameters (snapshots, or tasks whose factors have
-their own atoms, e.g. fresh IRS patterns per coherence block), each with its own gains.
+``y ≈ (A_1(θ_1) ⊗ … ⊗ A_I(θ_I)) x`` with ``x = x_1 ⊗ … ⊗ x_I`` and
+``A_i(θ_i) = [a_i(θ_{i,1}), …, a_i(θ_{i,P_i})]`` (a ULA, an IRS through its patterns, a
+sinusoid, a delay), each factor a :class:`ParametricFactor`; :func:`fit_parametric` estimates
+the parameters, off any grid, and gains. Columns of ``y`` share the parameters (snapshots, or
+tasks with their own atoms, e.g. fresh IRS patterns per block), each with its own gains.
 """
 
 from __future__ import annotations
@@ -44,12 +42,11 @@ class ParametricFactor:
     Parameters
     ----------
     atoms : callable or sequence of callable
-        ``atoms(θ)`` for parameters of shape ``(P,)`` returns the columns ``a(θ_p)``, shape
-        ``(M_i, P)``; one callable per column of ``y`` when each column sees this factor
-        through its own atoms.
+        ``atoms(θ)``: the columns ``a(θ_p)``, shape ``(M_i, P)``, for ``θ`` of shape ``(P,)``;
+        one callable per column of ``y`` when each column has its own atoms.
     candidates : array_like of float
-        Candidate parameters for the greedy detection, ascending and evenly spaced, finer than
-        the atoms' resolution.
+        Candidates of the greedy detection, ascending, evenly spaced, finer than the atoms'
+        resolution.
     n_paths : int, optional
         Parameters (paths) to detect in this factor; ``None`` (the default) estimates their
         number (:func:`krosbl.linespectral.path_count_criterion`).
@@ -60,9 +57,8 @@ class ParametricFactor:
     max_paths : int, default 8
         With ``n_paths=None``, the most paths tried.
     lattice : float, optional
-        The spacing ``d`` of a lattice ``dℤ`` the parameters may lie on (e.g. a simulation's
-        grid): the fitted parameters rounded to it are kept where the order criterion on
-        ``y`` prefers them (:func:`fit_parametric`, Notes).
+        Spacing ``d`` of a lattice ``dℤ`` the parameters may lie on (e.g. a simulation's grid):
+        rounded where the data accept it (:func:`fit_parametric`, Notes).
     """
 
     atoms: AtomFunction | Sequence[AtomFunction]
@@ -137,15 +133,13 @@ def fit_parametric(
     factors : sequence of ParametricFactor
         The ``I ≥ 2`` factors, first the slowest-varying index of ``y``.
     noise_var : float, optional
-        The noise variance per entry of ``y`` when known (``0``: noiseless); ``None`` (the
-        default) estimates it from the rank-one splits (:func:`split_noise_variance`) when a
-        factor's number of paths is to be estimated.
+        Noise variance per entry of ``y`` (``0``: noiseless); ``None``: estimated
+        (:func:`split_noise_variance`) when a factor's number of paths is to be estimated.
 
     Returns
     -------
     ParametricFit
-        Parameters and gains per factor and of every path; no posterior variance (the gains
-        are least squares).
+        Parameters and least-squares gains per factor and of every path.
 
     Raises
     ------
@@ -160,27 +154,20 @@ def fit_parametric(
     1. Each column of ``y`` is reshaped to ``(M_1, …, M_I)`` and split into its best rank-one
        approximation ``ŷ_1 ∘ … ∘ ŷ_I`` (:func:`krosbl.decomposition.rank_one_split`), so
        ``ŷ_i ∝ A_i(θ_i) x_i`` without noise.
-    2. Each factor's data (of every column) is fitted as a line spectrum
-       (:func:`krosbl.linespectral.fit_line_spectrum`): greedy detection on the candidates,
-       cell search and Gauss-Newton off the grid, least-squares gains; the columns share the
-       parameters and keep their gains. A factor without ``n_paths`` stops its detection at
-       the minimum of a model-order criterion
-       (:func:`krosbl.linespectral.path_count_criterion`) with the noise level of its data:
-       the split leaves ``σ²`` on the factor that carries the scale ``S`` (the last) and
-       ``σ²/S²`` on the unit-norm others.
-    3. The parameters of factors with a ``lattice`` are rounded to it (their gains refitted)
-       for the largest subset of those factors whose rounding the data accept: the residual
-       on ``y`` grows by at most ``(σ²/2) χ²_F(1 − 10⁻³)`` for ``F`` rounded parameters, the
-       level-``10⁻³`` likelihood-ratio test of parameters on the lattice against free ones
-       (the growth is ``(σ²/2) χ²_F`` when they are on it). The test is on ``y``, not on one
-       factor's data, which can be as short as a few pilots; a small offset that the
-       training data cannot tell from noise is rounded.
+    2. Each factor's data (all columns) is fitted as a line spectrum
+       (:func:`krosbl.linespectral.fit_line_spectrum`). A factor without ``n_paths`` stops at
+       the minimum of :func:`krosbl.linespectral.path_count_criterion` with its data's noise
+       level: ``σ²`` on the last factor (it carries the scale ``S``), ``σ²/S²`` on the others.
+    3. The parameters of factors with a ``lattice`` are rounded to it (gains refitted) for the
+       largest subset of those factors the data accept: the residual on ``y`` grows by at most
+       ``(σ²/2) χ²_F(1 − 10⁻³)`` for ``F`` rounded parameters (the level-``10⁻³``
+       likelihood-ratio test of lattice against free parameters). The test is on ``y``, not on
+       one factor's data, which can be a few pilots long.
     4. The gains of the paths are the products ``x_1 ⊗ … ⊗ x_I`` (per column).
 
     This is the per-factor off-grid estimation of He & Joseph, "Efficient off-grid Bayesian
     parameter estimation for Kronecker-structured signals" (arXiv:2412.00310), with a greedy
-    detection and least-squares gains in place of the per-factor SBL. No Kronecker product is
-    formed.
+    detection and least-squares gains in place of the per-factor SBL.
 
     Examples
     --------
@@ -331,19 +318,13 @@ def split_noise_variance(splits: Sequence[RankOneSplit], shape: Sequence[int]) -
     Returns
     -------
     float
-        ``Σ_t ‖T_t − r_t‖² / (T (M − Σ_i M_i + I − 1))``: the residual per degree of freedom
-        left by a rank-one tensor (``Σ_i M_i − (I − 1)`` complex parameters).
+        ``Σ_t ‖T_t − r_t‖² / (T (M − Σ_i M_i + I − 1))``, the residual per degree of freedom
+        of a rank-one tensor: unbiased when the noiseless tensor is rank one, larger if not.
 
     Raises
     ------
     ValueError
-        If ``M <= Σ_i M_i − (I − 1)``: fewer measurements than the unknown parameters of a
-        rank-one tensor, so that the noise cannot be estimated; give ``noise_var``.
-
-    Notes
-    -----
-    Unbiased when the noiseless tensor is rank one; larger when it is not, which makes the
-    path-count criterion more conservative.
+        If ``M <= Σ_i M_i − (I − 1)``, the parameters of a rank-one tensor.
     """
     free = int(np.prod(shape)) - sum(shape) + len(shape) - 1
     if free <= 0:
@@ -356,8 +337,7 @@ def split_noise_variance(splits: Sequence[RankOneSplit], shape: Sequence[int]) -
 
 
 def _factor_noise(splits: Sequence[RankOneSplit], i: int, noise_var: float) -> float:
-    """The noise variance of factor ``i``'s data (:func:`fit_parametric`, Notes 2), averaged
-    over the columns."""
+    """Factor ``i``'s noise variance (:func:`fit_parametric`, Notes 2), column average."""
     if i == len(splits[0].factors) - 1:
         return noise_var
     scales = [float(np.vdot(s.factors[-1], s.factors[-1]).real) for s in splits]

@@ -1,9 +1,7 @@
 """Experiment definitions as data: what is swept, which algorithms run, how many trials.
 
-An :class:`Experiment` is a frozen record.  The runner, storage, summaries and plots read it;
-only its ``trial_function`` computes anything, and it computes exactly one trial: every sweep
-value and every algorithm of that trial, on data drawn from the trial's own
-:class:`numpy.random.SeedSequence`.
+An :class:`Experiment` is a frozen record; only its ``trial_function`` computes, one trial
+(every sweep value and algorithm) from the trial's own :class:`numpy.random.SeedSequence`.
 """
 
 from __future__ import annotations
@@ -35,8 +33,8 @@ def _empty() -> Mapping[Any, Any]:
 class Algorithm:
     """One algorithm of an experiment and the preset rows its solver settings come from.
 
-    The trial passes exactly ``presets.get(row, method)`` to the solver, nothing else; a
-    variant of a method (e.g. PC-KroSBL with ``β = 0.5``) is a preset row of its own.
+    The solver gets exactly ``presets.get(row, method)``; a variant of a method (e.g.
+    PC-KroSBL with ``β = 0.5``) is a preset row of its own.
 
     Parameters
     ----------
@@ -46,23 +44,21 @@ class Algorithm:
         The krosbl method it runs (a ``krosbl.recover`` / ``krosbl.irs.estimate`` name).
     preset : str or None
         The :data:`krosbl.presets.PRESETS` row of its settings; ``None`` for the IRS module's
-        own estimators (``"offgrid"``, ``"oracle-angles"``), which take no solver settings.
+        own estimators (``"offgrid"``, ``"oracle-angles"``).
     preset_from : mapping of float to str
         Rows that replace ``preset`` from a sweep value upward: at value ``v`` the row of the
         largest threshold ``≤ v``, e.g. ``{25.0: "irs-high-snr"}``.
     plotted : bool
         Whether the figures show it (oracle LS is stored, not plotted).
     beyond_paper : bool
-        Not one of the paper's algorithms (e.g. dKroSBL): its legend and summary label says so
-        (:attr:`label`), and where the paper's algorithms share a random stream in a fixed
-        order (the IRS symbol-error noise) it draws from a stream of its own, so that adding it
-        leaves the paper's curves unchanged for the same seed.
+        Not one of the paper's algorithms (e.g. dKroSBL): its :attr:`label` says so, and it
+        draws shared random quantities (the IRS symbol-error noise) from a stream of its own,
+        leaving the paper's curves unchanged for the same seed.
     batched : bool
         Solve a trial's observations at every sweep value in one :func:`krosbl.recover_batch`
-        call (same results to rounding) where that was measured to pay (the IRS trials).
+        call (same results to rounding; the IRS trials, where it pays).
     options : mapping of str to Any
-        Keyword arguments of the IRS module's own estimators (e.g. ``n_paths`` of
-        ``"offgrid"``), passed with the settings.
+        Keyword arguments of the IRS module's own estimators (e.g. ``n_paths`` of ``"offgrid"``).
 
     Examples
     --------
@@ -106,8 +102,7 @@ class Algorithm:
         return tuple(dict.fromkeys(k for k in keys if k is not None))
 
     def settings(self, value: float) -> SolverSettings | None:
-        """The solver settings at sweep value ``value``: ``presets.get(row, method)``, unchanged
-        (``None`` for a method without a preset row).
+        """``presets.get(row, method)`` at sweep value ``value`` (``None``: no preset row).
 
         Raises
         ------
@@ -143,10 +138,9 @@ class Metric:
         A column drawn in the same figure as a dashed black line (its mean per sweep value),
         e.g. the true ``σ²`` beside the learned one; ``reference_label`` is its legend entry.
     statistic : {"mean", "median", "pooled"}
-        What is plotted per sweep value (:func:`~krosbl.experiments.summarize`): the mean over
-        trials with its 95 % interval, the median, or the pooled ratio (``nmse`` only:
-        ``Σ err_sq / Σ ref_sq`` over trials). The figure is ``<column>`` for the mean,
-        ``<column>_<statistic>`` otherwise (:attr:`stem`).
+        What is plotted per sweep value (:func:`~krosbl.experiments.summarize`): the mean with
+        its 95 % interval, the median, or the pooled ratio (``nmse`` only:
+        ``Σ err_sq / Σ ref_sq`` over trials); it names the figure (:attr:`stem`).
     """
 
     column: str
@@ -269,10 +263,8 @@ class TrialContext:
         return tuple(a for a in self.experiment.algorithms if a.name in chosen)
 
     def generators(self, n: int) -> list[np.random.Generator]:
-        """``n`` independent generators: the children ``seed_sequence.spawn(n)`` would give.
-
-        Pure: calling it twice gives the same generators.
-        """
+        """``n`` independent generators, the children ``seed_sequence.spawn(n)`` would give
+        (pure: a second call gives the same generators)."""
         ss = self.seed_sequence
         return [
             np.random.default_rng(

@@ -69,8 +69,7 @@ def summarize(
         Columns to summarise; those absent or all-NaN are skipped.
     panels : sequence of str, optional
         Columns that split a sweep into conditions (a row per condition); default the
-        ``panels`` of the table's experiment (e.g. ``off_grid`` and ``n_patterns`` of
-        ``irs-offgrid``).
+        experiment's ``panels``.
 
     Returns
     -------
@@ -78,11 +77,10 @@ def summarize(
         One row per ``(experiment, algorithm, param, value)`` and condition, with ``trials``
         and, per metric ``m``, ``m_mean``, ``m_lo``, ``m_hi`` (Student-t interval of the mean;
         NaN for one trial) and ``m_median``; for the metrics of :data:`POOLED` whose energy
-        columns the table has, also ``m_pooled = Σ err / Σ ref`` over the trials (e.g. the
-        pooled NMSE ``Σ‖x̂ − x‖² / Σ‖x‖²``, which a few failed trials cannot dominate the way
-        they dominate the mean; absent for results stored without the energy columns). The
-        mean is arithmetic, also for NMSE (as the paper averages it). Algorithms keep their
-        order of first appearance; conditions and values are sorted.
+        columns the table has, also ``m_pooled = Σ err / Σ ref`` over the trials (e.g.
+        ``Σ‖x̂ − x‖² / Σ‖x‖²``, which a few failed trials cannot dominate as they do the
+        arithmetic mean, the paper's). Algorithms keep their order of first appearance;
+        conditions and values are sorted.
     """
     present = [m for m in metrics if m in results and results[m].astype(float).notna().any()]
     pooled = {

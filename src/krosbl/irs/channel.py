@@ -48,10 +48,8 @@ def physical_channels(
 
     Notes
     -----
-    Rank-one channels, one departure angle and an arrival cluster of ``s`` angles per hop
-    (docs/theory.md, "Channels and measurements"). On-grid geometries use the grid
-    dictionaries; with off-grid offsets the responses are taken at the continuous angles
-    ``geometry.angles(G)`` (He & Joseph, arXiv:2412.00310).
+    Rank one per hop: one departure angle, an arrival cluster of ``s`` angles (docs/theory.md);
+    off the grid, at the angles ``geometry.angles(G)`` (He & Joseph, arXiv:2412.00310).
     """
     s = geometry.spread
     c1 = np.sqrt(scenario.n_ms * scenario.n_irs / s)
@@ -125,8 +123,8 @@ def redraw_weak_patterns(
     -------
     ndarray, shape (L, K2)
         ``patterns`` itself when nothing was redrawn (always, with the paper's sizes), else a
-        copy with the weak columns redrawn (of the law ``phases``; departure R2 in
-        docs/reproduction.md). Each redraw is logged at WARNING level.
+        copy with the weak columns redrawn (departure R2 in docs/reproduction.md), each redraw
+        logged at WARNING level.
 
     Raises
     ------

@@ -89,10 +89,9 @@ def irs_settings(method: str, snr_db: float | None = None) -> SolverSettings | N
     -------
     SolverSettings or None
         ``presets.get("irs", method)``, or ``"irs-high-snr"`` for SVD-KroSBL at a known
-        ``snr_db >= 25`` (docs/theory.md, "Per-experiment settings"); ``None`` (krosbl's
-        default) for a method without an IRS preset (``"ksbl"``, ``"kron-omp"``, ``"omp"``:
-        departure R10 in docs/reproduction.md) and for the IRS module's own estimators, which
-        take no settings.
+        ``snr_db >= 25`` (docs/theory.md, "Per-experiment settings"); ``None`` (the default)
+        for a method without an IRS preset (``"ksbl"``, ``"kron-omp"``, ``"omp"``: departure
+        R10 in docs/reproduction.md) and for the IRS module's own estimators.
     """
     high = snr_db is not None and check_real("snr_db", snr_db) >= HIGH_SNR_DB
     if _irs_method(method) is not None:
@@ -113,17 +112,15 @@ def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estima
         A measurement of any :class:`~krosbl.irs.System` (noise variance known, or ``None``:
         learned), or a simulated observation (:meth:`krosbl.irs.Trial.observe`).
     method : str, default "pc-krosbl"
-        A method of :func:`krosbl.available_methods` (case-insensitive); the paper's IRS methods are
-        ``"sbl"``, ``"pc-sbl"``, ``"svd-krosbl"``, ``"am-krosbl"`` and ``"pc-krosbl"``;
-        ``"oracle-ls"`` solves least squares on a simulated trial's true grid support. The IRS
-        module adds ``"offgrid"`` (:func:`krosbl.irs.offgrid.offgrid_estimate`), ``"offsbl"``
-        (:func:`krosbl.irs.offsbl_estimate`) and ``"oracle-angles"``
+        A method of :func:`krosbl.available_methods` (case-insensitive; ``"oracle-ls"``: least
+        squares on a simulated trial's true support), or ``"offgrid"``
+        (:func:`krosbl.irs.offgrid.offgrid_estimate`), ``"offsbl"``
+        (:func:`krosbl.irs.offsbl_estimate`), ``"oracle-angles"``
         (:func:`krosbl.irs.oracle.oracle_angles`).
     **options
         Passed to :func:`krosbl.recover`: ``SolverSettings`` fields that override the IRS
-        preset (e.g. ``beta=0.5``, ``max_iter=20``), or ``settings=`` to replace it. The IRS
-        module's own estimators take their own keyword arguments instead, and accept
-        ``settings=None``.
+        preset (e.g. ``beta=0.5``), or ``settings=`` to replace it; the IRS module's own
+        estimators take their own keyword arguments (and ``settings=None``).
 
     Returns
     -------
@@ -142,11 +139,8 @@ def estimate(obs: Observed, method: str = "pc-krosbl", **options: Any) -> Estima
 
     Notes
     -----
-    Runs ``krosbl.recover(obs.y, Kron(F1, F2, F3), method,
-    noise_var=obs.noise_var, settings=irs_settings(method, snr_db), **options)`` with the
-    system's grid factors (:attr:`krosbl.irs.System.factors`); the noise variance is the
-    known ``σ²``, as in the paper's IRS experiment (docs/theory.md, "IRS-MIMO against SNR"),
-    or learned for a measurement without one.
+    Runs ``krosbl.recover(obs.y, Kron(F1, F2, F3), method, noise_var=obs.noise_var,
+    settings=irs_settings(method, snr_db), **options)`` (:attr:`krosbl.irs.System.factors`).
 
     Examples
     --------
@@ -202,15 +196,14 @@ def estimate_batch(
     settings : SolverSettings or str, optional
         Settings for every observation; default: the IRS preset at the first observation's
         SNR (:func:`irs_settings`), so pass them when the preset changes across the SNRs.
-        The noise variances must be all known or all learned.
     **overrides
         Settings fields, as :func:`estimate`.
 
     Returns
     -------
     list of Estimate
-        What :func:`estimate` gives for each observation alone (to rounding), from one
-        :func:`krosbl.recover_batch` call (its ``time_s`` is each problem's share).
+        :func:`estimate` of each observation (to rounding), from one
+        :func:`krosbl.recover_batch` call (``time_s`` each one's share).
 
     Raises
     ------
@@ -247,32 +240,27 @@ def estimate_joint(
 ) -> list[Estimate]:
     """Estimate the channels of several coherence blocks of one channel together.
 
-    The blocks share the support of ``z``, one prior ``γ = γ_1 ⊗ γ_2 ⊗ γ_3``. When every
-    block used the same IRS patterns (one dictionary), the observations are snapshots
-    (M-SBL, :func:`krosbl.recover` with ``Y`` of shape ``(M, B)``); with fresh patterns per
-    block the dictionaries differ and they are tasks (multi-task SBL,
-    :func:`krosbl.recover_tasks`), so the angles are learned from all ``K2·B`` patterns.
+    The blocks share one prior ``γ = γ_1 ⊗ γ_2 ⊗ γ_3``: snapshots when they share the IRS
+    patterns (M-SBL, :func:`krosbl.recover` with ``Y`` of shape ``(M, B)``), else tasks
+    (multi-task SBL, :func:`krosbl.recover_tasks`, learning from all ``K2·B`` patterns).
 
     Parameters
     ----------
     observations : sequence of Measurement or Observation
-        One measurement per block of one channel (the same angles, e.g. from
-        :meth:`krosbl.irs.Run.blocks` and :func:`krosbl.irs.observe_blocks`), with one noise
+        One per block of one channel (e.g. :func:`krosbl.irs.observe_blocks`), with one noise
         variance (or all ``None``: learned), of systems of one shape.
     method : str, default "svd-krosbl"
-        A method of :func:`krosbl.available_methods` that takes snapshots: ``"sbl"``, ``"pc-sbl"``,
-        ``"am-krosbl"``, ``"svd-krosbl"``, ``"pc-krosbl"``, ``"ksbl"`` or ``"dkrosbl"``
-        (shared factor supports); or ``"offgrid"``, the off-grid estimator with shared
-        continuous angles (:func:`krosbl.irs.offgrid.offgrid_estimate_joint`), or
-        ``"oracle-angles"`` (each block on its true angles).
+        ``"sbl"``, ``"pc-sbl"``, ``"am-krosbl"``, ``"svd-krosbl"``, ``"pc-krosbl"``, ``"ksbl"``,
+        ``"dkrosbl"`` (shared factor supports), ``"offgrid"`` (shared continuous angles,
+        :func:`krosbl.irs.offgrid.offgrid_estimate_joint`) or ``"oracle-angles"`` (per block).
     **options
         As :func:`estimate` (default settings: the IRS preset at the first observation's SNR).
 
     Returns
     -------
     list of Estimate
-        One per block, each with its own ``ẑ`` and ``Ĥ``; ``result`` is the joint result
-        restricted to the block (its ``x``, ``x_var``), with ``time_s`` the block's share.
+        One per block, its own ``ẑ`` and ``Ĥ``; ``result`` the joint one restricted to the
+        block (``x``, ``x_var``, ``time_s`` its share).
 
     Raises
     ------

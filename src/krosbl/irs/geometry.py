@@ -1,8 +1,4 @@
-"""Per-trial geometry, its continuous angles and the angular (sparse) channel.
-
-The model is stated in docs/theory.md, sections "Channels and measurements" and "True angular
-channel and rebuild".
-"""
+"""Per-trial geometry, its continuous angles and the angular (sparse) channel (docs/theory.md)."""
 
 from __future__ import annotations
 
@@ -29,10 +25,8 @@ def _read_only(values: object, name: str, size: int | None = None) -> NDArray[np
 
 @dataclass(frozen=True, eq=False)
 class PathAngles:
-    """Sin-domain angles of one trial's paths (or offsets of them).
-
-    ``θ`` is the sine of the physical angle; ULA responses have period 2 in ``θ`` (He & Joseph,
-    IEEE TSP 2024, Section VI). The arrays are read-only.
+    """Read-only sin-domain angles ``θ`` of one trial's paths (or offsets of them); ULA
+    responses have period 2 in ``θ`` (He & Joseph, IEEE TSP 2024, Section VI).
 
     Parameters
     ----------
@@ -68,10 +62,8 @@ class PathAngles:
 
 @dataclass(frozen=True, eq=False)
 class Geometry:
-    """Grid indices and path gains of one channel realisation.
-
-    Clusters never wrap around the grid (departure R4 in docs/reproduction.md). The gains are
-    stored as read-only complex arrays.
+    """Grid indices and read-only complex path gains of one channel realisation; clusters never
+    wrap around the grid (departure R4 in docs/reproduction.md).
 
     Parameters
     ----------
@@ -88,8 +80,7 @@ class Geometry:
     bs_gains : ndarray of complex128, shape (s,)
         Path gains ``α_b`` of the BS arrival cluster.
     offsets : PathAngles or None, default None
-        Off-grid offsets of every angle from its grid point (``Scenario.off_grid > 0``);
-        ``None`` for the paper's on-grid channel.
+        Off-grid offsets of every angle from its grid point; ``None``: on the grid.
 
     Raises
     ------
@@ -181,10 +172,8 @@ def draw_geometry(rng: np.random.Generator, scenario: Scenario) -> Geometry:
 
     Notes
     -----
-    The offsets come last, so ``ρ = 0`` draws exactly what the on-grid model draws and a trial
-    with ``ρ > 0`` has the grid indices and gains of the same trial at ``ρ = 0`` (paired
-    comparisons); the offsets of two ``ρ > 0`` runs are proportional. Off-grid model:
-    He & Joseph, arXiv:2412.00310.
+    The offsets come last, so a trial has the grid indices and gains at every ``ρ`` (paired
+    comparisons). Off-grid model: He & Joseph, arXiv:2412.00310.
     """
     grid, spread = scenario.grid, scenario.spread
     m = int(rng.integers(0, grid))
@@ -228,11 +217,9 @@ def angular_channel(geometry: Geometry, scenario: Scenario) -> NDArray[np.comple
 
     Notes
     -----
-    The IRS axis holds angle differences because
-    ``a_L(d)ᴴ diag(ψ) a_L(a) = F1[k, (d − a) mod G]`` depends on ``d − a`` only (docs/theory.md,
-    "The Kronecker model").
-    Off-grid offsets are ignored: for ``Scenario.off_grid > 0`` this is the channel on the
-    grid angles the trial was drawn from, which no longer gives ``y_0`` exactly.
+    The IRS axis holds angle differences: ``a_L(d)ᴴ diag(ψ) a_L(a) = F1[k, (d − a) mod G]``
+    (docs/theory.md, "The Kronecker model"). Off-grid offsets are ignored (the channel on the
+    grid angles, which then no longer gives ``y_0`` exactly).
     """
     grid = scenario.grid
     c1 = np.sqrt(scenario.n_ms * scenario.n_irs / geometry.spread)
@@ -259,9 +246,9 @@ def angular_support(geometry: Geometry, grid: int) -> NDArray[np.intp]:
     Returns
     -------
     ndarray of intp, shape (s²,)
-        Flat (C-order, ``numpy.kron`` order) indices into ``z.ravel()`` of the set
+        Flat (C-order, ``numpy.kron`` order) indices into ``z.ravel()`` of
         ``{(d − a_0 − j) mod G : j < s} × {m} × {b_0, …, b_0+s−1}``, ascending: the support
-        of :func:`angular_channel` whenever the gains are non-zero (with probability one).
+        of :func:`angular_channel` (for non-zero gains).
     """
     rows = _difference_indices(geometry, grid)
     cols = geometry.bs_arrival + np.arange(geometry.spread)

@@ -31,15 +31,14 @@ def channels_of(obj: Any, name: str) -> NDArray:
     Parameters
     ----------
     obj : Estimate, Trial or array_like
-        Anything with an ``H`` attribute (an :class:`~krosbl.irs.Estimate` or a
-        :class:`~krosbl.irs.Trial`), or the channels themselves.
+        Anything with an ``H`` attribute, or the channels themselves.
     name : str
         Name used in error messages.
 
     Returns
     -------
     ndarray, shape (K2, N_b, N_m)
-        The channels, one ``N_b × N_m`` matrix per pattern.
+        The channels.
 
     Raises
     ------
@@ -83,9 +82,8 @@ def matching_channels(estimate: Any, truth: Any) -> tuple[NDArray, NDArray]:
     Raises
     ------
     ValueError
-        If the shapes differ, e.g. more patterns in the estimate than in the run, or an
-        :class:`~krosbl.irs.Estimate` is compared with a trial other than the one it was
-        estimated from.
+        If the shapes differ, or an :class:`~krosbl.irs.Estimate` is compared with a trial
+        other than its own.
     """
     _check_same_trial(estimate, truth)
     h_hat, h = channels_of(estimate, "estimated"), channels_of(truth, "true")
@@ -110,13 +108,12 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
     Returns
     -------
     float
-        Mean over patterns of the per-pattern normalised squared error, the authors'
-        normalisation (docs/theory.md, "Channel NMSE").
+        The authors' normalisation (docs/theory.md, "Channel NMSE").
 
     Raises
     ------
     ValueError
-        If the two do not have the same number of patterns or antennas.
+        As :func:`matching_channels`.
     """
     h_hat, h = matching_channels(estimate, truth)
     err = np.linalg.norm(h_hat - h, axis=(1, 2)) ** 2
@@ -126,8 +123,7 @@ def channel_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
 def pooled_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
     """Return the pooled channel NMSE ``Σ_k ‖Ĥ_k − H_k‖_F² / Σ_k ‖H_k‖_F²``.
 
-    Unlike the per-pattern mean of :func:`channel_nmse`, a pattern whose channel is weak
-    weighs in proportion to its energy.
+    Unlike :func:`channel_nmse`, each pattern weighs in proportion to its energy.
 
     Parameters
     ----------
@@ -137,7 +133,7 @@ def pooled_nmse(estimate: Any | ArrayLike, truth: Any | ArrayLike) -> float:
     Returns
     -------
     float
-        Error energy over signal energy on the training patterns.
+        The pooled NMSE on the training patterns.
     """
     h_hat, h = matching_channels(estimate, truth)
     return float(np.linalg.norm(h_hat - h) ** 2 / np.linalg.norm(h) ** 2)
@@ -149,8 +145,7 @@ def paths_of(obj: Any, grid: int) -> Paths:
     Parameters
     ----------
     obj : Paths, Estimate, Trial or array_like
-        :class:`~krosbl.irs.Paths`; anything with a ``paths`` attribute (an
-        :class:`~krosbl.irs.Estimate` or a :class:`~krosbl.irs.Trial`, whose paths are at its
+        :class:`~krosbl.irs.Paths`; anything with a ``paths`` attribute (a trial's are at its
         continuous angles); or an on-grid angular estimate ``ẑ`` of ``G³`` entries.
     grid : int
         Grid size ``G`` (for an angular estimate).
@@ -158,8 +153,7 @@ def paths_of(obj: Any, grid: int) -> Paths:
     Returns
     -------
     Paths
-        The channel as paths; an angular estimate gives one path per non-zero, at the grid
-        angles.
+        The channel as paths (for ``ẑ``, one per non-zero, at the grid angles).
     """
     if isinstance(obj, Paths):
         return obj
@@ -179,21 +173,19 @@ def heldout_nmse(
     """Return the channel NMSE on fresh IRS patterns the estimate was not trained on.
 
     With ``K2 = 6`` training patterns and ``G = 18`` the training NMSE of He & Joseph (IEEE TSP
-    2024, Section VI) cannot tell whether the cascaded channel was learned; the held-out
-    patterns can.
+    2024, Section VI) cannot tell whether the channel was learned; held-out patterns can.
 
     Parameters
     ----------
     estimate : Estimate, Paths or array_like
-        The estimate: anything :func:`paths_of` accepts (an on-grid ``ẑ`` is rebuilt from the
-        grid angles, an estimate with continuous angles from those).
+        Anything :func:`paths_of` accepts.
     truth : Trial
         The trial; its channel is rebuilt from its continuous angles (:attr:`Trial.paths`).
     n_patterns : int, default 100
         Fresh patterns ``P``, ``1 <= P <= L``.
     rng : numpy.random.Generator or int or None, optional
-        Source of the patterns (an ``int`` seeds a new generator). Give every method of a trial
-        the same seed so that they are scored on the same patterns.
+        Source of the patterns (an ``int`` seeds a new generator; give every method of a trial
+        the same seed).
 
     Returns
     -------

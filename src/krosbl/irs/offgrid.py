@@ -76,9 +76,8 @@ def _factors(
     overs: Sequence[int],
     snap_to_grid: bool = False,
 ) -> list[ParametricFactor]:
-    """The IRS-difference, MS and BS factors of the systems, as parametric factors: one atoms
-    function per system (the IRS factor differs with the patterns), the IRS candidate atoms
-    by FFT; with ``snap_to_grid``, the lattice of the systems' grid, ``(2/G)ℤ``."""
+    """The IRS-difference, MS and BS parametric factors: one atoms function per system, the IRS
+    candidate atoms by FFT; with ``snap_to_grid``, the lattice ``(2/G)ℤ``."""
     per_block = [_factor_atoms(s) for s in systems]
     lattice = 2.0 / systems[0].grid if snap_to_grid else None
     single = len(systems) == 1
@@ -152,33 +151,27 @@ def offgrid_estimate(
         a simulated observation.
     n_paths : sequence of 3 (int or None), optional
         Paths of the IRS-difference, MS and BS factors (``(s, 1, s)`` in the paper's
-        scenario, ``(3, 1, 1)`` in :meth:`krosbl.irs.OffGridScenario`); ``None`` (the default),
-        or ``None`` for one factor, estimates the count
+        scenario); ``None`` (for all, or one factor) estimates the count
         (:func:`krosbl.linespectral.path_count_criterion`).
     oversampling : sequence of 3 int, default (4, 8, 8)
-        Candidate angles per element for the greedy detection of each factor (at least 64
-        candidates per factor).
+        Candidate angles per element for each factor's greedy detection (at least 64).
     refit : bool, default False
-        Refit the ``P_1·P_2·P_3`` path gains jointly by least squares on ``y`` (as the oracle
-        does with the true angles) instead of keeping the product ``x_1 ⊗ x_2 ⊗ x_3`` of the
-        factor gains. The product keeps the rank-one structure (``P_1 + P_2 + P_3`` gains
-        instead of ``P_1 P_2 P_3``); refitting helps only when the channel is not rank one.
+        Refit the ``P_1·P_2·P_3`` path gains jointly by least squares on ``y`` instead of
+        keeping the rank-one product ``x_1 ⊗ x_2 ⊗ x_3`` (helps only when the channel is not
+        rank one).
     snap_to_grid : bool, default False
-        For channels known to lie on the system's grid (a simulation on the grid): round the
-        angles of each factor to multiples of ``2/G`` (:attr:`krosbl.irs.System.grid`) where
-        the data accept it (:func:`krosbl.parametric.fit_parametric`, ``lattice``), so that
-        the gains are fitted without the angles' noise. Off the grid, an offset too small for
-        the training data to tell from noise is rounded too, which costs held-out accuracy
-        when a factor has few measurements (e.g. three pilots).
+        For channels on the system's grid: round each factor's angles to multiples of ``2/G``
+        where the data accept it (:func:`krosbl.parametric.fit_parametric`, ``lattice``). Off
+        the grid, an offset too small to tell from noise is rounded too, which costs held-out
+        accuracy when a factor has few measurements (e.g. three pilots).
 
     Returns
     -------
     Estimate
         ``z = None``; ``paths`` the continuous paths; ``H`` rebuilt from them; ``result.x`` the
-        path gains, ``result.method = "offgrid"``, ``result.noise_var`` the known ``σ²`` or,
-        when learned, its estimate from the split (:func:`krosbl.parametric.
-        split_noise_variance`); ``result.details`` the split's residual fraction and the
-        per-factor angles.
+        path gains, ``method="offgrid"``, ``noise_var`` the known ``σ²`` or the split's
+        (:func:`krosbl.parametric.split_noise_variance`); ``details`` the split's residual
+        fraction and the per-factor angles and residuals.
 
     Raises
     ------
@@ -191,25 +184,20 @@ def offgrid_estimate(
 
     Notes
     -----
-    With one MS departure and one IRS departure the angular channel is rank one,
-    ``z = x_1 ⊗ x_2 ⊗ x_3`` over (IRS difference, MS, BS), and so is the noiseless measurement
-    ``Y_0[k, t, b] = (F1 x_1)_k (F2 x_2)_t (F3 x_3)_b``. The estimator
+    With one MS departure and one IRS departure, ``z = x_1 ⊗ x_2 ⊗ x_3`` over (IRS difference,
+    MS, BS) and ``Y_0[k, t, b] = (F1 x_1)_k (F2 x_2)_t (F3 x_3)_b`` are rank one. The estimator
 
     1. splits ``y`` reshaped to ``(K2, K1, N_b)`` into ``ŷ_1 ⊗ ŷ_2 ⊗ ŷ_3``
        (:func:`krosbl.decomposition.rank_one_split`; He & Joseph, "Decomposition-based
        Kronecker sparse Bayesian learning", arXiv:2310.07869);
-    2. fits each factor as a line spectrum of its parametric atoms
-       (:func:`~krosbl.irs.pattern_atoms`, :func:`~krosbl.irs.pilot_atoms`, ``a_{N_b}``) by
-       greedy detection on a fine grid and off-grid refinement
-       (:func:`krosbl.linespectral.fit_line_spectrum`; the per-factor refinement of
-       arXiv:2412.00310 with least-squares gains instead of the per-factor SBL), the number of
-       paths by a model-order criterion unless given;
+    2. fits each factor as a line spectrum of its atoms (:func:`~krosbl.irs.pattern_atoms`,
+       :func:`~krosbl.irs.pilot_atoms`, ``a_{N_b}``) with
+       :func:`krosbl.linespectral.fit_line_spectrum` (the per-factor refinement of
+       arXiv:2412.00310 with least-squares gains);
     3. takes every combination of the factor angles as a path, with the product of the factor
        gains (or, with ``refit``, gains refitted jointly on ``y``).
 
-    The IRS beam is ``2/L`` wide, so the IRS candidates are ``4L`` and the refinement resolves
-    far below ``1/L``. Cost: one SVD pair and three small fits; no Kronecker product. The
-    patterns may be complex (continuous phases) and of any scaling.
+    The patterns may be complex (continuous phases) and of any scaling.
 
     Examples
     --------
@@ -244,26 +232,21 @@ def offgrid_estimate_joint(
 ) -> list[Estimate]:
     """Estimate several coherence blocks of one IRS channel with shared continuous angles.
 
-    Each block's ``y`` is split as in :func:`offgrid_estimate`; the blocks' data of one factor
-    are then fitted as one line spectrum with shared angles and per-block gains
-    (:func:`krosbl.linespectral.fit_line_spectrum` with a 2-D ``y``): the MS and BS factors as
-    snapshots, the IRS factor as tasks (each block's patterns), so the IRS angles are learned
-    from all ``K2·B`` patterns.
+    Each block is split as in :func:`offgrid_estimate`; each factor's data of all blocks is
+    fitted as one line spectrum with shared angles and per-block gains (the IRS factor as tasks,
+    learning from all ``K2·B`` patterns).
 
     Parameters
     ----------
     observations : sequence of Measurement or Observation
-        One measurement per block of one channel (the same angles, their own gains, the same
-        or fresh IRS patterns; :meth:`krosbl.irs.Run.blocks`), of systems with the same
-        antennas and measurement shape.
+        One per block of one channel (:meth:`krosbl.irs.Run.blocks`), of systems of one shape.
     n_paths, oversampling, snap_to_grid
         As :func:`offgrid_estimate`.
 
     Returns
     -------
     list of Estimate
-        One per block: the shared angles with the block's gains; ``result.time_s`` is the
-        block's share of the time.
+        One per block: the shared angles with its gains; ``result.time_s`` its share.
 
     Raises
     ------

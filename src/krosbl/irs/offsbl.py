@@ -1,24 +1,19 @@
 """offSBL (He & Joseph, arXiv:2412.00310): per-factor EM-SBL with in-cell grid refinement.
 
-The authors' off-grid IRS channel estimator, as a baseline: a rank-one split of the
-measurements into an IRS, an MS and a BS factor, then one sparse Bayesian learning problem per
-factor whose largest peaks move inside their grid cells at every EM iteration. Written from the
-paper and the authors' code (GitHub ``YanbinHe/JournalDecomOffGrid``, ``3_channel_estimation``;
-``tests/data/offsbl/README.md``), whose angles and channels it reproduces on their reference
-runs to rounding; the choices that do so are the authors' and are stated where they are made.
-
-Differences from the authors' code, none of which changes a result on their runs:
+The authors' off-grid IRS channel estimator, as a baseline: a rank-one split into IRS, MS and
+BS factors, then one SBL per factor whose largest peaks move inside their grid cells at every EM
+iteration. It reproduces the angles and channels of the authors' code (GitHub
+``YanbinHe/JournalDecomOffGrid``, ``3_channel_estimation``; ``tests/data/offsbl/README.md``)
+on their reference runs to rounding. Differences, none changing a result on their runs:
 
 * the E-step solves with a Cholesky factor of ``Σ_y`` and the measurement-space formulas
   (``μ = ΓAᴴΣ_y⁻¹y``); the authors invert ``Σ_y`` and form the whole ``N × N`` ``Σ_x``;
 * ``σ²`` is kept above ``10⁻¹⁰·‖y‖²/M`` so that noise-free data do not make ``Σ_y`` singular;
-* peaks of ``γ`` are strict interior local maxima (MATLAB's ``findpeaks`` also reports the
-  first point of a flat top, which floating-point ``γ`` does not have);
+* peaks of ``γ`` are strict interior local maxima (``findpeaks`` also reports flat tops);
 * ``result.time_s`` times the whole solve, the authors time the EM loops only.
 
-Angle conventions: the IRS factor is searched over the authors' ``u = θ_a − θ_d`` (arrival
-minus departure, their ``AoIRS``), in which their grid ``linspace(−1, 1 − 2/G, G)`` is
-defined; krosbl's :class:`~krosbl.irs.Paths` use ``δ = θ_d − θ_a = −u``
+The IRS factor is searched over the authors' ``u = θ_a − θ_d`` (their ``AoIRS``, grid
+``linspace(−1, 1 − 2/G, G)``); :class:`~krosbl.irs.Paths` use ``δ = θ_d − θ_a = −u``
 (:meth:`OffSBLFit.paths` converts).
 """
 
@@ -71,8 +66,7 @@ class OffSBLFactor:
     grid : ndarray of float64, shape (N,)
         The refined grid ``θ`` (the starting grid with the refined peaks moved).
     weights : ndarray of complex128, shape (N,)
-        The gains ``x`` of the grid atoms (the posterior mean, or least squares on the kept
-        atoms, see :func:`offsbl_fit`).
+        The gains ``x`` of the grid atoms (see ``gains`` of :func:`offsbl_fit`).
     gamma : ndarray of float64, shape (N,)
         The learned prior variances ``γ``.
     angles : ndarray of float64, shape (P,)
@@ -161,8 +155,7 @@ def offsbl_fit(
     y : array_like of complex, shape (M,)
         Measurements.
     atoms : callable
-        ``atoms(θ)`` for angles of shape ``(P,)`` returns the columns ``a(θ_p)``, shape
-        ``(M, P)``.
+        ``atoms(θ)``: the columns ``a(θ_p)``, shape ``(M, P)``, for ``θ`` of shape ``(P,)``.
     grid : array_like of float, shape (N,)
         Starting grid, ascending in ``[−1, 1)`` (at least 3 points).
     n_paths : int
@@ -194,34 +187,27 @@ def offsbl_fit(
 
     Notes
     -----
-    EM-SBL with learned noise (Tipping 2001; the E- and M-steps of arXiv:2412.00310, Sec. III)
-    on the dictionary ``A = [a(θ_1) … a(θ_N)]``, started at ``γ = 1`` and
-    ``σ² = 0.1·var(y)`` (sample variance, ``N − 1`` normalisation). One iteration:
+    EM-SBL with learned noise (Tipping 2001; arXiv:2412.00310, Sec. III) on
+    ``A = [a(θ_1) … a(θ_N)]``, from ``γ = 1`` and ``σ² = 0.1·var(y)`` (``N − 1``
+    normalisation). One iteration:
 
-    1. E-step: ``Σ_y = σ²I + AΓAᴴ``, ``μ = ΓAᴴΣ_y⁻¹y``,
-       ``Σ_x = Γ − ΓAᴴΣ_y⁻¹AΓ`` (only its diagonal ``d`` and the block of the peaks are
-       formed);
+    1. E-step: ``Σ_y = σ²I + AΓAᴴ``, ``μ = ΓAᴴΣ_y⁻¹y``, ``Σ_x = Γ − ΓAᴴΣ_y⁻¹AΓ`` (only its
+       diagonal ``d`` and the block of the peaks);
     2. ``γ ← d + |μ|²``;
     3. grid refinement: ``P`` = the ``n_peaks`` largest interior local maxima of ``γ``.
        With ``S = μ_P μ_Pᴴ + Σ_{x,PP}``, its diagonal ``s`` and ``S̊ = S − diag(s)``, each
-       peak ``j ∈ P`` in turn (largest first, the other columns at their latest values) moves
-       to the minimiser over its cell of the part of
-       ``E‖y − A(θ)x‖²/2`` that depends on ``θ_j``,
-       ``f_j(θ) = Re((S̊[j, :] A_Pᴴ − μ_j yᴴ) a(θ)) + (s_j/2)‖a(θ)‖²``
-       (the refinement step of arXiv:2412.00310; couplings to columns outside ``P`` are
-       dropped). The cell is half-way to the neighbouring grid points (to ``∓1`` at the
-       ends), fixed before the sweeps; the search evaluates the centres of 10 equal
-       sub-intervals, then 9 times the two points half-way to the ends of the best one's
-       sub-interval, a resolution of ``cell/(20·2⁹)``. Sweeps repeat while the grid moves by
-       more than ``sweep_tol``, at most ``max_sweeps`` times;
-    4. ``σ² ← (‖y − A_new μ‖² + σ²_old Σ_j (1 − d_j/γ_old,j)) / M``, the EM noise update
-       with the refined dictionary, kept at or above ``10⁻¹⁰·‖y‖²/M`` (as at the start: not
-       in the authors' code, and never binding on their noisy runs);
+       peak ``j ∈ P`` in turn (largest first) moves to the minimiser over its cell of the part
+       of ``E‖y − A(θ)x‖²/2`` that depends on ``θ_j`` (couplings outside ``P`` dropped),
+       ``f_j(θ) = Re((S̊[j, :] A_Pᴴ − μ_j yᴴ) a(θ)) + (s_j/2)‖a(θ)‖²``. The cell reaches
+       half-way to the neighbours (``∓1`` at the ends); the search takes the centres of 10
+       sub-intervals, then 9 halvings, a resolution of ``cell/(20·2⁹)``. Sweeps repeat while
+       the grid moves by more than ``sweep_tol``, at most ``max_sweeps`` times;
+    4. ``σ² ← (‖y − A_new μ‖² + σ²_old Σ_j (1 − d_j/γ_old,j)) / M``, at least
+       ``10⁻¹⁰·‖y‖²/M`` (not in the authors' code, never binding on their runs);
     5. stop when ``‖γ − γ_old‖/‖γ_old‖ < tol`` or after ``max_iter`` iterations.
 
-    The reported angles are the grid points of the ``n_paths`` largest ``γ``; with
-    ``gains="mean"`` the weights are the last E-step's ``μ``, computed before that
-    iteration's refinement moved the grid (as in the authors' code).
+    The angles are the grid points of the ``n_paths`` largest ``γ``; ``gains="mean"`` gives
+    the last E-step's ``μ``, from before that iteration's refinement (as the authors do).
     """
     n_paths = check_int("n_paths", n_paths, minimum=1)
     y, grid, A = _fit_problem(y, atoms, grid, n_paths)
@@ -380,8 +366,7 @@ class OffSBLFit:
         -------
         ndarray of complex128, shape (K, N_b, N_m)
             ``Ĥ_k[b, n] = (F(Ψ) x_1)[k] · (A_{N_b}(β) x_3)[b] · (conj(A_{N_m}(φ)) x_2)[n]``
-            over the refined grids and all their weights (``F(Ψ)`` the IRS atoms
-            :func:`~krosbl.irs.pattern_atoms` at ``δ = −u``).
+            over the refined grids (``F(Ψ)``: :func:`~krosbl.irs.pattern_atoms` at ``δ = −u``).
         """
         irs = pattern_atoms(patterns, -self.irs.grid) @ self.irs.weights
         ms = array_response(self.n_ms, self.ms.grid).conj() @ self.ms.weights
@@ -468,10 +453,10 @@ def offsbl_estimate(
     Parameters
     ----------
     obs : Measurement or Observation
-        A measurement of any :class:`~krosbl.irs.System`, or a simulated observation. Its
-        noise variance, if known, is not used: offSBL learns one per factor. The authors'
-        ``y`` (MATLAB column-major ``[BS, pilot, pattern]``) converts to krosbl's layout with
-        ``y.reshape(N_b, K1, K2, order="F").transpose(2, 1, 0)``.
+        A measurement of any :class:`~krosbl.irs.System`, or a simulated observation; its
+        noise variance is not used (offSBL learns one per factor). The authors' ``y``
+        (column-major ``[BS, pilot, pattern]``) is
+        ``y.reshape(N_b, K1, K2, order="F").transpose(2, 1, 0)`` in krosbl's layout.
     n_paths : sequence of 3 int
         Angles reported per factor (IRS, MS, BS); the authors' system has ``(3, 1, 1)``.
     n_peaks : sequence of 3 int
@@ -487,19 +472,14 @@ def offsbl_estimate(
     Returns
     -------
     Estimate
-        ``H`` the authors' rebuild on the training patterns from all the weights
-        (:meth:`OffSBLFit.channels`); ``z = None``; ``paths`` every combination of the
-        factors' grid atoms whose gain (the product of their weights) is at least ``10⁻⁶`` of
-        the largest (:data:`PATH_WEIGHT_RATIO`, :meth:`OffSBLFit.paths`), whose channels
-        match :meth:`OffSBLFit.channels` closely (docs/measurements/offsbl_fixtures.json).
-        ``result``: ``x`` the path gains, ``method = "offsbl"``, ``n_iter`` the EM iterations
-        summed over the factors, ``converged`` whether every factor's EM stopped on ``tol``,
-        ``noise_var`` the noise variance learned by the BS factor (which carries all the scale
-        of ``y``; a by-product of that ``N_b``-entry fit, not an estimate of ``σ²`` to rely
-        on), ``time_s`` the whole solve; ``details``:
-        ``"factor_angles"`` (the reported angles per factor, the IRS ones as
-        ``δ = θ_d − θ_a``), ``"fit"`` (the :class:`OffSBLFit`) and ``"top_paths"`` (the paths
-        of the reported angles only, :meth:`OffSBLFit.paths`).
+        ``H`` the authors' rebuild on the training patterns (:meth:`OffSBLFit.channels`);
+        ``z = None``; ``paths`` the combinations of grid atoms with a gain of at least
+        :data:`PATH_WEIGHT_RATIO` of the largest (:meth:`OffSBLFit.paths`; their channels
+        match ``H`` closely). ``result``: ``x`` the path gains, ``method="offsbl"``, ``n_iter``
+        summed over the factors, ``converged`` of every factor, ``noise_var`` the BS factor's
+        (it carries the scale of ``y``; not an estimate of ``σ²`` to rely on); ``details``:
+        ``"factor_angles"`` (IRS ones as ``δ = θ_d − θ_a``), ``"fit"`` (the
+        :class:`OffSBLFit`), ``"top_paths"`` (of the reported angles only).
 
     Raises
     ------
@@ -512,12 +492,9 @@ def offsbl_estimate(
 
     Notes
     -----
-    ``y`` reshaped to ``(K2, K1, N_b)`` is split into rank-one factors
-    ``ŷ_1 ∘ ŷ_2 ∘ ŷ_3`` by two sequential rank-one SVDs
-    (:func:`krosbl.decomposition.rank_one_split`; the authors' ``decompose``: the same
-    unfoldings, ``ŷ_1`` and ``ŷ_2`` unit-norm, ``ŷ_3`` the scale, phases that differ only by
-    factors that cancel in the product and to which each fit is equivariant). Then
-    :func:`offsbl_fit` per factor:
+    ``y`` reshaped to ``(K2, K1, N_b)`` is split into ``ŷ_1 ∘ ŷ_2 ∘ ŷ_3`` by two sequential
+    rank-one SVDs (:func:`krosbl.decomposition.rank_one_split`, as the authors' ``decompose``
+    to phases that cancel), then :func:`offsbl_fit` per factor:
 
     * IRS: ``ŷ_1 ≈ [Ψᵀ a_L(u)/√L] x_1`` over ``u = θ_a − θ_d``, gains the posterior mean;
     * MS: ``ŷ_2 ≈ [Xᵀ conj(a_{N_m}(φ))] x_2``, gains the posterior mean;

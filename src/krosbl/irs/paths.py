@@ -38,9 +38,8 @@ def _angles(name: str, values: ArrayLike) -> NDArray[np.float64]:
 class Paths:
     """A cascaded channel ``H_k = Σ_p g_p f_k(δ_p) a_{N_b}(β_p) a_{N_m}(φ_p)ᴴ`` as paths.
 
-    Any channel estimate fits: an on-grid angular estimate ``ẑ`` is the paths at the grid
-    angles of its non-zeros (:meth:`from_grid`); an off-grid estimator returns its continuous
-    angles directly. Every array is read-only.
+    An on-grid estimate ``ẑ`` gives the paths at the grid angles of its non-zeros
+    (:meth:`from_grid`); an off-grid one its continuous angles. Every array is read-only.
 
     Parameters
     ----------
@@ -60,10 +59,9 @@ class Paths:
 
     Notes
     -----
-    ``f_k(δ) = (1/L) Σ_ℓ ψ_k[ℓ] e^{−jπδℓ}`` (:func:`krosbl.irs.pattern_atoms`). For the on-grid
-    model of He & Joseph (IEEE TSP 2024, Section VI) a path is a non-zero ``z[g1, g2, g3]`` at
-    ``(δ, φ, β) = (2g1/G, θ_g2, θ_g3)``; the off-grid model (He & Joseph, arXiv:2412.00310)
-    moves the angles off the grid.
+    ``f_k(δ) = (1/L) Σ_ℓ ψ_k[ℓ] e^{−jπδℓ}`` (:func:`krosbl.irs.pattern_atoms`). On the grid
+    (He & Joseph, IEEE TSP 2024, Section VI) a path is a non-zero ``z[g1, g2, g3]`` at
+    ``(δ, φ, β) = (2g1/G, θ_g2, θ_g3)``; off the grid: He & Joseph, arXiv:2412.00310.
 
     Examples
     --------

@@ -18,11 +18,10 @@ __all__ = ["Run"]
 class Run:
     """The trials of one IRS experiment run, each reproducible on its own.
 
-    By default the pilots and the patterns are drawn once per run and shared by all trials
+    By default the pilots and patterns are drawn once per run and shared by all trials
     (departure R3 in docs/reproduction.md). A pattern whose cascaded channel vanishes is
-    redrawn and kept for the later trials (departure R2); the pattern state at trial ``i`` is
-    derived from trials ``0..i−1`` (simulated on demand and cached), so ``run.trial(i)`` does
-    not depend on the order of calls.
+    redrawn and kept for the later trials (departure R2), so trial ``i`` depends on trials
+    ``0..i−1`` (simulated on demand and cached), not on the order of calls.
 
     Parameters
     ----------
@@ -148,9 +147,8 @@ class Run:
         Returns
         -------
         list of Trial
-            The blocks: the same angles, fresh gains. Block ``b ≥ 1`` draws from its own
-            generator, child ``b`` of the trial's seed, so it depends only on the seed,
-            ``index`` and ``b``.
+            The blocks: the same angles, fresh gains; block ``b ≥ 1`` draws from child ``b`` of
+            the trial's seed.
 
         Examples
         --------

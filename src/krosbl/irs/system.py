@@ -1,9 +1,8 @@
 """A measured IRS system and one measurement of it: the input of every IRS estimator.
 
-The layout of ``y`` is krosbl's: ``Y[k, t, b] = (H_k X)[b, t]`` (pattern ``k``, pilot ``t``, BS
-antenna ``b``) flattened in C order, ``y = Y.ravel()``, with ``H_k = H_2 diag(ψ_k) H_1`` the
-cascaded channel under the ``k``-th IRS reflection ``ψ_k``. docs/your-system.md shows how to
-bring data of another layout (e.g. MATLAB's column-major ``[BS, pilot, pattern]``) to it.
+``y = Y.ravel()`` with ``Y[k, t, b] = (H_k X)[b, t]`` (pattern ``k``, pilot ``t``, BS antenna
+``b``) and ``H_k = H_2 diag(ψ_k) H_1`` the cascaded channel under the ``k``-th IRS reflection;
+docs/your-system.md converts other layouts (e.g. MATLAB's column-major ``[BS, pilot, pattern]``).
 """
 
 from __future__ import annotations
@@ -45,8 +44,7 @@ class System:
         Pilot matrix ``X``: column ``t`` is what the ``N_m`` MS antennas send in slot ``t``.
     patterns : array_like, shape (L, K2)
         IRS reflections ``Ψ = [ψ_1, …, ψ_K2]``, real or complex, any scaling: column ``k`` is
-        the diagonal of the reflection the IRS applied while the pilots were sent the ``k``-th
-        time (e.g. ``e^{jϑ}/√L`` for continuous phases ``ϑ``).
+        the diagonal of the ``k``-th reflection (e.g. ``e^{jϑ}/√L`` for phases ``ϑ``).
     n_bs : int
         BS antennas ``N_b`` (a uniform linear array with half-wavelength spacing).
     grid : int, default 18
@@ -61,12 +59,10 @@ class System:
 
     Notes
     -----
-    Every array (the MS, the IRS, the BS) is a ULA with ``a_n(θ) = e^{jπkθ}/√n``,
-    ``k = 0, …, n−1``, ``θ ∈ [−1, 1)`` the sine of the angle. A path through the IRS arriving
-    at ``θ_a`` and leaving at ``θ_d`` sees ``a_L(θ_d)ᴴ diag(ψ) a_L(θ_a)``, a function of
-    ``δ = θ_d − θ_a`` only (He & Joseph, IEEE TSP 2024, Section VI), so the IRS factor's
-    parameter is that difference. ``y = (F_1 ⊗ F_2 ⊗ F_3) z`` on the grid
-    (:attr:`factors`), with the IRS, MS and BS factors of the paper's eq. (38).
+    Every array is a ULA, ``a_n(θ) = e^{jπkθ}/√n``, ``k = 0, …, n−1``, ``θ ∈ [−1, 1)`` the sine
+    of the angle. A path through the IRS sees ``a_L(θ_d)ᴴ diag(ψ) a_L(θ_a)``, a function of
+    ``δ = θ_d − θ_a`` only (He & Joseph, IEEE TSP 2024, Section VI), the IRS factor's
+    parameter. On the grid ``y = (F_1 ⊗ F_2 ⊗ F_3) z`` (:attr:`factors`; the paper's eq. (38)).
 
     Examples
     --------

@@ -1,8 +1,4 @@
-"""One channel realisation (a trial) and its noisy observations.
-
-The model is stated in docs/theory.md, sections "Channels and measurements" and "True angular
-channel and rebuild".
-"""
+"""One channel realisation (a trial) and its noisy observations (model: docs/theory.md)."""
 
 from __future__ import annotations
 
@@ -37,10 +33,9 @@ __all__ = ["Observation", "Trial", "observe_blocks", "simulate_trial"]
 class Trial:
     """One channel realisation with its noiseless measurement and its angular truth.
 
-    Create trials with :meth:`krosbl.irs.Run.trial`. Every array is read-only. ``y0`` is
-    computed from the physical channels, not from ``z``; the two agree to rounding on the grid.
-    With ``scenario.off_grid > 0`` the channels are built from the continuous angles
-    (:attr:`angles`) while ``z`` and ``support`` stay those of the grid angles.
+    Create trials with :meth:`krosbl.irs.Run.trial`; every array is read-only. ``y0`` comes
+    from the physical channels, at the continuous angles (:attr:`angles`) when
+    ``scenario.off_grid > 0``; ``z`` and ``support`` are those of the grid angles.
 
     Parameters
     ----------
@@ -149,9 +144,8 @@ class Trial:
         Raises
         ------
         ValueError
-            If ``snr_db`` is NaN or infinite, or if the trial receives no signal at all
-            (``y_0 = 0``: the pilots are orthogonal to the MS steering vector), where the SNR,
-            and so ``σ²``, is undefined.
+            If ``snr_db`` is NaN or infinite, or if ``y_0 = 0`` (the pilots are orthogonal to the
+            MS steering vector), where ``σ²`` is undefined.
         """
         noise_var = self.noise_variance(snr_db)
         if noise_var == 0:
@@ -172,17 +166,14 @@ class Trial:
         rng : numpy.random.Generator or int or None, optional
             Source of the block's draws (an ``int`` seeds a new generator).
         fresh_patterns : bool, default False
-            Draw new IRS patterns for the block (its ``F1`` differs) instead of keeping this
-            trial's.
+            Draw new IRS patterns for the block (its ``F1`` differs).
 
         Returns
         -------
         Trial
-            The same scenario, index, pilots and angles (grid indices and any off-grid
-            offsets); new gains ``α_a, α_b ~ CN(0, 1)`` (drawn first), then, with
-            ``fresh_patterns``, new patterns, then any weak-pattern redraw. Blocks share the
-            support of ``z`` but not its values: snapshots (the same patterns) or tasks (fresh
-            patterns) for :func:`krosbl.irs.estimate_joint`.
+            The same scenario, index, pilots and angles; new gains ``α_a, α_b ~ CN(0, 1)``
+            (drawn first), then any fresh patterns, then any weak-pattern redraw. Blocks share
+            the support of ``z``: snapshots or tasks for :func:`krosbl.irs.estimate_joint`.
         """
         rng = np.random.default_rng(rng)
         sc = self.scenario
@@ -191,11 +182,9 @@ class Trial:
             irs_gains=complex_normal(rng, sc.spread),
             bs_gains=complex_normal(rng, sc.spread),
         )
-        patterns = (
-            draw_patterns(rng, sc.n_irs, sc.n_patterns, sc.pattern_phases)
-            if fresh_patterns
-            else self.patterns
-        )
+        patterns = self.patterns
+        if fresh_patterns:
+            patterns = draw_patterns(rng, sc.n_irs, sc.n_patterns, sc.pattern_phases)
         return _realise(sc, self.index, geometry, rng, self.pilots, patterns)
 
     def rebuild(self, z_hat: ArrayLike) -> NDArray[np.complex128]:
@@ -262,8 +251,7 @@ def simulate_trial(
     index : int
         Trial index (recorded only).
     rng : numpy.random.Generator
-        The trial's generator: geometry draws (:func:`draw_geometry`), then any pattern
-        redraws.
+        The trial's generator: geometry (:func:`draw_geometry`), then any pattern redraws.
     pilots : ndarray, shape (N_m, K1)
         Pilot matrix ``X``.
     patterns : ndarray, shape (L, K2)
@@ -272,8 +260,7 @@ def simulate_trial(
     Returns
     -------
     Trial
-        The realisation (:class:`Trial`); ``trial.patterns`` holds the patterns after any
-        redraw.
+        The realisation; ``trial.patterns`` holds the patterns after any redraw.
     """
     return _realise(scenario, index, draw_geometry(rng, scenario), rng, pilots, patterns)
 
