@@ -80,21 +80,21 @@ def _check_finite(
     non-finite ``γ`` or ``σ²`` reaches; ``whole`` also checks every entry of the mean.
     """
     scalars = (post.residual_sq, post.dof, sigma2)
-    bad: Any
     if rows is None:
-        finite = all(map(math.isfinite, scalars)) and (not whole or np.isfinite(post.mean).all())
-        bad, where, values = ([] if finite else [0]), "", [sigma2]
+        if all(map(math.isfinite, scalars)) and (not whole or np.isfinite(post.mean).all()):
+            return
+        where, value = "", sigma2
     else:
         each = np.isfinite(np.array(scalars)).all(axis=0)
         if whole:
             each &= np.isfinite(post.mean).all(axis=1)
-        bad, values = np.flatnonzero(~each), sigma2
-    for j in bad[:1]:
-        where = "" if rows is None else f" of problem {rows[j]}"
-        raise FloatingPointError(
-            f"the posterior{where} became non-finite in E-step {t} (σ² = {values[j]:.3g}): "
-            f"{RESCALE_HINT}"
-        )
+        if each.all():
+            return
+        j = np.flatnonzero(~each)[0]
+        where, value = f" of problem {rows[j]}", sigma2[j]
+    raise FloatingPointError(
+        f"the posterior{where} became non-finite in E-step {t} (σ² = {value:.3g}): {RESCALE_HINT}"
+    )
 
 
 def _relative_change(new: NDArray, old: NDArray) -> float:
@@ -107,7 +107,7 @@ class _Progress:
     """What the loop records of each problem: costs, time, history."""
 
     costs: list[list[float]]
-    elapsed: NDArray
+    elapsed: list[float]
     history: list[NDArray] = field(default_factory=list)
 
     def add_costs(self, rows: NDArray | None, cost: Any) -> None:
@@ -117,6 +117,14 @@ class _Progress:
         else:
             for row, value in zip(rows, cost.tolist()):
                 self.costs[row].append(value)
+
+    def add_time(self, rows: NDArray | None, seconds: float) -> None:
+        """An iteration's time (in a stack, divided among the problems ``rows`` it advanced)."""
+        if rows is None:
+            self.elapsed[0] += seconds
+        else:
+            for row in rows:
+                self.elapsed[row] += seconds / len(rows)
 
     def observe(self, t: int, prior: Any, post: Posterior, record: bool, callback: Any) -> float:
         """Keep the mean (``record``) and call ``callback``; returns the callback's seconds."""
@@ -200,7 +208,7 @@ def run_em(
     size = 1 if rows is None else len(rows)
     sigma2 = _start_noise_var(y, noise_var, init_noise_var, noise_floor, rows)
     floor, m = noise_floor, (len(y) if rows is None else y.shape[1])
-    progress = _Progress([[] for _ in range(size)], np.zeros(size))
+    progress = _Progress([[] for _ in range(size)], [0.0] * size)
     outputs: list[EMOutput] = []
     previous_mean: NDArray | None = None
     for t in range(1, max_iter + 1):
@@ -213,7 +221,7 @@ def run_em(
         if rule.stop_on == "mean":
             mean = prior.embed(post.mean)
             if previous_mean is not None and _relative_change(mean, previous_mean) <= tol:
-                progress.elapsed += perf_counter() - start
+                progress.add_time(rows, perf_counter() - start)
                 return [_final(y, op, prior, sigma2, t - 1, True, progress)]
             previous_mean = mean
         start += progress.observe(t, prior, post, record_history, callback)
@@ -222,12 +230,11 @@ def run_em(
             sigma2 = next_noise_var(post.residual_sq, sigma2, post.dof, m, floor)
             sigma2 = float(sigma2) if rows is None else sigma2
         done: Any = snapshot is not None and prior.relative_change(snapshot) <= tol
+        progress.add_time(rows, perf_counter() - start)
         if rows is None:
-            progress.elapsed += perf_counter() - start
             if done:
                 return [_final(y, op, prior, sigma2, t, True, progress)]
             continue
-        progress.elapsed[rows] += (perf_counter() - start) / len(rows)
         assert isinstance(prior, KronPrior)
         if done.any():
             outputs += _finals(y, op, prior, sigma2, t, done, progress)

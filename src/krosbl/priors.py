@@ -207,6 +207,9 @@ class KronPrior:
         norm_sq = math.prod(_sq_norms(g) for g in old)
         kept, lost = [], 0.0
         for k, (k_old, g_old, k_new) in enumerate(zip(old_keep, old, self.keep)):
+            if len(k_old) == len(k_new):
+                kept.append(g_old)
+                continue
             mask = np.isin(k_old, k_new, assume_unique=True)
             kept.append(g_old[..., mask])
             lost = lost + (
@@ -214,11 +217,12 @@ class KronPrior:
                 * _sq_norms(g_old[..., ~mask])
                 * math.prod(_sq_norms(g) for g in old[k + 1 :])
             )
-        change_sq = kron_distance(self.gammas, kept) ** 2 + lost
-        ratio = np.divide(
-            change_sq, norm_sq, out=np.full(np.shape(norm_sq), np.inf), where=norm_sq > 0
+        change = np.sqrt(kron_distance(self.gammas, kept) ** 2 + lost)
+        if self.rows is None:
+            return float(change / math.sqrt(norm_sq)) if norm_sq > 0 else math.inf
+        return np.divide(
+            change, np.sqrt(norm_sq), out=np.full(len(change), np.inf), where=norm_sq > 0
         )
-        return np.sqrt(ratio) if self.rows is not None else float(np.sqrt(ratio))
 
     def prune(self, ratios: Sequence[float] | None, absolute: float) -> None:
         """Drop factor entries below ``max(r_i · max γ_i, r_abs)`` (docs/theory.md, "Pruning");

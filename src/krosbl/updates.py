@@ -264,21 +264,23 @@ class SweepUpdate:
         coupled = _coupled_parts(prior)
         each_sweep = self.normalise and bool(coupled)
         running = None if prior.rows is None else np.arange(len(prior))
+        relative, once = self.tol_type == "rel", self.normalise and not each_sweep
         sweeps = 0
         while True:
             previous = list(gammas)
             self._sweep(gammas, lam, weights, counts, coupled, prior.rows, running, each_sweep)
             sweeps += 1
-            delta = kron_distance(gammas, previous, relative=self.tol_type == "rel")
+            delta = kron_distance(gammas, previous, relative=relative)
             done = (delta <= self.tol) | (sweeps == cap)
             capped = sweeps == cap and self.max_sweeps is None and bool(np.any(delta > self.tol))
-            once = self.normalise and not each_sweep  # scale-equivariant: after the last sweep
             if running is None or prior.rows is None:
                 if done:
-                    if once:
+                    if once:  # scale-equivariant: normalised once, after the last sweep
                         _normalise(gammas)
                     prior.gammas[:] = gammas
                     return self._finish(sweeps, capped, cap)
+                continue
+            if not done.any():
                 continue
             for row in prior.rows[running[done]]:
                 self.for_problem(row)._finish(sweeps, capped, cap)
@@ -288,7 +290,7 @@ class SweepUpdate:
             for i, g in enumerate(finished):
                 prior.gammas[i] = prior.gammas[i].copy()
                 prior.gammas[i][running[done]] = g
-            if np.all(done):
+            if done.all():
                 return None
             running, left = running[~done], ~done
             gammas, weights, lam = [g[left] for g in gammas], [w[left] for w in weights], lam[left]
