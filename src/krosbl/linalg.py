@@ -1,14 +1,12 @@
-"""Small dense linear algebra used inside every EM iteration.
-
-At the sizes of the paper (factors of a few to a few hundred rows) a solver iteration is a
-few dozen small array operations, so the fixed cost of each call matters as much as its
-arithmetic. This module holds the kernels whose call overhead was measurable:
+"""Small dense linear algebra used inside every EM iteration, where the fixed cost of a call
+matters as much as its arithmetic (each for one problem or a stack of problems):
 
 * :func:`hermitian_eig` — eigendecomposition of a small Hermitian matrix by a direct LAPACK
   call (``?syevd`` / ``?heevd``), without the checks and copies of :func:`numpy.linalg.eigh`,
   and :func:`leading_eigenpair`, its largest eigenpair only;
 * :func:`kron_distance` — ``‖a_1 ⊗ … ⊗ a_I − b_1 ⊗ … ⊗ b_I‖`` from ``I`` small Gram matrices,
-  without forming either Kronecker vector.
+  without forming either Kronecker vector;
+* :func:`matrix_vector`, :func:`vector_matrix`.
 """
 
 from __future__ import annotations
@@ -72,10 +70,9 @@ def hermitian_eig(matrix: NDArray) -> tuple[NDArray, NDArray]:
 
     Notes
     -----
-    A single matrix goes to the divide-and-conquer routine NumPy uses, called directly: for
-    the ``3×3`` and ``6×6`` factors of the IRS problem this is 2.5× faster than
-    :func:`numpy.linalg.eigh`; at ``16×16`` the LAPACK work itself dominates and the two take
-    about the same time. A stack is one :func:`numpy.linalg.eigh` call.
+    A single matrix goes to the divide-and-conquer routine NumPy uses, called directly
+    (without the wrapper's checks and copies, which dominate tiny factors); a stack is one
+    :func:`numpy.linalg.eigh` call.
     """
     if matrix.ndim > 2:
         return np.linalg.eigh(matrix)
@@ -103,8 +100,7 @@ def leading_eigenpair(matrix: NDArray) -> tuple[Any, NDArray]:
     Notes
     -----
     A single matrix: LAPACK's MRRR routine (``?syevr`` / ``?heevr``) asked for the ``n``-th
-    eigenpair only, about half the cost of the full decomposition at ``n ≈ 20``. A stack:
-    the last pair of one :func:`numpy.linalg.eigh` call.
+    eigenpair only; a stack: the last pair of one :func:`numpy.linalg.eigh` call.
     """
     if matrix.ndim > 2:
         values, vectors = np.linalg.eigh(matrix)

@@ -53,10 +53,8 @@ class Posterior:
     dof : float
         ``Σ_j (1 − d_j/γ_j)`` over the kept columns with ``γ_j > 0`` (the learned-noise term).
 
-    Notes
-    -----
-    The E-step of a stack of ``B`` problems (:func:`kron_posterior`) has ``mean`` and ``var``
-    of shape ``(B, K)`` and ``cost``, ``residual_sq`` and ``dof`` of shape ``(B,)``.
+    A stack of ``B`` problems (:func:`kron_posterior`) has one row of ``mean`` and ``var`` and
+    one entry of ``cost``, ``residual_sq`` and ``dof`` per problem.
     """
 
     mean: NDArray
@@ -224,13 +222,10 @@ def flat_posterior(
       Woodbury identity ``Σ_x = Γ − ΓA_KᴴΣ_y⁻¹A_KΓ = Γ^½ (I + Γ^½A_KᴴA_KΓ^½/σ²)⁻¹ Γ^½``,
       a ``|K| × |K|`` factorisation.
 
-    On a ``Kron`` no ``M × N`` matrix is formed: ``A Γ Aᴴ`` and ``diag(Aᴴ W A)`` are
-    contractions of the factors (:meth:`Kron.weighted_gram`,
-    :meth:`Kron.adjoint_quadratic_diag`), and the Gram of the kept columns is the entrywise
-    product of the factor Grams, ``(A_KᴴA_K)[j, j'] = Π_i (A_iᴴA_i)[n_i(j), n_i(j')]``
-    (:func:`kron_kept_gram`). While every column is kept with one common variance ``c``
-    (the first iteration of classic SBL), the prior is the Kronecker prior
-    ``c·1 ⊗ 1 ⊗ … ⊗ 1`` and :func:`kron_posterior` gives the same posterior from the factors.
+    On a ``Kron`` no ``M × N`` matrix is formed (:meth:`Kron.weighted_gram`,
+    :meth:`Kron.adjoint_quadratic_diag`, :func:`kron_kept_gram`). While every column is kept
+    with one common variance ``c`` (classic SBL's first iteration), the prior is the Kronecker
+    prior ``c·1 ⊗ … ⊗ 1`` and :func:`kron_posterior` gives the posterior from the factors.
     With ``T`` snapshots either factorisation is computed once and solved against the ``T``
     columns (M-SBL, [3]_).
 
@@ -558,19 +553,13 @@ def noiseless_flat_posterior(
     ``Σ_x = Γ − Γ^½ B⁺ B Γ^½`` with ``B = A_K Γ^½``. When ``B`` has full row rank
     (``|K| ≥ M``), ``B⁺ = Bᴴ S⁻¹`` with ``S = BBᴴ = A_K Γ A_Kᴴ``, and this is the
     measurement form of :func:`flat_posterior` at ``σ² = 0``: one ``M × M`` Cholesky
-    factorisation (on a ``Kron``, ``S`` and ``diag(A_KᴴS⁻¹A_K)`` from the factors) instead of
-    the SVD of the ``M × |K|`` matrix ``B``. It is taken when the LAPACK ``?pocon`` estimate of
-    the reciprocal condition number of ``S`` is at least :data:`NOISELESS_MIN_RCOND`, so
-    that squaring the condition number of ``B`` costs at most about ``10⁻⁹`` in relative
-    accuracy. (``S`` is not formed when its condition number is certainly too large:
-    with ``w_j = γ_j ‖a_j‖²``, Courant–Fischer gives ``κ₂(S) ≥ max w / Σ' w``, ``Σ'`` over all
-    but the ``M − 1`` largest ``w_j`` — in the ``rank`` experiment after a few iterations.)
-
-    Otherwise — ``|K| < M``, ``S`` singular or ill-conditioned — ``B⁺`` is the
-    pseudo-inverse of :func:`numpy.linalg.pinv` (an SVD; singular values below
-    ``max(M, |K|)·ε·s_max`` are treated as zero), the reference behaviour: where ``B`` is
-    numerically rank deficient the truncated pseudo-inverse differs from any solve, and the
-    ranks of the ``rank`` experiment are decided at the rounding level.
+    factorisation instead of the SVD of ``B``, taken when the LAPACK ``?pocon`` estimate of
+    the reciprocal condition number of ``S`` is at least :data:`NOISELESS_MIN_RCOND` (squaring
+    the condition number of ``B`` then costs at most about ``10⁻⁹`` in relative accuracy).
+    ``S`` is not formed when Courant–Fischer shows its condition number too large:
+    ``κ₂(S) ≥ max w / Σ' w`` with ``w_j = γ_j ‖a_j‖²``, ``Σ'`` over all but the ``M − 1``
+    largest. Otherwise ``B⁺`` is :func:`numpy.linalg.pinv` (singular values below
+    ``max(M, |K|)·ε·s_max`` are zero), the reference behaviour.
 
     References
     ----------

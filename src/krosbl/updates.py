@@ -9,8 +9,6 @@ exactly or approximately, the EM surrogate ``Q(γ) = Σ_j (log γ_j + Λ_j/γ_j)
   normalisation) and PC-KroSBL (coupled factors by NNLS);
 * :class:`SVDUpdate` — SVD-KroSBL (successive rank-one SVDs of ``Λ``);
 * :class:`PCSBLUpdate` — pattern-coupled SBL on an unstructured prior (PC-SBL).
-
-The theory page (docs/theory.md) has one section per rule under "M-steps".
 """
 
 from __future__ import annotations
@@ -75,8 +73,9 @@ def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray
     """
     lead = tensor.ndim - len(vectors)
     head, dims = tensor.shape[:lead], tensor.shape[lead:]
-    out = tensor.reshape((*head, math.prod(dims[:i]), -1))
+    out = tensor
     if i > 0:
+        out = tensor.reshape((*head, math.prod(dims[:i]), -1))
         out = vector_matrix(_kron(vectors[:i], lead), out)
     out = out.reshape((*head, dims[i], -1))
     if i < len(dims) - 1:
