@@ -6,7 +6,7 @@ matters as much as its arithmetic (each for one problem or a stack of problems):
   and :func:`leading_eigenpair`, its largest eigenpair only;
 * :func:`kron_distance` — ``‖a_1 ⊗ … ⊗ a_I − b_1 ⊗ … ⊗ b_I‖`` from ``I`` small Gram matrices,
   without forming either Kronecker vector;
-* :func:`matrix_vector`, :func:`vector_matrix`.
+* :func:`matrix_vector`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ __all__ = [
     "lapack",
     "leading_eigenpair",
     "matrix_vector",
-    "vector_matrix",
 ]
 
 
@@ -121,11 +120,6 @@ def _check(info: int) -> None:
 def matrix_vector(matrix: NDArray, vector: NDArray) -> NDArray:
     """``A v``, or ``A_b v_b`` for each of a stack (``A``: ``(B, m, n)``, ``v``: ``(B, n)``)."""
     return matrix @ vector if vector.ndim == 1 else (matrix @ vector[..., None])[..., 0]
-
-
-def vector_matrix(vector: NDArray, matrix: NDArray) -> NDArray:
-    """``vᵀ A``, or ``v_bᵀ A_b`` for each of a stack (``v``: ``(B, m)``, ``A``: ``(B, m, n)``)."""
-    return vector @ matrix if vector.ndim == 1 else (vector[:, None, :] @ matrix)[:, 0]
 
 
 def kron_distance(a: Sequence[NDArray], b: Sequence[NDArray], *, relative: bool = False) -> Any:

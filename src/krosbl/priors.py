@@ -151,10 +151,11 @@ class KronPrior:
         """Current sizes ``(l_1, …, l_I)``."""
         return tuple(len(k) for k in self.keep)
 
-    def kept_counts(self, i: int) -> Any:
-        """``l_i``: the kept length of factor ``i`` (of each problem of a stack, ``(B, 1)``)."""
-        masks = self.masks
-        return len(self.keep[i]) if masks is None else masks[i].sum(axis=1, keepdims=True)
+    def kept_counts(self) -> list[Any]:
+        """``l_i``: the kept length of each factor (of each problem of a stack, ``(B, 1)``)."""
+        if self.masks is None:
+            return [len(k) for k in self.keep]
+        return [m.sum(axis=1, keepdims=True) for m in self.masks]
 
     def restrict(self, i: int, g: NDArray) -> NDArray:
         """New values ``g`` of factor ``i``, zero at each problem's pruned entries."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, replace
+from functools import reduce
 from typing import Any, Literal
 
 import numpy as np
@@ -27,7 +28,6 @@ from .linalg import (
     kron_distance,
     leading_eigenpair,
     matrix_vector,
-    vector_matrix,
 )
 from .operators import outer_product
 from .posterior import Posterior
@@ -61,7 +61,9 @@ def _weights(g: NDArray, count: Any) -> NDArray:
 def _kron(vectors: list[NDArray], lead: int) -> NDArray:
     if len(vectors) == 1:
         return vectors[0]
-    return outer_product(vectors, lead).reshape((*vectors[0].shape[:lead], -1))
+    if not lead:
+        return reduce(np.multiply.outer, vectors).ravel()
+    return outer_product(vectors, lead).reshape(len(vectors[0]), -1)
 
 
 def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray:
@@ -71,16 +73,18 @@ def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray
     The vectors before and after axis ``i`` enter as two Kronecker vectors, so the contraction
     is at most two matrix-vector products on unfoldings of ``tensor``.
     """
-    lead = tensor.ndim - len(vectors)
-    head, dims = tensor.shape[:lead], tensor.shape[lead:]
+    lead = tensor.ndim - len(vectors)  # 1 for a stack
+    head = tensor.shape[:lead]
     out = tensor
     if i > 0:
-        out = tensor.reshape((*head, math.prod(dims[:i]), -1))
-        out = vector_matrix(_kron(vectors[:i], lead), out)
-    out = out.reshape((*head, dims[i], -1))
-    if i < len(dims) - 1:
-        return matrix_vector(out, _kron(vectors[i + 1 :], lead))
-    return out.reshape((*head, dims[i]))
+        left = _kron(vectors[:i], lead)
+        out = out.reshape(*head, left.shape[-1], -1)
+        out = (left[:, None] @ out)[:, 0] if lead else left @ out
+    if i == len(vectors) - 1:
+        return out.reshape(*head, -1)
+    right = _kron(vectors[i + 1 :], lead)
+    out = out.reshape(*head, -1, right.shape[-1])
+    return (out @ right[..., None])[..., 0] if lead else out @ right
 
 
 def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDArray:
@@ -118,7 +122,8 @@ def _normalise(gammas: list[NDArray]) -> list[Any]:
             scales.append(np.divide(1.0, norms, out=np.ones_like(norms), where=norms > 0))
     scales.append(1.0 / math.prod(scales))
     for k, c in enumerate(scales):
-        gammas[k] = gammas[k] * c
+        if not isinstance(c, float) or c != 1.0:
+            gammas[k] = gammas[k] * c
     return scales
 
 
@@ -258,7 +263,7 @@ class SweepUpdate:
         """The NumPy sweeps, of one problem or of each problem of a stack until its own
         tolerance; updates ``prior.gammas``."""
         gammas = list(prior.gammas)
-        counts = [prior.kept_counts(i) for i in range(len(gammas))]
+        counts = prior.kept_counts()
         weights = [_weights(g, c) for g, c in zip(gammas, counts)]
         coupled = _coupled_parts(prior)
         each_sweep = self.normalise and bool(coupled)
