@@ -52,7 +52,6 @@ class EMOutput:
     cost: NDArray
     mean_history: list[NDArray] = field(default_factory=list)
     prior: Any = None
-    row: int = 0
 
 
 def initial_noise_var(y: NDArray) -> float:
@@ -209,7 +208,7 @@ def run_em(
     sigma2 = _start_noise_var(y, noise_var, init_noise_var, noise_floor, rows)
     floor, m = noise_floor, (len(y) if rows is None else y.shape[1])
     progress = _Progress([[] for _ in range(size)], [0.0] * size)
-    outputs: list[EMOutput] = []
+    outputs: dict[int, EMOutput] = {}  # a stack's, by row
     previous_mean: NDArray | None = None
     for t in range(1, max_iter + 1):
         snapshot: Any = prior.snapshot() if rule.stop_on == "gamma" else None
@@ -237,16 +236,16 @@ def run_em(
             continue
         assert isinstance(prior, KronPrior)
         if done.any():
-            outputs += _finals(y, op, prior, sigma2, t, done, progress)
+            _finals(y, op, prior, sigma2, t, done, progress, outputs)
             if done.all():
-                return sorted(outputs, key=lambda out: out.row)
+                return [outputs[row] for row in range(size)]
             prior, y, sigma2 = prior.take(~done), y[~done], sigma2[~done]
             floor, rows = (floor if np.ndim(floor) == 0 else floor[~done]), prior.rows
     if rows is None:
         return [_final(y, op, prior, sigma2, max_iter, False, progress)]
     assert isinstance(prior, KronPrior)
-    outputs += _finals(y, op, prior, sigma2, max_iter, np.zeros(len(rows), dtype=bool), progress)
-    return sorted(outputs, key=lambda out: out.row)
+    _finals(y, op, prior, sigma2, max_iter, None, progress, outputs)
+    return [outputs[row] for row in range(size)]
 
 
 def _start_noise_var(
@@ -295,27 +294,26 @@ def _finals(
     prior: KronPrior,
     sigma2: NDArray,
     n_iter: int,
-    stop: NDArray,
+    converged: NDArray | None,
     progress: _Progress,
-) -> list[EMOutput]:
-    """The outputs of the problems of a stack that leave it after ``n_iter`` iterations
-    (``stop``: by the tolerance, or all at the last iteration)."""
-    leaving = stop if stop.any() else ~stop
+    outputs: dict[int, EMOutput],
+) -> None:
+    """The outputs of the problems of a stack that leave it after ``n_iter`` iterations, each
+    put at its row of ``outputs``: those that met the tolerance (``converged``), or all of
+    them at the iteration cap (``None``)."""
+    leaving = np.ones(len(prior), dtype=bool) if converged is None else converged
     part = prior.take(leaving)
     final = part.posterior(y[leaving], op, sigma2[leaving])
     _check_finite(final, n_iter + 1, sigma2[leaving], part.rows, whole=True)
     assert part.rows is not None
-    return [
-        EMOutput(
+    for j, (row, s2) in enumerate(zip(part.rows, sigma2[leaving])):
+        outputs[int(row)] = EMOutput(
             mean=part.embed(final.mean[j]),
             var=part.embed(final.var[j]),
             n_iter=n_iter,
-            converged=bool(stop.any()),
+            converged=converged is not None,
             noise_var=float(s2),
             time_s=float(progress.elapsed[row]),
             cost=np.asarray(progress.costs[row]),
             prior=part.row(j),
-            row=int(row),
         )
-        for j, (row, s2) in enumerate(zip(part.rows, sigma2[leaving]))
-    ]

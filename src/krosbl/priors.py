@@ -262,9 +262,7 @@ class KronPrior:
         out.masks = [m[:, h] for m, h in zip(masks, held)]
         out.gammas = [g[index][:, h] for g, h in zip(self.gammas, held)]
         out.keep = [k[h] for k, h in zip(self.keep, held)]
-        out.couplings = [
-            None if c is None else c[np.ix_(h, h)] for c, h in zip(self.couplings, held)
-        ]
+        out.couplings = [_restricted(c, h) for c, h in zip(self.couplings, held)]
         out.rows, out._columns = self.rows[index], {}
         return out
 
@@ -276,9 +274,7 @@ class KronPrior:
         keep = [np.flatnonzero(m[j]) for m in self.masks]
         out.keep = [k[kj] for k, kj in zip(self.keep, keep)]
         out.gammas = [g[j][kj] for g, kj in zip(self.gammas, keep)]
-        out.couplings = [
-            None if c is None else c[np.ix_(kj, kj)] for c, kj in zip(self.couplings, keep)
-        ]
+        out.couplings = [_restricted(c, kj) for c, kj in zip(self.couplings, keep)]
         return out
 
     def posterior(self, y: NDArray, op: Any, noise_var: Any) -> Posterior:
@@ -292,9 +288,10 @@ class KronPrior:
             return op.posterior(y, lambda y_t, op_t: self.posterior(y_t, op_t, noise_var))
         cached = self._columns.get(id(op))
         if cached is None or cached[0] is not op:
-            stack = op if self.rows is not None else op.factors
-            if self.rows is not None:
-                stack = [f if len(f) == 1 else f[self.rows] for f in stack]
+            if self.rows is None:
+                stack = op.factors
+            else:
+                stack = [f if len(f) == 1 else f[self.rows] for f in op]
             factors = [f if len(k) == f.shape[-1] else f[..., k] for f, k in zip(stack, self.keep)]
             adjoints = [f.conj().swapaxes(-1, -2) for f in factors]
             cached = self._columns[id(op)] = (op, factors, adjoints)

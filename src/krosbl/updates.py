@@ -17,7 +17,7 @@ import math
 import warnings
 from dataclasses import dataclass, replace
 from functools import reduce
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,8 +83,7 @@ def _contract_others(tensor: NDArray, vectors: list[NDArray], i: int) -> NDArray
     if i == len(vectors) - 1:
         return out.reshape(*head, -1)
     right = _kron(vectors[i + 1 :], lead)
-    out = out.reshape(*head, -1, right.shape[-1])
-    return (out @ right[..., None])[..., 0] if lead else out @ right
+    return matrix_vector(out.reshape(*head, -1, right.shape[-1]), right)
 
 
 def factor_target(second_moment: NDArray, gammas: list[NDArray], i: int) -> NDArray:
@@ -127,7 +126,15 @@ def _normalise(gammas: list[NDArray]) -> list[Any]:
     return scales
 
 
-class ClassicUpdate:
+class _NoProblemState:
+    """A rule that keeps no state of its own per problem of a stack."""
+
+    def for_problem(self, row: int) -> Self:
+        """The rule as problem ``row`` of a stack would end with it alone: the rule itself."""
+        return self
+
+
+class ClassicUpdate(_NoProblemState):
     """Classic SBL M-step ``γ ← Λ``, on an unstructured prior or a one-factor Kronecker prior
     (of a stack of problems)."""
 
@@ -139,10 +146,6 @@ class ClassicUpdate:
             prior.gammas[0] = prior.restrict(0, post.second_moment)
         else:
             prior.gamma = post.second_moment
-
-    def for_problem(self, row: int) -> ClassicUpdate:
-        """The rule as problem ``row`` of a stack would end with it alone (it holds no state)."""
-        return self
 
 
 @dataclass
@@ -187,11 +190,9 @@ class SweepUpdate:
         self.uncoupled: dict[int, NDArray] = {}
         self._problems: dict[int, SweepUpdate] = {}
 
-    def for_problem(self, row: Any) -> SweepUpdate:
+    def for_problem(self, row: int | np.integer) -> SweepUpdate:
         """The rule as problem ``row`` of a stack would end with it alone (its sweep counts and
-        NNLS solutions); the rule itself for one problem (``None``)."""
-        if row is None:
-            return self
+        NNLS solutions)."""
         return self._problems.setdefault(int(row), replace(self))
 
     def update(self, prior: KronPrior, post: Posterior) -> None:
@@ -380,7 +381,7 @@ def _leading_singular_triplet(matrix: NDArray) -> tuple[NDArray, Any, NDArray]:
     return (lead, s, other) if wide else (other, s, lead)
 
 
-class SVDUpdate:
+class SVDUpdate(_NoProblemState):
     """SVD-KroSBL M-step: rank-one factorisation of ``Λ`` by successive SVDs.
 
     Notes
@@ -403,13 +404,9 @@ class SVDUpdate:
             rest = s * np.abs(v)
         prior.gammas[-1] = prior.restrict(len(shape) - 1, rest.reshape((*head, -1)))
 
-    def for_problem(self, row: int) -> SVDUpdate:
-        """The rule as problem ``row`` of a stack would end with it alone (it holds no state)."""
-        return self
-
 
 @dataclass
-class PCSBLUpdate:
+class PCSBLUpdate(_NoProblemState):
     """Pattern-coupled SBL M-step as the paper's authors modified Fang et al. (PC-SBL).
 
     Parameters
@@ -445,10 +442,6 @@ class PCSBLUpdate:
 
     def __post_init__(self) -> None:
         self.alpha: NDArray | None = None
-
-    def for_problem(self, row: int) -> PCSBLUpdate:
-        """The rule itself (PC-SBL solves one problem at a time)."""
-        return self
 
     def neighbours(self, v: NDArray) -> NDArray:
         """``v_j + η Σ_{k ∈ neighbours(j)} v_k`` over the chosen neighbourhood."""
